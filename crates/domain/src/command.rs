@@ -1,0 +1,201 @@
+//! What callers ask of the state, and what it answers.
+
+use crate::{
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, Money, Order, Partition,
+    Product, ProductId, Role, Room, RoomId, Timestamp,
+};
+use std::fmt;
+
+/// An authenticated caller. The engine resolves the bearer token; the domain trusts the role it is
+/// given and decides what that role may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Actor {
+    pub id: AccountId,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    CreateAccount {
+        partition: Partition,
+        handle: String,
+        role: Role,
+        token_sha256: String,
+    },
+    CreateProduct {
+        actor: Actor,
+        title: String,
+        price: Money,
+        stock: u64,
+        fulfilment: Fulfilment,
+    },
+    CreateRoom {
+        actor: Actor,
+        title: String,
+    },
+    CreateDrop {
+        actor: Actor,
+        room_id: RoomId,
+        product_id: ProductId,
+        quantity: u64,
+        per_buyer_limit: u32,
+        hold_seconds: u64,
+        opens_at: Option<Timestamp>,
+        closes_at: Option<Timestamp>,
+    },
+    CloseDrop {
+        actor: Actor,
+        drop_id: DropId,
+    },
+    Claim {
+        actor: Actor,
+        drop_id: DropId,
+        quantity: u32,
+    },
+    /// Completes a checkout whose payment was already attempted outside the domain (payment is I/O).
+    Checkout {
+        actor: Actor,
+        cart_id: CartId,
+        payment: PaymentOutcome,
+    },
+}
+
+/// The result of asking the payment provider to charge a cart's quoted total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Approved {
+        method: String,
+        charge_id: String,
+        amount: Money,
+    },
+    Declined {
+        method: String,
+        decline_code: String,
+    },
+}
+
+/// A caller's idempotency key. `fingerprint` identifies the request (route and body), so the same key
+/// with a different request is refused rather than answered with the wrong stored response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub owner: AccountId,
+    pub key: String,
+    pub fingerprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub idempotency: Option<IdempotencyKey>,
+    pub command: Command,
+}
+
+impl Envelope {
+    pub fn plain(command: Command) -> Envelope {
+        Envelope {
+            idempotency: None,
+            command,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Reply {
+    Account(Account),
+    Product(Product),
+    Room(Room),
+    Drop(Drop),
+    Claimed(ClaimReceipt),
+    Ordered(Order),
+}
+
+/// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Rejection {
+    Invalid { field: String, message: String },
+    Forbidden,
+    NotFound,
+    HandleTaken,
+    InsufficientStock { available: u64 },
+    SoldOut { remaining: u64 },
+    LimitExceeded { limit: u32, already: u32 },
+    DropNotOpen,
+    CartExpired,
+    CartCheckedOut,
+    CartFull,
+    CartChanged,
+    CurrencyMismatch,
+    PaymentDeclined { decline_code: String },
+    IdempotencyKeyReused,
+}
+
+impl Rejection {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Rejection {
+        Rejection::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The stable, snake_case code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Invalid { .. } => "invalid_request",
+            Rejection::Forbidden => "forbidden",
+            Rejection::NotFound => "not_found",
+            Rejection::HandleTaken => "handle_taken",
+            Rejection::InsufficientStock { .. } => "insufficient_stock",
+            Rejection::SoldOut { .. } => "sold_out",
+            Rejection::LimitExceeded { .. } => "limit_exceeded",
+            Rejection::DropNotOpen => "drop_not_open",
+            Rejection::CartExpired => "cart_expired",
+            Rejection::CartCheckedOut => "cart_checked_out",
+            Rejection::CartFull => "cart_full",
+            Rejection::CartChanged => "cart_changed",
+            Rejection::CurrencyMismatch => "currency_mismatch",
+            Rejection::PaymentDeclined { .. } => "payment_declined",
+            Rejection::IdempotencyKeyReused => "idempotency_key_reused",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Invalid { field, message } => write!(f, "{field}: {message}"),
+            Rejection::Forbidden => f.write_str("your account may not do this"),
+            Rejection::NotFound => f.write_str("no such resource"),
+            Rejection::HandleTaken => f.write_str("that handle is taken"),
+            Rejection::InsufficientStock { available } => {
+                write!(f, "the product has {available} unallocated units")
+            }
+            Rejection::SoldOut { remaining } => write!(f, "the drop has {remaining} units left"),
+            Rejection::LimitExceeded { limit, already } => {
+                write!(
+                    f,
+                    "the drop allows {limit} units per buyer and you hold or bought {already}"
+                )
+            }
+            Rejection::DropNotOpen => f.write_str("the drop is not open"),
+            Rejection::CartExpired => f.write_str("every hold in the cart has expired"),
+            Rejection::CartCheckedOut => f.write_str("the cart was already checked out"),
+            Rejection::CartFull => f.write_str("the cart holds as many items as it may"),
+            Rejection::CartChanged => {
+                f.write_str("the cart changed while the payment was taken; it was refunded")
+            }
+            Rejection::CurrencyMismatch => f.write_str("a cart holds items of one currency only"),
+            Rejection::PaymentDeclined { decline_code } => {
+                write!(
+                    f,
+                    "the payment was declined ({decline_code}); your holds stay until they expire"
+                )
+            }
+            Rejection::IdempotencyKeyReused => {
+                f.write_str("this idempotency key was used with a different request")
+            }
+        }
+    }
+}
+
+pub type Outcome = Result<Reply, Rejection>;

@@ -1,0 +1,22 @@
+//! Input limits of the domain, named with their unit last. The server checks requests against the
+//! same constants, so a request that passes validation never reaches a shard only to be refused for
+//! its shape.
+
+pub const HANDLE_CHARS_MIN: usize = 3;
+pub const HANDLE_CHARS_MAX: usize = 32;
+pub const TITLE_CHARS_MAX: usize = 200;
+/// Ten billion units of the largest common minor unit; far above any real price, far below `i64::MAX`
+/// even when multiplied by `DROP_QUANTITY_MAX`.
+pub const PRICE_MINOR_MAX: i64 = 1_000_000_000_000;
+pub const PRODUCT_STOCK_MAX: u64 = 1_000_000_000;
+pub const DROP_QUANTITY_MAX: u64 = 1_000_000;
+pub const PER_BUYER_LIMIT_MAX: u32 = 1_000;
+pub const HOLD_SECONDS_MIN: u64 = 10;
+pub const HOLD_SECONDS_MAX: u64 = 3_600;
+/// A drop may be scheduled at most a year ahead and last at most a year.
+pub const SCHEDULE_AHEAD_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
+pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
+/// Stripe keeps idempotency keys for 24 hours; after that a key may be reused for a new request.
+pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600 * 1_000;
+/// Holds per cart: a cart is a session basket, not a warehouse.
+pub const CART_HOLDS_MAX: usize = 100;

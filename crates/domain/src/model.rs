@@ -1,0 +1,191 @@
+//! The entities the state is made of. Counters live on the entity that owns them (a drop owns its
+//! `remaining`, `held` and `sold`), so the conservation invariant can be checked locally.
+
+use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, RoomId, Timestamp};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Buyer,
+    Creator,
+    /// Operator-configured; never created through `CreateAccount`.
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fulfilment {
+    Ship,
+    Pickup,
+    Digital,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub handle: String,
+    pub role: Role,
+    /// SHA-256 of the bearer token, hex; the token itself is never stored.
+    pub token_sha256: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub creator_id: AccountId,
+    pub title: String,
+    pub price: Money,
+    pub stock: u64,
+    /// Units promised to drops; `stock - allocated` is what a new drop may take.
+    pub allocated: u64,
+    pub fulfilment: Fulfilment,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Room {
+    pub id: RoomId,
+    pub creator_id: AccountId,
+    pub title: String,
+    pub drop_ids: Vec<DropId>,
+    pub created_at: Timestamp,
+}
+
+/// The stored lifecycle of a drop; `sold_out` is derived from the counters, see [`DropStatus`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropPhase {
+    Scheduled,
+    Open,
+    Closed,
+}
+
+/// What clients see: an open drop with nothing remaining is `sold_out`, and turns `open` again when an
+/// expired hold returns units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropStatus {
+    Scheduled,
+    Open,
+    SoldOut,
+    Closed,
+}
+
+impl DropStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropStatus::Scheduled => "scheduled",
+            DropStatus::Open => "open",
+            DropStatus::SoldOut => "sold_out",
+            DropStatus::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Drop {
+    pub id: DropId,
+    pub room_id: RoomId,
+    pub product_id: ProductId,
+    pub creator_id: AccountId,
+    pub title: String,
+    /// The product's price when the drop was created; later price changes do not touch a live drop.
+    pub unit_price: Money,
+    pub quantity: u64,
+    pub remaining: u64,
+    pub held: u64,
+    pub sold: u64,
+    pub per_buyer_limit: u32,
+    pub hold_ms: u64,
+    pub opens_at: Timestamp,
+    pub closes_at: Option<Timestamp>,
+    pub phase: DropPhase,
+    pub created_at: Timestamp,
+}
+
+impl Drop {
+    pub fn status(&self) -> DropStatus {
+        match self.phase {
+            DropPhase::Scheduled => DropStatus::Scheduled,
+            DropPhase::Closed => DropStatus::Closed,
+            DropPhase::Open if self.remaining == 0 => DropStatus::SoldOut,
+            DropPhase::Open => DropStatus::Open,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    Active,
+    Expired,
+    Sold,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hold {
+    pub id: HoldId,
+    pub drop_id: DropId,
+    pub cart_id: CartId,
+    pub buyer_id: AccountId,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub status: HoldStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "order_id")]
+pub enum CartStatus {
+    Open,
+    CheckedOut(OrderId),
+}
+
+/// A buyer's session basket in one room. Claims in the room go into the buyer's open cart; checkout
+/// buys its active holds and closes it, and the next claim opens a new one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cart {
+    pub id: CartId,
+    pub room_id: RoomId,
+    pub buyer_id: AccountId,
+    pub hold_ids: Vec<HoldId>,
+    pub status: CartStatus,
+    pub declined_payments: u32,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderLine {
+    pub hold_id: HoldId,
+    pub drop_id: DropId,
+    pub product_id: ProductId,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub cart_id: CartId,
+    pub room_id: RoomId,
+    pub buyer_id: AccountId,
+    pub creator_id: AccountId,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub payment_method: String,
+    pub charge_id: String,
+    pub paid_at: Timestamp,
+}
+
+/// What a successful claim answers; stored whole in idempotency records so a replay is byte-identical.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClaimReceipt {
+    pub hold_id: HoldId,
+    pub cart_id: CartId,
+    pub drop_id: DropId,
+    pub quantity: u32,
+    pub expires_at: Timestamp,
+}

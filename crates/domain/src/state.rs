@@ -1,0 +1,933 @@
+//! The state machine: `execute` decides and applies, `apply` is the only mutation, `advance` fires
+//! due timers (hold expiry, drop open and close) as events.
+
+use crate::command::IdempotencyKey;
+use crate::limits::*;
+use crate::{
+    Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId,
+    DropPhase, EntityId, Envelope, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId,
+    OrderLine, Outcome, Partition, PaymentOutcome, Product, ProductId, Rejection, Reply, Role,
+    Room, RoomId, Timestamp,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Deadline {
+    DropOpen(DropId),
+    DropClose(DropId),
+    HoldExpiry(HoldId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct IdempotencyRecord {
+    fingerprint: String,
+    outcome: Outcome,
+    at: Timestamp,
+}
+
+/// Everything a shard owns. Ordered maps keep iteration, and so replay, deterministic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    accounts: BTreeMap<AccountId, Account>,
+    handles: BTreeMap<String, AccountId>,
+    products: BTreeMap<ProductId, Product>,
+    rooms: BTreeMap<RoomId, Room>,
+    drops: BTreeMap<DropId, Drop>,
+    holds: BTreeMap<HoldId, Hold>,
+    carts: BTreeMap<CartId, Cart>,
+    orders: BTreeMap<OrderId, Order>,
+    open_carts: BTreeMap<(AccountId, RoomId), CartId>,
+    /// Units a buyer holds or bought in a drop, checked against the per-buyer limit.
+    buyer_units: BTreeMap<(DropId, AccountId), u32>,
+    idempotency: BTreeMap<(AccountId, String), IdempotencyRecord>,
+    /// Highest serial allocated in each partition; new ids continue from it.
+    serials: BTreeMap<Partition, u64>,
+    deadlines: BTreeSet<(Timestamp, Deadline)>,
+}
+
+/// Hands out fresh ids for one decision without mutating the state.
+struct IdAllocator {
+    partition: Partition,
+    next_serial: u64,
+}
+
+impl IdAllocator {
+    fn next(&mut self) -> EntityId {
+        let id = EntityId {
+            partition: self.partition,
+            serial: self.next_serial,
+        };
+        self.next_serial += 1;
+        id
+    }
+}
+
+fn check_title(field: &str, title: &str) -> Result<(), Rejection> {
+    let n_chars = title.chars().count();
+    if title.trim().is_empty() || n_chars > TITLE_CHARS_MAX || title.chars().any(char::is_control) {
+        return Err(Rejection::invalid(
+            field,
+            format!("must be 1 to {TITLE_CHARS_MAX} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_handle(handle: &str) -> Result<(), Rejection> {
+    let ok_chars = handle
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !(HANDLE_CHARS_MIN..=HANDLE_CHARS_MAX).contains(&handle.len()) || !ok_chars {
+        return Err(Rejection::invalid(
+            "handle",
+            format!(
+                "must be {HANDLE_CHARS_MIN} to {HANDLE_CHARS_MAX} characters of a-z, 0-9 and _"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn require_role(actor: &Actor, role: Role) -> Result<(), Rejection> {
+    if actor.role == role {
+        Ok(())
+    } else {
+        Err(Rejection::Forbidden)
+    }
+}
+
+impl State {
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+    pub fn product(&self, id: ProductId) -> Option<&Product> {
+        self.products.get(&id)
+    }
+    pub fn room(&self, id: RoomId) -> Option<&Room> {
+        self.rooms.get(&id)
+    }
+    pub fn drop(&self, id: DropId) -> Option<&Drop> {
+        self.drops.get(&id)
+    }
+    pub fn hold(&self, id: HoldId) -> Option<&Hold> {
+        self.holds.get(&id)
+    }
+    pub fn cart(&self, id: CartId) -> Option<&Cart> {
+        self.carts.get(&id)
+    }
+    pub fn order(&self, id: OrderId) -> Option<&Order> {
+        self.orders.get(&id)
+    }
+    pub fn drops(&self) -> impl Iterator<Item = &Drop> {
+        self.drops.values()
+    }
+    pub fn buyer_units(&self, drop_id: DropId, buyer_id: AccountId) -> u32 {
+        self.buyer_units
+            .get(&(drop_id, buyer_id))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// When the next timer is due, so the shard knows how long it may sleep.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Fires every timer due at or before `now`, applying and returning the events.
+    pub fn advance(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(&(at, deadline)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            let event = match deadline {
+                Deadline::DropOpen(drop_id) => Event::DropOpened { drop_id, at },
+                Deadline::DropClose(drop_id) => Event::DropClosed {
+                    drop_id,
+                    at,
+                    by_creator: false,
+                },
+                Deadline::HoldExpiry(hold_id) => {
+                    let hold = &self.holds[&hold_id];
+                    Event::HoldExpired {
+                        hold_id,
+                        drop_id: hold.drop_id,
+                        quantity: hold.quantity,
+                        at,
+                    }
+                }
+            };
+            let n_deadlines_before = self.deadlines.len();
+            self.apply(&event);
+            assert!(
+                self.deadlines.len() < n_deadlines_before,
+                "a fired deadline must be consumed"
+            );
+            events.push(event);
+        }
+        events
+    }
+
+    /// Fires due timers, then decides `envelope` against the state, applies what it produced and
+    /// returns the outcome with every event applied (timers first).
+    pub fn execute(&mut self, now: Timestamp, envelope: &Envelope) -> (Outcome, Vec<Event>) {
+        let mut events = self.advance(now);
+        if let Some(key) = &envelope.idempotency {
+            if let Some(record) = self.idempotency.get(&(key.owner, key.key.clone())) {
+                if now < record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
+                    let outcome = if record.fingerprint == key.fingerprint {
+                        record.outcome.clone()
+                    } else {
+                        Err(Rejection::IdempotencyKeyReused)
+                    };
+                    return (outcome, events);
+                }
+            }
+        }
+        let outcome = match self.decide(now, &envelope.command) {
+            Ok(decided) => {
+                for event in &decided {
+                    self.apply(event);
+                }
+                let outcome = self.outcome_of(&envelope.command, &decided);
+                events.extend(decided);
+                outcome
+            }
+            Err(rejection) => Err(rejection),
+        };
+        // Validation failures are not recorded (as with Stripe): the request never started executing.
+        let recordable = !matches!(outcome, Err(Rejection::Invalid { .. }));
+        if let (Some(key), true) = (&envelope.idempotency, recordable) {
+            let event = self.idempotency_event(envelope, key, &outcome, now);
+            self.apply(&event);
+            events.push(event);
+        }
+        (outcome, events)
+    }
+
+    fn idempotency_event(
+        &self,
+        envelope: &Envelope,
+        key: &IdempotencyKey,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Event {
+        Event::IdempotencyRecorded {
+            partition: command_partition(&envelope.command),
+            owner: key.owner,
+            key: key.key.clone(),
+            fingerprint: key.fingerprint.clone(),
+            outcome: outcome.clone(),
+            at: now,
+        }
+    }
+
+    fn allocator(&self, partition: Partition) -> IdAllocator {
+        IdAllocator {
+            partition,
+            next_serial: self.serials.get(&partition).copied().unwrap_or(0) + 1,
+        }
+    }
+
+    /// Pure: what `command` would produce against the current state.
+    fn decide(&self, now: Timestamp, command: &Command) -> Result<Vec<Event>, Rejection> {
+        match command {
+            Command::CreateAccount {
+                partition,
+                handle,
+                role,
+                token_sha256,
+            } => {
+                check_handle(handle)?;
+                if *role == Role::Admin {
+                    return Err(Rejection::invalid("role", "must be buyer or creator"));
+                }
+                if self.handles.contains_key(handle) {
+                    return Err(Rejection::HandleTaken);
+                }
+                let id = AccountId(self.allocator(*partition).next());
+                let account = Account {
+                    id,
+                    handle: handle.clone(),
+                    role: *role,
+                    token_sha256: token_sha256.clone(),
+                    created_at: now,
+                };
+                Ok(vec![Event::AccountCreated { account }])
+            }
+            Command::CreateProduct {
+                actor,
+                title,
+                price,
+                stock,
+                fulfilment,
+            } => {
+                require_role(actor, Role::Creator)?;
+                check_title("title", title)?;
+                if !(0..=PRICE_MINOR_MAX).contains(&price.minor) {
+                    return Err(Rejection::invalid(
+                        "price_minor",
+                        format!("must be 0 to {PRICE_MINOR_MAX}"),
+                    ));
+                }
+                if *stock > PRODUCT_STOCK_MAX {
+                    return Err(Rejection::invalid(
+                        "stock",
+                        format!("must be 0 to {PRODUCT_STOCK_MAX}"),
+                    ));
+                }
+                let product = Product {
+                    id: ProductId(self.allocator(actor.id.partition()).next()),
+                    creator_id: actor.id,
+                    title: title.clone(),
+                    price: *price,
+                    stock: *stock,
+                    allocated: 0,
+                    fulfilment: *fulfilment,
+                    created_at: now,
+                };
+                Ok(vec![Event::ProductCreated { product }])
+            }
+            Command::CreateRoom { actor, title } => {
+                require_role(actor, Role::Creator)?;
+                check_title("title", title)?;
+                let room = Room {
+                    id: RoomId(self.allocator(actor.id.partition()).next()),
+                    creator_id: actor.id,
+                    title: title.clone(),
+                    drop_ids: Vec::new(),
+                    created_at: now,
+                };
+                Ok(vec![Event::RoomCreated { room }])
+            }
+            Command::CreateDrop {
+                actor,
+                room_id,
+                product_id,
+                quantity,
+                per_buyer_limit,
+                hold_seconds,
+                opens_at,
+                closes_at,
+            } => self.decide_create_drop(
+                now,
+                actor,
+                *room_id,
+                *product_id,
+                *quantity,
+                *per_buyer_limit,
+                *hold_seconds,
+                *opens_at,
+                *closes_at,
+            ),
+            Command::CloseDrop { actor, drop_id } => {
+                let drop = self.drops.get(drop_id).ok_or(Rejection::NotFound)?;
+                if actor.role != Role::Admin && actor.id != drop.creator_id {
+                    return Err(Rejection::Forbidden);
+                }
+                if drop.phase == DropPhase::Closed {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![Event::DropClosed {
+                    drop_id: *drop_id,
+                    at: now,
+                    by_creator: true,
+                }])
+            }
+            Command::Claim {
+                actor,
+                drop_id,
+                quantity,
+            } => self.decide_claim(now, actor, *drop_id, *quantity),
+            Command::Checkout {
+                actor,
+                cart_id,
+                payment,
+            } => self.decide_checkout(now, actor, *cart_id, payment),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // mirrors the command's fields one to one
+    fn decide_create_drop(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        room_id: RoomId,
+        product_id: ProductId,
+        quantity: u64,
+        per_buyer_limit: u32,
+        hold_seconds: u64,
+        opens_at: Option<Timestamp>,
+        closes_at: Option<Timestamp>,
+    ) -> Result<Vec<Event>, Rejection> {
+        require_role(actor, Role::Creator)?;
+        if !(1..=DROP_QUANTITY_MAX).contains(&quantity) {
+            return Err(Rejection::invalid(
+                "quantity",
+                format!("must be 1 to {DROP_QUANTITY_MAX}"),
+            ));
+        }
+        if !(1..=PER_BUYER_LIMIT_MAX).contains(&per_buyer_limit) {
+            return Err(Rejection::invalid(
+                "per_buyer_limit",
+                format!("must be 1 to {PER_BUYER_LIMIT_MAX}"),
+            ));
+        }
+        if !(HOLD_SECONDS_MIN..=HOLD_SECONDS_MAX).contains(&hold_seconds) {
+            return Err(Rejection::invalid(
+                "hold_seconds",
+                format!("must be {HOLD_SECONDS_MIN} to {HOLD_SECONDS_MAX}"),
+            ));
+        }
+        let opens_at = opens_at.unwrap_or(now);
+        if opens_at.0 > now.0 + SCHEDULE_AHEAD_MS_MAX {
+            return Err(Rejection::invalid(
+                "opens_at",
+                "must be within a year from now",
+            ));
+        }
+        if let Some(closes_at) = closes_at {
+            if closes_at <= opens_at.max(now) {
+                return Err(Rejection::invalid(
+                    "closes_at",
+                    "must be after opens_at and in the future",
+                ));
+            }
+            if closes_at.0 > opens_at.0 + SCHEDULE_AHEAD_MS_MAX {
+                return Err(Rejection::invalid(
+                    "closes_at",
+                    "must be within a year of opens_at",
+                ));
+            }
+        }
+        let room = self.rooms.get(&room_id).ok_or(Rejection::NotFound)?;
+        if room.creator_id != actor.id {
+            return Err(Rejection::Forbidden);
+        }
+        let product = match self.products.get(&product_id) {
+            Some(product) if product.creator_id == actor.id => product,
+            _ => {
+                return Err(Rejection::invalid(
+                    "product_id",
+                    "no product of yours has this id",
+                ));
+            }
+        };
+        let available = product.stock - product.allocated;
+        if quantity > available {
+            return Err(Rejection::InsufficientStock { available });
+        }
+        let drop = Drop {
+            id: DropId(self.allocator(actor.id.partition()).next()),
+            room_id,
+            product_id,
+            creator_id: actor.id,
+            title: product.title.clone(),
+            unit_price: product.price,
+            quantity,
+            remaining: quantity,
+            held: 0,
+            sold: 0,
+            per_buyer_limit,
+            hold_ms: hold_seconds * 1_000,
+            opens_at,
+            closes_at,
+            phase: DropPhase::Scheduled,
+            created_at: now,
+        };
+        let drop_id = drop.id;
+        let mut events = vec![Event::DropCreated { drop }];
+        if opens_at <= now {
+            events.push(Event::DropOpened { drop_id, at: now });
+        }
+        Ok(events)
+    }
+
+    fn decide_claim(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        drop_id: DropId,
+        quantity: u32,
+    ) -> Result<Vec<Event>, Rejection> {
+        require_role(actor, Role::Buyer)?;
+        let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
+        if quantity == 0 {
+            return Err(Rejection::invalid("quantity", "must be at least 1"));
+        }
+        if drop.phase != DropPhase::Open {
+            return Err(Rejection::DropNotOpen);
+        }
+        let already = self.buyer_units(drop_id, actor.id);
+        if u64::from(already) + u64::from(quantity) > u64::from(drop.per_buyer_limit) {
+            return Err(Rejection::LimitExceeded {
+                limit: drop.per_buyer_limit,
+                already,
+            });
+        }
+        if u64::from(quantity) > drop.remaining {
+            return Err(Rejection::SoldOut {
+                remaining: drop.remaining,
+            });
+        }
+        let mut ids = self.allocator(drop_id.partition());
+        let mut events = Vec::with_capacity(2);
+        let cart_id = match self.open_carts.get(&(actor.id, drop.room_id)) {
+            Some(cart_id) => {
+                let cart = &self.carts[cart_id];
+                if cart.hold_ids.len() >= CART_HOLDS_MAX {
+                    return Err(Rejection::CartFull);
+                }
+                let cart_currency = cart
+                    .hold_ids
+                    .first()
+                    .map(|hold_id| self.holds[hold_id].unit_price.currency);
+                if cart_currency.is_some_and(|currency| currency != drop.unit_price.currency) {
+                    return Err(Rejection::CurrencyMismatch);
+                }
+                *cart_id
+            }
+            None => {
+                let cart_id = CartId(ids.next());
+                events.push(Event::CartOpened {
+                    cart_id,
+                    room_id: drop.room_id,
+                    buyer_id: actor.id,
+                    at: now,
+                });
+                cart_id
+            }
+        };
+        let hold = Hold {
+            id: HoldId(ids.next()),
+            drop_id,
+            cart_id,
+            buyer_id: actor.id,
+            quantity,
+            unit_price: drop.unit_price,
+            created_at: now,
+            expires_at: now.plus_ms(drop.hold_ms),
+            status: HoldStatus::Active,
+        };
+        events.push(Event::HoldPlaced { hold });
+        Ok(events)
+    }
+
+    /// The lines and total a checkout of `cart_id` by `actor` would charge now.
+    pub fn checkout_quote(
+        &self,
+        actor: &Actor,
+        cart_id: CartId,
+    ) -> Result<(Vec<OrderLine>, Money), Rejection> {
+        let cart = match self.carts.get(&cart_id) {
+            Some(cart) if cart.buyer_id == actor.id => cart,
+            _ => return Err(Rejection::NotFound),
+        };
+        if matches!(cart.status, CartStatus::CheckedOut(_)) {
+            return Err(Rejection::CartCheckedOut);
+        }
+        let mut lines = Vec::new();
+        let mut total: Option<Money> = None;
+        for hold in cart.hold_ids.iter().map(|hold_id| &self.holds[hold_id]) {
+            if hold.status != HoldStatus::Active {
+                continue;
+            }
+            let drop = &self.drops[&hold.drop_id];
+            let line_total = hold
+                .unit_price
+                .times(u64::from(hold.quantity))
+                .expect("limits keep totals in range");
+            total = Some(match total {
+                None => line_total,
+                Some(sum) => sum
+                    .plus(line_total)
+                    .expect("a cart has one currency and bounded totals"),
+            });
+            lines.push(OrderLine {
+                hold_id: hold.id,
+                drop_id: hold.drop_id,
+                product_id: drop.product_id,
+                title: drop.title.clone(),
+                quantity: hold.quantity,
+                unit_price: hold.unit_price,
+            });
+        }
+        match total {
+            Some(total) => Ok((lines, total)),
+            None => Err(Rejection::CartExpired),
+        }
+    }
+
+    fn decide_checkout(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        cart_id: CartId,
+        payment: &PaymentOutcome,
+    ) -> Result<Vec<Event>, Rejection> {
+        let (lines, total) = self.checkout_quote(actor, cart_id)?;
+        let (method, charge_id) = match payment {
+            PaymentOutcome::Declined {
+                method,
+                decline_code,
+            } => {
+                return Ok(vec![Event::PaymentDeclined {
+                    cart_id,
+                    method: method.clone(),
+                    decline_code: decline_code.clone(),
+                    at: now,
+                }]);
+            }
+            PaymentOutcome::Approved { amount, .. } if *amount != total => {
+                return Err(Rejection::CartChanged);
+            }
+            PaymentOutcome::Approved {
+                method, charge_id, ..
+            } => (method, charge_id),
+        };
+        let cart = &self.carts[&cart_id];
+        let order_id = OrderId(self.allocator(cart_id.partition()).next());
+        let mut sold_by_drop: BTreeMap<DropId, (Vec<HoldId>, u64)> = BTreeMap::new();
+        for line in &lines {
+            let entry = sold_by_drop.entry(line.drop_id).or_default();
+            entry.0.push(line.hold_id);
+            entry.1 += u64::from(line.quantity);
+        }
+        let creator_id = self.rooms[&cart.room_id].creator_id;
+        let order = Order {
+            id: order_id,
+            cart_id,
+            room_id: cart.room_id,
+            buyer_id: actor.id,
+            creator_id,
+            lines,
+            total,
+            payment_method: method.clone(),
+            charge_id: charge_id.clone(),
+            paid_at: now,
+        };
+        let mut events = vec![Event::OrderPlaced { order }];
+        for (drop_id, (hold_ids, quantity)) in sold_by_drop {
+            events.push(Event::HoldsSold {
+                drop_id,
+                order_id,
+                hold_ids,
+                quantity,
+            });
+        }
+        Ok(events)
+    }
+
+    /// What the events a command produced answer to the caller.
+    fn outcome_of(&self, command: &Command, events: &[Event]) -> Outcome {
+        let primary = events
+            .iter()
+            .find(|event| !matches!(event, Event::CartOpened { .. }));
+        match primary {
+            Some(Event::AccountCreated { account }) => {
+                Ok(Reply::Account(self.accounts[&account.id].clone()))
+            }
+            Some(Event::ProductCreated { product }) => {
+                Ok(Reply::Product(self.products[&product.id].clone()))
+            }
+            Some(Event::RoomCreated { room }) => Ok(Reply::Room(self.rooms[&room.id].clone())),
+            Some(Event::DropCreated { drop }) => Ok(Reply::Drop(self.drops[&drop.id].clone())),
+            Some(Event::DropClosed { drop_id, .. }) => Ok(Reply::Drop(self.drops[drop_id].clone())),
+            Some(Event::HoldPlaced { hold }) => Ok(Reply::Claimed(ClaimReceipt {
+                hold_id: hold.id,
+                cart_id: hold.cart_id,
+                drop_id: hold.drop_id,
+                quantity: hold.quantity,
+                expires_at: hold.expires_at,
+            })),
+            Some(Event::PaymentDeclined { decline_code, .. }) => Err(Rejection::PaymentDeclined {
+                decline_code: decline_code.clone(),
+            }),
+            Some(Event::OrderPlaced { order }) => {
+                Ok(Reply::Ordered(self.orders[&order.id].clone()))
+            }
+            // Closing a drop that is already closed produces nothing and answers the drop as it is.
+            None => match command {
+                Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(self.drops[drop_id].clone())),
+                other => unreachable!("{other:?} decided no events"),
+            },
+            Some(other) => unreachable!("{} is never a command's primary event", other.kind()),
+        }
+    }
+
+    fn note_id(&mut self, id: EntityId) {
+        let serial = self.serials.entry(id.partition).or_insert(0);
+        *serial = (*serial).max(id.serial);
+    }
+
+    /// Applies one fact. Facts were checked when decided; a fact that does not fit the state is a bug
+    /// (or a corrupt journal) and stops the process rather than be half-applied.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::AccountCreated { account } => {
+                self.note_id(account.id.0);
+                let previous = self.handles.insert(account.handle.clone(), account.id);
+                assert!(previous.is_none(), "handle {} taken twice", account.handle);
+                self.accounts.insert(account.id, account.clone());
+            }
+            Event::ProductCreated { product } => {
+                self.note_id(product.id.0);
+                self.products.insert(product.id, product.clone());
+            }
+            Event::RoomCreated { room } => {
+                self.note_id(room.id.0);
+                self.rooms.insert(room.id, room.clone());
+            }
+            Event::DropCreated { drop } => {
+                self.note_id(drop.id.0);
+                let product = self
+                    .products
+                    .get_mut(&drop.product_id)
+                    .expect("drop of a known product");
+                product.allocated += drop.quantity;
+                assert!(
+                    product.allocated <= product.stock,
+                    "product {} over-allocated",
+                    product.id
+                );
+                self.rooms
+                    .get_mut(&drop.room_id)
+                    .expect("drop in a known room")
+                    .drop_ids
+                    .push(drop.id);
+                if drop.phase == DropPhase::Scheduled {
+                    self.deadlines
+                        .insert((drop.opens_at, Deadline::DropOpen(drop.id)));
+                }
+                if let Some(closes_at) = drop.closes_at {
+                    self.deadlines
+                        .insert((closes_at, Deadline::DropClose(drop.id)));
+                }
+                self.drops.insert(drop.id, drop.clone());
+            }
+            Event::DropOpened { drop_id, .. } => {
+                let drop = self.drops.get_mut(drop_id).expect("known drop");
+                assert_eq!(drop.phase, DropPhase::Scheduled);
+                drop.phase = DropPhase::Open;
+                self.deadlines
+                    .remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
+            }
+            Event::DropClosed { drop_id, .. } => {
+                let drop = self.drops.get_mut(drop_id).expect("known drop");
+                if drop.phase == DropPhase::Scheduled {
+                    self.deadlines
+                        .remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
+                }
+                drop.phase = DropPhase::Closed;
+                if let Some(closes_at) = drop.closes_at {
+                    self.deadlines
+                        .remove(&(closes_at, Deadline::DropClose(*drop_id)));
+                }
+            }
+            Event::CartOpened {
+                cart_id,
+                room_id,
+                buyer_id,
+                at,
+            } => {
+                self.note_id(cart_id.0);
+                self.carts.insert(
+                    *cart_id,
+                    Cart {
+                        id: *cart_id,
+                        room_id: *room_id,
+                        buyer_id: *buyer_id,
+                        hold_ids: Vec::new(),
+                        status: CartStatus::Open,
+                        declined_payments: 0,
+                        created_at: *at,
+                    },
+                );
+                let previous = self.open_carts.insert((*buyer_id, *room_id), *cart_id);
+                assert!(previous.is_none(), "a buyer has one open cart per room");
+            }
+            Event::HoldPlaced { hold } => {
+                self.note_id(hold.id.0);
+                let drop = self.drops.get_mut(&hold.drop_id).expect("known drop");
+                let quantity = u64::from(hold.quantity);
+                assert!(drop.remaining >= quantity, "drop {} oversold", drop.id);
+                drop.remaining -= quantity;
+                drop.held += quantity;
+                *self
+                    .buyer_units
+                    .entry((hold.drop_id, hold.buyer_id))
+                    .or_insert(0) += hold.quantity;
+                self.carts
+                    .get_mut(&hold.cart_id)
+                    .expect("known cart")
+                    .hold_ids
+                    .push(hold.id);
+                self.deadlines
+                    .insert((hold.expires_at, Deadline::HoldExpiry(hold.id)));
+                self.holds.insert(hold.id, hold.clone());
+            }
+            Event::HoldExpired { hold_id, .. } => {
+                let hold = self.holds.get_mut(hold_id).expect("known hold");
+                assert_eq!(
+                    hold.status,
+                    HoldStatus::Active,
+                    "hold {hold_id} expired twice"
+                );
+                hold.status = HoldStatus::Expired;
+                let quantity = u64::from(hold.quantity);
+                let drop = self.drops.get_mut(&hold.drop_id).expect("known drop");
+                drop.held -= quantity;
+                drop.remaining += quantity;
+                let units = self
+                    .buyer_units
+                    .get_mut(&(hold.drop_id, hold.buyer_id))
+                    .expect("buyer units of a hold");
+                *units -= hold.quantity;
+                self.deadlines
+                    .remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
+            }
+            Event::PaymentDeclined { cart_id, .. } => {
+                self.carts
+                    .get_mut(cart_id)
+                    .expect("known cart")
+                    .declined_payments += 1;
+            }
+            Event::OrderPlaced { order } => {
+                self.note_id(order.id.0);
+                let cart = self.carts.get_mut(&order.cart_id).expect("known cart");
+                assert_eq!(
+                    cart.status,
+                    CartStatus::Open,
+                    "cart {} checked out twice",
+                    cart.id
+                );
+                cart.status = CartStatus::CheckedOut(order.id);
+                self.open_carts.remove(&(cart.buyer_id, cart.room_id));
+                self.orders.insert(order.id, order.clone());
+            }
+            Event::HoldsSold {
+                drop_id,
+                hold_ids,
+                quantity,
+                ..
+            } => {
+                let mut n_units = 0;
+                for hold_id in hold_ids {
+                    let hold = self.holds.get_mut(hold_id).expect("known hold");
+                    assert_eq!(
+                        hold.status,
+                        HoldStatus::Active,
+                        "hold {hold_id} sold while not active"
+                    );
+                    hold.status = HoldStatus::Sold;
+                    n_units += u64::from(hold.quantity);
+                    self.deadlines
+                        .remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
+                }
+                assert_eq!(n_units, *quantity, "holds_sold quantity matches its holds");
+                let drop = self.drops.get_mut(drop_id).expect("known drop");
+                drop.held -= quantity;
+                drop.sold += quantity;
+            }
+            Event::IdempotencyRecorded {
+                owner,
+                key,
+                fingerprint,
+                outcome,
+                at,
+                ..
+            } => {
+                let record = IdempotencyRecord {
+                    fingerprint: fingerprint.clone(),
+                    outcome: outcome.clone(),
+                    at: *at,
+                };
+                self.idempotency.insert((*owner, key.clone()), record);
+            }
+        }
+    }
+
+    /// Checks every invariant the state promises; used by tests and after loading a journal.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut held_by_drop: BTreeMap<DropId, u64> = BTreeMap::new();
+        let mut sold_by_drop: BTreeMap<DropId, u64> = BTreeMap::new();
+        let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
+        for hold in self.holds.values() {
+            match hold.status {
+                HoldStatus::Active => {
+                    *held_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity)
+                }
+                HoldStatus::Sold => {
+                    *sold_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity)
+                }
+                HoldStatus::Expired => continue,
+            }
+            *units_by_buyer
+                .entry((hold.drop_id, hold.buyer_id))
+                .or_default() += hold.quantity;
+        }
+        let mut allocated_by_product: BTreeMap<ProductId, u64> = BTreeMap::new();
+        for drop in self.drops.values() {
+            if drop.remaining + drop.held + drop.sold != drop.quantity {
+                return Err(format!(
+                    "drop {}: remaining + held + sold != quantity",
+                    drop.id
+                ));
+            }
+            if drop.held != held_by_drop.get(&drop.id).copied().unwrap_or(0) {
+                return Err(format!(
+                    "drop {}: held does not match its active holds",
+                    drop.id
+                ));
+            }
+            if drop.sold != sold_by_drop.get(&drop.id).copied().unwrap_or(0) {
+                return Err(format!(
+                    "drop {}: sold does not match its sold holds",
+                    drop.id
+                ));
+            }
+            *allocated_by_product.entry(drop.product_id).or_default() += drop.quantity;
+        }
+        for (&(drop_id, buyer_id), &units) in &units_by_buyer {
+            if units > self.drops[&drop_id].per_buyer_limit {
+                return Err(format!(
+                    "buyer {buyer_id} above the limit of drop {drop_id}"
+                ));
+            }
+            if self.buyer_units(drop_id, buyer_id) != units {
+                return Err(format!(
+                    "buyer {buyer_id} units of drop {drop_id} out of step"
+                ));
+            }
+        }
+        for product in self.products.values() {
+            let allocated = allocated_by_product.get(&product.id).copied().unwrap_or(0);
+            if product.allocated != allocated || allocated > product.stock {
+                return Err(format!("product {}: allocation out of step", product.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The partition that executes a command, and so keeps its idempotency record.
+pub(crate) fn command_partition(command: &Command) -> Partition {
+    match command {
+        Command::CreateAccount { partition, .. } => *partition,
+        Command::CreateProduct { actor, .. }
+        | Command::CreateRoom { actor, .. }
+        | Command::CreateDrop { actor, .. } => actor.id.partition(),
+        Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
+        Command::Checkout { cart_id, .. } => cart_id.partition(),
+    }
+}
+
+impl Command {
+    /// The partition whose shard must execute this command.
+    pub fn partition(&self) -> Partition {
+        command_partition(self)
+    }
+}

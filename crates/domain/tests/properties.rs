@@ -1,0 +1,304 @@
+//! Property tests of the domain: stock is conserved, no buyer exceeds the limit, idempotency keys
+//! answer consistently, and replaying the produced events rebuilds an identical state.
+
+use domain::*;
+use proptest::prelude::*;
+
+const N_BUYERS: usize = 4;
+const START: Timestamp = Timestamp(1_700_000_000_000);
+
+#[derive(Clone, Debug)]
+enum Op {
+    Claim {
+        buyer_idx: usize,
+        quantity: u32,
+    },
+    ClaimWithKey {
+        buyer_idx: usize,
+        key_idx: u8,
+        quantity: u32,
+    },
+    AdvanceMs(u64),
+    Checkout {
+        buyer_idx: usize,
+        declined: bool,
+        wrong_amount: bool,
+    },
+    CloseDrop,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..N_BUYERS, 1..4u32).prop_map(|(buyer_idx, quantity)| Op::Claim { buyer_idx, quantity }),
+        2 => (0..N_BUYERS, 0..3u8, 1..3u32)
+            .prop_map(|(buyer_idx, key_idx, quantity)| Op::ClaimWithKey { buyer_idx, key_idx, quantity }),
+        3 => (0..25_000u64).prop_map(Op::AdvanceMs),
+        3 => (0..N_BUYERS, any::<bool>(), prop::bool::weighted(0.1))
+            .prop_map(|(buyer_idx, declined, wrong_amount)| Op::Checkout { buyer_idx, declined, wrong_amount }),
+        1 => Just(Op::CloseDrop),
+    ]
+}
+
+struct World {
+    state: State,
+    events: Vec<Event>,
+    now: Timestamp,
+    creator: Actor,
+    buyers: Vec<Actor>,
+    drop_id: DropId,
+}
+
+impl World {
+    fn run(&mut self, envelope: Envelope) -> Outcome {
+        let (outcome, events) = self.state.execute(self.now, &envelope);
+        self.events.extend(events);
+        outcome
+    }
+
+    fn new(quantity: u64, per_buyer_limit: u32) -> World {
+        let mut world = World {
+            state: State::default(),
+            events: Vec::new(),
+            now: START,
+            creator: Actor {
+                id: AccountId(EntityId {
+                    partition: 0,
+                    serial: 0,
+                }),
+                role: Role::Creator,
+            },
+            buyers: Vec::new(),
+            drop_id: DropId(EntityId {
+                partition: 0,
+                serial: 0,
+            }),
+        };
+        let create_account = |world: &mut World, handle: String, role: Role| {
+            let command = Command::CreateAccount {
+                partition: 7,
+                handle,
+                role,
+                token_sha256: "00".repeat(32),
+            };
+            match world.run(Envelope::plain(command)) {
+                Ok(Reply::Account(account)) => Actor {
+                    id: account.id,
+                    role,
+                },
+                other => panic!("account: {other:?}"),
+            }
+        };
+        world.creator = create_account(&mut world, "creator".into(), Role::Creator);
+        for buyer_idx in 0..N_BUYERS {
+            let buyer = create_account(&mut world, format!("buyer_{buyer_idx}"), Role::Buyer);
+            world.buyers.push(buyer);
+        }
+        let creator = world.creator;
+        let price = Money {
+            minor: 1_500,
+            currency: "EUR".parse().unwrap(),
+        };
+        let product_id = match world.run(Envelope::plain(Command::CreateProduct {
+            actor: creator,
+            title: "tee".into(),
+            price,
+            stock: 50,
+            fulfilment: Fulfilment::Ship,
+        })) {
+            Ok(Reply::Product(product)) => product.id,
+            other => panic!("product: {other:?}"),
+        };
+        let room_id = match world.run(Envelope::plain(Command::CreateRoom {
+            actor: creator,
+            title: "room".into(),
+        })) {
+            Ok(Reply::Room(room)) => room.id,
+            other => panic!("room: {other:?}"),
+        };
+        world.drop_id = match world.run(Envelope::plain(Command::CreateDrop {
+            actor: creator,
+            room_id,
+            product_id,
+            quantity,
+            per_buyer_limit,
+            hold_seconds: 10,
+            opens_at: Some(START.plus_ms(1_000)),
+            closes_at: None,
+        })) {
+            Ok(Reply::Drop(drop)) => drop.id,
+            other => panic!("drop: {other:?}"),
+        };
+        world
+    }
+
+    fn open_cart(&self, buyer: Actor) -> Option<CartId> {
+        // The newest cart with a hold of this buyer: the one a checkout would target.
+        let mut newest = None;
+        for hold_serial in 0..=1_000u64 {
+            let hold_id = HoldId(EntityId {
+                partition: self.drop_id.partition(),
+                serial: hold_serial,
+            });
+            if let Some(hold) = self.state.hold(hold_id) {
+                if hold.buyer_id == buyer.id {
+                    newest = Some(hold.cart_id);
+                }
+            }
+        }
+        newest
+    }
+}
+
+fn check(world: &World) -> Result<(), TestCaseError> {
+    world
+        .state
+        .check_invariants()
+        .map_err(TestCaseError::fail)?;
+    let drop = world.state.drop(world.drop_id).unwrap();
+    prop_assert_eq!(drop.remaining + drop.held + drop.sold, drop.quantity);
+    for buyer in &world.buyers {
+        prop_assert!(world.state.buyer_units(world.drop_id, buyer.id) <= drop.per_buyer_limit);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn stock_is_conserved_and_replay_rebuilds_the_state(
+        quantity in 1..12u64,
+        per_buyer_limit in 1..5u32,
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let mut world = World::new(quantity, per_buyer_limit);
+        let mut key_outcomes: std::collections::BTreeMap<(usize, u8), (u32, Outcome)> = Default::default();
+        world.now = START.plus_ms(1_000);
+        for op in ops {
+            match op {
+                Op::Claim { buyer_idx, quantity } => {
+                    let actor = world.buyers[buyer_idx];
+                    let before = world.state.drop(world.drop_id).unwrap().clone();
+                    let outcome = world.run(Envelope::plain(Command::Claim { actor, drop_id: world.drop_id, quantity }));
+                    if let Ok(Reply::Claimed(receipt)) = &outcome {
+                        let hold = world.state.hold(receipt.hold_id).unwrap();
+                        prop_assert_eq!(hold.status, HoldStatus::Active);
+                        prop_assert_eq!(hold.quantity, quantity);
+                        prop_assert!(before.remaining >= u64::from(quantity));
+                    }
+                }
+                Op::ClaimWithKey { buyer_idx, key_idx, quantity } => {
+                    let actor = world.buyers[buyer_idx];
+                    let key = IdempotencyKey {
+                        owner: actor.id,
+                        key: format!("key-{key_idx}"),
+                        fingerprint: format!("claim:{quantity}"),
+                    };
+                    let envelope = Envelope {
+                        idempotency: Some(key),
+                        command: Command::Claim { actor, drop_id: world.drop_id, quantity },
+                    };
+                    let outcome = world.run(envelope);
+                    match key_outcomes.get(&(buyer_idx, key_idx)) {
+                        Some((first_quantity, first_outcome)) if *first_quantity == quantity => {
+                            prop_assert_eq!(&outcome, first_outcome);
+                        }
+                        Some(_) => prop_assert_eq!(outcome, Err(Rejection::IdempotencyKeyReused)),
+                        None => {
+                            key_outcomes.insert((buyer_idx, key_idx), (quantity, outcome));
+                        }
+                    }
+                }
+                Op::AdvanceMs(duration_ms) => {
+                    world.now = world.now.plus_ms(duration_ms);
+                    let events = world.state.advance(world.now);
+                    world.events.extend(events);
+                }
+                Op::Checkout { buyer_idx, declined, wrong_amount } => {
+                    let actor = world.buyers[buyer_idx];
+                    let Some(cart_id) = world.open_cart(actor) else { continue };
+                    world.events.extend(world.state.advance(world.now));
+                    let quote = world.state.checkout_quote(&actor, cart_id);
+                    let payment = match (&quote, declined) {
+                        (_, true) => PaymentOutcome::Declined {
+                            method: "pm_card_chargeDeclined".into(),
+                            decline_code: "generic_decline".into(),
+                        },
+                        (Ok((_, total)), false) => PaymentOutcome::Approved {
+                            method: "pm_card_visa".into(),
+                            charge_id: "ch_1".into(),
+                            amount: Money { minor: total.minor + i64::from(wrong_amount), currency: total.currency },
+                        },
+                        (Err(_), false) => PaymentOutcome::Approved {
+                            method: "pm_card_visa".into(),
+                            charge_id: "ch_1".into(),
+                            amount: Money { minor: 1, currency: "EUR".parse().unwrap() },
+                        },
+                    };
+                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment }));
+                    match (&quote, &outcome) {
+                        (Err(rejection), _) => prop_assert_eq!(outcome.as_ref().err(), Some(rejection)),
+                        (Ok((_, total)), Ok(Reply::Ordered(order))) => {
+                            prop_assert!(!declined && !wrong_amount);
+                            prop_assert_eq!(order.total, *total);
+                        }
+                        (Ok(_), Err(Rejection::PaymentDeclined { .. })) => prop_assert!(declined),
+                        (Ok(_), Err(Rejection::CartChanged)) => prop_assert!(wrong_amount),
+                        (Ok(_), other) => prop_assert!(false, "unexpected checkout outcome {:?}", other),
+                    }
+                }
+                Op::CloseDrop => {
+                    let creator = world.creator;
+                    let outcome = world.run(Envelope::plain(Command::CloseDrop { actor: creator, drop_id: world.drop_id }));
+                    prop_assert!(outcome.is_ok());
+                }
+            }
+            check(&world)?;
+        }
+
+        let mut replayed = State::default();
+        for event in &world.events {
+            replayed.apply(event);
+        }
+        prop_assert_eq!(replayed, world.state);
+    }
+}
+
+#[test]
+fn a_drop_opens_on_time_and_expired_holds_return_units() {
+    let mut world = World::new(2, 2);
+    let buyer = world.buyers[0];
+    let drop_id = world.drop_id;
+    let claim = |quantity| {
+        Envelope::plain(Command::Claim {
+            actor: buyer,
+            drop_id,
+            quantity,
+        })
+    };
+    assert_eq!(world.run(claim(1)), Err(Rejection::DropNotOpen));
+    world.now = START.plus_ms(1_000);
+    assert!(matches!(world.run(claim(2)), Ok(Reply::Claimed(_))));
+    assert_eq!(
+        world.state.drop(drop_id).unwrap().status(),
+        DropStatus::SoldOut
+    );
+    assert_eq!(
+        world.run(claim(1)),
+        Err(Rejection::LimitExceeded {
+            limit: 2,
+            already: 2
+        })
+    );
+    world.now = START.plus_ms(11_000);
+    let expired = world.state.advance(world.now);
+    assert!(matches!(
+        expired.as_slice(),
+        [Event::HoldExpired { quantity: 2, .. }]
+    ));
+    let drop = world.state.drop(drop_id).unwrap();
+    assert_eq!(
+        (drop.status(), drop.remaining, drop.held),
+        (DropStatus::Open, 2, 0)
+    );
+}
