@@ -1,8 +1,8 @@
 //! What callers ask of the state, and what it answers.
 
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, Money, Order, Partition,
-    Product, ProductId, Role, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, Money, Order, Partition, Product, ProductId,
+    Role, Room, RoomId, Timestamp,
 };
 use std::fmt;
 
@@ -72,6 +72,8 @@ pub enum PaymentOutcome {
         method: String,
         decline_code: String,
     },
+    /// The quote was refused, so no charge was made; the command records that refusal.
+    NotAttempted,
 }
 
 /// A caller's idempotency key. `fingerprint` identifies the request (route and body), so the same key
@@ -91,10 +93,7 @@ pub struct Envelope {
 
 impl Envelope {
     pub fn plain(command: Command) -> Envelope {
-        Envelope {
-            idempotency: None,
-            command,
-        }
+        Envelope { idempotency: None, command }
     }
 }
 
@@ -132,10 +131,7 @@ pub enum Rejection {
 
 impl Rejection {
     pub fn invalid(field: &str, message: impl Into<String>) -> Rejection {
-        Rejection::Invalid {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        Rejection::Invalid { field: field.to_owned(), message: message.into() }
     }
 
     /// The stable, snake_case code clients match on.
@@ -172,28 +168,18 @@ impl fmt::Display for Rejection {
             }
             Rejection::SoldOut { remaining } => write!(f, "the drop has {remaining} units left"),
             Rejection::LimitExceeded { limit, already } => {
-                write!(
-                    f,
-                    "the drop allows {limit} units per buyer and you hold or bought {already}"
-                )
+                write!(f, "the drop allows {limit} units per buyer and you hold or bought {already}")
             }
             Rejection::DropNotOpen => f.write_str("the drop is not open"),
             Rejection::CartExpired => f.write_str("every hold in the cart has expired"),
             Rejection::CartCheckedOut => f.write_str("the cart was already checked out"),
             Rejection::CartFull => f.write_str("the cart holds as many items as it may"),
-            Rejection::CartChanged => {
-                f.write_str("the cart changed while the payment was taken; it was refunded")
-            }
+            Rejection::CartChanged => f.write_str("the cart changed while the payment was taken; it was refunded"),
             Rejection::CurrencyMismatch => f.write_str("a cart holds items of one currency only"),
             Rejection::PaymentDeclined { decline_code } => {
-                write!(
-                    f,
-                    "the payment was declined ({decline_code}); your holds stay until they expire"
-                )
+                write!(f, "the payment was declined ({decline_code}); your holds stay until they expire")
             }
-            Rejection::IdempotencyKeyReused => {
-                f.write_str("this idempotency key was used with a different request")
-            }
+            Rejection::IdempotencyKeyReused => f.write_str("this idempotency key was used with a different request"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Facts. Every change of state is one of these, journaled before it is acknowledged.
 
 use crate::{
-    Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition,
-    Product, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition, Product, Room, RoomId,
+    Timestamp,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -82,9 +82,7 @@ impl Event {
             | Event::DropClosed { drop_id, .. }
             | Event::HoldExpired { drop_id, .. }
             | Event::HoldsSold { drop_id, .. } => drop_id.partition(),
-            Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => {
-                cart_id.partition()
-            }
+            Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => cart_id.partition(),
             Event::HoldPlaced { hold } => hold.id.partition(),
             Event::OrderPlaced { order } => order.id.partition(),
             Event::IdempotencyRecorded { partition, .. } => *partition,
@@ -108,9 +106,7 @@ impl Event {
                 format!("cart/{cart_id}")
             }
             Event::OrderPlaced { order } => format!("order/{}", order.id),
-            Event::IdempotencyRecorded {
-                partition, owner, ..
-            } => format!("idempotency/{owner}/{partition:02x}"),
+            Event::IdempotencyRecorded { partition, owner, .. } => format!("idempotency/{owner}/{partition:02x}"),
         }
     }
 

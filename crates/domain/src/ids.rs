@@ -28,18 +28,10 @@ impl fmt::Display for IdParseError {
 impl std::error::Error for IdParseError {}
 
 fn parse_body(text: &str, prefix: &str) -> Result<EntityId, IdParseError> {
-    let body = text
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .ok_or(IdParseError)?;
+    let body = text.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('_')).ok_or(IdParseError)?;
     // Two hex digits of partition, then at least one hex digit of serial, lowercase only, so that
     // every id has exactly one spelling.
-    if body.len() < 3
-        || body.len() > 18
-        || !body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    if body.len() < 3 || body.len() > 18 || !body.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return Err(IdParseError);
     }
     let partition = u8::from_str_radix(&body[..2], 16).map_err(|_| IdParseError)?;
@@ -64,11 +56,7 @@ macro_rules! entity_id {
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(
-                    f,
-                    "{}_{:02x}{:010x}",
-                    $prefix, self.0.partition, self.0.serial
-                )
+                write!(f, "{}_{:02x}{:010x}", $prefix, self.0.partition, self.0.serial)
             }
         }
         impl FromStr for $name {
@@ -105,10 +93,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_reject_other_spellings() {
-        let id = DropId(EntityId {
-            partition: 0xab,
-            serial: 42,
-        });
+        let id = DropId(EntityId { partition: 0xab, serial: 42 });
         assert_eq!(id.to_string(), "drop_ab000000002a");
         assert_eq!("drop_ab000000002a".parse::<DropId>().unwrap(), id);
         for bad in [

@@ -14,34 +14,26 @@ mod model;
 mod money;
 mod state;
 
-pub use command::{
-    Actor, Command, Envelope, IdempotencyKey, Outcome, PaymentOutcome, Rejection, Reply,
-};
+pub use command::{Actor, Command, Envelope, IdempotencyKey, Outcome, PaymentOutcome, Rejection, Reply};
 pub use event::Event;
 pub use ids::{
-    AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition,
-    ProductId, RoomId,
+    AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId, RoomId,
 };
 pub use limits::*;
 pub use model::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold,
-    HoldStatus, Order, OrderLine, Product, Role, Room,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
+    OrderLine, Product, Role, Room,
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use state::State;
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
     pub fn plus_ms(self, duration_ms: u64) -> Timestamp {
-        Timestamp(
-            self.0
-                .saturating_add(i64::try_from(duration_ms).unwrap_or(i64::MAX)),
-        )
+        Timestamp(self.0.saturating_add(i64::try_from(duration_ms).unwrap_or(i64::MAX)))
     }
 }

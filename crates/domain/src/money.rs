@@ -36,9 +36,7 @@ impl FromStr for Currency {
     type Err = CurrencyError;
     fn from_str(code: &str) -> Result<Self, Self::Err> {
         let bytes: [u8; 3] = code.as_bytes().try_into().map_err(|_| CurrencyError)?;
-        if !bytes.iter().all(u8::is_ascii_uppercase)
-            || !ISO_4217_CODES.split(' ').any(|known| known == code)
-        {
+        if !bytes.iter().all(u8::is_ascii_uppercase) || !ISO_4217_CODES.split(' ').any(|known| known == code) {
             return Err(CurrencyError);
         }
         Ok(Currency(bytes))
@@ -73,20 +71,14 @@ impl Money {
     /// `None` on overflow; limits make it unreachable for valid drops, but money never wraps silently.
     pub fn times(self, quantity: u64) -> Option<Money> {
         let minor = self.minor.checked_mul(i64::try_from(quantity).ok()?)?;
-        Some(Money {
-            minor,
-            currency: self.currency,
-        })
+        Some(Money { minor, currency: self.currency })
     }
 
     pub fn plus(self, other: Money) -> Option<Money> {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money {
-            minor: self.minor.checked_add(other.minor)?,
-            currency: self.currency,
-        })
+        Some(Money { minor: self.minor.checked_add(other.minor)?, currency: self.currency })
     }
 }
 

@@ -4,10 +4,9 @@
 use crate::command::IdempotencyKey;
 use crate::limits::*;
 use crate::{
-    Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId,
-    DropPhase, EntityId, Envelope, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId,
-    OrderLine, Outcome, Partition, PaymentOutcome, Product, ProductId, Rejection, Reply, Role,
-    Room, RoomId, Timestamp,
+    Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId, DropPhase, EntityId,
+    Envelope, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId, OrderLine, Outcome, Partition, PaymentOutcome,
+    Product, ProductId, Rejection, Reply, Role, Room, RoomId, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,10 +52,7 @@ struct IdAllocator {
 
 impl IdAllocator {
     fn next(&mut self) -> EntityId {
-        let id = EntityId {
-            partition: self.partition,
-            serial: self.next_serial,
-        };
+        let id = EntityId { partition: self.partition, serial: self.next_serial };
         self.next_serial += 1;
         id
     }
@@ -65,35 +61,24 @@ impl IdAllocator {
 fn check_title(field: &str, title: &str) -> Result<(), Rejection> {
     let n_chars = title.chars().count();
     if title.trim().is_empty() || n_chars > TITLE_CHARS_MAX || title.chars().any(char::is_control) {
-        return Err(Rejection::invalid(
-            field,
-            format!("must be 1 to {TITLE_CHARS_MAX} printable characters"),
-        ));
+        return Err(Rejection::invalid(field, format!("must be 1 to {TITLE_CHARS_MAX} printable characters")));
     }
     Ok(())
 }
 
 fn check_handle(handle: &str) -> Result<(), Rejection> {
-    let ok_chars = handle
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let ok_chars = handle.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !(HANDLE_CHARS_MIN..=HANDLE_CHARS_MAX).contains(&handle.len()) || !ok_chars {
         return Err(Rejection::invalid(
             "handle",
-            format!(
-                "must be {HANDLE_CHARS_MIN} to {HANDLE_CHARS_MAX} characters of a-z, 0-9 and _"
-            ),
+            format!("must be {HANDLE_CHARS_MIN} to {HANDLE_CHARS_MAX} characters of a-z, 0-9 and _"),
         ));
     }
     Ok(())
 }
 
 fn require_role(actor: &Actor, role: Role) -> Result<(), Rejection> {
-    if actor.role == role {
-        Ok(())
-    } else {
-        Err(Rejection::Forbidden)
-    }
+    if actor.role == role { Ok(()) } else { Err(Rejection::Forbidden) }
 }
 
 impl State {
@@ -125,10 +110,7 @@ impl State {
         self.drops.values()
     }
     pub fn buyer_units(&self, drop_id: DropId, buyer_id: AccountId) -> u32 {
-        self.buyer_units
-            .get(&(drop_id, buyer_id))
-            .copied()
-            .unwrap_or(0)
+        self.buyer_units.get(&(drop_id, buyer_id)).copied().unwrap_or(0)
     }
 
     /// When the next timer is due, so the shard knows how long it may sleep.
@@ -145,27 +127,15 @@ impl State {
             }
             let event = match deadline {
                 Deadline::DropOpen(drop_id) => Event::DropOpened { drop_id, at },
-                Deadline::DropClose(drop_id) => Event::DropClosed {
-                    drop_id,
-                    at,
-                    by_creator: false,
-                },
+                Deadline::DropClose(drop_id) => Event::DropClosed { drop_id, at, by_creator: false },
                 Deadline::HoldExpiry(hold_id) => {
                     let hold = &self.holds[&hold_id];
-                    Event::HoldExpired {
-                        hold_id,
-                        drop_id: hold.drop_id,
-                        quantity: hold.quantity,
-                        at,
-                    }
+                    Event::HoldExpired { hold_id, drop_id: hold.drop_id, quantity: hold.quantity, at }
                 }
             };
             let n_deadlines_before = self.deadlines.len();
             self.apply(&event);
-            assert!(
-                self.deadlines.len() < n_deadlines_before,
-                "a fired deadline must be consumed"
-            );
+            assert!(self.deadlines.len() < n_deadlines_before, "a fired deadline must be consumed");
             events.push(event);
         }
         events
@@ -175,17 +145,8 @@ impl State {
     /// returns the outcome with every event applied (timers first).
     pub fn execute(&mut self, now: Timestamp, envelope: &Envelope) -> (Outcome, Vec<Event>) {
         let mut events = self.advance(now);
-        if let Some(key) = &envelope.idempotency {
-            if let Some(record) = self.idempotency.get(&(key.owner, key.key.clone())) {
-                if now < record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
-                    let outcome = if record.fingerprint == key.fingerprint {
-                        record.outcome.clone()
-                    } else {
-                        Err(Rejection::IdempotencyKeyReused)
-                    };
-                    return (outcome, events);
-                }
-            }
+        if let Some(recorded) = envelope.idempotency.as_ref().and_then(|key| self.recorded_outcome(key, now)) {
+            return (recorded, events);
         }
         let outcome = match self.decide(now, &envelope.command) {
             Ok(decided) => {
@@ -208,13 +169,21 @@ impl State {
         (outcome, events)
     }
 
-    fn idempotency_event(
-        &self,
-        envelope: &Envelope,
-        key: &IdempotencyKey,
-        outcome: &Outcome,
-        now: Timestamp,
-    ) -> Event {
+    /// The answer already recorded for `key`: the stored outcome for the same request, a refusal for a
+    /// different one, `None` when the key is new (or older than `IDEMPOTENCY_TTL_MS`).
+    pub fn recorded_outcome(&self, key: &IdempotencyKey, now: Timestamp) -> Option<Outcome> {
+        let record = self.idempotency.get(&(key.owner, key.key.clone()))?;
+        if now >= record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
+            return None;
+        }
+        if record.fingerprint == key.fingerprint {
+            Some(record.outcome.clone())
+        } else {
+            Some(Err(Rejection::IdempotencyKeyReused))
+        }
+    }
+
+    fn idempotency_event(&self, envelope: &Envelope, key: &IdempotencyKey, outcome: &Outcome, now: Timestamp) -> Event {
         Event::IdempotencyRecorded {
             partition: command_partition(&envelope.command),
             owner: key.owner,
@@ -226,21 +195,13 @@ impl State {
     }
 
     fn allocator(&self, partition: Partition) -> IdAllocator {
-        IdAllocator {
-            partition,
-            next_serial: self.serials.get(&partition).copied().unwrap_or(0) + 1,
-        }
+        IdAllocator { partition, next_serial: self.serials.get(&partition).copied().unwrap_or(0) + 1 }
     }
 
     /// Pure: what `command` would produce against the current state.
     fn decide(&self, now: Timestamp, command: &Command) -> Result<Vec<Event>, Rejection> {
         match command {
-            Command::CreateAccount {
-                partition,
-                handle,
-                role,
-                token_sha256,
-            } => {
+            Command::CreateAccount { partition, handle, role, token_sha256 } => {
                 check_handle(handle)?;
                 if *role == Role::Admin {
                     return Err(Rejection::invalid("role", "must be buyer or creator"));
@@ -258,26 +219,14 @@ impl State {
                 };
                 Ok(vec![Event::AccountCreated { account }])
             }
-            Command::CreateProduct {
-                actor,
-                title,
-                price,
-                stock,
-                fulfilment,
-            } => {
+            Command::CreateProduct { actor, title, price, stock, fulfilment } => {
                 require_role(actor, Role::Creator)?;
                 check_title("title", title)?;
                 if !(0..=PRICE_MINOR_MAX).contains(&price.minor) {
-                    return Err(Rejection::invalid(
-                        "price_minor",
-                        format!("must be 0 to {PRICE_MINOR_MAX}"),
-                    ));
+                    return Err(Rejection::invalid("price_minor", format!("must be 0 to {PRICE_MINOR_MAX}")));
                 }
                 if *stock > PRODUCT_STOCK_MAX {
-                    return Err(Rejection::invalid(
-                        "stock",
-                        format!("must be 0 to {PRODUCT_STOCK_MAX}"),
-                    ));
+                    return Err(Rejection::invalid("stock", format!("must be 0 to {PRODUCT_STOCK_MAX}")));
                 }
                 let product = Product {
                     id: ProductId(self.allocator(actor.id.partition()).next()),
@@ -331,22 +280,10 @@ impl State {
                 if drop.phase == DropPhase::Closed {
                     return Ok(Vec::new());
                 }
-                Ok(vec![Event::DropClosed {
-                    drop_id: *drop_id,
-                    at: now,
-                    by_creator: true,
-                }])
+                Ok(vec![Event::DropClosed { drop_id: *drop_id, at: now, by_creator: true }])
             }
-            Command::Claim {
-                actor,
-                drop_id,
-                quantity,
-            } => self.decide_claim(now, actor, *drop_id, *quantity),
-            Command::Checkout {
-                actor,
-                cart_id,
-                payment,
-            } => self.decide_checkout(now, actor, *cart_id, payment),
+            Command::Claim { actor, drop_id, quantity } => self.decide_claim(now, actor, *drop_id, *quantity),
+            Command::Checkout { actor, cart_id, payment } => self.decide_checkout(now, actor, *cart_id, payment),
         }
     }
 
@@ -365,16 +302,10 @@ impl State {
     ) -> Result<Vec<Event>, Rejection> {
         require_role(actor, Role::Creator)?;
         if !(1..=DROP_QUANTITY_MAX).contains(&quantity) {
-            return Err(Rejection::invalid(
-                "quantity",
-                format!("must be 1 to {DROP_QUANTITY_MAX}"),
-            ));
+            return Err(Rejection::invalid("quantity", format!("must be 1 to {DROP_QUANTITY_MAX}")));
         }
         if !(1..=PER_BUYER_LIMIT_MAX).contains(&per_buyer_limit) {
-            return Err(Rejection::invalid(
-                "per_buyer_limit",
-                format!("must be 1 to {PER_BUYER_LIMIT_MAX}"),
-            ));
+            return Err(Rejection::invalid("per_buyer_limit", format!("must be 1 to {PER_BUYER_LIMIT_MAX}")));
         }
         if !(HOLD_SECONDS_MIN..=HOLD_SECONDS_MAX).contains(&hold_seconds) {
             return Err(Rejection::invalid(
@@ -384,23 +315,14 @@ impl State {
         }
         let opens_at = opens_at.unwrap_or(now);
         if opens_at.0 > now.0 + SCHEDULE_AHEAD_MS_MAX {
-            return Err(Rejection::invalid(
-                "opens_at",
-                "must be within a year from now",
-            ));
+            return Err(Rejection::invalid("opens_at", "must be within a year from now"));
         }
         if let Some(closes_at) = closes_at {
             if closes_at <= opens_at.max(now) {
-                return Err(Rejection::invalid(
-                    "closes_at",
-                    "must be after opens_at and in the future",
-                ));
+                return Err(Rejection::invalid("closes_at", "must be after opens_at and in the future"));
             }
             if closes_at.0 > opens_at.0 + SCHEDULE_AHEAD_MS_MAX {
-                return Err(Rejection::invalid(
-                    "closes_at",
-                    "must be within a year of opens_at",
-                ));
+                return Err(Rejection::invalid("closes_at", "must be within a year of opens_at"));
             }
         }
         let room = self.rooms.get(&room_id).ok_or(Rejection::NotFound)?;
@@ -410,10 +332,7 @@ impl State {
         let product = match self.products.get(&product_id) {
             Some(product) if product.creator_id == actor.id => product,
             _ => {
-                return Err(Rejection::invalid(
-                    "product_id",
-                    "no product of yours has this id",
-                ));
+                return Err(Rejection::invalid("product_id", "no product of yours has this id"));
             }
         };
         let available = product.stock - product.allocated;
@@ -463,15 +382,10 @@ impl State {
         }
         let already = self.buyer_units(drop_id, actor.id);
         if u64::from(already) + u64::from(quantity) > u64::from(drop.per_buyer_limit) {
-            return Err(Rejection::LimitExceeded {
-                limit: drop.per_buyer_limit,
-                already,
-            });
+            return Err(Rejection::LimitExceeded { limit: drop.per_buyer_limit, already });
         }
         if u64::from(quantity) > drop.remaining {
-            return Err(Rejection::SoldOut {
-                remaining: drop.remaining,
-            });
+            return Err(Rejection::SoldOut { remaining: drop.remaining });
         }
         let mut ids = self.allocator(drop_id.partition());
         let mut events = Vec::with_capacity(2);
@@ -481,10 +395,7 @@ impl State {
                 if cart.hold_ids.len() >= CART_HOLDS_MAX {
                     return Err(Rejection::CartFull);
                 }
-                let cart_currency = cart
-                    .hold_ids
-                    .first()
-                    .map(|hold_id| self.holds[hold_id].unit_price.currency);
+                let cart_currency = cart.hold_ids.first().map(|hold_id| self.holds[hold_id].unit_price.currency);
                 if cart_currency.is_some_and(|currency| currency != drop.unit_price.currency) {
                     return Err(Rejection::CurrencyMismatch);
                 }
@@ -492,12 +403,7 @@ impl State {
             }
             None => {
                 let cart_id = CartId(ids.next());
-                events.push(Event::CartOpened {
-                    cart_id,
-                    room_id: drop.room_id,
-                    buyer_id: actor.id,
-                    at: now,
-                });
+                events.push(Event::CartOpened { cart_id, room_id: drop.room_id, buyer_id: actor.id, at: now });
                 cart_id
             }
         };
@@ -517,11 +423,7 @@ impl State {
     }
 
     /// The lines and total a checkout of `cart_id` by `actor` would charge now.
-    pub fn checkout_quote(
-        &self,
-        actor: &Actor,
-        cart_id: CartId,
-    ) -> Result<(Vec<OrderLine>, Money), Rejection> {
+    pub fn checkout_quote(&self, actor: &Actor, cart_id: CartId) -> Result<(Vec<OrderLine>, Money), Rejection> {
         let cart = match self.carts.get(&cart_id) {
             Some(cart) if cart.buyer_id == actor.id => cart,
             _ => return Err(Rejection::NotFound),
@@ -536,15 +438,10 @@ impl State {
                 continue;
             }
             let drop = &self.drops[&hold.drop_id];
-            let line_total = hold
-                .unit_price
-                .times(u64::from(hold.quantity))
-                .expect("limits keep totals in range");
+            let line_total = hold.unit_price.times(u64::from(hold.quantity)).expect("limits keep totals in range");
             total = Some(match total {
                 None => line_total,
-                Some(sum) => sum
-                    .plus(line_total)
-                    .expect("a cart has one currency and bounded totals"),
+                Some(sum) => sum.plus(line_total).expect("a cart has one currency and bounded totals"),
             });
             lines.push(OrderLine {
                 hold_id: hold.id,
@@ -570,10 +467,7 @@ impl State {
     ) -> Result<Vec<Event>, Rejection> {
         let (lines, total) = self.checkout_quote(actor, cart_id)?;
         let (method, charge_id) = match payment {
-            PaymentOutcome::Declined {
-                method,
-                decline_code,
-            } => {
+            PaymentOutcome::Declined { method, decline_code } => {
                 return Ok(vec![Event::PaymentDeclined {
                     cart_id,
                     method: method.clone(),
@@ -581,12 +475,12 @@ impl State {
                     at: now,
                 }]);
             }
+            // The quote before payment was refused, yet the cart can be bought now: it changed meanwhile.
+            PaymentOutcome::NotAttempted => return Err(Rejection::CartChanged),
             PaymentOutcome::Approved { amount, .. } if *amount != total => {
                 return Err(Rejection::CartChanged);
             }
-            PaymentOutcome::Approved {
-                method, charge_id, ..
-            } => (method, charge_id),
+            PaymentOutcome::Approved { method, charge_id, .. } => (method, charge_id),
         };
         let cart = &self.carts[&cart_id];
         let order_id = OrderId(self.allocator(cart_id.partition()).next());
@@ -611,28 +505,17 @@ impl State {
         };
         let mut events = vec![Event::OrderPlaced { order }];
         for (drop_id, (hold_ids, quantity)) in sold_by_drop {
-            events.push(Event::HoldsSold {
-                drop_id,
-                order_id,
-                hold_ids,
-                quantity,
-            });
+            events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });
         }
         Ok(events)
     }
 
     /// What the events a command produced answer to the caller.
     fn outcome_of(&self, command: &Command, events: &[Event]) -> Outcome {
-        let primary = events
-            .iter()
-            .find(|event| !matches!(event, Event::CartOpened { .. }));
+        let primary = events.iter().find(|event| !matches!(event, Event::CartOpened { .. }));
         match primary {
-            Some(Event::AccountCreated { account }) => {
-                Ok(Reply::Account(self.accounts[&account.id].clone()))
-            }
-            Some(Event::ProductCreated { product }) => {
-                Ok(Reply::Product(self.products[&product.id].clone()))
-            }
+            Some(Event::AccountCreated { account }) => Ok(Reply::Account(self.accounts[&account.id].clone())),
+            Some(Event::ProductCreated { product }) => Ok(Reply::Product(self.products[&product.id].clone())),
             Some(Event::RoomCreated { room }) => Ok(Reply::Room(self.rooms[&room.id].clone())),
             Some(Event::DropCreated { drop }) => Ok(Reply::Drop(self.drops[&drop.id].clone())),
             Some(Event::DropClosed { drop_id, .. }) => Ok(Reply::Drop(self.drops[drop_id].clone())),
@@ -643,12 +526,10 @@ impl State {
                 quantity: hold.quantity,
                 expires_at: hold.expires_at,
             })),
-            Some(Event::PaymentDeclined { decline_code, .. }) => Err(Rejection::PaymentDeclined {
-                decline_code: decline_code.clone(),
-            }),
-            Some(Event::OrderPlaced { order }) => {
-                Ok(Reply::Ordered(self.orders[&order.id].clone()))
+            Some(Event::PaymentDeclined { decline_code, .. }) => {
+                Err(Rejection::PaymentDeclined { decline_code: decline_code.clone() })
             }
+            Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(self.orders[&order.id].clone())),
             // Closing a drop that is already closed produces nothing and answers the drop as it is.
             None => match command {
                 Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(self.drops[drop_id].clone())),
@@ -683,28 +564,15 @@ impl State {
             }
             Event::DropCreated { drop } => {
                 self.note_id(drop.id.0);
-                let product = self
-                    .products
-                    .get_mut(&drop.product_id)
-                    .expect("drop of a known product");
+                let product = self.products.get_mut(&drop.product_id).expect("drop of a known product");
                 product.allocated += drop.quantity;
-                assert!(
-                    product.allocated <= product.stock,
-                    "product {} over-allocated",
-                    product.id
-                );
-                self.rooms
-                    .get_mut(&drop.room_id)
-                    .expect("drop in a known room")
-                    .drop_ids
-                    .push(drop.id);
+                assert!(product.allocated <= product.stock, "product {} over-allocated", product.id);
+                self.rooms.get_mut(&drop.room_id).expect("drop in a known room").drop_ids.push(drop.id);
                 if drop.phase == DropPhase::Scheduled {
-                    self.deadlines
-                        .insert((drop.opens_at, Deadline::DropOpen(drop.id)));
+                    self.deadlines.insert((drop.opens_at, Deadline::DropOpen(drop.id)));
                 }
                 if let Some(closes_at) = drop.closes_at {
-                    self.deadlines
-                        .insert((closes_at, Deadline::DropClose(drop.id)));
+                    self.deadlines.insert((closes_at, Deadline::DropClose(drop.id)));
                 }
                 self.drops.insert(drop.id, drop.clone());
             }
@@ -712,27 +580,19 @@ impl State {
                 let drop = self.drops.get_mut(drop_id).expect("known drop");
                 assert_eq!(drop.phase, DropPhase::Scheduled);
                 drop.phase = DropPhase::Open;
-                self.deadlines
-                    .remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
+                self.deadlines.remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
             }
             Event::DropClosed { drop_id, .. } => {
                 let drop = self.drops.get_mut(drop_id).expect("known drop");
                 if drop.phase == DropPhase::Scheduled {
-                    self.deadlines
-                        .remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
+                    self.deadlines.remove(&(drop.opens_at, Deadline::DropOpen(*drop_id)));
                 }
                 drop.phase = DropPhase::Closed;
                 if let Some(closes_at) = drop.closes_at {
-                    self.deadlines
-                        .remove(&(closes_at, Deadline::DropClose(*drop_id)));
+                    self.deadlines.remove(&(closes_at, Deadline::DropClose(*drop_id)));
                 }
             }
-            Event::CartOpened {
-                cart_id,
-                room_id,
-                buyer_id,
-                at,
-            } => {
+            Event::CartOpened { cart_id, room_id, buyer_id, at } => {
                 self.note_id(cart_id.0);
                 self.carts.insert(
                     *cart_id,
@@ -756,95 +616,50 @@ impl State {
                 assert!(drop.remaining >= quantity, "drop {} oversold", drop.id);
                 drop.remaining -= quantity;
                 drop.held += quantity;
-                *self
-                    .buyer_units
-                    .entry((hold.drop_id, hold.buyer_id))
-                    .or_insert(0) += hold.quantity;
-                self.carts
-                    .get_mut(&hold.cart_id)
-                    .expect("known cart")
-                    .hold_ids
-                    .push(hold.id);
-                self.deadlines
-                    .insert((hold.expires_at, Deadline::HoldExpiry(hold.id)));
+                *self.buyer_units.entry((hold.drop_id, hold.buyer_id)).or_insert(0) += hold.quantity;
+                self.carts.get_mut(&hold.cart_id).expect("known cart").hold_ids.push(hold.id);
+                self.deadlines.insert((hold.expires_at, Deadline::HoldExpiry(hold.id)));
                 self.holds.insert(hold.id, hold.clone());
             }
             Event::HoldExpired { hold_id, .. } => {
                 let hold = self.holds.get_mut(hold_id).expect("known hold");
-                assert_eq!(
-                    hold.status,
-                    HoldStatus::Active,
-                    "hold {hold_id} expired twice"
-                );
+                assert_eq!(hold.status, HoldStatus::Active, "hold {hold_id} expired twice");
                 hold.status = HoldStatus::Expired;
                 let quantity = u64::from(hold.quantity);
                 let drop = self.drops.get_mut(&hold.drop_id).expect("known drop");
                 drop.held -= quantity;
                 drop.remaining += quantity;
-                let units = self
-                    .buyer_units
-                    .get_mut(&(hold.drop_id, hold.buyer_id))
-                    .expect("buyer units of a hold");
+                let units = self.buyer_units.get_mut(&(hold.drop_id, hold.buyer_id)).expect("buyer units of a hold");
                 *units -= hold.quantity;
-                self.deadlines
-                    .remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
+                self.deadlines.remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
             }
             Event::PaymentDeclined { cart_id, .. } => {
-                self.carts
-                    .get_mut(cart_id)
-                    .expect("known cart")
-                    .declined_payments += 1;
+                self.carts.get_mut(cart_id).expect("known cart").declined_payments += 1;
             }
             Event::OrderPlaced { order } => {
                 self.note_id(order.id.0);
                 let cart = self.carts.get_mut(&order.cart_id).expect("known cart");
-                assert_eq!(
-                    cart.status,
-                    CartStatus::Open,
-                    "cart {} checked out twice",
-                    cart.id
-                );
+                assert_eq!(cart.status, CartStatus::Open, "cart {} checked out twice", cart.id);
                 cart.status = CartStatus::CheckedOut(order.id);
                 self.open_carts.remove(&(cart.buyer_id, cart.room_id));
                 self.orders.insert(order.id, order.clone());
             }
-            Event::HoldsSold {
-                drop_id,
-                hold_ids,
-                quantity,
-                ..
-            } => {
+            Event::HoldsSold { drop_id, hold_ids, quantity, .. } => {
                 let mut n_units = 0;
                 for hold_id in hold_ids {
                     let hold = self.holds.get_mut(hold_id).expect("known hold");
-                    assert_eq!(
-                        hold.status,
-                        HoldStatus::Active,
-                        "hold {hold_id} sold while not active"
-                    );
+                    assert_eq!(hold.status, HoldStatus::Active, "hold {hold_id} sold while not active");
                     hold.status = HoldStatus::Sold;
                     n_units += u64::from(hold.quantity);
-                    self.deadlines
-                        .remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
+                    self.deadlines.remove(&(hold.expires_at, Deadline::HoldExpiry(*hold_id)));
                 }
                 assert_eq!(n_units, *quantity, "holds_sold quantity matches its holds");
                 let drop = self.drops.get_mut(drop_id).expect("known drop");
                 drop.held -= quantity;
                 drop.sold += quantity;
             }
-            Event::IdempotencyRecorded {
-                owner,
-                key,
-                fingerprint,
-                outcome,
-                at,
-                ..
-            } => {
-                let record = IdempotencyRecord {
-                    fingerprint: fingerprint.clone(),
-                    outcome: outcome.clone(),
-                    at: *at,
-                };
+            Event::IdempotencyRecorded { owner, key, fingerprint, outcome, at, .. } => {
+                let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 self.idempotency.insert((*owner, key.clone()), record);
             }
         }
@@ -857,50 +672,31 @@ impl State {
         let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
         for hold in self.holds.values() {
             match hold.status {
-                HoldStatus::Active => {
-                    *held_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity)
-                }
-                HoldStatus::Sold => {
-                    *sold_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity)
-                }
+                HoldStatus::Active => *held_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity),
+                HoldStatus::Sold => *sold_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity),
                 HoldStatus::Expired => continue,
             }
-            *units_by_buyer
-                .entry((hold.drop_id, hold.buyer_id))
-                .or_default() += hold.quantity;
+            *units_by_buyer.entry((hold.drop_id, hold.buyer_id)).or_default() += hold.quantity;
         }
         let mut allocated_by_product: BTreeMap<ProductId, u64> = BTreeMap::new();
         for drop in self.drops.values() {
             if drop.remaining + drop.held + drop.sold != drop.quantity {
-                return Err(format!(
-                    "drop {}: remaining + held + sold != quantity",
-                    drop.id
-                ));
+                return Err(format!("drop {}: remaining + held + sold != quantity", drop.id));
             }
             if drop.held != held_by_drop.get(&drop.id).copied().unwrap_or(0) {
-                return Err(format!(
-                    "drop {}: held does not match its active holds",
-                    drop.id
-                ));
+                return Err(format!("drop {}: held does not match its active holds", drop.id));
             }
             if drop.sold != sold_by_drop.get(&drop.id).copied().unwrap_or(0) {
-                return Err(format!(
-                    "drop {}: sold does not match its sold holds",
-                    drop.id
-                ));
+                return Err(format!("drop {}: sold does not match its sold holds", drop.id));
             }
             *allocated_by_product.entry(drop.product_id).or_default() += drop.quantity;
         }
         for (&(drop_id, buyer_id), &units) in &units_by_buyer {
             if units > self.drops[&drop_id].per_buyer_limit {
-                return Err(format!(
-                    "buyer {buyer_id} above the limit of drop {drop_id}"
-                ));
+                return Err(format!("buyer {buyer_id} above the limit of drop {drop_id}"));
             }
             if self.buyer_units(drop_id, buyer_id) != units {
-                return Err(format!(
-                    "buyer {buyer_id} units of drop {drop_id} out of step"
-                ));
+                return Err(format!("buyer {buyer_id} units of drop {drop_id} out of step"));
             }
         }
         for product in self.products.values() {

@@ -9,21 +9,10 @@ const START: Timestamp = Timestamp(1_700_000_000_000);
 
 #[derive(Clone, Debug)]
 enum Op {
-    Claim {
-        buyer_idx: usize,
-        quantity: u32,
-    },
-    ClaimWithKey {
-        buyer_idx: usize,
-        key_idx: u8,
-        quantity: u32,
-    },
+    Claim { buyer_idx: usize, quantity: u32 },
+    ClaimWithKey { buyer_idx: usize, key_idx: u8, quantity: u32 },
     AdvanceMs(u64),
-    Checkout {
-        buyer_idx: usize,
-        declined: bool,
-        wrong_amount: bool,
-    },
+    Checkout { buyer_idx: usize, declined: bool, wrong_amount: bool },
     CloseDrop,
 }
 
@@ -60,31 +49,14 @@ impl World {
             state: State::default(),
             events: Vec::new(),
             now: START,
-            creator: Actor {
-                id: AccountId(EntityId {
-                    partition: 0,
-                    serial: 0,
-                }),
-                role: Role::Creator,
-            },
+            creator: Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Creator },
             buyers: Vec::new(),
-            drop_id: DropId(EntityId {
-                partition: 0,
-                serial: 0,
-            }),
+            drop_id: DropId(EntityId { partition: 0, serial: 0 }),
         };
         let create_account = |world: &mut World, handle: String, role: Role| {
-            let command = Command::CreateAccount {
-                partition: 7,
-                handle,
-                role,
-                token_sha256: "00".repeat(32),
-            };
+            let command = Command::CreateAccount { partition: 7, handle, role, token_sha256: "00".repeat(32) };
             match world.run(Envelope::plain(command)) {
-                Ok(Reply::Account(account)) => Actor {
-                    id: account.id,
-                    role,
-                },
+                Ok(Reply::Account(account)) => Actor { id: account.id, role },
                 other => panic!("account: {other:?}"),
             }
         };
@@ -94,10 +66,7 @@ impl World {
             world.buyers.push(buyer);
         }
         let creator = world.creator;
-        let price = Money {
-            minor: 1_500,
-            currency: "EUR".parse().unwrap(),
-        };
+        let price = Money { minor: 1_500, currency: "EUR".parse().unwrap() };
         let product_id = match world.run(Envelope::plain(Command::CreateProduct {
             actor: creator,
             title: "tee".into(),
@@ -108,10 +77,7 @@ impl World {
             Ok(Reply::Product(product)) => product.id,
             other => panic!("product: {other:?}"),
         };
-        let room_id = match world.run(Envelope::plain(Command::CreateRoom {
-            actor: creator,
-            title: "room".into(),
-        })) {
+        let room_id = match world.run(Envelope::plain(Command::CreateRoom { actor: creator, title: "room".into() })) {
             Ok(Reply::Room(room)) => room.id,
             other => panic!("room: {other:?}"),
         };
@@ -135,10 +101,7 @@ impl World {
         // The newest cart with a hold of this buyer: the one a checkout would target.
         let mut newest = None;
         for hold_serial in 0..=1_000u64 {
-            let hold_id = HoldId(EntityId {
-                partition: self.drop_id.partition(),
-                serial: hold_serial,
-            });
+            let hold_id = HoldId(EntityId { partition: self.drop_id.partition(), serial: hold_serial });
             if let Some(hold) = self.state.hold(hold_id) {
                 if hold.buyer_id == buyer.id {
                     newest = Some(hold.cart_id);
@@ -150,10 +113,7 @@ impl World {
 }
 
 fn check(world: &World) -> Result<(), TestCaseError> {
-    world
-        .state
-        .check_invariants()
-        .map_err(TestCaseError::fail)?;
+    world.state.check_invariants().map_err(TestCaseError::fail)?;
     let drop = world.state.drop(world.drop_id).unwrap();
     prop_assert_eq!(drop.remaining + drop.held + drop.sold, drop.quantity);
     for buyer in &world.buyers {
@@ -269,36 +229,15 @@ fn a_drop_opens_on_time_and_expired_holds_return_units() {
     let mut world = World::new(2, 2);
     let buyer = world.buyers[0];
     let drop_id = world.drop_id;
-    let claim = |quantity| {
-        Envelope::plain(Command::Claim {
-            actor: buyer,
-            drop_id,
-            quantity,
-        })
-    };
+    let claim = |quantity| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity });
     assert_eq!(world.run(claim(1)), Err(Rejection::DropNotOpen));
     world.now = START.plus_ms(1_000);
     assert!(matches!(world.run(claim(2)), Ok(Reply::Claimed(_))));
-    assert_eq!(
-        world.state.drop(drop_id).unwrap().status(),
-        DropStatus::SoldOut
-    );
-    assert_eq!(
-        world.run(claim(1)),
-        Err(Rejection::LimitExceeded {
-            limit: 2,
-            already: 2
-        })
-    );
+    assert_eq!(world.state.drop(drop_id).unwrap().status(), DropStatus::SoldOut);
+    assert_eq!(world.run(claim(1)), Err(Rejection::LimitExceeded { limit: 2, already: 2 }));
     world.now = START.plus_ms(11_000);
     let expired = world.state.advance(world.now);
-    assert!(matches!(
-        expired.as_slice(),
-        [Event::HoldExpired { quantity: 2, .. }]
-    ));
+    assert!(matches!(expired.as_slice(), [Event::HoldExpired { quantity: 2, .. }]));
     let drop = world.state.drop(drop_id).unwrap();
-    assert_eq!(
-        (drop.status(), drop.remaining, drop.held),
-        (DropStatus::Open, 2, 0)
-    );
+    assert_eq!((drop.status(), drop.remaining, drop.held), (DropStatus::Open, 2, 0));
 }

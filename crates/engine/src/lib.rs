@@ -1,1 +1,286 @@
+//! The engine: shards that own the state, the journal beneath them, and the read models beside them
+//! (token directory, live room hub). The server talks to the engine only; nothing else mutates
+//! domain state.
 
+mod clock;
+mod directory;
+mod hub;
+mod payments;
+mod shard;
+
+pub use clock::{Clock, SystemClock};
+pub use directory::{ADMIN_ACCOUNT_ID, token_sha256};
+pub use hub::{DropCounters, ROOM_UPDATES_BUFFERED_MAX};
+pub use payments::{BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, TestPaymentProvider};
+pub use shard::{SHARD_BATCH_COMMANDS_MAX, SHARD_INBOX_MAX};
+
+use directory::Directory;
+use domain::{
+    Actor, CartId, Command, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, Partition, PaymentOutcome, Reply,
+    RoomId, State,
+};
+use hub::Hub;
+use journal::{Journal, JournalError, JournalWriter};
+use shard::{Delivery, Request, ShardContext};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// Shards at most; each is one task, so more than a few per core only adds switching.
+pub const SHARDS_MAX: usize = 64;
+/// Log a line every this many events while replaying the journal at start-up.
+const REPLAY_PROGRESS_EVENTS: usize = 100_000;
+
+#[derive(Debug, thiserror::Error, Clone)]
+pub enum EngineError {
+    #[error("the engine is overloaded; retry shortly")]
+    Overloaded,
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    #[error("the journal failed; the engine refuses requests until it is restarted")]
+    Unavailable,
+    #[error("opening the journal: {0}")]
+    Journal(Arc<JournalError>),
+    #[error("the journal holds a state that breaks an invariant: {0}")]
+    Inconsistent(String),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+}
+
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    pub n_shards: usize,
+    pub admin_tokens: Vec<String>,
+    pub clock: Arc<dyn Clock>,
+    pub payments: Arc<dyn PaymentProvider>,
+}
+
+pub struct Engine {
+    shards: Vec<mpsc::Sender<Request>>,
+    directory: Arc<Directory>,
+    hub: Arc<Hub>,
+    clock: Arc<dyn Clock>,
+    payments: Arc<dyn PaymentProvider>,
+    failed: Arc<AtomicBool>,
+    shutdown: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    writer: Mutex<Option<JournalWriter>>,
+}
+
+/// The partition that owns a handle (and so the account created with it). FNV-1a, fixed forever:
+/// changing it would move existing handles to partitions that do not know them.
+pub fn handle_partition(handle: &str) -> Partition {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in handle.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % PARTITION_COUNT as u32) as Partition
+}
+
+/// What happened before a charge: a stored answer, a refusal, or the total to charge.
+enum CheckoutStart {
+    Recorded(Outcome),
+    Refused,
+    Charge(domain::Money),
+}
+
+impl Engine {
+    /// Opens the journal in `data_dir`, replays it into the shards' states, checks every invariant,
+    /// and starts the shards. Must run inside a Tokio runtime.
+    pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        assert!((1..=SHARDS_MAX).contains(&config.n_shards), "shard count out of range");
+        let started = Instant::now();
+        let data_dir = config.data_dir.clone();
+        let (journal, writer, recovered) = tokio::task::spawn_blocking(move || Journal::open(&data_dir))
+            .await
+            .expect("journal open task")
+            .map_err(|error| EngineError::Journal(Arc::new(error)))?;
+        let n_events = recovered.len();
+        let mut states = vec![State::default(); config.n_shards];
+        let mut watermarks = vec![0u64; config.n_shards];
+        for (event_idx, recovered) in recovered.into_iter().enumerate() {
+            let shard_idx = usize::from(recovered.event.partition()) % config.n_shards;
+            states[shard_idx].apply(&recovered.event);
+            watermarks[shard_idx] = recovered.seq;
+            if (event_idx + 1) % REPLAY_PROGRESS_EVENTS == 0 {
+                tracing::info!(replayed = event_idx + 1, total = n_events, "replaying journal");
+            }
+        }
+        let directory = Arc::new(Directory::default());
+        for token in &config.admin_tokens {
+            directory.insert_admin(token);
+        }
+        for state in &states {
+            state.check_invariants().map_err(EngineError::Inconsistent)?;
+            for account in state.accounts() {
+                directory.insert(account.token_sha256.clone(), Actor { id: account.id, role: account.role });
+            }
+        }
+        tracing::info!(events = n_events, elapsed_ms = started.elapsed().as_millis() as u64, "journal replayed");
+
+        let hub = Arc::new(Hub::default());
+        let failed = Arc::new(AtomicBool::new(false));
+        let (shutdown, shutdown_signal) = watch::channel(false);
+        let mut shards = Vec::with_capacity(config.n_shards);
+        let mut tasks = Vec::with_capacity(config.n_shards);
+        for (shard_idx, (state, watermark)) in states.into_iter().zip(watermarks).enumerate() {
+            let (sender, inbox) = mpsc::channel(SHARD_INBOX_MAX);
+            let context = Arc::new(ShardContext {
+                shard_idx,
+                journal: journal.clone(),
+                clock: config.clock.clone(),
+                directory: directory.clone(),
+                hub: hub.clone(),
+                failed: failed.clone(),
+            });
+            let task = shard::run_shard(context, state, inbox, shutdown_signal.clone(), watermark);
+            tasks.push(tokio::spawn(task));
+            shards.push(sender);
+        }
+        Ok(Engine {
+            shards,
+            directory,
+            hub,
+            clock: config.clock,
+            payments: config.payments,
+            failed,
+            shutdown,
+            tasks: Mutex::new(tasks),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    pub fn now(&self) -> domain::Timestamp {
+        self.clock.now()
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        !self.failed.load(Ordering::SeqCst)
+    }
+
+    pub fn authenticate(&self, token: &str) -> Option<Actor> {
+        self.directory.authenticate(token)
+    }
+
+    fn send(&self, partition: Partition, request: Request) -> Result<(), EngineError> {
+        let shard = &self.shards[usize::from(partition) % self.shards.len()];
+        shard.try_send(request).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => EngineError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => EngineError::ShuttingDown,
+        })
+    }
+
+    /// Decides `envelope` on the shard that owns it; resolves once its events are durable.
+    pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(envelope.command.partition(), Request::Execute { envelope, reply })?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// Evaluates `read` against the state of `partition`'s shard. The answer carries the shard's
+    /// journal watermark and is released only once everything it could have observed is durable.
+    pub async fn read<T, F>(&self, partition: Partition, read: F) -> Result<(T, u64), EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&State) -> T + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(move |state: &State| -> Delivery {
+            let value = read(state);
+            Box::new(move |committed| {
+                let _ = reply.send(committed.map(|watermark| (value, watermark)));
+            })
+        });
+        self.send(partition, Request::Read(job))?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// Checks out a cart: quote on the shard, charge outside it, complete on the shard; a charge whose
+    /// order could not be completed is refunded.
+    pub async fn checkout(
+        &self,
+        actor: Actor,
+        cart_id: CartId,
+        payment_method: String,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<Outcome, EngineError> {
+        let now = self.now();
+        let key = idempotency.clone();
+        let (start, _) = self
+            .read(cart_id.partition(), move |state| {
+                if let Some(recorded) = key.as_ref().and_then(|key| state.recorded_outcome(key, now)) {
+                    return CheckoutStart::Recorded(recorded);
+                }
+                match state.checkout_quote(&actor, cart_id) {
+                    Ok((_, total)) => CheckoutStart::Charge(total),
+                    Err(_) => CheckoutStart::Refused,
+                }
+            })
+            .await?;
+        let payment = match start {
+            CheckoutStart::Recorded(outcome) => return Ok(outcome),
+            CheckoutStart::Refused => PaymentOutcome::NotAttempted,
+            CheckoutStart::Charge(amount) => {
+                let charge_key = match &idempotency {
+                    Some(key) => format!("{cart_id}/{}/{}", key.owner, key.key),
+                    None => format!("{cart_id}/{}", self.now().0),
+                };
+                let request = ChargeRequest {
+                    amount,
+                    payment_method: payment_method.clone(),
+                    idempotency_key: charge_key,
+                    description: format!("livedrop cart {cart_id}"),
+                };
+                match self.payments.charge(request).await? {
+                    Charge::Approved { charge_id } => {
+                        PaymentOutcome::Approved { method: payment_method, charge_id, amount }
+                    }
+                    Charge::Declined { decline_code } => {
+                        PaymentOutcome::Declined { method: payment_method, decline_code }
+                    }
+                }
+            }
+        };
+        let charge_id = match &payment {
+            PaymentOutcome::Approved { charge_id, .. } => Some(charge_id.clone()),
+            _ => None,
+        };
+        let command = Command::Checkout { actor, cart_id, payment };
+        let outcome = self.execute(Envelope { idempotency, command }).await;
+        if let Some(charge_id) = charge_id {
+            let kept = matches!(&outcome, Ok(Ok(Reply::Ordered(order))) if order.charge_id == charge_id);
+            if !kept {
+                if let Err(error) = self.payments.refund(&charge_id).await {
+                    tracing::error!(%charge_id, %error, "refund of an unused charge failed");
+                }
+            }
+        }
+        outcome
+    }
+
+    pub fn subscribe(&self, room_id: RoomId) -> broadcast::Receiver<DropCounters> {
+        self.hub.subscribe(room_id)
+    }
+
+    /// Stops accepting requests, lets every shard finish what it accepted, and waits for the journal
+    /// to commit it all.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().expect("engine tasks lock"));
+        for task in tasks {
+            if task.await.is_err() {
+                tracing::error!("a shard task panicked");
+            }
+        }
+        let writer = self.writer.lock().expect("engine writer lock").take();
+        if let Some(writer) = writer {
+            // The shards held the last journal handles; with them gone the writer drains and exits.
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        tracing::info!("engine stopped");
+    }
+}

@@ -1,1 +1,92 @@
-fn main() {}
+//! `livedrop`: the one binary. `livedrop serve` runs the whole platform on this machine with an
+//! embedded journal (SQLite) and no other service.
+
+mod config;
+mod demo;
+
+use anyhow::Context;
+use clap::Parser;
+use config::{Cli, Config, LogFormat, Subcommand};
+use engine::{Engine, EngineConfig, SystemClock, TestPaymentProvider};
+use server::{Server, ServerConfig};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Subcommand::Serve(args) => {
+            let config = Config::try_from(args)?;
+            init_tracing(config.log_format);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("livedrop")
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(serve(config))
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let engine_config = EngineConfig {
+        data_dir: config.data_dir.clone(),
+        n_shards: config.n_shards,
+        admin_tokens: config.admin_tokens.clone(),
+        clock: Arc::new(SystemClock),
+        payments: Arc::new(TestPaymentProvider::default()),
+    };
+    let engine = Engine::start(engine_config)
+        .await
+        .with_context(|| format!("opening the journal in {}", config.data_dir.display()))?;
+    let engine = Arc::new(engine);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr().context("reading the listen address")?;
+    tracing::info!(%address, data_dir = %config.data_dir.display(), shards = config.n_shards, "livedrop serving");
+    if config.demo {
+        demo::seed(&engine, address).await.context("seeding the demo")?;
+    }
+    let server_config = ServerConfig {
+        rate_limit_per_ip: config.rate_limit_per_ip,
+        rate_limit_per_account: config.rate_limit_per_account,
+    };
+    let server = Server::new(engine.clone(), &server_config);
+    server.serve(listener, shutdown_signal()).await.context("serving HTTP")?;
+    tracing::info!("HTTP stopped; draining the engine");
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,1 +1,117 @@
+//! The HTTP API and WebSocket of livedrop (axum). Authenticates, validates, maps JSON to domain
+//! commands and back, and applies limits; all state lives in the engine.
 
+mod error;
+mod extract;
+mod limits;
+mod openapi;
+mod routes;
+mod telemetry;
+mod wire;
+
+pub use error::ApiError;
+pub use limits::RateLimits;
+pub use openapi::ApiDoc;
+pub use routes::accounts::new_token;
+pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
+pub use telemetry::metrics_handle;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use engine::Engine;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower_http::trace::TraceLayer;
+
+/// Request bodies are small JSON objects; anything larger is refused with 413 before it is parsed.
+pub const BODY_BYTES_MAX: usize = 16 * 1_024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) rate_limits: Arc<RateLimits>,
+    pub(crate) metrics: PrometheusHandle,
+    pub(crate) live_slots: Arc<Semaphore>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+pub struct ServerConfig {
+    /// Requests per second per client IP; 0 turns the limit off.
+    pub rate_limit_per_ip: u32,
+    /// Requests per second per account; 0 turns the limit off.
+    pub rate_limit_per_account: u32,
+}
+
+/// A running HTTP front of an engine.
+pub struct Server {
+    router: Router,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    pub fn new(engine: Arc<Engine>, config: &ServerConfig) -> Server {
+        let (shutdown, shutdown_signal) = watch::channel(false);
+        let app = AppState {
+            engine,
+            rate_limits: RateLimits::new(config.rate_limit_per_ip, config.rate_limit_per_account),
+            metrics: metrics_handle(),
+            live_slots: Arc::new(Semaphore::new(LIVE_CONNECTIONS_MAX)),
+            shutdown: shutdown_signal,
+        };
+        Server { router: router(app), shutdown }
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves until `stop` resolves, then stops accepting, closes live connections and waits for
+    /// in-flight requests to finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let shutdown = self.shutdown;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                let _ = shutdown.send(true);
+            })
+            .await
+    }
+}
+
+fn router(app: AppState) -> Router {
+    use routes::*;
+    Router::new()
+        .route("/v1/accounts", post(accounts::create_account))
+        .route("/v1/accounts/me", get(accounts::me))
+        .route("/v1/products", post(catalogue::create_product))
+        .route("/v1/rooms", post(catalogue::create_room))
+        .route("/v1/rooms/{id}", get(catalogue::get_room))
+        .route("/v1/rooms/{id}/drops", post(drops::create_drop))
+        .route("/v1/rooms/{id}/live", get(live::live))
+        .route("/v1/drops/{id}", get(drops::get_drop))
+        .route("/v1/drops/{id}/close", post(drops::close_drop))
+        .route("/v1/drops/{id}/claims", post(drops::create_claim))
+        .route("/v1/carts/{id}", get(checkout::get_cart))
+        .route("/v1/carts/{id}/checkout", post(checkout::checkout))
+        .route("/v1/orders/{id}", get(checkout::get_order))
+        .route("/v1/openapi.json", get(ops::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), limits::enforce))
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(telemetry::record_request))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}

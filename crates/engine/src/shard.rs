@@ -1,0 +1,186 @@
+//! One shard: a single task owns a `State` and is its only writer.
+//!
+//! Each turn drains up to `SHARD_BATCH_COMMANDS_MAX` requests, fires due timers, decides every request
+//! against the in-memory state (applying at once, so the next request sees the new stock), submits the
+//! batch's events to the journal as one append, and hands the batch to the shard's replier. The
+//! replier waits for the commit and only then answers the waiters and publishes counters. So the next
+//! batch is decided while the previous one is being written (pipelining), but no answer leaves before
+//! the events that justify it are durable; reads are answered in the same order, after the commit of
+//! everything they may have observed.
+
+use crate::directory::Directory;
+use crate::hub::{DropCounters, Hub};
+use crate::{Clock, EngineError};
+use domain::{Actor, Command, DropId, Envelope, Event, Outcome, Reply, State};
+use journal::{Journal, PendingAppend};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Requests one shard decides per journal append at most.
+pub const SHARD_BATCH_COMMANDS_MAX: usize = 512;
+/// Requests waiting in one shard's inbox; beyond this callers are told to retry (503).
+pub const SHARD_INBOX_MAX: usize = 8_192;
+/// Decided batches waiting for their commit; the shard pauses deciding beyond this.
+const PIPELINE_BATCHES_MAX: usize = 4;
+
+/// Called once the batch holding a request is durable, with the shard's journal watermark.
+pub(crate) type Delivery = Box<dyn FnOnce(Result<u64, EngineError>) + Send>;
+/// A read evaluated against the shard's state in request order; its answer waits like a write's.
+pub(crate) type ReadJob = Box<dyn FnOnce(&State) -> Delivery + Send>;
+
+pub(crate) enum Request {
+    Execute { envelope: Envelope, reply: oneshot::Sender<Result<Outcome, EngineError>> },
+    Read(ReadJob),
+}
+
+pub(crate) struct ShardContext {
+    pub(crate) shard_idx: usize,
+    pub(crate) journal: Journal,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) hub: Arc<Hub>,
+    /// Set when a commit failed: memory is then ahead of disk, so nothing more may be acknowledged.
+    pub(crate) failed: Arc<AtomicBool>,
+}
+
+struct Batch {
+    pending: Option<PendingAppend>,
+    deliveries: Vec<Delivery>,
+    counters: Vec<DropCounters>,
+    accounts: Vec<(String, Actor)>,
+}
+
+pub(crate) async fn run_shard(
+    context: Arc<ShardContext>,
+    mut state: State,
+    mut inbox: mpsc::Receiver<Request>,
+    mut shutdown: watch::Receiver<bool>,
+    watermark: u64,
+) {
+    let (batches, batches_inbox) = mpsc::channel(PIPELINE_BATCHES_MAX);
+    let replier = tokio::spawn(run_replier(context.clone(), batches_inbox, watermark));
+    let mut draining = false;
+    loop {
+        let now = context.clock.now();
+        let sleep_ms = state.next_deadline().map(|deadline| u64::try_from(deadline.0 - now.0).unwrap_or(0));
+        let first = tokio::select! {
+            request = inbox.recv() => match request {
+                Some(request) => Some(request),
+                None => break, // closed and drained: every accepted request was handled
+            },
+            _ = tokio::time::sleep(Duration::from_millis(sleep_ms.unwrap_or(0))), if sleep_ms.is_some() => None,
+            _ = shutdown.changed(), if !draining => {
+                // Refuse new requests but finish the ones already accepted.
+                draining = true;
+                inbox.close();
+                continue;
+            }
+        };
+        let now = context.clock.now();
+        let mut batch = Batch { pending: None, deliveries: Vec::new(), counters: Vec::new(), accounts: Vec::new() };
+        let mut events = state.advance(now);
+        if let Some(first) = first {
+            handle(&context, &mut state, now, first, &mut events, &mut batch);
+            while batch.deliveries.len() < SHARD_BATCH_COMMANDS_MAX {
+                match inbox.try_recv() {
+                    Ok(request) => handle(&context, &mut state, now, request, &mut events, &mut batch),
+                    Err(_) => break,
+                }
+            }
+        }
+        metrics::histogram!("livedrop_shard_batch_requests").record(batch.deliveries.len() as f64);
+        let touched: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
+        batch.counters =
+            touched.iter().filter_map(|drop_id| state.drop(*drop_id)).map(|drop| DropCounters::of(drop, 0)).collect();
+        if !events.is_empty() {
+            match context.journal.submit(events).await {
+                Ok(pending) => batch.pending = Some(pending),
+                Err(error) => {
+                    tracing::error!(shard = context.shard_idx, %error, "journal refused an append");
+                    context.failed.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        if batches.send(batch).await.is_err() {
+            break;
+        }
+    }
+    drop(batches);
+    if replier.await.is_err() {
+        tracing::error!(shard = context.shard_idx, "replier task panicked");
+    }
+    tracing::info!(shard = context.shard_idx, "shard stopped");
+}
+
+fn handle(
+    context: &ShardContext,
+    state: &mut State,
+    now: domain::Timestamp,
+    request: Request,
+    events: &mut Vec<Event>,
+    batch: &mut Batch,
+) {
+    if context.failed.load(Ordering::SeqCst) {
+        let delivery: Delivery = match request {
+            Request::Execute { reply, .. } => Box::new(move |_| {
+                let _ = reply.send(Err(EngineError::Unavailable));
+            }),
+            Request::Read(_) => Box::new(|_| {}),
+        };
+        delivery(Err(EngineError::Unavailable));
+        return;
+    }
+    match request {
+        Request::Execute { envelope, reply } => {
+            let (outcome, new_events) = state.execute(now, &envelope);
+            if let Command::Claim { .. } = envelope.command {
+                let label = match &outcome {
+                    Ok(_) => "claimed",
+                    Err(rejection) => rejection.code(),
+                };
+                metrics::counter!("livedrop_claims_total", "outcome" => label).increment(1);
+            }
+            if let Ok(Reply::Account(account)) = &outcome {
+                batch.accounts.push((account.token_sha256.clone(), Actor { id: account.id, role: account.role }));
+            }
+            events.extend(new_events);
+            batch.deliveries.push(Box::new(move |committed| {
+                let _ = reply.send(committed.map(|_| outcome));
+            }));
+        }
+        Request::Read(job) => batch.deliveries.push(job(state)),
+    }
+}
+
+async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Batch>, mut watermark: u64) {
+    while let Some(batch) = batches.recv().await {
+        let committed = match batch.pending {
+            None if context.failed.load(Ordering::SeqCst) => Err(EngineError::Unavailable),
+            None => Ok(watermark),
+            Some(pending) => match pending.committed().await {
+                Ok(appended) => Ok(appended.last_seq),
+                Err(error) => {
+                    tracing::error!(shard = context.shard_idx, %error, "commit failed; refusing writes until restart");
+                    context.failed.store(true, Ordering::SeqCst);
+                    Err(EngineError::Unavailable)
+                }
+            },
+        };
+        if let Ok(seq) = committed {
+            watermark = seq;
+            for (token_sha256, actor) in batch.accounts {
+                context.directory.insert(token_sha256, actor);
+            }
+            for mut counters in batch.counters {
+                counters.seq = seq;
+                context.hub.publish(counters);
+            }
+        }
+        for delivery in batch.deliveries {
+            delivery(committed.clone());
+        }
+    }
+}

@@ -1,0 +1,297 @@
+use domain::Event;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// Version of the stored event format; rows of a newer version are refused, never misread.
+pub const SCHEMA_VERSION: i64 = 1;
+/// Append requests queued for the writer thread; shards wait (back-pressure) beyond this.
+const APPEND_QUEUE_MAX: usize = 1_024;
+/// Events committed in one transaction at most; a larger backlog takes several commits.
+const COMMIT_BATCH_EVENTS_MAX: usize = 8_192;
+const HASH_BYTES: usize = 32;
+const GENESIS_HASH: [u8; HASH_BYTES] = [0; HASH_BYTES];
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal storage failed: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("journal row {seq} is corrupt: {reason}")]
+    Corrupt { seq: i64, reason: String },
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    #[error("the journal writer has stopped")]
+    WriterStopped,
+}
+
+/// An event read back from the log, with its global position.
+#[derive(Debug)]
+pub struct RecoveredEvent {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// Where one append request landed: global sequence numbers of its first and last event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+struct AppendRequest {
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<Appended, String>>,
+}
+
+/// Cheap to clone; all clones feed the same writer thread.
+#[derive(Clone)]
+pub struct Journal {
+    requests: mpsc::Sender<AppendRequest>,
+}
+
+/// Owns the writer thread; dropping every `Journal` clone lets it finish the queue and exit.
+pub struct JournalWriter {
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl JournalWriter {
+    /// Waits until every queued append is committed and the thread has exited.
+    pub fn join(self) {
+        if self.thread.join().is_err() {
+            tracing::error!("journal writer thread panicked");
+        }
+    }
+}
+
+struct StreamHead {
+    stream_seq: i64,
+    hash: [u8; HASH_BYTES],
+}
+
+fn chain_hash(prev: &[u8; HASH_BYTES], stream: &str, stream_seq: i64, payload: &str) -> [u8; HASH_BYTES] {
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update((stream.len() as u64).to_be_bytes());
+    hasher.update(stream.as_bytes());
+    hasher.update(stream_seq.to_be_bytes());
+    hasher.update(SCHEMA_VERSION.to_be_bytes());
+    hasher.update(payload.as_bytes());
+    hasher.finalize().into()
+}
+
+fn open_connection(path: &Path) -> Result<Connection, JournalError> {
+    let connection = Connection::open(path)?;
+    let mode: String = connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    assert_eq!(mode.to_lowercase(), "wal", "SQLite refused WAL mode");
+    // FULL: the WAL is fsynced at every commit, so an acknowledged event survives power loss.
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS events (
+            seq            INTEGER PRIMARY KEY,
+            stream         TEXT    NOT NULL,
+            stream_seq     INTEGER NOT NULL,
+            kind           TEXT    NOT NULL,
+            schema_version INTEGER NOT NULL,
+            payload        TEXT    NOT NULL,
+            prev_hash      BLOB    NOT NULL,
+            hash           BLOB    NOT NULL,
+            UNIQUE (stream, stream_seq)
+        ) STRICT;",
+    )?;
+    Ok(connection)
+}
+
+impl Journal {
+    /// Opens (or creates) the log in `data_dir`, reads back and verifies every event, and starts the
+    /// writer thread. The events come back in commit order for the caller to replay.
+    pub fn open(data_dir: &Path) -> Result<(Journal, JournalWriter, Vec<RecoveredEvent>), JournalError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
+        let connection = open_connection(&data_dir.join("journal.sqlite3"))?;
+        let (recovered, heads) = read_all(&connection)?;
+        let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
+        let thread = std::thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || write_loop(connection, heads, inbox))
+            .expect("spawning the journal writer thread");
+        Ok((Journal { requests }, JournalWriter { thread }, recovered))
+    }
+
+    /// Queues `events` for the next commit and returns at once (waiting only for queue space), so the
+    /// caller can decide its next batch while this one is being written.
+    pub async fn submit(&self, events: Vec<Event>) -> Result<PendingAppend, JournalError> {
+        assert!(!events.is_empty(), "empty appends are the caller's to skip");
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(AppendRequest { events, reply }).await.map_err(|_| JournalError::WriterStopped)?;
+        Ok(PendingAppend { answer })
+    }
+
+    /// Appends `events` durably. Resolves only after the transaction holding them has committed.
+    pub async fn append(&self, events: Vec<Event>) -> Result<Appended, JournalError> {
+        self.submit(events).await?.committed().await
+    }
+}
+
+/// An append on its way to disk.
+pub struct PendingAppend {
+    answer: oneshot::Receiver<Result<Appended, String>>,
+}
+
+impl PendingAppend {
+    /// Resolves once the events are durable, or with the reason they never will be.
+    pub async fn committed(self) -> Result<Appended, JournalError> {
+        match self.answer.await {
+            Ok(Ok(appended)) => Ok(appended),
+            Ok(Err(reason)) => Err(JournalError::CommitFailed(reason)),
+            Err(_) => Err(JournalError::WriterStopped),
+        }
+    }
+}
+
+fn read_all(connection: &Connection) -> Result<(Vec<RecoveredEvent>, HashMap<String, StreamHead>), JournalError> {
+    let mut heads: HashMap<String, StreamHead> = HashMap::new();
+    let mut recovered = Vec::new();
+    let mut statement = connection
+        .prepare("SELECT seq, stream, stream_seq, schema_version, payload, prev_hash, hash FROM events ORDER BY seq")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let stream: String = row.get(1)?;
+        let stream_seq: i64 = row.get(2)?;
+        let schema_version: i64 = row.get(3)?;
+        let payload: String = row.get(4)?;
+        let prev_hash: Vec<u8> = row.get(5)?;
+        let hash: Vec<u8> = row.get(6)?;
+        let corrupt = |reason: String| JournalError::Corrupt { seq, reason };
+        if schema_version != SCHEMA_VERSION {
+            return Err(corrupt(format!("schema version {schema_version}, this build reads {SCHEMA_VERSION}")));
+        }
+        let (expected_seq, expected_prev) = match heads.get(&stream) {
+            Some(head) => (head.stream_seq + 1, head.hash),
+            None => (1, GENESIS_HASH),
+        };
+        if stream_seq != expected_seq || prev_hash != expected_prev {
+            return Err(corrupt(format!("breaks the chain of stream {stream}")));
+        }
+        let computed = chain_hash(&expected_prev, &stream, stream_seq, &payload);
+        if hash != computed {
+            return Err(corrupt("hash does not match its content".into()));
+        }
+        let event: Event = serde_json::from_str(&payload).map_err(|error| corrupt(error.to_string()))?;
+        if event.stream() != stream {
+            return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
+        }
+        heads.insert(stream, StreamHead { stream_seq, hash: computed });
+        recovered.push(RecoveredEvent { seq: seq as u64, event });
+    }
+    Ok((recovered, heads))
+}
+
+fn write_loop(
+    mut connection: Connection,
+    mut heads: HashMap<String, StreamHead>,
+    mut inbox: mpsc::Receiver<AppendRequest>,
+) {
+    let mut next_seq: i64 = connection
+        .query_row("SELECT MAX(seq) FROM events", [], |row| row.get::<_, Option<i64>>(0))
+        .optional()
+        .ok()
+        .flatten()
+        .flatten()
+        .unwrap_or(0)
+        + 1;
+    let mut batch: Vec<AppendRequest> = Vec::new();
+    // `blocking_recv` returns None once every sender is gone and the queue is drained: a clean stop.
+    while let Some(first) = inbox.blocking_recv() {
+        let mut n_events = first.events.len();
+        batch.push(first);
+        while n_events < COMMIT_BATCH_EVENTS_MAX {
+            match inbox.try_recv() {
+                Ok(request) => {
+                    n_events += request.events.len();
+                    batch.push(request);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let result = commit(&mut connection, &heads, next_seq, &batch);
+        metrics::histogram!("livedrop_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("livedrop_journal_commit_events").record(n_events as f64);
+        metrics::histogram!("livedrop_journal_commit_requests").record(batch.len() as f64);
+        match result {
+            Ok(new_heads) => {
+                let mut seq = next_seq;
+                for request in batch.drain(..) {
+                    let n = request.events.len() as i64;
+                    let appended = Appended { first_seq: seq as u64, last_seq: (seq + n - 1) as u64 };
+                    seq += n;
+                    let _ = request.reply.send(Ok(appended));
+                }
+                next_seq = seq;
+                heads.extend(new_heads);
+            }
+            Err(error) => {
+                // The in-memory state of the shards already holds these events; continuing would let
+                // memory and disk disagree. Refuse everything from here on; the supervisor restarts
+                // the process, which recovers exactly what was committed.
+                tracing::error!(%error, "journal commit failed; refusing further appends");
+                for request in batch.drain(..) {
+                    let _ = request.reply.send(Err(error.to_string()));
+                }
+                inbox.close();
+                while let Ok(request) = inbox.try_recv() {
+                    let _ = request.reply.send(Err("journal writer stopped after a failed commit".into()));
+                }
+                return;
+            }
+        }
+    }
+    tracing::info!("journal writer stopped");
+}
+
+/// One transaction for the whole batch. Chain heads are staged and only adopted after the commit.
+fn commit(
+    connection: &mut Connection,
+    heads: &HashMap<String, StreamHead>,
+    first_seq: i64,
+    batch: &[AppendRequest],
+) -> Result<HashMap<String, StreamHead>, rusqlite::Error> {
+    let transaction = connection.transaction()?;
+    let mut staged: HashMap<String, StreamHead> = HashMap::new();
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO events (seq, stream, stream_seq, kind, schema_version, payload, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut seq = first_seq;
+        for event in batch.iter().flat_map(|request| &request.events) {
+            let stream = event.stream();
+            let payload = serde_json::to_string(event).expect("events always serialize");
+            let (stream_seq, prev_hash) = match staged.get(&stream).or_else(|| heads.get(&stream)) {
+                Some(head) => (head.stream_seq + 1, head.hash),
+                None => (1, GENESIS_HASH),
+            };
+            let hash = chain_hash(&prev_hash, &stream, stream_seq, &payload);
+            insert.execute(params![
+                seq,
+                stream,
+                stream_seq,
+                event.kind(),
+                SCHEMA_VERSION,
+                payload,
+                &prev_hash[..],
+                &hash[..]
+            ])?;
+            staged.insert(stream, StreamHead { stream_seq, hash });
+            seq += 1;
+        }
+    }
+    transaction.commit()?;
+    Ok(staged)
+}

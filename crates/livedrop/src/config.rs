@@ -1,0 +1,92 @@
+//! Configuration in two steps: `ServeArgs` is what the command line said, `Config` is what was
+//! checked and defaulted.
+
+use anyhow::bail;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(clap::Parser)]
+#[command(name = "livedrop", version, about = "Live drops in audio rooms: claim, hold, check out")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Subcommand,
+}
+
+#[derive(clap::Subcommand)]
+pub(crate) enum Subcommand {
+    /// Run the API, the live feed and the engine on an embedded journal.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "LIVEDROP_LISTEN")]
+    listen: SocketAddr,
+    /// Directory of the journal; created if missing.
+    #[arg(long, default_value = "./livedrop-data", env = "LIVEDROP_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Seed a creator, a buyer, a room, a product and a drop opening a minute after start.
+    #[arg(long)]
+    demo: bool,
+    /// Requests per second per client IP (burst twice that); 0 turns the limit off.
+    #[arg(long, default_value_t = 100, env = "LIVEDROP_RATE_LIMIT_PER_IP")]
+    rate_limit_per_ip: u32,
+    /// Requests per second per account (burst twice that); 0 turns the limit off.
+    #[arg(long, default_value_t = 20, env = "LIVEDROP_RATE_LIMIT_PER_ACCOUNT")]
+    rate_limit_per_account: u32,
+    /// Engine shards (single-writer tasks); defaults to the number of cores.
+    #[arg(long, env = "LIVEDROP_SHARDS")]
+    shards: Option<usize>,
+    /// Bearer token of a platform admin; repeat for several. Admin tokens are never self-issued.
+    #[arg(long = "admin-token", env = "LIVEDROP_ADMIN_TOKENS", value_delimiter = ',')]
+    admin_tokens: Vec<String>,
+    /// Log format on stderr; the level comes from RUST_LOG (default info).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) demo: bool,
+    pub(crate) rate_limit_per_ip: u32,
+    pub(crate) rate_limit_per_account: u32,
+    pub(crate) n_shards: usize,
+    pub(crate) admin_tokens: Vec<String>,
+    pub(crate) log_format: LogFormat,
+}
+
+/// Admin tokens guard everything; a short one is a configuration mistake, not a preference.
+const ADMIN_TOKEN_CHARS_MIN: usize = 24;
+
+impl TryFrom<ServeArgs> for Config {
+    type Error = anyhow::Error;
+
+    fn try_from(args: ServeArgs) -> anyhow::Result<Config> {
+        let default_shards = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let n_shards = args.shards.unwrap_or(default_shards);
+        if !(1..=engine::SHARDS_MAX).contains(&n_shards) {
+            bail!("--shards must be 1 to {}", engine::SHARDS_MAX);
+        }
+        if let Some(short) = args.admin_tokens.iter().find(|token| token.len() < ADMIN_TOKEN_CHARS_MIN) {
+            bail!("admin tokens must be at least {ADMIN_TOKEN_CHARS_MIN} characters (got one of {})", short.len());
+        }
+        Ok(Config {
+            listen: args.listen,
+            data_dir: args.data_dir,
+            demo: args.demo,
+            rate_limit_per_ip: args.rate_limit_per_ip,
+            rate_limit_per_account: args.rate_limit_per_account,
+            n_shards,
+            admin_tokens: args.admin_tokens,
+            log_format: args.log_format,
+        })
+    }
+}

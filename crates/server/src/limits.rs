@@ -1,0 +1,84 @@
+//! Per-IP and per-account request rate limits (GCRA, from `governor`): a steady rate per second with
+//! a burst of twice that. A limited request gets 429 `rate_limited` with `Retry-After`.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::bearer_token;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::AccountId;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often idle keys are forgotten, so the limiter's memory follows active clients only.
+const LIMITER_SWEEP_SECS: u64 = 60;
+
+pub struct RateLimits {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_account: Option<DefaultKeyedRateLimiter<AccountId>>,
+}
+
+fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = NonZeroU32::new(per_second.saturating_mul(2)).expect("non-zero");
+    Some(governor::RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)))
+}
+
+impl RateLimits {
+    /// `0` turns a limit off.
+    pub fn new(per_ip_per_second: u32, per_account_per_second: u32) -> Arc<RateLimits> {
+        let limits =
+            Arc::new(RateLimits { per_ip: limiter(per_ip_per_second), per_account: limiter(per_account_per_second) });
+        let weak = Arc::downgrade(&limits);
+        tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(Duration::from_secs(LIMITER_SWEEP_SECS));
+            loop {
+                sweep.tick().await;
+                let Some(limits) = weak.upgrade() else { return };
+                if let Some(per_ip) = &limits.per_ip {
+                    per_ip.retain_recent();
+                    per_ip.shrink_to_fit();
+                }
+                if let Some(per_account) = &limits.per_account {
+                    per_account.retain_recent();
+                    per_account.shrink_to_fit();
+                }
+            }
+        });
+        limits
+    }
+}
+
+fn limited(wait: Duration) -> Response {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
+        .retry_after(wait.as_secs_f64().ceil() as u64)
+        .into_response()
+}
+
+pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let limits = &app.rate_limits;
+    if let (Some(per_ip), Some(ConnectInfo(peer))) =
+        (&limits.per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())
+    {
+        if let Err(not_until) = per_ip.check_key(&peer.ip()) {
+            return limited(not_until.wait_time_from(DefaultClock::default().now()));
+        }
+    }
+    if let Some(per_account) = &limits.per_account {
+        let (parts, body) = request.into_parts();
+        let actor = bearer_token(&parts).and_then(|token| app.engine.authenticate(token));
+        if let Some(actor) = actor {
+            if let Err(not_until) = per_account.check_key(&actor.id) {
+                return limited(not_until.wait_time_from(DefaultClock::default().now()));
+            }
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(request).await
+}

@@ -1,0 +1,56 @@
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Authenticated};
+use crate::routes::{path_id, render};
+use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, ProductBody, RoomBody};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::{Command, Currency, Envelope, Money, RoomId};
+
+#[utoipa::path(post, path = "/v1/products", tag = "catalogue", request_body = CreateProductRequest, security(("bearer" = [])),
+    responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn create_product(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(request): ApiJson<CreateProductRequest>,
+) -> Result<Response, ApiError> {
+    let currency: Currency = request.currency.parse().map_err(|error| ApiError::invalid("currency", error))?;
+    let command = Command::CreateProduct {
+        actor,
+        title: request.title,
+        price: Money { minor: request.price_minor, currency },
+        stock: request.stock,
+        fulfilment: request.fulfilment.into(),
+    };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(post, path = "/v1/rooms", tag = "catalogue", request_body = CreateRoomRequest, security(("bearer" = [])),
+    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn create_room(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(request): ApiJson<CreateRoomRequest>,
+) -> Result<Response, ApiError> {
+    let command = Command::CreateRoom { actor, title: request.title };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+/// A room with its drops, read in one shard turn so the counters are consistent with each other.
+pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option<RoomBody>, u64), ApiError> {
+    let read = app.engine.read(room_id.partition(), move |state| {
+        let room = state.room(room_id)?;
+        let drops = room.drop_ids.iter().filter_map(|drop_id| state.drop(*drop_id)).map(DropBody::from).collect();
+        Some(RoomBody::of(room, drops))
+    });
+    Ok(read.await?)
+}
+
+#[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),
+    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_room(State(app): State<AppState>, Path(room_id): Path<String>) -> Result<Response, ApiError> {
+    let (room, _) = read_room(&app, path_id(&room_id)?).await?;
+    Ok(Json(room.ok_or_else(ApiError::not_found)?).into_response())
+}

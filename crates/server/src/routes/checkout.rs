@@ -1,0 +1,76 @@
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Authenticated, RequiredIdempotencyKey};
+use crate::routes::{path_id, render};
+use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::{CartId, OrderId, Role};
+
+const PAYMENT_METHOD_CHARS_MAX: usize = 255;
+
+#[utoipa::path(post, path = "/v1/carts/{id}/checkout", tag = "checkout", request_body = CheckoutRequest,
+    params(("id" = String, Path, description = "cart id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters")),
+    security(("bearer" = [])),
+    responses((status = 201, body = OrderBody), (status = 400, body = ErrorBody), (status = 402, description = "payment_declined", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "cart_expired, cart_checked_out or cart_changed", body = ErrorBody),
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody)))]
+pub(crate) async fn checkout(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    key: RequiredIdempotencyKey,
+    Path(cart_id): Path<String>,
+    ApiJson(request): ApiJson<CheckoutRequest>,
+) -> Result<Response, ApiError> {
+    let cart_id: CartId = path_id(&cart_id)?;
+    let method = &request.payment_method;
+    if method.is_empty() || method.len() > PAYMENT_METHOD_CHARS_MAX || !method.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid("payment_method", "must be a payment method id such as pm_card_visa"));
+    }
+    let idempotency = key.bind(actor.id, &format!("/v1/carts/{cart_id}/checkout"), &request);
+    let outcome = app.engine.checkout(actor, cart_id, request.payment_method, Some(idempotency)).await?;
+    Ok(render(outcome, StatusCode::CREATED))
+}
+
+#[utoipa::path(get, path = "/v1/carts/{id}", tag = "checkout", params(("id" = String, Path, description = "cart id")),
+    security(("bearer" = [])), responses((status = 200, body = CartBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_cart(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(cart_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let cart_id: CartId = path_id(&cart_id)?;
+    let (cart, _) = app
+        .engine
+        .read(cart_id.partition(), move |state| {
+            let cart = state.cart(cart_id).filter(|cart| cart.buyer_id == actor.id || actor.role == Role::Admin)?;
+            let holds = cart.hold_ids.iter().filter_map(|hold_id| state.hold(*hold_id)).map(HoldBody::from).collect();
+            Some(CartBody::of(cart, holds))
+        })
+        .await?;
+    Ok(Json(cart.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "checkout", params(("id" = String, Path, description = "order id")),
+    security(("bearer" = [])), responses((status = 200, body = OrderBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_order(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(order_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let order_id: OrderId = path_id(&order_id)?;
+    let (order, _) = app
+        .engine
+        .read(order_id.partition(), move |state| {
+            // Anyone but the buyer, the seller and an admin gets the same 404 as for a missing order.
+            state
+                .order(order_id)
+                .filter(|order| order.buyer_id == actor.id || order.creator_id == actor.id || actor.role == Role::Admin)
+                .cloned()
+        })
+        .await?;
+    let order = order.ok_or_else(ApiError::not_found)?;
+    Ok(render(Ok(domain::Reply::Ordered(order)), StatusCode::OK))
+}

@@ -1,0 +1,86 @@
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Authenticated, RequiredIdempotencyKey};
+use crate::routes::{body_id, path_id, render};
+use crate::wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody, parse_rfc3339};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::{Command, DropId, Envelope, PER_BUYER_LIMIT_MAX, RoomId};
+
+#[utoipa::path(post, path = "/v1/rooms/{room_id}/drops", tag = "drops", request_body = CreateDropRequest,
+    params(("room_id" = String, Path, description = "room id")), security(("bearer" = [])),
+    responses((status = 201, body = DropBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, description = "insufficient_stock", body = ErrorBody)))]
+pub(crate) async fn create_drop(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(room_id): Path<String>,
+    ApiJson(request): ApiJson<CreateDropRequest>,
+) -> Result<Response, ApiError> {
+    let room_id: RoomId = path_id(&room_id)?;
+    let opens_at = request.opens_at.as_deref().map(|text| parse_rfc3339("opens_at", text)).transpose()?;
+    let closes_at = request.closes_at.as_deref().map(|text| parse_rfc3339("closes_at", text)).transpose()?;
+    if room_id.partition() != actor.id.partition() {
+        // Rooms live in their creator's partition, so this room cannot be the caller's.
+        return Err(if actor.role == domain::Role::Creator {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the room's creator may add drops")
+        } else {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your account may not do this")
+        });
+    }
+    let command = Command::CreateDrop {
+        actor,
+        room_id,
+        product_id: body_id("product_id", &request.product_id)?,
+        quantity: request.quantity,
+        per_buyer_limit: request.per_buyer_limit,
+        hold_seconds: request.hold_seconds,
+        opens_at,
+        closes_at,
+    };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(get, path = "/v1/drops/{id}", tag = "drops", params(("id" = String, Path, description = "drop id")),
+    responses((status = 200, body = DropBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_drop(State(app): State<AppState>, Path(drop_id): Path<String>) -> Result<Response, ApiError> {
+    let drop_id: DropId = path_id(&drop_id)?;
+    let (drop, _) = app.engine.read(drop_id.partition(), move |state| state.drop(drop_id).map(DropBody::from)).await?;
+    Ok(Json(drop.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/drops/{id}/close", tag = "drops", params(("id" = String, Path, description = "drop id")),
+    security(("bearer" = [])), responses((status = 200, body = DropBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn close_drop(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(drop_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let command = Command::CloseDrop { actor, drop_id: path_id(&drop_id)? };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
+}
+
+#[utoipa::path(post, path = "/v1/drops/{id}/claims", tag = "drops", request_body = ClaimRequest,
+    params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters")),
+    security(("bearer" = [])),
+    responses((status = 201, body = ClaimBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "sold_out, limit_exceeded or drop_not_open", body = ErrorBody),
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody)))]
+pub(crate) async fn create_claim(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    key: RequiredIdempotencyKey,
+    Path(drop_id): Path<String>,
+    ApiJson(request): ApiJson<ClaimRequest>,
+) -> Result<Response, ApiError> {
+    let drop_id: DropId = path_id(&drop_id)?;
+    if !(1..=PER_BUYER_LIMIT_MAX).contains(&request.quantity) {
+        return Err(ApiError::invalid("quantity", format!("must be 1 to {PER_BUYER_LIMIT_MAX}")));
+    }
+    let idempotency = key.bind(actor.id, &format!("/v1/drops/{drop_id}/claims"), &request);
+    let command = Command::Claim { actor, drop_id, quantity: request.quantity };
+    let outcome = app.engine.execute(Envelope { idempotency: Some(idempotency), command }).await?;
+    Ok(render(outcome, StatusCode::CREATED))
+}

@@ -1,0 +1,379 @@
+//! The JSON shapes of the API and their conversion from domain types. Only this crate (and the
+//! journal) knows a serialization format; the domain stays format-free.
+
+use crate::error::ApiError;
+use domain::{
+    Account, Cart, CartStatus, ClaimReceipt, Drop, Fulfilment, Hold, HoldStatus, Order, Product, Role, Room, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+pub(crate) fn rfc3339(at: Timestamp) -> String {
+    let nanos = i128::from(at.0) * 1_000_000;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|moment| moment.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+pub(crate) fn parse_rfc3339(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+    let moment = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time such as 2026-11-25T18:00:00Z"))?;
+    let millis = moment.unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(millis).map(Timestamp).map_err(|_| ApiError::invalid(field, "out of range"))
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SignupRole {
+    Buyer,
+    Creator,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAccountRequest {
+    /// 3 to 32 characters of a-z, 0-9 and _.
+    pub(crate) handle: String,
+    pub(crate) role: SignupRole,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccountBody {
+    pub(crate) id: String,
+    pub(crate) handle: String,
+    pub(crate) role: String,
+    /// The bearer token; shown once, stored only as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token: Option<String>,
+    pub(crate) created_at: String,
+}
+
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Buyer => "buyer",
+        Role::Creator => "creator",
+        Role::Admin => "admin",
+    }
+}
+
+impl AccountBody {
+    pub(crate) fn of(account: &Account, token: Option<String>) -> AccountBody {
+        AccountBody {
+            id: account.id.to_string(),
+            handle: account.handle.clone(),
+            role: role_name(account.role).to_owned(),
+            token,
+            created_at: rfc3339(account.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FulfilmentWire {
+    Ship,
+    Pickup,
+    Digital,
+}
+
+impl From<FulfilmentWire> for Fulfilment {
+    fn from(wire: FulfilmentWire) -> Fulfilment {
+        match wire {
+            FulfilmentWire::Ship => Fulfilment::Ship,
+            FulfilmentWire::Pickup => Fulfilment::Pickup,
+            FulfilmentWire::Digital => Fulfilment::Digital,
+        }
+    }
+}
+
+fn fulfilment_name(fulfilment: Fulfilment) -> &'static str {
+    match fulfilment {
+        Fulfilment::Ship => "ship",
+        Fulfilment::Pickup => "pickup",
+        Fulfilment::Digital => "digital",
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateProductRequest {
+    pub(crate) title: String,
+    /// Price in minor units of `currency` (cents for USD).
+    pub(crate) price_minor: i64,
+    /// ISO 4217 code, for example `EUR`.
+    pub(crate) currency: String,
+    pub(crate) stock: u64,
+    pub(crate) fulfilment: FulfilmentWire,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProductBody {
+    pub(crate) id: String,
+    pub(crate) creator_id: String,
+    pub(crate) title: String,
+    pub(crate) price_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) stock: u64,
+    /// Units promised to drops.
+    pub(crate) allocated: u64,
+    pub(crate) fulfilment: String,
+    pub(crate) created_at: String,
+}
+
+impl From<&Product> for ProductBody {
+    fn from(product: &Product) -> ProductBody {
+        ProductBody {
+            id: product.id.to_string(),
+            creator_id: product.creator_id.to_string(),
+            title: product.title.clone(),
+            price_minor: product.price.minor,
+            currency: product.price.currency.to_string(),
+            stock: product.stock,
+            allocated: product.allocated,
+            fulfilment: fulfilment_name(product.fulfilment).to_owned(),
+            created_at: rfc3339(product.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateRoomRequest {
+    pub(crate) title: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RoomBody {
+    pub(crate) id: String,
+    pub(crate) creator_id: String,
+    pub(crate) title: String,
+    pub(crate) created_at: String,
+    pub(crate) drops: Vec<DropBody>,
+}
+
+impl RoomBody {
+    pub(crate) fn of(room: &Room, drops: Vec<DropBody>) -> RoomBody {
+        RoomBody {
+            id: room.id.to_string(),
+            creator_id: room.creator_id.to_string(),
+            title: room.title.clone(),
+            created_at: rfc3339(room.created_at),
+            drops,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateDropRequest {
+    pub(crate) product_id: String,
+    pub(crate) quantity: u64,
+    pub(crate) per_buyer_limit: u32,
+    /// How long a claim holds its units before they return to the drop.
+    pub(crate) hold_seconds: u64,
+    /// RFC 3339; defaults to now.
+    #[serde(default)]
+    pub(crate) opens_at: Option<String>,
+    /// RFC 3339; without it the drop stays open until its creator closes it.
+    #[serde(default)]
+    pub(crate) closes_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DropBody {
+    pub(crate) id: String,
+    pub(crate) room_id: String,
+    pub(crate) product_id: String,
+    pub(crate) title: String,
+    /// `scheduled`, `open`, `sold_out` or `closed`.
+    pub(crate) state: String,
+    pub(crate) quantity: u64,
+    pub(crate) remaining: u64,
+    pub(crate) held: u64,
+    pub(crate) sold: u64,
+    pub(crate) per_buyer_limit: u32,
+    pub(crate) hold_seconds: u64,
+    pub(crate) price_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) opens_at: String,
+    pub(crate) closes_at: Option<String>,
+}
+
+impl From<&Drop> for DropBody {
+    fn from(drop: &Drop) -> DropBody {
+        DropBody {
+            id: drop.id.to_string(),
+            room_id: drop.room_id.to_string(),
+            product_id: drop.product_id.to_string(),
+            title: drop.title.clone(),
+            state: drop.status().as_str().to_owned(),
+            quantity: drop.quantity,
+            remaining: drop.remaining,
+            held: drop.held,
+            sold: drop.sold,
+            per_buyer_limit: drop.per_buyer_limit,
+            hold_seconds: drop.hold_ms / 1_000,
+            price_minor: drop.unit_price.minor,
+            currency: drop.unit_price.currency.to_string(),
+            opens_at: rfc3339(drop.opens_at),
+            closes_at: drop.closes_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimRequest {
+    pub(crate) quantity: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ClaimBody {
+    pub(crate) hold_id: String,
+    pub(crate) cart_id: String,
+    pub(crate) drop_id: String,
+    pub(crate) quantity: u32,
+    pub(crate) expires_at: String,
+}
+
+impl From<&ClaimReceipt> for ClaimBody {
+    fn from(receipt: &ClaimReceipt) -> ClaimBody {
+        ClaimBody {
+            hold_id: receipt.hold_id.to_string(),
+            cart_id: receipt.cart_id.to_string(),
+            drop_id: receipt.drop_id.to_string(),
+            quantity: receipt.quantity,
+            expires_at: rfc3339(receipt.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckoutRequest {
+    /// A payment method id; the built-in test provider takes Stripe's test ids such as `pm_card_visa`.
+    pub(crate) payment_method: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OrderLineBody {
+    pub(crate) hold_id: String,
+    pub(crate) drop_id: String,
+    pub(crate) product_id: String,
+    pub(crate) title: String,
+    pub(crate) quantity: u32,
+    pub(crate) unit_price_minor: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReceiptBody {
+    pub(crate) buyer_id: String,
+    pub(crate) creator_id: String,
+    pub(crate) room_id: String,
+    pub(crate) cart_id: String,
+    pub(crate) lines: Vec<OrderLineBody>,
+    pub(crate) payment_method: String,
+    pub(crate) charge_id: String,
+    pub(crate) paid_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OrderBody {
+    pub(crate) order_id: String,
+    /// Always `paid`: an order exists only once its payment succeeded.
+    pub(crate) status: String,
+    pub(crate) total_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) receipt: ReceiptBody,
+}
+
+impl From<&Order> for OrderBody {
+    fn from(order: &Order) -> OrderBody {
+        let lines = order
+            .lines
+            .iter()
+            .map(|line| OrderLineBody {
+                hold_id: line.hold_id.to_string(),
+                drop_id: line.drop_id.to_string(),
+                product_id: line.product_id.to_string(),
+                title: line.title.clone(),
+                quantity: line.quantity,
+                unit_price_minor: line.unit_price.minor,
+            })
+            .collect();
+        OrderBody {
+            order_id: order.id.to_string(),
+            status: "paid".to_owned(),
+            total_minor: order.total.minor,
+            currency: order.total.currency.to_string(),
+            receipt: ReceiptBody {
+                buyer_id: order.buyer_id.to_string(),
+                creator_id: order.creator_id.to_string(),
+                room_id: order.room_id.to_string(),
+                cart_id: order.cart_id.to_string(),
+                lines,
+                payment_method: order.payment_method.clone(),
+                charge_id: order.charge_id.clone(),
+                paid_at: rfc3339(order.paid_at),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HoldBody {
+    pub(crate) hold_id: String,
+    pub(crate) drop_id: String,
+    pub(crate) quantity: u32,
+    pub(crate) unit_price_minor: i64,
+    /// `active`, `expired` or `sold`.
+    pub(crate) status: String,
+    pub(crate) expires_at: String,
+}
+
+impl From<&Hold> for HoldBody {
+    fn from(hold: &Hold) -> HoldBody {
+        let status = match hold.status {
+            HoldStatus::Active => "active",
+            HoldStatus::Expired => "expired",
+            HoldStatus::Sold => "sold",
+        };
+        HoldBody {
+            hold_id: hold.id.to_string(),
+            drop_id: hold.drop_id.to_string(),
+            quantity: hold.quantity,
+            unit_price_minor: hold.unit_price.minor,
+            status: status.to_owned(),
+            expires_at: rfc3339(hold.expires_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CartBody {
+    pub(crate) id: String,
+    pub(crate) room_id: String,
+    /// `open` or `checked_out`.
+    pub(crate) status: String,
+    pub(crate) order_id: Option<String>,
+    pub(crate) holds: Vec<HoldBody>,
+}
+
+impl CartBody {
+    pub(crate) fn of(cart: &Cart, holds: Vec<HoldBody>) -> CartBody {
+        let (status, order_id) = match cart.status {
+            CartStatus::Open => ("open", None),
+            CartStatus::CheckedOut(order_id) => ("checked_out", Some(order_id.to_string())),
+        };
+        CartBody {
+            id: cart.id.to_string(),
+            room_id: cart.room_id.to_string(),
+            status: status.to_owned(),
+            order_id,
+            holds,
+        }
+    }
+}
