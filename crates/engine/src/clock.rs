@@ -15,3 +15,24 @@ impl Clock for SystemClock {
         Timestamp(i64::try_from(since_epoch.as_millis()).expect("milliseconds fit in i64"))
     }
 }
+
+/// A clock that moves only when told to: deterministic tests of expiry and scheduling.
+pub struct ManualClock {
+    now_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> ManualClock {
+        ManualClock { now_ms: std::sync::atomic::AtomicI64::new(start.0) }
+    }
+
+    pub fn advance_ms(&self, duration_ms: i64) {
+        self.now_ms.fetch_add(duration_ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}

@@ -8,7 +8,7 @@ mod hub;
 mod payments;
 mod shard;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::{ADMIN_ACCOUNT_ID, token_sha256};
 pub use hub::{DropCounters, ROOM_UPDATES_BUFFERED_MAX};
 pub use payments::{BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, TestPaymentProvider};

@@ -2,45 +2,52 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use domain::{AccountId, Actor, IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 use sha2::{Digest, Sha256};
 
-/// `axum::Json`, but every way a body can be wrong becomes our JSON error: 400 for syntax and types,
-/// 413 for size, 415 for content type. Never a plain-text error, never a 500.
+/// A JSON object body. Every way a body can be wrong becomes our JSON error: 400 for syntax, shape
+/// and types, 413 for size, 415 for content type. Never a plain-text error, never a 500.
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_error(rejection)),
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+        let is_json = content_type
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
         }
-    }
-}
-
-fn json_error(rejection: JsonRejection) -> ApiError {
-    let message = rejection.body_text();
-    match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body may be at most {} bytes", crate::BODY_BYTES_MAX),
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        _ if matches!(rejection, JsonRejection::JsonSyntaxError(_)) => ApiError::bad_request("invalid_json", message),
-        _ => ApiError::bad_request("invalid_request", message),
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body may be at most {} bytes", crate::BODY_BYTES_MAX),
+            ),
+            _ => ApiError::bad_request("invalid_request", "the body could not be read"),
+        })?;
+        let value: T = serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
+            Category::Data => ApiError::bad_request("invalid_request", error.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request("invalid_json", error.to_string()),
+        })?;
+        // serde also reads a struct from a JSON array; the API takes objects only.
+        if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request("invalid_request", "the body must be a JSON object"));
+        }
+        Ok(ApiJson(value))
     }
 }
 

@@ -1,0 +1,252 @@
+//! Malformed, oversized, out-of-range and unauthorised input gets a 4xx JSON error and changes
+//! nothing; idempotency replays and mismatches behave as documented.
+
+use crate::harness::{Options, TestServer, error_code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Raw<'a> {
+    method: &'a str,
+    path: String,
+    token: Option<&'a str>,
+    key: Option<String>,
+    content_type: Option<&'a str>,
+    body: Vec<u8>,
+}
+
+async fn send_raw(server: &TestServer, raw: Raw<'_>) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(raw.method.as_bytes()).unwrap();
+    let mut request = server.client.request(method, format!("{}{}", server.base, raw.path)).body(raw.body);
+    if let Some(token) = raw.token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(key) = raw.key {
+        request = request.header("Idempotency-Key", key);
+    }
+    if let Some(content_type) = raw.content_type {
+        request = request.header("Content-Type", content_type);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 3, 300).await;
+    let buyer = server.account("buyer", "buyer").await;
+    let (status, claim) = server.claim(&buyer, &fixture.drop_id, "first", 1).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let claims = format!("/v1/drops/{}/claims", fixture.drop_id);
+    let drops = format!("/v1/rooms/{}/drops", fixture.room_id);
+    let cart_path = format!("/v1/carts/{}", claim["cart_id"].as_str().unwrap());
+    let before =
+        (server.get(&format!("/v1/rooms/{}", fixture.room_id), None).await, server.get(&cart_path, Some(&buyer)).await);
+
+    let json_body = |value: Value| value.to_string().into_bytes();
+    let claim_with = |body: Vec<u8>, key: Option<String>| Raw {
+        method: "POST",
+        path: claims.clone(),
+        token: Some(&buyer),
+        key,
+        content_type: Some("application/json"),
+        body,
+    };
+    let key = |text: &str| Some(text.to_owned());
+    let cases: Vec<(Raw, StatusCode, &str)> = vec![
+        (claim_with(b"{\"quantity\": ".to_vec(), key("a")), StatusCode::BAD_REQUEST, "invalid_json"),
+        (claim_with(b"\xff\xfe".to_vec(), key("b")), StatusCode::BAD_REQUEST, "invalid_json"),
+        (claim_with(json_body(json!({"quantity": "one"})), key("c")), StatusCode::BAD_REQUEST, "invalid_request"),
+        (claim_with(json_body(json!({"quantity": -1})), key("d")), StatusCode::BAD_REQUEST, "invalid_request"),
+        (claim_with(json_body(json!({"quantity": 0})), key("e")), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            claim_with(json_body(json!({"quantity": 4_294_967_296u64})), key("f")),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            claim_with(json_body(json!({"quantity": 1, "extra": true})), key("g")),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (claim_with(json_body(json!([1])), key("h")), StatusCode::BAD_REQUEST, "invalid_request"),
+        (claim_with(vec![b' '; 64 * 1024], key("i")), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (claim_with(json_body(json!({"quantity": 1})), None), StatusCode::BAD_REQUEST, "idempotency_key_required"),
+        (
+            claim_with(json_body(json!({"quantity": 1})), Some("k".repeat(256))),
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+        ),
+        (claim_with(json_body(json!({"quantity": 1})), key("")), StatusCode::BAD_REQUEST, "invalid_idempotency_key"),
+        (
+            Raw { content_type: None, ..claim_with(json_body(json!({"quantity": 1})), key("j")) },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            Raw { token: Some("ldt_wrong"), ..claim_with(json_body(json!({"quantity": 1})), key("l")) },
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            Raw { token: None, ..claim_with(json_body(json!({"quantity": 1})), key("m")) },
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            Raw { token: Some(&fixture.creator), ..claim_with(json_body(json!({"quantity": 1})), key("n")) },
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            Raw { path: "/v1/drops/drop_zz/claims".into(), ..claim_with(json_body(json!({"quantity": 1})), key("o")) },
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Raw {
+                path: "/v1/drops/drop_ff0000000999/claims".into(),
+                ..claim_with(json_body(json!({"quantity": 1})), key("p"))
+            },
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Raw { method: "PUT", ..claim_with(json_body(json!({"quantity": 1})), key("q")) },
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (claim_with(json_body(json!({"quantity": 4})), key("r")), StatusCode::CONFLICT, "limit_exceeded"),
+    ];
+    let creator_post = |path: &str, body: Value| Raw {
+        method: "POST",
+        path: path.to_owned(),
+        token: Some(&fixture.creator),
+        key: None,
+        content_type: Some("application/json"),
+        body: body.to_string().into_bytes(),
+    };
+    let drop_with = |fields: Value| {
+        let mut body =
+            json!({"product_id": fixture.product_id, "quantity": 1, "per_buyer_limit": 1, "hold_seconds": 60});
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        creator_post(&drops, body)
+    };
+    let creator_cases: Vec<(Raw, StatusCode, &str)> = vec![
+        (drop_with(json!({"quantity": 0})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"quantity": 11})), StatusCode::UNPROCESSABLE_ENTITY, "insufficient_stock"),
+        (drop_with(json!({"hold_seconds": 1})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"per_buyer_limit": 0})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"opens_at": "tomorrow"})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"closes_at": "2001-01-01T00:00:00Z"})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"product_id": "prod_nope"})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (drop_with(json!({"product_id": "prod_000000000001"})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            creator_post(
+                "/v1/products",
+                json!({"title": "x", "price_minor": -5, "currency": "EUR", "stock": 1, "fulfilment": "ship"}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            creator_post(
+                "/v1/products",
+                json!({"title": "x", "price_minor": 5, "currency": "eur", "stock": 1, "fulfilment": "ship"}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            creator_post(
+                "/v1/products",
+                json!({"title": "x", "price_minor": 5, "currency": "EUR", "stock": 1, "fulfilment": "teleport"}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            creator_post(
+                "/v1/products",
+                json!({"title": "", "price_minor": 5, "currency": "EUR", "stock": 1, "fulfilment": "ship"}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (creator_post("/v1/rooms", json!({"title": "t".repeat(201)})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            creator_post("/v1/accounts", json!({"handle": "Bad Handle", "role": "buyer"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            creator_post("/v1/accounts", json!({"handle": "mallory", "role": "admin"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            creator_post("/v1/accounts", json!({"handle": "buyer", "role": "buyer"})),
+            StatusCode::CONFLICT,
+            "handle_taken",
+        ),
+    ];
+    for (raw, expected_status, expected_code) in cases.into_iter().chain(creator_cases) {
+        let label = format!("{} {}", raw.method, raw.path);
+        let (status, body) = send_raw(&server, raw).await;
+        assert_eq!(status, expected_status, "{label}: {body}");
+        assert_eq!(error_code(&body), expected_code, "{label}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|message| !message.is_empty()));
+    }
+
+    let after =
+        (server.get(&format!("/v1/rooms/{}", fixture.room_id), None).await, server.get(&cart_path, Some(&buyer)).await);
+    assert_eq!(before, after, "rejected requests changed nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_replays_and_mismatches() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(3, 3, 300).await;
+    let buyer = server.account("buyer", "buyer").await;
+    let other = server.account("other", "buyer").await;
+
+    let (status, first) = server.claim(&buyer, &fixture.drop_id, "same-key", 1).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, replay) = server.claim(&buyer, &fixture.drop_id, "same-key", 1).await;
+    assert_eq!((status, &replay), (StatusCode::CREATED, &first), "same key, same body: same answer");
+    assert_eq!(server.drop_counters(&fixture.drop_id).await.1, 1, "a replay claims nothing");
+
+    let (status, mismatch) = server.claim(&buyer, &fixture.drop_id, "same-key", 2).await;
+    assert_eq!((status, error_code(&mismatch)), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    let (status, others) = server.claim(&other, &fixture.drop_id, "same-key", 1).await;
+    assert_eq!(status, StatusCode::CREATED, "keys are scoped to their account: {others}");
+    assert_ne!(others["hold_id"], first["hold_id"]);
+
+    // A refusal is an answer too: replaying it answers the refusal, even once stock is back.
+    let (status, sold_out) = server.claim(&other, &fixture.drop_id, "big", 2).await;
+    assert_eq!((status, error_code(&sold_out)), (StatusCode::CONFLICT, "sold_out"));
+    let (status, replayed) = server.claim(&other, &fixture.drop_id, "big", 2).await;
+    assert_eq!((status, replayed), (StatusCode::CONFLICT, sold_out));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (1, 2, 0, "open".into()));
+
+    let (status, openapi) = server.get("/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/v1/accounts",
+        "/v1/products",
+        "/v1/rooms",
+        "/v1/rooms/{id}",
+        "/v1/rooms/{room_id}/drops",
+        "/v1/drops/{id}",
+        "/v1/drops/{id}/claims",
+        "/v1/carts/{id}/checkout",
+        "/v1/orders/{id}",
+        "/v1/rooms/{id}/live",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "openapi documents {path}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Claim, decline, pay, expire: the checkout path with a manual clock, and who may read an order.
+
+use crate::harness::{ADMIN_TOKEN, Options, TestServer, error_code};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_then_paid_then_expired() {
+    let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let fixture = server.open_drop(5, 2, 30).await;
+    let ana = server.account("ana", "buyer").await;
+    let ben = server.account("ben", "buyer").await;
+
+    let (status, claim) = server.claim(&ana, &fixture.drop_id, "ana-1", 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let checkout_path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+
+    let declined = json!({"payment_method": "pm_card_chargeDeclined"});
+    let (status, body) = server.post(&checkout_path, Some(&ana), Some("pay-1"), declined).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::PAYMENT_REQUIRED, "payment_declined"));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (3, 2, 0, "open".into()), "holds stay after a decline");
+
+    let (status, unknown) =
+        server.post(&checkout_path, Some(&ana), Some("pay-2"), json!({"payment_method": "pm_nope"})).await;
+    assert_eq!((status, error_code(&unknown)), (StatusCode::BAD_REQUEST, "invalid_payment_method"));
+
+    let visa = json!({"payment_method": "pm_card_visa"});
+    let (status, order) = server.post(&checkout_path, Some(&ana), Some("pay-3"), visa.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        (order["status"].as_str(), order["total_minor"].as_i64(), order["currency"].as_str()),
+        (Some("paid"), Some(2_500), Some("EUR"))
+    );
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (3, 0, 2, "open".into()));
+
+    let (status, replay) = server.post(&checkout_path, Some(&ana), Some("pay-3"), visa.clone()).await;
+    assert_eq!((status, &replay), (StatusCode::CREATED, &order), "a replay answers the first response");
+    let (status, again) = server.post(&checkout_path, Some(&ana), Some("pay-4"), visa.clone()).await;
+    assert_eq!((status, error_code(&again)), (StatusCode::CONFLICT, "cart_checked_out"));
+
+    let order_path = format!("/v1/orders/{}", order["order_id"].as_str().unwrap());
+    for (token, expected) in [
+        (&ana, StatusCode::OK),
+        (&fixture.creator, StatusCode::OK),
+        (&ADMIN_TOKEN.to_owned(), StatusCode::OK),
+        (&ben, StatusCode::NOT_FOUND),
+    ] {
+        let (status, body) = server.get(&order_path, Some(token)).await;
+        assert_eq!(status, expected, "{body}");
+        if status == StatusCode::OK {
+            assert_eq!(body, order);
+        }
+    }
+
+    let (status, ben_claim) = server.claim(&ben, &fixture.drop_id, "ben-1", 1).await;
+    assert_eq!(status, StatusCode::CREATED, "{ben_claim}");
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (2, 1, 2, "open".into()));
+    clock.advance_ms(31_000);
+    let ben_checkout = format!("/v1/carts/{}/checkout", ben_claim["cart_id"].as_str().unwrap());
+    let (status, expired) = server.post(&ben_checkout, Some(&ben), Some("ben-pay"), visa).await;
+    assert_eq!((status, error_code(&expired)), (StatusCode::CONFLICT, "cart_expired"));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (3, 0, 2, "open".into()), "expired units return");
+    let (_, cart) = server.get(&format!("/v1/carts/{}", ben_claim["cart_id"].as_str().unwrap()), Some(&ben)).await;
+    assert_eq!(cart["holds"][0]["status"], "expired");
+
+    let (status, closed) =
+        server.post(&format!("/v1/drops/{}/close", fixture.drop_id), Some(&fixture.creator), None, json!({})).await;
+    assert_eq!((status, closed["state"].as_str()), (StatusCode::OK, Some("closed")));
+    let (status, late) = server.claim(&ben, &fixture.drop_id, "ben-2", 1).await;
+    assert_eq!((status, error_code(&late)), (StatusCode::CONFLICT, "drop_not_open"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_drop_opens_on_time() {
+    let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let creator = server.account("maker", "creator").await;
+    let buyer = server.account("fan", "buyer").await;
+    let (_, room) = server.post("/v1/rooms", Some(&creator), None, json!({"title": "Room"})).await;
+    let product = json!({"title": "Zine", "price_minor": 800, "currency": "USD", "stock": 3, "fulfilment": "digital"});
+    let (_, product) = server.post("/v1/products", Some(&creator), None, product).await;
+    let opens_at = "2999-01-01T00:00:00Z";
+    let drop = json!({"product_id": product["id"], "quantity": 3, "per_buyer_limit": 1, "hold_seconds": 60, "opens_at": opens_at});
+    let (status, body) =
+        server.post(&format!("/v1/rooms/{}/drops", room["id"].as_str().unwrap()), Some(&creator), None, drop).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_request"), "more than a year ahead");
+
+    let drop = json!({"product_id": product["id"], "quantity": 3, "per_buyer_limit": 1, "hold_seconds": 60,
+        "opens_at": rfc3339_after(&clock, 60_000)});
+    let (status, drop) =
+        server.post(&format!("/v1/rooms/{}/drops", room["id"].as_str().unwrap()), Some(&creator), None, drop).await;
+    assert_eq!((status, drop["state"].as_str()), (StatusCode::CREATED, Some("scheduled")), "{drop}");
+    let drop_id = drop["id"].as_str().unwrap();
+    let (status, early) = server.claim(&buyer, drop_id, "early", 1).await;
+    assert_eq!((status, error_code(&early)), (StatusCode::CONFLICT, "drop_not_open"));
+    clock.advance_ms(60_000);
+    let (status, on_time) = server.claim(&buyer, drop_id, "on-time", 1).await;
+    assert_eq!(status, StatusCode::CREATED, "{on_time}");
+}
+
+fn rfc3339_after(clock: &engine::ManualClock, duration_ms: i64) -> String {
+    use engine::Clock;
+    let nanos = i128::from(clock.now().0 + duration_ms) * 1_000_000;
+    let moment = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+    moment.format(&time::format_description::well_known::Rfc3339).unwrap()
+}

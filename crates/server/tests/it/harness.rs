@@ -1,0 +1,152 @@
+//! A real server on 127.0.0.1:0 over a fresh data directory, and a small client for it.
+
+use engine::{Clock, Engine, EngineConfig, ManualClock, SystemClock, TestPaymentProvider};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::{Server, ServerConfig};
+use std::sync::Arc;
+
+pub(crate) const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
+
+pub(crate) struct TestServer {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) manual_clock: Option<Arc<ManualClock>>,
+    _data_dir: tempfile::TempDir,
+}
+
+pub(crate) struct Options {
+    pub(crate) rate_limit_per_ip: u32,
+    pub(crate) rate_limit_per_account: u32,
+    pub(crate) manual_clock: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { rate_limit_per_ip: 0, rate_limit_per_account: 0, manual_clock: false }
+    }
+}
+
+/// What a drop fixture is made of.
+pub(crate) struct Fixture {
+    pub(crate) creator: String,
+    pub(crate) room_id: String,
+    pub(crate) product_id: String,
+    pub(crate) drop_id: String,
+}
+
+impl TestServer {
+    pub(crate) async fn start(options: Options) -> TestServer {
+        let data_dir = tempfile::tempdir().unwrap();
+        let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
+        let clock: Arc<dyn Clock> = match &manual_clock {
+            Some(clock) => clock.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let engine = Engine::start(EngineConfig {
+            data_dir: data_dir.path().to_owned(),
+            n_shards: 2,
+            admin_tokens: vec![ADMIN_TOKEN.to_owned()],
+            clock,
+            payments: Arc::new(TestPaymentProvider::default()),
+        })
+        .await
+        .unwrap();
+        let config = ServerConfig {
+            rate_limit_per_ip: options.rate_limit_per_ip,
+            rate_limit_per_account: options.rate_limit_per_account,
+        };
+        let server = Server::new(Arc::new(engine), &config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(server.serve(listener, std::future::pending()));
+        TestServer {
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            manual_clock,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {path}: body is not JSON: {text}"));
+        (status, body)
+    }
+
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send("GET", path, token, None, None).await
+    }
+
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.send("POST", path, token, key, Some(body)).await
+    }
+
+    /// Creates an account and returns its token.
+    pub(crate) async fn account(&self, handle: &str, role: &str) -> String {
+        let (status, body) = self.post("/v1/accounts", None, None, json!({"handle": handle, "role": role})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A creator with a room and an open drop of `quantity` units of a 12.50 EUR product.
+    pub(crate) async fn open_drop(&self, quantity: u64, per_buyer_limit: u32, hold_seconds: u64) -> Fixture {
+        let creator = self.account("creator", "creator").await;
+        let (status, room) = self.post("/v1/rooms", Some(&creator), None, json!({"title": "Launch night"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{room}");
+        let product = json!({"title": "Tour tee", "price_minor": 1250, "currency": "EUR", "stock": quantity + 10, "fulfilment": "ship"});
+        let (status, product) = self.post("/v1/products", Some(&creator), None, product).await;
+        assert_eq!(status, StatusCode::CREATED, "{product}");
+        let room_id = room["id"].as_str().unwrap().to_owned();
+        let product_id = product["id"].as_str().unwrap().to_owned();
+        let drop = json!({"product_id": product_id, "quantity": quantity, "per_buyer_limit": per_buyer_limit, "hold_seconds": hold_seconds});
+        let (status, drop) = self.post(&format!("/v1/rooms/{room_id}/drops"), Some(&creator), None, drop).await;
+        assert_eq!(status, StatusCode::CREATED, "{drop}");
+        assert_eq!(drop["state"], "open");
+        Fixture { creator, room_id, product_id, drop_id: drop["id"].as_str().unwrap().to_owned() }
+    }
+
+    pub(crate) async fn drop_counters(&self, drop_id: &str) -> (u64, u64, u64, String) {
+        let (status, drop) = self.get(&format!("/v1/drops/{drop_id}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let remaining = drop["remaining"].as_u64().unwrap();
+        let held = drop["held"].as_u64().unwrap();
+        let sold = drop["sold"].as_u64().unwrap();
+        assert_eq!(remaining + held + sold, drop["quantity"].as_u64().unwrap(), "conservation: {drop}");
+        (remaining, held, sold, drop["state"].as_str().unwrap().to_owned())
+    }
+
+    pub(crate) async fn claim(&self, buyer: &str, drop_id: &str, key: &str, quantity: u32) -> (StatusCode, Value) {
+        self.post(&format!("/v1/drops/{drop_id}/claims"), Some(buyer), Some(key), json!({"quantity": quantity})).await
+    }
+}
+
+pub(crate) fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
+}

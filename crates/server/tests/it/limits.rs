@@ -1,0 +1,31 @@
+//! Rate limits answer 429 `rate_limited` with Retry-After and do not touch other accounts.
+
+use crate::harness::{Options, TestServer, error_code};
+use reqwest::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_account_is_limited_and_told_when_to_retry() {
+    let server = TestServer::start(Options { rate_limit_per_account: 2, ..Options::default() }).await;
+    let busy = server.account("busy", "buyer").await;
+    let calm = server.account("calm", "buyer").await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let response =
+            server.client.get(format!("{}/v1/accounts/me", server.base)).bearer_auth(&busy).send().await.unwrap();
+        let status = response.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!(retry_after >= 1);
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&body), "rate_limited");
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses.iter().filter(|status| **status == StatusCode::OK).count() >= 4,
+        "the burst is allowed: {statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "then the limit applies: {statuses:?}");
+    let (status, _) = server.get("/v1/accounts/me", Some(&calm)).await;
+    assert_eq!(status, StatusCode::OK, "other accounts are not affected");
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the API over real HTTP on 127.0.0.1: one binary, one module per feature.
+
+mod bad_input;
+mod checkout;
+mod concurrency;
+mod harness;
+mod limits;
+mod live;
