@@ -102,10 +102,10 @@ impl World {
         let mut newest = None;
         for hold_serial in 0..=1_000u64 {
             let hold_id = HoldId(EntityId { partition: self.drop_id.partition(), serial: hold_serial });
-            if let Some(hold) = self.state.hold(hold_id) {
-                if hold.buyer_id == buyer.id {
-                    newest = Some(hold.cart_id);
-                }
+            if let Some(hold) = self.state.hold(hold_id)
+                && hold.buyer_id == buyer.id
+            {
+                newest = Some(hold.cart_id);
             }
         }
         newest

@@ -50,11 +50,11 @@ impl Hub {
 
     pub(crate) fn publish(&self, update: DropCounters) {
         let mut rooms = self.rooms.lock().expect("hub lock");
-        if let Some(sender) = rooms.get(&update.room_id) {
-            if sender.send(update.clone()).is_err() {
-                // Nobody listens any more: forget the room so the map only holds watched rooms.
-                rooms.remove(&update.room_id);
-            }
+        if let Some(sender) = rooms.get(&update.room_id)
+            && sender.send(update.clone()).is_err()
+        {
+            // Nobody listens any more: forget the room so the map only holds watched rooms.
+            rooms.remove(&update.room_id);
         }
     }
 }

@@ -95,21 +95,24 @@ impl Engine {
         assert!((1..=SHARDS_MAX).contains(&config.n_shards), "shard count out of range");
         let started = Instant::now();
         let data_dir = config.data_dir.clone();
-        let (journal, writer, recovered) = tokio::task::spawn_blocking(move || Journal::open(&data_dir))
-            .await
-            .expect("journal open task")
-            .map_err(|error| EngineError::Journal(Arc::new(error)))?;
-        let n_events = recovered.len();
-        let mut states = vec![State::default(); config.n_shards];
-        let mut watermarks = vec![0u64; config.n_shards];
-        for (event_idx, recovered) in recovered.into_iter().enumerate() {
-            let shard_idx = usize::from(recovered.event.partition()) % config.n_shards;
-            states[shard_idx].apply(&recovered.event);
-            watermarks[shard_idx] = recovered.seq;
-            if (event_idx + 1) % REPLAY_PROGRESS_EVENTS == 0 {
-                tracing::info!(replayed = event_idx + 1, total = n_events, "replaying journal");
-            }
-        }
+        let n_shards = config.n_shards;
+        let opened = tokio::task::spawn_blocking(move || {
+            let mut states = vec![State::default(); n_shards];
+            let mut watermarks = vec![0u64; n_shards];
+            let mut n_replayed = 0usize;
+            let (journal, writer, n_events) = Journal::open(&data_dir, |recovered| {
+                let shard_idx = usize::from(recovered.event.partition()) % n_shards;
+                states[shard_idx].apply(&recovered.event);
+                watermarks[shard_idx] = recovered.seq;
+                n_replayed += 1;
+                if n_replayed.is_multiple_of(REPLAY_PROGRESS_EVENTS) {
+                    tracing::info!(replayed = n_replayed, "replaying journal");
+                }
+            })?;
+            Ok::<_, JournalError>((journal, writer, n_events, states, watermarks))
+        });
+        let (journal, writer, n_events, states, watermarks) =
+            opened.await.expect("journal open task").map_err(|error| EngineError::Journal(Arc::new(error)))?;
         let directory = Arc::new(Directory::default());
         for token in &config.admin_tokens {
             directory.insert_admin(token);
@@ -253,10 +256,8 @@ impl Engine {
         let outcome = self.execute(Envelope { idempotency, command }).await;
         if let Some(charge_id) = charge_id {
             let kept = matches!(&outcome, Ok(Ok(Reply::Ordered(order))) if order.charge_id == charge_id);
-            if !kept {
-                if let Err(error) = self.payments.refund(&charge_id).await {
-                    tracing::error!(%charge_id, %error, "refund of an unused charge failed");
-                }
+            if !kept && let Err(error) = self.payments.refund(&charge_id).await {
+                tracing::error!(%charge_id, %error, "refund of an unused charge failed");
             }
         }
         outcome

@@ -77,10 +77,10 @@ impl PaymentProvider for TestPaymentProvider {
                 return Ok(previous.clone());
             }
             let charge = self.decide(&request.payment_method)?;
-            if order.len() >= TEST_CHARGES_REMEMBERED_MAX {
-                if let Some(oldest) = order.pop_front() {
-                    by_key.remove(&oldest);
-                }
+            if order.len() >= TEST_CHARGES_REMEMBERED_MAX
+                && let Some(oldest) = order.pop_front()
+            {
+                by_key.remove(&oldest);
             }
             order.push_back(request.idempotency_key.clone());
             by_key.insert(request.idempotency_key, charge.clone());

@@ -107,19 +107,23 @@ fn open_connection(path: &Path) -> Result<Connection, JournalError> {
 }
 
 impl Journal {
-    /// Opens (or creates) the log in `data_dir`, reads back and verifies every event, and starts the
-    /// writer thread. The events come back in commit order for the caller to replay.
-    pub fn open(data_dir: &Path) -> Result<(Journal, JournalWriter, Vec<RecoveredEvent>), JournalError> {
+    /// Opens (or creates) the log in `data_dir`, reads back and verifies every event, handing each to
+    /// `replay` in commit order as it is read (so start-up memory does not grow with the log), and
+    /// starts the writer thread. Returns the number of events replayed.
+    pub fn open(
+        data_dir: &Path,
+        replay: impl FnMut(RecoveredEvent),
+    ) -> Result<(Journal, JournalWriter, u64), JournalError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
         let connection = open_connection(&data_dir.join("journal.sqlite3"))?;
-        let (recovered, heads) = read_all(&connection)?;
+        let (n_events, heads) = read_all(&connection, replay)?;
         let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || write_loop(connection, heads, inbox))
             .expect("spawning the journal writer thread");
-        Ok((Journal { requests }, JournalWriter { thread }, recovered))
+        Ok((Journal { requests }, JournalWriter { thread }, n_events))
     }
 
     /// Queues `events` for the next commit and returns at once (waiting only for queue space), so the
@@ -153,9 +157,12 @@ impl PendingAppend {
     }
 }
 
-fn read_all(connection: &Connection) -> Result<(Vec<RecoveredEvent>, HashMap<String, StreamHead>), JournalError> {
+fn read_all(
+    connection: &Connection,
+    mut replay: impl FnMut(RecoveredEvent),
+) -> Result<(u64, HashMap<String, StreamHead>), JournalError> {
     let mut heads: HashMap<String, StreamHead> = HashMap::new();
-    let mut recovered = Vec::new();
+    let mut n_events = 0;
     let mut statement = connection
         .prepare("SELECT seq, stream, stream_seq, schema_version, payload, prev_hash, hash FROM events ORDER BY seq")?;
     let mut rows = statement.query([])?;
@@ -187,9 +194,10 @@ fn read_all(connection: &Connection) -> Result<(Vec<RecoveredEvent>, HashMap<Str
             return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
         }
         heads.insert(stream, StreamHead { stream_seq, hash: computed });
-        recovered.push(RecoveredEvent { seq: seq as u64, event });
+        replay(RecoveredEvent { seq: seq as u64, event });
+        n_events += 1;
     }
-    Ok((recovered, heads))
+    Ok((n_events, heads))
 }
 
 fn write_loop(
@@ -269,8 +277,7 @@ fn commit(
             "INSERT INTO events (seq, stream, stream_seq, kind, schema_version, payload, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        let mut seq = first_seq;
-        for event in batch.iter().flat_map(|request| &request.events) {
+        for (seq, event) in (first_seq..).zip(batch.iter().flat_map(|request| &request.events)) {
             let stream = event.stream();
             let payload = serde_json::to_string(event).expect("events always serialize");
             let (stream_seq, prev_hash) = match staged.get(&stream).or_else(|| heads.get(&stream)) {
@@ -289,7 +296,6 @@ fn commit(
                 &hash[..]
             ])?;
             staged.insert(stream, StreamHead { stream_seq, hash });
-            seq += 1;
         }
     }
     transaction.commit()?;

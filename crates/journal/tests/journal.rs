@@ -15,8 +15,8 @@ fn cart_event(serial: u64) -> Event {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_are_durable_ordered_and_chained() {
     let data_dir = tempfile::tempdir().unwrap();
-    let (journal, writer, recovered) = Journal::open(data_dir.path()).unwrap();
-    assert!(recovered.is_empty());
+    let (journal, writer, n_events) = Journal::open(data_dir.path(), |_| panic!("a new journal is empty")).unwrap();
+    assert_eq!(n_events, 0);
     let mut tasks = Vec::new();
     for task_idx in 0..8u64 {
         let journal = journal.clone();
@@ -37,8 +37,9 @@ async fn concurrent_appends_are_durable_ordered_and_chained() {
     drop(journal);
     writer.join();
 
-    let (_journal, writer, recovered) = Journal::open(data_dir.path()).unwrap();
-    assert_eq!(recovered.len(), 8 * 25 * 2);
+    let mut recovered = Vec::new();
+    let (_journal, writer, n_events) = Journal::open(data_dir.path(), |event| recovered.push(event)).unwrap();
+    assert_eq!((n_events, recovered.len()), (8 * 25 * 2, 8 * 25 * 2));
     for (serial, appended) in acknowledged {
         assert_eq!(appended.last_seq, appended.first_seq + 1);
         let first = &recovered[(appended.first_seq - 1) as usize];
@@ -53,7 +54,7 @@ async fn concurrent_appends_are_durable_ordered_and_chained() {
         .execute("UPDATE events SET payload = replace(payload, '1700000000', '1600000000') WHERE seq = 7", [])
         .unwrap();
     drop(connection);
-    match Journal::open(data_dir.path()) {
+    match Journal::open(data_dir.path(), |_| {}) {
         Err(JournalError::Corrupt { seq: 7, .. }) => {}
         Err(other) => panic!("expected corruption at row 7, got {other}"),
         Ok(_) => panic!("a tampered journal must be refused"),

@@ -65,18 +65,17 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     let limits = &app.rate_limits;
     if let (Some(per_ip), Some(ConnectInfo(peer))) =
         (&limits.per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())
+        && let Err(not_until) = per_ip.check_key(&peer.ip())
     {
-        if let Err(not_until) = per_ip.check_key(&peer.ip()) {
-            return limited(not_until.wait_time_from(DefaultClock::default().now()));
-        }
+        return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
     if let Some(per_account) = &limits.per_account {
         let (parts, body) = request.into_parts();
         let actor = bearer_token(&parts).and_then(|token| app.engine.authenticate(token));
-        if let Some(actor) = actor {
-            if let Err(not_until) = per_account.check_key(&actor.id) {
-                return limited(not_until.wait_time_from(DefaultClock::default().now()));
-            }
+        if let Some(actor) = actor
+            && let Err(not_until) = per_account.check_key(&actor.id)
+        {
+            return limited(not_until.wait_time_from(DefaultClock::default().now()));
         }
         return next.run(Request::from_parts(parts, body)).await;
     }

@@ -6,17 +6,20 @@ use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const N_BUYERS: usize = 300;
+/// Buyers in CI; `LIVEDROP_SOAK_BUYERS` raises it for a longer soak.
+const N_BUYERS_DEFAULT: usize = 300;
 const CLAIMS_PER_BUYER: usize = 3;
 const QUANTITY: u64 = 40;
 const PER_BUYER_LIMIT: u32 = 2;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_buyers_claim_exactly_the_quantity() {
+    let n_buyers =
+        std::env::var("LIVEDROP_SOAK_BUYERS").ok().and_then(|text| text.parse().ok()).unwrap_or(N_BUYERS_DEFAULT);
     let server = Arc::new(TestServer::start(Options::default()).await);
     let fixture = server.open_drop(QUANTITY, PER_BUYER_LIMIT, 600).await;
     let mut buyers = Vec::new();
-    for buyer_idx in 0..N_BUYERS {
+    for buyer_idx in 0..n_buyers {
         buyers.push(server.account(&format!("buyer_{buyer_idx}"), "buyer").await);
     }
 

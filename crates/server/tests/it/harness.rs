@@ -15,16 +15,11 @@ pub(crate) struct TestServer {
     _data_dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub(crate) struct Options {
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
     pub(crate) manual_clock: bool,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options { rate_limit_per_ip: 0, rate_limit_per_account: 0, manual_clock: false }
-    }
 }
 
 /// What a drop fixture is made of.
