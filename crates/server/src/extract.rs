@@ -2,11 +2,11 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use domain::{AccountId, Actor, IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyKey};
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
@@ -19,7 +19,7 @@ pub(crate) struct ApiJson<T>(pub(crate) T);
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
         let is_json = content_type
             .and_then(|value| value.split(';').next())
@@ -31,14 +31,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body may be at most {} bytes", crate::BODY_BYTES_MAX),
-            ),
-            _ => ApiError::bad_request("invalid_request", "the body could not be read"),
-        })?;
+        let bytes = read_body(request).await?;
         let value: T = serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
             Category::Data => ApiError::bad_request("invalid_request", error.to_string()),
             Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request("invalid_json", error.to_string()),
@@ -49,6 +42,32 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
         }
         Ok(ApiJson(value))
     }
+}
+
+/// Reads the body, refusing more than `BODY_BYTES_MAX`. An oversized body is still read (and dropped)
+/// up to `BODY_DRAIN_BYTES_MAX`, so the client finishes sending and receives the 413 instead of a
+/// broken pipe; beyond that the connection is given up.
+async fn read_body(request: Request) -> Result<Vec<u8>, ApiError> {
+    let mut chunks = request.into_body().into_data_stream();
+    let mut body = Vec::new();
+    let mut n_bytes_total = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("invalid_request", "the body could not be read"))?;
+        n_bytes_total += chunk.len();
+        if n_bytes_total <= crate::BODY_BYTES_MAX {
+            body.extend_from_slice(&chunk);
+        } else if n_bytes_total > crate::BODY_DRAIN_BYTES_MAX {
+            break;
+        }
+    }
+    if n_bytes_total > crate::BODY_BYTES_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body may be at most {} bytes", crate::BODY_BYTES_MAX),
+        ));
+    }
+    Ok(body)
 }
 
 /// The caller, from `Authorization: Bearer <token>`; 401 without a known token.

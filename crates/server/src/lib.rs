@@ -17,7 +17,6 @@ pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
 pub use telemetry::metrics_handle;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -30,6 +29,8 @@ use tower_http::trace::TraceLayer;
 
 /// Request bodies are small JSON objects; anything larger is refused with 413 before it is parsed.
 pub const BODY_BYTES_MAX: usize = 16 * 1_024;
+/// An oversized body is read and dropped up to this size so the client gets its 413 (see `ApiJson`).
+pub const BODY_DRAIN_BYTES_MAX: usize = 1_024 * 1_024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -110,7 +111,6 @@ fn router(app: AppState) -> Router {
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), limits::enforce))
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(telemetry::record_request))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
