@@ -35,13 +35,7 @@ pub enum Command {
     },
     CreateDrop {
         actor: Actor,
-        room_id: RoomId,
-        product_id: ProductId,
-        quantity: u64,
-        per_buyer_limit: u32,
-        hold_seconds: u64,
-        opens_at: Option<Timestamp>,
-        closes_at: Option<Timestamp>,
+        drop: NewDrop,
     },
     CloseDrop {
         actor: Actor,
@@ -58,6 +52,20 @@ pub enum Command {
         cart_id: CartId,
         payment: PaymentOutcome,
     },
+}
+
+/// What a creator asks for when creating a drop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewDrop {
+    pub room_id: RoomId,
+    pub product_id: ProductId,
+    pub quantity: u64,
+    pub per_buyer_limit: u32,
+    pub hold_seconds: u64,
+    /// Defaults to now.
+    pub opens_at: Option<Timestamp>,
+    /// Without it the drop stays open until its creator closes it.
+    pub closes_at: Option<Timestamp>,
 }
 
 /// The result of asking the payment provider to charge a cart's quoted total.

@@ -14,7 +14,7 @@ mod model;
 mod money;
 mod state;
 
-pub use command::{Actor, Command, Envelope, IdempotencyKey, Outcome, PaymentOutcome, Rejection, Reply};
+pub use command::{Actor, Command, Envelope, IdempotencyKey, NewDrop, Outcome, PaymentOutcome, Rejection, Reply};
 pub use event::Event;
 pub use ids::{
     AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId, RoomId,

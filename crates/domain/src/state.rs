@@ -5,8 +5,8 @@ use crate::command::IdempotencyKey;
 use crate::limits::*;
 use crate::{
     Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId, DropPhase, EntityId,
-    Envelope, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId, OrderLine, Outcome, Partition, PaymentOutcome,
-    Product, ProductId, Rejection, Reply, Role, Room, RoomId, Timestamp,
+    Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, Outcome, Partition,
+    PaymentOutcome, Product, ProductId, Rejection, Reply, Role, Room, RoomId, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -252,26 +252,7 @@ impl State {
                 };
                 Ok(vec![Event::RoomCreated { room }])
             }
-            Command::CreateDrop {
-                actor,
-                room_id,
-                product_id,
-                quantity,
-                per_buyer_limit,
-                hold_seconds,
-                opens_at,
-                closes_at,
-            } => self.decide_create_drop(
-                now,
-                actor,
-                *room_id,
-                *product_id,
-                *quantity,
-                *per_buyer_limit,
-                *hold_seconds,
-                *opens_at,
-                *closes_at,
-            ),
+            Command::CreateDrop { actor, drop } => self.decide_create_drop(now, actor, drop),
             Command::CloseDrop { actor, drop_id } => {
                 let drop = self.drops.get(drop_id).ok_or(Rejection::NotFound)?;
                 if actor.role != Role::Admin && actor.id != drop.creator_id {
@@ -287,19 +268,8 @@ impl State {
         }
     }
 
-    #[allow(clippy::too_many_arguments)] // mirrors the command's fields one to one
-    fn decide_create_drop(
-        &self,
-        now: Timestamp,
-        actor: &Actor,
-        room_id: RoomId,
-        product_id: ProductId,
-        quantity: u64,
-        per_buyer_limit: u32,
-        hold_seconds: u64,
-        opens_at: Option<Timestamp>,
-        closes_at: Option<Timestamp>,
-    ) -> Result<Vec<Event>, Rejection> {
+    fn decide_create_drop(&self, now: Timestamp, actor: &Actor, new: &NewDrop) -> Result<Vec<Event>, Rejection> {
+        let NewDrop { room_id, product_id, quantity, per_buyer_limit, hold_seconds, opens_at, closes_at } = *new;
         require_role(actor, Role::Creator)?;
         if !(1..=DROP_QUANTITY_MAX).contains(&quantity) {
             return Err(Rejection::invalid("quantity", format!("must be 1 to {DROP_QUANTITY_MAX}")));

@@ -83,13 +83,15 @@ impl World {
         };
         world.drop_id = match world.run(Envelope::plain(Command::CreateDrop {
             actor: creator,
-            room_id,
-            product_id,
-            quantity,
-            per_buyer_limit,
-            hold_seconds: 10,
-            opens_at: Some(START.plus_ms(1_000)),
-            closes_at: None,
+            drop: NewDrop {
+                room_id,
+                product_id,
+                quantity,
+                per_buyer_limit,
+                hold_seconds: 10,
+                opens_at: Some(START.plus_ms(1_000)),
+                closes_at: None,
+            },
         })) {
             Ok(Reply::Drop(drop)) => drop.id,
             other => panic!("drop: {other:?}"),

@@ -2,7 +2,7 @@
 //! then prints how to try it with curl. Handles get a random suffix so every start seeds afresh.
 
 use anyhow::{Context, bail};
-use domain::{Command, Envelope, Fulfilment, Money, Reply, Role};
+use domain::{Command, Envelope, Fulfilment, Money, NewDrop, Reply, Role};
 use engine::Engine;
 use std::net::SocketAddr;
 
@@ -58,13 +58,15 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
         engine,
         Command::CreateDrop {
             actor: creator,
-            room_id: room.id,
-            product_id: product.id,
-            quantity: 25,
-            per_buyer_limit: 2,
-            hold_seconds: 120,
-            opens_at: Some(opens_at),
-            closes_at: None,
+            drop: NewDrop {
+                room_id: room.id,
+                product_id: product.id,
+                quantity: 25,
+                per_buyer_limit: 2,
+                hold_seconds: 120,
+                opens_at: Some(opens_at),
+                closes_at: None,
+            },
         },
     )
     .await?

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{Command, DropId, Envelope, PER_BUYER_LIMIT_MAX, RoomId};
+use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
 
 #[utoipa::path(post, path = "/v1/rooms/{room_id}/drops", tag = "drops", request_body = CreateDropRequest,
     params(("room_id" = String, Path, description = "room id")), security(("bearer" = [])),
@@ -30,8 +30,7 @@ pub(crate) async fn create_drop(
             ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your account may not do this")
         });
     }
-    let command = Command::CreateDrop {
-        actor,
+    let drop = NewDrop {
         room_id,
         product_id: body_id("product_id", &request.product_id)?,
         quantity: request.quantity,
@@ -40,6 +39,7 @@ pub(crate) async fn create_drop(
         opens_at,
         closes_at,
     };
+    let command = Command::CreateDrop { actor, drop };
     Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
 }
 
