@@ -9,6 +9,8 @@
 //! Architecture invariant: nothing outside this crate touches the event table or knows the stored
 //! format (JSON payloads with a schema version per row).
 
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 mod store;
 
 pub use store::{Appended, Journal, JournalError, JournalWriter, PendingAppend, RecoveredEvent, SCHEMA_VERSION};

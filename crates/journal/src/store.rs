@@ -17,8 +17,10 @@ const GENESIS_HASH: [u8; HASH_BYTES] = [0; HASH_BYTES];
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    #[error("the journal is in use by another process (only one livedrop may serve a data directory)")]
+    Locked,
     #[error("journal storage failed: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(rusqlite::Error),
     #[error("could not create the data directory {path}: {source}")]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("journal row {seq} is corrupt: {reason}")]
@@ -27,6 +29,15 @@ pub enum JournalError {
     CommitFailed(String),
     #[error("the journal writer has stopped")]
     WriterStopped,
+}
+
+impl From<rusqlite::Error> for JournalError {
+    fn from(error: rusqlite::Error) -> JournalError {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => JournalError::Locked,
+            _ => JournalError::Storage(error),
+        }
+    }
 }
 
 /// An event read back from the log, with its global position.
@@ -85,7 +96,14 @@ fn chain_hash(prev: &[u8; HASH_BYTES], stream: &str, stream_seq: i64, payload: &
 }
 
 fn open_connection(path: &Path) -> Result<Connection, JournalError> {
+    if !path.exists() {
+        tracing::info!(path = %path.display(), "creating a new journal");
+    }
     let connection = Connection::open(path)?;
+    // One writer per journal: hold SQLite's lock for the life of the connection, and fail at once
+    // rather than wait if another process has it, since two writers would fork the hash chains.
+    connection.busy_timeout(std::time::Duration::ZERO)?;
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     let mode: String = connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     assert_eq!(mode.to_lowercase(), "wal", "SQLite refused WAL mode");
     // FULL: the WAL is fsynced at every commit, so an acknowledged event survives power loss.
@@ -103,6 +121,8 @@ fn open_connection(path: &Path) -> Result<Connection, JournalError> {
             UNIQUE (stream, stream_seq)
         ) STRICT;",
     )?;
+    // Take the write lock now (it is then kept), so a second server fails at start, not mid-drop.
+    connection.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
     Ok(connection)
 }
 
@@ -270,6 +290,13 @@ fn commit(
     first_seq: i64,
     batch: &[AppendRequest],
 ) -> Result<HashMap<String, StreamHead>, rusqlite::Error> {
+    #[cfg(feature = "fault-injection")]
+    if crate::fault::commit_should_fail() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            Some("injected commit failure".into()),
+        ));
+    }
     let transaction = connection.transaction()?;
     let mut staged: HashMap<String, StreamHead> = HashMap::new();
     {
