@@ -1,8 +1,8 @@
 //! What callers ask of the state, and what it answers.
 
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, Money, Order, Partition, Product, ProductId,
-    Role, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, Partition, Product,
+    ProductId, Role, Room, RoomId, Timestamp,
 };
 use std::fmt;
 
@@ -75,6 +75,9 @@ pub enum PaymentOutcome {
         method: String,
         charge_id: String,
         amount: Money,
+        /// The holds the charged quote was for; the order is refused unless they are still exactly
+        /// the cart's active holds.
+        quoted_hold_ids: Vec<HoldId>,
     },
     Declined {
         method: String,
@@ -182,7 +185,9 @@ impl fmt::Display for Rejection {
             Rejection::CartExpired => f.write_str("every hold in the cart has expired"),
             Rejection::CartCheckedOut => f.write_str("the cart was already checked out"),
             Rejection::CartFull => f.write_str("the cart holds as many items as it may"),
-            Rejection::CartChanged => f.write_str("the cart changed while the payment was taken; it was refunded"),
+            Rejection::CartChanged => {
+                f.write_str("the cart changed during checkout; no payment was kept, so check out again")
+            }
             Rejection::CurrencyMismatch => f.write_str("a cart holds items of one currency only"),
             Rejection::PaymentDeclined { decline_code } => {
                 write!(f, "the payment was declined ({decline_code}); your holds stay until they expire")

@@ -38,7 +38,9 @@ pub struct State {
     open_carts: BTreeMap<(AccountId, RoomId), CartId>,
     /// Units a buyer holds or bought in a drop, checked against the per-buyer limit.
     buyer_units: BTreeMap<(DropId, AccountId), u32>,
-    idempotency: BTreeMap<(AccountId, String), IdempotencyRecord>,
+    /// Keyed by the partition that executed the request too, so records never merge when partitions
+    /// are regrouped under a different shard count.
+    idempotency: BTreeMap<(Partition, AccountId, String), IdempotencyRecord>,
     /// Highest serial allocated in each partition; new ids continue from it.
     serials: BTreeMap<Partition, u64>,
     deadlines: BTreeSet<(Timestamp, Deadline)>,
@@ -145,7 +147,9 @@ impl State {
     /// returns the outcome with every event applied (timers first).
     pub fn execute(&mut self, now: Timestamp, envelope: &Envelope) -> (Outcome, Vec<Event>) {
         let mut events = self.advance(now);
-        if let Some(recorded) = envelope.idempotency.as_ref().and_then(|key| self.recorded_outcome(key, now)) {
+        let partition = command_partition(&envelope.command);
+        if let Some(recorded) = envelope.idempotency.as_ref().and_then(|key| self.recorded_outcome(partition, key, now))
+        {
             return (recorded, events);
         }
         let outcome = match self.decide(now, &envelope.command) {
@@ -171,8 +175,9 @@ impl State {
 
     /// The answer already recorded for `key`: the stored outcome for the same request, a refusal for a
     /// different one, `None` when the key is new (or older than `IDEMPOTENCY_TTL_MS`).
-    pub fn recorded_outcome(&self, key: &IdempotencyKey, now: Timestamp) -> Option<Outcome> {
-        let record = self.idempotency.get(&(key.owner, key.key.clone()))?;
+    /// Keys are scoped to their owner and to the partition (the creator) the request went to.
+    pub fn recorded_outcome(&self, partition: Partition, key: &IdempotencyKey, now: Timestamp) -> Option<Outcome> {
+        let record = self.idempotency.get(&(partition, key.owner, key.key.clone()))?;
         if now >= record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
             return None;
         }
@@ -362,11 +367,17 @@ impl State {
         let cart_id = match self.open_carts.get(&(actor.id, drop.room_id)) {
             Some(cart_id) => {
                 let cart = &self.carts[cart_id];
-                if cart.hold_ids.len() >= CART_HOLDS_MAX {
+                // Expired holds no longer count: they neither fill the cart nor fix its currency.
+                let active_holds: Vec<&Hold> = cart
+                    .hold_ids
+                    .iter()
+                    .map(|hold_id| &self.holds[hold_id])
+                    .filter(|hold| hold.status == HoldStatus::Active)
+                    .collect();
+                if active_holds.len() >= CART_HOLDS_MAX {
                     return Err(Rejection::CartFull);
                 }
-                let cart_currency = cart.hold_ids.first().map(|hold_id| self.holds[hold_id].unit_price.currency);
-                if cart_currency.is_some_and(|currency| currency != drop.unit_price.currency) {
+                if active_holds.first().is_some_and(|hold| hold.unit_price.currency != drop.unit_price.currency) {
                     return Err(Rejection::CurrencyMismatch);
                 }
                 *cart_id
@@ -447,7 +458,9 @@ impl State {
             }
             // The quote before payment was refused, yet the cart can be bought now: it changed meanwhile.
             PaymentOutcome::NotAttempted => return Err(Rejection::CartChanged),
-            PaymentOutcome::Approved { amount, .. } if *amount != total => {
+            PaymentOutcome::Approved { amount, quoted_hold_ids, .. }
+                if *amount != total || !lines.iter().map(|line| line.hold_id).eq(quoted_hold_ids.iter().copied()) =>
+            {
                 return Err(Rejection::CartChanged);
             }
             PaymentOutcome::Approved { method, charge_id, .. } => (method, charge_id),
@@ -628,9 +641,9 @@ impl State {
                 drop.held -= quantity;
                 drop.sold += quantity;
             }
-            Event::IdempotencyRecorded { owner, key, fingerprint, outcome, at, .. } => {
+            Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
-                self.idempotency.insert((*owner, key.clone()), record);
+                self.idempotency.insert((*partition, *owner, key.clone()), record);
             }
         }
     }

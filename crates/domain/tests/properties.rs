@@ -187,15 +187,17 @@ proptest! {
                             method: "pm_card_chargeDeclined".into(),
                             decline_code: "generic_decline".into(),
                         },
-                        (Ok((_, total)), false) => PaymentOutcome::Approved {
+                        (Ok((lines, total)), false) => PaymentOutcome::Approved {
                             method: "pm_card_visa".into(),
                             charge_id: "ch_1".into(),
                             amount: Money { minor: total.minor + i64::from(wrong_amount), currency: total.currency },
+                            quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
                         },
                         (Err(_), false) => PaymentOutcome::Approved {
                             method: "pm_card_visa".into(),
                             charge_id: "ch_1".into(),
                             amount: Money { minor: 1, currency: "EUR".parse().unwrap() },
+                            quoted_hold_ids: Vec::new(),
                         },
                     };
                     let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment }));
@@ -243,4 +245,65 @@ fn a_drop_opens_on_time_and_expired_holds_return_units() {
     assert!(matches!(expired.as_slice(), [Event::HoldExpired { quantity: 2, .. }]));
     let drop = world.state.drop(drop_id).unwrap();
     assert_eq!((drop.status(), drop.remaining, drop.held), (DropStatus::Open, 2, 0));
+}
+
+#[test]
+fn expired_holds_neither_fill_a_cart_nor_fix_its_currency() {
+    let mut world = World::new(5, 5);
+    let buyer = world.buyers[0];
+    world.now = START.plus_ms(1_000);
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 });
+    let Ok(Reply::Claimed(eur_hold)) = world.run(claim) else { panic!("claim") };
+    world.now = world.now.plus_ms(11_000);
+    let creator = world.creator;
+    let room_id = world.state.drop(world.drop_id).unwrap().room_id;
+    let usd = Money { minor: 900, currency: "USD".parse().unwrap() };
+    let product = Command::CreateProduct {
+        actor: creator,
+        title: "zine".into(),
+        price: usd,
+        stock: 3,
+        fulfilment: Fulfilment::Digital,
+    };
+    let Ok(Reply::Product(product)) = world.run(Envelope::plain(product)) else { panic!("product") };
+    let new_drop = NewDrop {
+        room_id,
+        product_id: product.id,
+        quantity: 3,
+        per_buyer_limit: 3,
+        hold_seconds: 60,
+        opens_at: None,
+        closes_at: None,
+    };
+    let Ok(Reply::Drop(usd_drop)) = world.run(Envelope::plain(Command::CreateDrop { actor: creator, drop: new_drop }))
+    else {
+        panic!("drop")
+    };
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: usd_drop.id, quantity: 1 });
+    let Ok(Reply::Claimed(usd_hold)) = world.run(claim) else { panic!("a USD claim after the EUR hold expired") };
+    assert_eq!(usd_hold.cart_id, eur_hold.cart_id, "the same open cart, now in USD");
+}
+
+#[test]
+fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
+    let mut world = World::new(5, 5);
+    let buyer = world.buyers[0];
+    world.now = START.plus_ms(1_000);
+    let claim = |world: &mut World| {
+        world.run(Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 }))
+    };
+    let Ok(Reply::Claimed(first)) = claim(&mut world) else { panic!("claim") };
+    let (lines, total) = world.state.checkout_quote(&buyer, first.cart_id).unwrap();
+    // Between quote and completion the quoted hold expires and another of the same price joins.
+    world.now = world.now.plus_ms(10_000);
+    world.events.extend(world.state.advance(world.now));
+    assert!(matches!(claim(&mut world), Ok(Reply::Claimed(_))));
+    let payment = PaymentOutcome::Approved {
+        method: "pm_card_visa".into(),
+        charge_id: "ch_1".into(),
+        amount: total,
+        quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+    };
+    let outcome = world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment }));
+    assert_eq!(outcome, Err(Rejection::CartChanged), "same total, different holds");
 }

@@ -85,7 +85,7 @@ pub fn handle_partition(handle: &str) -> Partition {
 enum CheckoutStart {
     Recorded(Outcome),
     Refused,
-    Charge(domain::Money),
+    Charge { amount: domain::Money, quoted_hold_ids: Vec<domain::HoldId> },
 }
 
 impl Engine {
@@ -202,24 +202,46 @@ impl Engine {
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
 
-    /// Checks out a cart: quote on the shard, charge outside it, complete on the shard; a charge whose
-    /// order could not be completed is refunded.
+    /// Checks out a cart: quote on the shard, charge outside it, complete on the shard. Runs in a task
+    /// of its own, so a caller that goes away (a client disconnecting) cannot strand a charge halfway.
     pub async fn checkout(
+        self: &Arc<Self>,
+        actor: Actor,
+        cart_id: CartId,
+        payment_method: String,
+        idempotency: IdempotencyKey,
+    ) -> Result<Outcome, EngineError> {
+        let engine = self.clone();
+        let task =
+            tokio::spawn(
+                async move { engine.checkout_to_completion(actor, cart_id, payment_method, idempotency).await },
+            );
+        task.await.unwrap_or_else(|error| {
+            tracing::error!(%error, "checkout task failed");
+            Err(EngineError::Unavailable)
+        })
+    }
+
+    async fn checkout_to_completion(
         &self,
         actor: Actor,
         cart_id: CartId,
         payment_method: String,
-        idempotency: Option<IdempotencyKey>,
+        idempotency: IdempotencyKey,
     ) -> Result<Outcome, EngineError> {
         let now = self.now();
+        let partition = cart_id.partition();
         let key = idempotency.clone();
         let (start, _) = self
-            .read(cart_id.partition(), move |state| {
-                if let Some(recorded) = key.as_ref().and_then(|key| state.recorded_outcome(key, now)) {
+            .read(partition, move |state| {
+                if let Some(recorded) = state.recorded_outcome(partition, &key, now) {
                     return CheckoutStart::Recorded(recorded);
                 }
                 match state.checkout_quote(&actor, cart_id) {
-                    Ok((_, total)) => CheckoutStart::Charge(total),
+                    Ok((lines, amount)) => CheckoutStart::Charge {
+                        amount,
+                        quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+                    },
                     Err(_) => CheckoutStart::Refused,
                 }
             })
@@ -227,11 +249,11 @@ impl Engine {
         let payment = match start {
             CheckoutStart::Recorded(outcome) => return Ok(outcome),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,
-            CheckoutStart::Charge(amount) => {
-                let charge_key = match &idempotency {
-                    Some(key) => format!("{cart_id}/{}/{}", key.owner, key.key),
-                    None => format!("{cart_id}/{}", self.now().0),
-                };
+            CheckoutStart::Charge { amount, quoted_hold_ids } => {
+                // Bound to the exact request: a retry of it reuses its charge, a different request
+                // under the same key (refused as `idempotency_key_reused`) never shares it.
+                let charge_key =
+                    format!("{cart_id}/{}/{}/{}", idempotency.owner, idempotency.key, idempotency.fingerprint);
                 let request = ChargeRequest {
                     amount,
                     payment_method: payment_method.clone(),
@@ -240,7 +262,7 @@ impl Engine {
                 };
                 match self.payments.charge(request).await? {
                     Charge::Approved { charge_id } => {
-                        PaymentOutcome::Approved { method: payment_method, charge_id, amount }
+                        PaymentOutcome::Approved { method: payment_method, charge_id, amount, quoted_hold_ids }
                     }
                     Charge::Declined { decline_code } => {
                         PaymentOutcome::Declined { method: payment_method, decline_code }
@@ -253,11 +275,22 @@ impl Engine {
             _ => None,
         };
         let command = Command::Checkout { actor, cart_id, payment };
-        let outcome = self.execute(Envelope { idempotency, command }).await;
+        let outcome = self.execute(Envelope { idempotency: Some(idempotency), command }).await;
         if let Some(charge_id) = charge_id {
-            let kept = matches!(&outcome, Ok(Ok(Reply::Ordered(order))) if order.charge_id == charge_id);
-            if !kept && let Err(error) = self.payments.refund(&charge_id).await {
-                tracing::error!(%charge_id, %error, "refund of an unused charge failed");
+            match &outcome {
+                Ok(Ok(Reply::Ordered(order))) if order.charge_id == charge_id => {}
+                // Decided: no order holds this charge, and the refusal is recorded under the key, so
+                // a retry gets the refusal without charging again.
+                Ok(_) => {
+                    if let Err(error) = self.payments.refund(&charge_id).await {
+                        tracing::error!(%charge_id, %error, "refund of an unused charge failed");
+                    }
+                }
+                // Undecided (overloaded, shutting down, journal failure): the caller retries with the
+                // same key, gets the same charge from the provider, and completes the order with it.
+                Err(error) => {
+                    tracing::warn!(%charge_id, %error, "checkout charged but not completed; kept for a retry")
+                }
             }
         }
         outcome

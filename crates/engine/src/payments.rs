@@ -49,9 +49,26 @@ const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
 pub struct TestPaymentProvider {
     charges: Mutex<(HashMap<String, Charge>, VecDeque<String>)>,
     n_charges: std::sync::atomic::AtomicU64,
+    refunded: Mutex<Vec<String>>,
+    latency: std::time::Duration,
 }
 
 impl TestPaymentProvider {
+    /// A provider that takes `latency` to answer each charge, as a real one does over the network.
+    pub fn with_latency(latency: std::time::Duration) -> TestPaymentProvider {
+        TestPaymentProvider { latency, ..TestPaymentProvider::default() }
+    }
+
+    /// Charges approved so far (a retry answered from the idempotency cache is not a new charge).
+    pub fn n_approved(&self) -> u64 {
+        self.n_charges.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Charges refunded so far, oldest first (kept for tests; bounded like the charge cache).
+    pub fn refunded_charge_ids(&self) -> Vec<String> {
+        self.refunded.lock().expect("test provider lock").clone()
+    }
+
     fn decide(&self, payment_method: &str) -> Result<Charge, PaymentError> {
         let decline = |code: &str| Ok(Charge::Declined { decline_code: code.to_owned() });
         match payment_method {
@@ -71,6 +88,9 @@ impl TestPaymentProvider {
 impl PaymentProvider for TestPaymentProvider {
     fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charge, PaymentError>> {
         Box::pin(async move {
+            if !self.latency.is_zero() {
+                tokio::time::sleep(self.latency).await;
+            }
             let mut guard = self.charges.lock().expect("test provider lock");
             let (by_key, order) = &mut *guard;
             if let Some(previous) = by_key.get(&request.idempotency_key) {
@@ -92,6 +112,10 @@ impl PaymentProvider for TestPaymentProvider {
         let charge_id = charge_id.to_owned();
         Box::pin(async move {
             tracing::info!(%charge_id, "test provider refunded a charge");
+            let mut refunded = self.refunded.lock().expect("test provider lock");
+            if refunded.len() < TEST_CHARGES_REMEMBERED_MAX {
+                refunded.push(charge_id);
+            }
             Ok(())
         })
     }

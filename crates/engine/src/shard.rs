@@ -124,13 +124,13 @@ fn handle(
     batch: &mut Batch,
 ) {
     if context.failed.load(Ordering::SeqCst) {
-        let delivery: Delivery = match request {
-            Request::Execute { reply, .. } => Box::new(move |_| {
+        match request {
+            Request::Execute { reply, .. } => {
                 let _ = reply.send(Err(EngineError::Unavailable));
-            }),
-            Request::Read(_) => Box::new(|_| {}),
-        };
-        delivery(Err(EngineError::Unavailable));
+            }
+            // The read itself is harmless; running it is the way to reach its reply channel.
+            Request::Read(job) => job(state)(Err(EngineError::Unavailable)),
+        }
         return;
     }
     match request {

@@ -12,6 +12,9 @@ use server::{Server, ServerConfig};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
+/// How long in-flight requests may take to finish once a shutdown was asked for.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -63,7 +66,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         rate_limit_per_account: config.rate_limit_per_account,
     };
     let server = Server::new(engine.clone(), &server_config);
-    server.serve(listener, shutdown_signal()).await.context("serving HTTP")?;
+    let (signalled, mut signal_seen) = tokio::sync::watch::channel(false);
+    let stop = async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    };
+    let serving = server.serve(listener, stop);
+    // In-flight requests get a grace period after the signal; a client trickling a body does not
+    // get to hold the shutdown hostage.
+    let grace_over = async {
+        if signal_seen.wait_for(|signalled| *signalled).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(SHUTDOWN_GRACE_SECS)).await;
+    };
+    tokio::select! {
+        served = serving => served.context("serving HTTP")?,
+        _ = grace_over => tracing::warn!(grace_secs = SHUTDOWN_GRACE_SECS, "requests still in flight; stopping anyway"),
+    }
     tracing::info!("HTTP stopped; draining the engine");
     engine.shutdown().await;
     Ok(())

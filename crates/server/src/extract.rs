@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use domain::{AccountId, Actor, IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyKey};
@@ -68,6 +68,20 @@ async fn read_body(request: Request) -> Result<Vec<u8>, ApiError> {
         ));
     }
     Ok(body)
+}
+
+/// A path segment naming a resource. Anything axum cannot decode names nothing: 404, as JSON.
+pub(crate) struct ApiPath(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(segment)) => Ok(ApiPath(segment)),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
 }
 
 /// The caller, from `Authorization: Bearer <token>`; 401 without a known token.

@@ -1,10 +1,10 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, ApiPath, Authenticated};
 use crate::routes::{path_id, render};
 use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, ProductBody, RoomBody};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Command, Currency, Envelope, Money, RoomId};
@@ -50,7 +50,7 @@ pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),
     responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn get_room(State(app): State<AppState>, Path(room_id): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn get_room(State(app): State<AppState>, ApiPath(room_id): ApiPath) -> Result<Response, ApiError> {
     let (room, _) = read_room(&app, path_id(&room_id)?).await?;
     Ok(Json(room.ok_or_else(ApiError::not_found)?).into_response())
 }

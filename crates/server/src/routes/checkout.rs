@@ -1,10 +1,10 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Authenticated, RequiredIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey};
 use crate::routes::{path_id, render};
 use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{CartId, OrderId, Role};
@@ -21,7 +21,7 @@ pub(crate) async fn checkout(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
     key: RequiredIdempotencyKey,
-    Path(cart_id): Path<String>,
+    ApiPath(cart_id): ApiPath,
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     let cart_id: CartId = path_id(&cart_id)?;
@@ -30,7 +30,7 @@ pub(crate) async fn checkout(
         return Err(ApiError::invalid("payment_method", "must be a payment method id such as pm_card_visa"));
     }
     let idempotency = key.bind(actor.id, &format!("/v1/carts/{cart_id}/checkout"), &request);
-    let outcome = app.engine.checkout(actor, cart_id, request.payment_method, Some(idempotency)).await?;
+    let outcome = app.engine.checkout(actor, cart_id, request.payment_method, idempotency).await?;
     Ok(render(outcome, StatusCode::CREATED))
 }
 
@@ -39,7 +39,7 @@ pub(crate) async fn checkout(
 pub(crate) async fn get_cart(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
-    Path(cart_id): Path<String>,
+    ApiPath(cart_id): ApiPath,
 ) -> Result<Response, ApiError> {
     let cart_id: CartId = path_id(&cart_id)?;
     let (cart, _) = app
@@ -58,7 +58,7 @@ pub(crate) async fn get_cart(
 pub(crate) async fn get_order(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
-    Path(order_id): Path<String>,
+    ApiPath(order_id): ApiPath,
 ) -> Result<Response, ApiError> {
     let order_id: OrderId = path_id(&order_id)?;
     let (order, _) = app

@@ -1,10 +1,10 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Authenticated, RequiredIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey};
 use crate::routes::{body_id, path_id, render};
 use crate::wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody, parse_rfc3339};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
@@ -16,7 +16,7 @@ use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
 pub(crate) async fn create_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
-    Path(room_id): Path<String>,
+    ApiPath(room_id): ApiPath,
     ApiJson(request): ApiJson<CreateDropRequest>,
 ) -> Result<Response, ApiError> {
     let room_id: RoomId = path_id(&room_id)?;
@@ -45,7 +45,7 @@ pub(crate) async fn create_drop(
 
 #[utoipa::path(get, path = "/v1/drops/{id}", tag = "drops", params(("id" = String, Path, description = "drop id")),
     responses((status = 200, body = DropBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn get_drop(State(app): State<AppState>, Path(drop_id): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiPath) -> Result<Response, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;
     let (drop, _) = app.engine.read(drop_id.partition(), move |state| state.drop(drop_id).map(DropBody::from)).await?;
     Ok(Json(drop.ok_or_else(ApiError::not_found)?).into_response())
@@ -56,7 +56,7 @@ pub(crate) async fn get_drop(State(app): State<AppState>, Path(drop_id): Path<St
 pub(crate) async fn close_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
-    Path(drop_id): Path<String>,
+    ApiPath(drop_id): ApiPath,
 ) -> Result<Response, ApiError> {
     let command = Command::CloseDrop { actor, drop_id: path_id(&drop_id)? };
     Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
@@ -72,7 +72,7 @@ pub(crate) async fn create_claim(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
     key: RequiredIdempotencyKey,
-    Path(drop_id): Path<String>,
+    ApiPath(drop_id): ApiPath,
     ApiJson(request): ApiJson<ClaimRequest>,
 ) -> Result<Response, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;

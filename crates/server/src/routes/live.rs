@@ -1,14 +1,17 @@
-//! `GET /v1/rooms/{id}/live`: a snapshot, then committed drop counters in journal order, coalesced to
-//! at most one message per drop per `LIVE_FLUSH_MS`. A subscriber that lags behind the room's buffer
+//! `GET /v1/rooms/{id}/live`: a snapshot, then committed drop counters in journal order (`seq` never
+//! decreases; drops changed in one commit share it), coalesced to at most one message per drop per
+//! `LIVE_FLUSH_MS`. A subscriber that lags behind the room's buffer
 //! gets a fresh snapshot instead of an ever-growing queue.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiPath;
 use crate::routes::catalogue::read_room;
 use crate::routes::path_id;
 use crate::wire::rfc3339;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::{DropId, RoomId};
@@ -25,14 +28,17 @@ pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
 const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
 #[utoipa::path(get, path = "/v1/rooms/{id}/live", tag = "live", params(("id" = String, Path, description = "room id")),
-    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop` messages with increasing `seq`"),
+    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop` messages with non-decreasing `seq`"),
         (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn live(
     State(app): State<AppState>,
-    Path(room_id): Path<String>,
-    upgrade: WebSocketUpgrade,
+    ApiPath(room_id): ApiPath,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let room_id: RoomId = path_id(&room_id)?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::new(rejection.status(), "websocket_required", "connect with a WebSocket upgrade request")
+    })?;
     let (room, _) = read_room(&app, room_id).await?;
     if room.is_none() {
         return Err(ApiError::not_found());
@@ -53,8 +59,15 @@ pub(crate) async fn live(
     }))
 }
 
+/// A client that does not read for this long is disconnected rather than allowed to hold its slot.
+const LIVE_SEND_TIMEOUT_MS: u64 = 10_000;
+
 async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> Result<(), axum::Error> {
-    socket.send(Message::Text(value.to_string().into())).await
+    let send = socket.send(Message::Text(value.to_string().into()));
+    match tokio::time::timeout(Duration::from_millis(LIVE_SEND_TIMEOUT_MS), send).await {
+        Ok(result) => result,
+        Err(_) => Err(axum::Error::new("live client stopped reading")),
+    }
 }
 
 /// Sends a snapshot and returns the journal position it reflects.
@@ -81,7 +94,9 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
     loop {
         tokio::select! {
             update = updates.recv() => match update {
-                Ok(counters) if counters.seq > seen_seq => {
+                // `>=`: a snapshot's watermark can cover counters decided after its read in the same
+                // batch; resending equal counters is harmless, dropping newer ones is not.
+                Ok(counters) if counters.seq >= seen_seq => {
                     pending.insert(counters.drop_id, counters);
                 }
                 Ok(_) => {}
@@ -93,7 +108,9 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
                 Err(RecvError::Closed) => return Ok(()),
             },
             _ = flush.tick() => {
-                for (_, counters) in std::mem::take(&mut pending) {
+                let mut due: Vec<DropCounters> = std::mem::take(&mut pending).into_values().collect();
+                due.sort_by_key(|counters| counters.seq);
+                for counters in due {
                     seen_seq = seen_seq.max(counters.seq);
                     let message = serde_json::json!({
                         "type": "drop",

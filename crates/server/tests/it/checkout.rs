@@ -105,3 +105,46 @@ fn rfc3339_after(clock: &engine::ManualClock, duration_ms: i64) -> String {
     let moment = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
     moment.format(&time::format_description::well_known::Rfc3339).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_checkouts_under_one_key_charge_once_and_refund_the_loser() {
+    // A provider as slow as a real one, so both requests pass the quote before either completes.
+    let server = std::sync::Arc::new(TestServer::start(Options { payment_latency_ms: 30, ..Options::default() }).await);
+    const N_ROUNDS: u64 = 20;
+    let fixture = server.open_drop(N_ROUNDS, 1, 300).await;
+    let mut n_raced = 0;
+    for round in 0..N_ROUNDS {
+        let buyer = server.account(&format!("racer_{round}"), "buyer").await;
+        let (status, claim) = server.claim(&buyer, &fixture.drop_id, "claim", 1).await;
+        assert_eq!(status, StatusCode::CREATED, "{claim}");
+        let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+        let approved_before = server.payments.n_approved();
+        let refunded_before = server.payments.refunded_charge_ids().len();
+        let racers: Vec<_> = ["pm_card_visa", "pm_card_mastercard"]
+            .into_iter()
+            .map(|method| {
+                let (server, buyer, path) = (server.clone(), buyer.clone(), path.clone());
+                tokio::spawn(async move {
+                    server.post(&path, Some(&buyer), Some("same-key"), json!({"payment_method": method})).await
+                })
+            })
+            .collect();
+        let mut orders = Vec::new();
+        for racer in racers {
+            let (status, body) = racer.await.unwrap();
+            match status {
+                StatusCode::CREATED => orders.push(body),
+                StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(error_code(&body), "idempotency_key_reused"),
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(orders.len(), 1, "exactly one of two requests under one key places the order");
+        let charge_id = orders[0]["receipt"]["charge_id"].as_str().unwrap();
+        let refunded = server.payments.refunded_charge_ids()[refunded_before..].to_vec();
+        assert!(!refunded.iter().any(|refunded| refunded == charge_id), "the order's charge is never refunded");
+        let approved = server.payments.n_approved() - approved_before;
+        assert_eq!(approved - refunded.len() as u64, 1, "every charge but the order's is refunded");
+        n_raced += u64::from(approved > 1);
+    }
+    assert!(n_raced > 0, "the two requests overlapped at least once");
+}

@@ -12,6 +12,7 @@ pub(crate) struct TestServer {
     pub(crate) base: String,
     pub(crate) client: reqwest::Client,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
+    pub(crate) payments: Arc<TestPaymentProvider>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -20,6 +21,7 @@ pub(crate) struct Options {
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
     pub(crate) manual_clock: bool,
+    pub(crate) payment_latency_ms: u64,
 }
 
 /// What a drop fixture is made of.
@@ -38,12 +40,14 @@ impl TestServer {
             Some(clock) => clock.clone(),
             None => Arc::new(SystemClock),
         };
+        let latency = std::time::Duration::from_millis(options.payment_latency_ms);
+        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
         let engine = Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
             n_shards: 2,
             admin_tokens: vec![ADMIN_TOKEN.to_owned()],
             clock,
-            payments: Arc::new(TestPaymentProvider::default()),
+            payments: payments.clone(),
         })
         .await
         .unwrap();
@@ -59,6 +63,7 @@ impl TestServer {
             base: format!("http://{address}"),
             client: reqwest::Client::new(),
             manual_clock,
+            payments,
             _data_dir: data_dir,
         }
     }
