@@ -42,7 +42,7 @@ pub enum EngineError {
     ShuttingDown,
     #[error("the journal failed; the engine refuses requests until it is restarted")]
     Unavailable,
-    #[error("opening the journal: {0}")]
+    #[error("{0}")]
     Journal(Arc<JournalError>),
     #[error("the journal holds a state that breaks an invariant: {0}")]
     Inconsistent(String),
