@@ -36,6 +36,7 @@ pub(crate) enum SignupRole {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateAccountRequest {
     /// 3 to 32 characters of a-z, 0-9 and _.
+    #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9_]{3,32}$")]
     pub(crate) handle: String,
     pub(crate) role: SignupRole,
 }
@@ -100,11 +101,16 @@ fn fulfilment_name(fulfilment: Fulfilment) -> &'static str {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProductRequest {
+    /// Printable characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub(crate) title: String,
     /// Price in minor units of `currency` (cents for USD).
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub(crate) price_minor: i64,
-    /// ISO 4217 code, for example `EUR`.
+    /// An active ISO 4217 code, for example `EUR`.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub(crate) currency: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub(crate) stock: u64,
     pub(crate) fulfilment: FulfilmentWire,
 }
@@ -142,6 +148,8 @@ impl From<&Product> for ProductBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRoomRequest {
+    /// Printable characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub(crate) title: String,
 }
 
@@ -170,15 +178,21 @@ impl RoomBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateDropRequest {
     pub(crate) product_id: String,
+    /// Units taken from the product's unallocated stock.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub(crate) quantity: u64,
+    #[schema(minimum = 1, maximum = 1_000)]
     pub(crate) per_buyer_limit: u32,
     /// How long a claim holds its units before they return to the drop.
+    #[schema(minimum = 10, maximum = 3_600)]
     pub(crate) hold_seconds: u64,
-    /// RFC 3339; defaults to now.
+    /// RFC 3339, at most a year ahead; defaults to now.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub(crate) opens_at: Option<String>,
-    /// RFC 3339; without it the drop stays open until its creator closes it.
+    /// RFC 3339, after `opens_at`; without it the drop stays open until its creator closes it.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub(crate) closes_at: Option<String>,
 }
 
@@ -227,6 +241,8 @@ impl From<&Drop> for DropBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClaimRequest {
+    /// Units to hold; at most the drop's per-buyer limit.
+    #[schema(minimum = 1, maximum = 1_000)]
     pub(crate) quantity: u32,
 }
 
@@ -255,6 +271,7 @@ impl From<&ClaimReceipt> for ClaimBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckoutRequest {
     /// A payment method id; the built-in test provider takes Stripe's test ids such as `pm_card_visa`.
+    #[schema(min_length = 1, max_length = 255)]
     pub(crate) payment_method: String,
 }
 

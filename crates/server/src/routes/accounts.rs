@@ -17,7 +17,7 @@ pub fn new_token() -> String {
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
-    responses((status = 201, body = AccountBody), (status = 400, body = ErrorBody), (status = 409, description = "handle_taken", body = ErrorBody)))]
+    responses((status = 201, body = AccountBody), (status = 400, body = ErrorBody), (status = 409, description = "handle_taken", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_account(
     State(app): State<AppState>,
     ApiJson(request): ApiJson<CreateAccountRequest>,

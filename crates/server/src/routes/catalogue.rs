@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use domain::{Command, Currency, Envelope, Money, RoomId};
 
 #[utoipa::path(post, path = "/v1/products", tag = "catalogue", request_body = CreateProductRequest, security(("bearer" = [])),
-    responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_product(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -28,7 +30,9 @@ pub(crate) async fn create_product(
 }
 
 #[utoipa::path(post, path = "/v1/rooms", tag = "catalogue", request_body = CreateRoomRequest, security(("bearer" = [])),
-    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_room(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -49,7 +53,7 @@ pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),
-    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn get_room(State(app): State<AppState>, ApiPath(room_id): ApiPath) -> Result<Response, ApiError> {
     let (room, _) = read_room(&app, path_id(&room_id)?).await?;
     Ok(Json(room.ok_or_else(ApiError::not_found)?).into_response())

@@ -29,7 +29,8 @@ const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
 #[utoipa::path(get, path = "/v1/rooms/{id}/live", tag = "live", params(("id" = String, Path, description = "room id")),
     responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop` messages with non-decreasing `seq`"),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, description = "websocket_required: not a WebSocket upgrade request", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn live(
     State(app): State<AppState>,
     ApiPath(room_id): ApiPath,

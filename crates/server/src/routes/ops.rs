@@ -1,12 +1,12 @@
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "serving"), (status = 503, description = "the journal failed")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "serving"), (status = 503, description = "the journal failed"), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
     if app.engine.is_healthy() {
         Json(serde_json::json!({"status": "ok"})).into_response()
@@ -16,12 +16,12 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format"), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }
 
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, description = "this document")))]
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, description = "this document"), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn openapi() -> Response {
     Json(crate::openapi::ApiDoc::openapi()).into_response()
 }
