@@ -18,5 +18,8 @@ pub const SCHEDULE_AHEAD_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
 /// Stripe keeps idempotency keys for 24 hours; after that a key may be reused for a new request.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600 * 1_000;
+/// Expired idempotency records forgotten per `advance` at most, bounding the pause of one shard turn;
+/// the rest go on the next turns (lookups already ignore them).
+pub const IDEMPOTENCY_FORGOTTEN_PER_ADVANCE_MAX: usize = 4_096;
 /// Holds per cart: a cart is a session basket, not a warehouse.
 pub const CART_HOLDS_MAX: usize = 100;

@@ -41,6 +41,8 @@ pub struct State {
     /// Keyed by the partition that executed the request too, so records never merge when partitions
     /// are regrouped under a different shard count.
     idempotency: BTreeMap<(Partition, AccountId, String), IdempotencyRecord>,
+    /// When each idempotency record stops mattering, oldest first, so `advance` can forget it.
+    idempotency_expiries: BTreeSet<(Timestamp, Partition, AccountId, String)>,
     /// Highest serial allocated in each partition; new ids continue from it.
     serials: BTreeMap<Partition, u64>,
     deadlines: BTreeSet<(Timestamp, Deadline)>,
@@ -120,8 +122,12 @@ impl State {
         self.deadlines.first().map(|(at, _)| *at)
     }
 
-    /// Fires every timer due at or before `now`, applying and returning the events.
+    /// Fires every timer due at or before `now`, applying and returning the events, and forgets
+    /// idempotency records past their TTL. Forgetting is not a fact: an expired record can change no
+    /// outcome, so it needs no event, and a replayed state equals the live one once both are advanced
+    /// to the same `now`.
     pub fn advance(&mut self, now: Timestamp) -> Vec<Event> {
+        self.forget_expired_idempotency(now);
         let mut events = Vec::new();
         while let Some(&(at, deadline)) = self.deadlines.first() {
             if at > now {
@@ -141,6 +147,17 @@ impl State {
             events.push(event);
         }
         events
+    }
+
+    fn forget_expired_idempotency(&mut self, now: Timestamp) {
+        for _ in 0..IDEMPOTENCY_FORGOTTEN_PER_ADVANCE_MAX {
+            match self.idempotency_expiries.first() {
+                Some((expires_at, ..)) if *expires_at <= now => {}
+                _ => return,
+            }
+            let (_, partition, owner, key) = self.idempotency_expiries.pop_first().expect("checked above");
+            self.idempotency.remove(&(partition, owner, key));
+        }
     }
 
     /// Fires due timers, then decides `envelope` against the state, applies what it produced and
@@ -643,7 +660,12 @@ impl State {
             }
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
-                self.idempotency.insert((*partition, *owner, key.clone()), record);
+                // A key may be recorded again once its earlier record expired but was not yet forgotten.
+                if let Some(previous) = self.idempotency.insert((*partition, *owner, key.clone()), record) {
+                    let expiry = (previous.at.plus_ms(IDEMPOTENCY_TTL_MS), *partition, *owner, key.clone());
+                    self.idempotency_expiries.remove(&expiry);
+                }
+                self.idempotency_expiries.insert((at.plus_ms(IDEMPOTENCY_TTL_MS), *partition, *owner, key.clone()));
             }
         }
     }
@@ -681,6 +703,13 @@ impl State {
             if self.buyer_units(drop_id, buyer_id) != units {
                 return Err(format!("buyer {buyer_id} units of drop {drop_id} out of step"));
             }
+        }
+        let n_indexed = self.idempotency_expiries.iter().filter(|(expires_at, partition, owner, key)| {
+            let record = self.idempotency.get(&(*partition, *owner, key.clone()));
+            record.is_some_and(|record| record.at.plus_ms(IDEMPOTENCY_TTL_MS) == *expires_at)
+        });
+        if n_indexed.count() != self.idempotency.len() || self.idempotency.len() != self.idempotency_expiries.len() {
+            return Err("idempotency records and their expiry index out of step".to_owned());
         }
         for product in self.products.values() {
             let allocated = allocated_by_product.get(&product.id).copied().unwrap_or(0);
