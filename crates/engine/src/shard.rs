@@ -91,7 +91,9 @@ pub(crate) async fn run_shard(
                 }
             }
         }
-        metrics::histogram!("livedrop_shard_batch_requests").record(batch.deliveries.len() as f64);
+        if !batch.deliveries.is_empty() {
+            metrics::histogram!("livedrop_shard_batch_requests").record(batch.deliveries.len() as f64);
+        }
         let touched: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
         batch.counters =
             touched.iter().filter_map(|drop_id| state.drop(*drop_id)).map(|drop| DropCounters::of(drop, 0)).collect();
