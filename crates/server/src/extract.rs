@@ -107,26 +107,47 @@ pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
 /// The `Idempotency-Key` header of a call that requires one.
 pub(crate) struct RequiredIdempotencyKey(pub(crate) String);
 
+/// The `Idempotency-Key` header of a call that takes one if given (creators' calls).
+pub(crate) struct OptionalIdempotencyKey(pub(crate) Option<RequiredIdempotencyKey>);
+
+fn idempotency_key(parts: &Parts) -> Result<Option<RequiredIdempotencyKey>, ApiError> {
+    let Some(value) = parts.headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().filter(|key| {
+        (1..=IDEMPOTENCY_KEY_CHARS_MAX).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+    });
+    match key {
+        Some(key) => Ok(Some(RequiredIdempotencyKey(key.to_owned()))),
+        None => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
 impl FromRequestParts<AppState> for RequiredIdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get("idempotency-key") else {
-            return Err(ApiError::bad_request(
+        idempotency_key(parts)?.ok_or_else(|| {
+            ApiError::bad_request(
                 "idempotency_key_required",
                 "this call needs an Idempotency-Key header (1 to 255 characters)",
-            ));
-        };
-        let key = value.to_str().ok().filter(|key| {
-            (1..=IDEMPOTENCY_KEY_CHARS_MAX).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
-        });
-        match key {
-            Some(key) => Ok(RequiredIdempotencyKey(key.to_owned())),
-            None => Err(ApiError::bad_request(
-                "invalid_idempotency_key",
-                "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
-            )),
-        }
+            )
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for OptionalIdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        idempotency_key(parts).map(OptionalIdempotencyKey)
+    }
+}
+
+impl OptionalIdempotencyKey {
+    pub(crate) fn bind(self, owner: AccountId, path: &str, body: &impl Serialize) -> Option<IdempotencyKey> {
+        self.0.map(|key| key.bind(owner, path, body))
     }
 }
 

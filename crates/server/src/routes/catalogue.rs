@@ -1,6 +1,6 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Authenticated};
+use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey};
 use crate::routes::{path_id, render};
 use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, ProductBody, RoomBody};
 use axum::Json;
@@ -9,16 +9,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Command, Currency, Envelope, Money, RoomId};
 
-#[utoipa::path(post, path = "/v1/products", tag = "catalogue", request_body = CreateProductRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/products", tag = "catalogue",
+    params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateProductRequest, security(("bearer" = [])),
     responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_product(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
     ApiJson(request): ApiJson<CreateProductRequest>,
 ) -> Result<Response, ApiError> {
     let currency: Currency = request.currency.parse().map_err(|error| ApiError::invalid("currency", error))?;
+    let idempotency = key.bind(actor.id, "/v1/products", &request);
     let command = Command::CreateProduct {
         actor,
         title: request.title,
@@ -26,20 +29,23 @@ pub(crate) async fn create_product(
         stock: request.stock,
         fulfilment: request.fulfilment.into(),
     };
-    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
 }
 
-#[utoipa::path(post, path = "/v1/rooms", tag = "catalogue", request_body = CreateRoomRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/rooms", tag = "catalogue",
+    params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateRoomRequest, security(("bearer" = [])),
     responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_room(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
     ApiJson(request): ApiJson<CreateRoomRequest>,
 ) -> Result<Response, ApiError> {
+    let idempotency = key.bind(actor.id, "/v1/rooms", &request);
     let command = Command::CreateRoom { actor, title: request.title };
-    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
 }
 
 /// A room with its drops, read in one shard turn so the counters are consistent with each other.

@@ -1,6 +1,6 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey};
 use crate::routes::{body_id, path_id, render};
 use crate::wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody, parse_rfc3339};
 use axum::Json;
@@ -10,16 +10,19 @@ use axum::response::{IntoResponse, Response};
 use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
 
 #[utoipa::path(post, path = "/v1/rooms/{room_id}/drops", tag = "drops", request_body = CreateDropRequest,
-    params(("room_id" = String, Path, description = "room id")), security(("bearer" = [])),
+    params(("room_id" = String, Path, description = "room id"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")),
+    security(("bearer" = [])),
     responses((status = 201, body = DropBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, description = "insufficient_stock", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn create_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
     ApiPath(room_id): ApiPath,
     ApiJson(request): ApiJson<CreateDropRequest>,
 ) -> Result<Response, ApiError> {
     let room_id: RoomId = path_id(&room_id)?;
+    let idempotency = key.bind(actor.id, &format!("/v1/rooms/{room_id}/drops"), &request);
     let opens_at = request.opens_at.as_deref().map(|text| parse_rfc3339("opens_at", text)).transpose()?;
     let closes_at = request.closes_at.as_deref().map(|text| parse_rfc3339("closes_at", text)).transpose()?;
     if room_id.partition() != actor.id.partition() {
@@ -40,7 +43,7 @@ pub(crate) async fn create_drop(
         closes_at,
     };
     let command = Command::CreateDrop { actor, drop };
-    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
 }
 
 #[utoipa::path(get, path = "/v1/drops/{id}", tag = "drops", params(("id" = String, Path, description = "drop id")),
@@ -51,16 +54,20 @@ pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiP
     Ok(Json(drop.ok_or_else(ApiError::not_found)?).into_response())
 }
 
-#[utoipa::path(post, path = "/v1/drops/{id}/close", tag = "drops", params(("id" = String, Path, description = "drop id")),
+#[utoipa::path(post, path = "/v1/drops/{id}/close", tag = "drops",
+    params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
     security(("bearer" = [])), responses((status = 200, body = DropBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn close_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
     ApiPath(drop_id): ApiPath,
 ) -> Result<Response, ApiError> {
-    let command = Command::CloseDrop { actor, drop_id: path_id(&drop_id)? };
-    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
+    let drop_id: DropId = path_id(&drop_id)?;
+    let idempotency = key.bind(actor.id, &format!("/v1/drops/{drop_id}/close"), &());
+    let command = Command::CloseDrop { actor, drop_id };
+    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::OK))
 }
 
 #[utoipa::path(post, path = "/v1/drops/{id}/claims", tag = "drops", request_body = ClaimRequest,

@@ -231,6 +231,22 @@ async fn idempotency_replays_and_mismatches() {
     assert_eq!((status, replayed), (StatusCode::CONFLICT, sold_out));
     assert_eq!(server.drop_counters(&fixture.drop_id).await, (1, 2, 0, "open".into()));
 
+    // Creators' calls take an optional key: a retried drop creation allocates its stock once.
+    let drops_path = format!("/v1/rooms/{}/drops", fixture.room_id);
+    let drop = json!({"product_id": fixture.product_id, "quantity": 10, "per_buyer_limit": 1, "hold_seconds": 60});
+    let (status, first_drop) = server.post(&drops_path, Some(&fixture.creator), Some("drop-2"), drop.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first_drop}");
+    let (status, retried) = server.post(&drops_path, Some(&fixture.creator), Some("drop-2"), drop.clone()).await;
+    assert_eq!((status, &retried), (StatusCode::CREATED, &first_drop));
+    let (status, unkeyed) = server.post(&drops_path, Some(&fixture.creator), None, drop).await;
+    assert_eq!(
+        (status, error_code(&unkeyed)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_stock"),
+        "stock was taken once"
+    );
+    let (_, room) = server.get(&format!("/v1/rooms/{}", fixture.room_id), None).await;
+    assert_eq!(room["drops"].as_array().unwrap().len(), 2);
+
     let (status, openapi) = server.get("/v1/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     for path in [
