@@ -95,6 +95,7 @@ fn router(app: AppState) -> Router {
         .route("/v1/accounts", post(accounts::create_account))
         .route("/v1/accounts/me", get(accounts::me))
         .route("/v1/products", post(catalogue::create_product))
+        .route("/v1/products/{id}", get(catalogue::get_product))
         .route("/v1/rooms", post(catalogue::create_room))
         .route("/v1/rooms/{id}", get(catalogue::get_room))
         .route("/v1/rooms/{id}/drops", post(drops::create_drop))

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out."),
     paths(
         accounts::create_account, accounts::me,
-        catalogue::create_product, catalogue::create_room, catalogue::get_room,
+        catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
         drops::create_drop, drops::get_drop, drops::close_drop, drops::create_claim,
         checkout::checkout, checkout::get_cart, checkout::get_order,
         live::live, ops::healthz, ops::metrics, ops::openapi,

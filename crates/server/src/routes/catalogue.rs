@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{Command, Currency, Envelope, Money, RoomId};
+use domain::{Command, Currency, Envelope, Money, ProductId, RoomId};
 
 #[utoipa::path(post, path = "/v1/products", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateProductRequest, security(("bearer" = [])),
@@ -46,6 +46,18 @@ pub(crate) async fn create_room(
     let idempotency = key.bind(actor.id, "/v1/rooms", &request);
     let command = Command::CreateRoom { actor, title: request.title };
     Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = String, Path, description = "product id")),
+    responses((status = 200, body = ProductBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub(crate) async fn get_product(
+    State(app): State<AppState>,
+    ApiPath(product_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let product_id: ProductId = path_id(&product_id)?;
+    let read = app.engine.read(product_id.partition(), move |state| state.product(product_id).map(ProductBody::from));
+    let (product, _) = read.await?;
+    Ok(Json(product.ok_or_else(ApiError::not_found)?).into_response())
 }
 
 /// A room with its drops, read in one shard turn so the counters are consistent with each other.

@@ -97,6 +97,11 @@ async fn a_scheduled_drop_opens_on_time() {
     clock.advance_ms(60_000);
     let (status, on_time) = server.claim(&buyer, drop_id, "on-time", 1).await;
     assert_eq!(status, StatusCode::CREATED, "{on_time}");
+    let (status, allocated) = server.get(&format!("/v1/products/{}", product["id"].as_str().unwrap()), None).await;
+    assert_eq!(
+        (status, allocated["allocated"].as_u64(), allocated["stock"].as_u64()),
+        (StatusCode::OK, Some(3), Some(3))
+    );
 }
 
 fn rfc3339_after(clock: &engine::ManualClock, duration_ms: i64) -> String {
