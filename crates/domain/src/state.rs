@@ -117,6 +117,11 @@ impl State {
         self.buyer_units.get(&(drop_id, buyer_id)).copied().unwrap_or(0)
     }
 
+    /// Idempotency records held, expired or not; expired ones go as `advance` forgets them.
+    pub fn n_idempotency_records(&self) -> usize {
+        self.idempotency.len()
+    }
+
     /// When the next timer is due, so the shard knows how long it may sleep.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.deadlines.first().map(|(at, _)| *at)
@@ -381,25 +386,26 @@ impl State {
         }
         let mut ids = self.allocator(drop_id.partition());
         let mut events = Vec::with_capacity(2);
-        let cart_id = match self.open_carts.get(&(actor.id, drop.room_id)) {
-            Some(cart_id) => {
-                let cart = &self.carts[cart_id];
-                // Expired holds no longer count: they neither fill the cart nor fix its currency.
-                let active_holds: Vec<&Hold> = cart
-                    .hold_ids
-                    .iter()
-                    .map(|hold_id| &self.holds[hold_id])
-                    .filter(|hold| hold.status == HoldStatus::Active)
-                    .collect();
-                if active_holds.len() >= CART_HOLDS_MAX {
+        // A cart whose holds have all expired is over: the claim starts a new one, so a cart's hold
+        // list stays bounded and an old currency never locks the buyer out of the room.
+        let open_cart = self.open_carts.get(&(actor.id, drop.room_id)).map(|cart_id| &self.carts[cart_id]);
+        let active_holds: Vec<&Hold> = open_cart
+            .map(|cart| {
+                let holds = cart.hold_ids.iter().map(|hold_id| &self.holds[hold_id]);
+                holds.filter(|hold| hold.status == HoldStatus::Active).collect()
+            })
+            .unwrap_or_default();
+        let cart_id = match open_cart {
+            Some(cart) if !active_holds.is_empty() => {
+                if cart.hold_ids.len() >= CART_HOLDS_MAX {
                     return Err(Rejection::CartFull);
                 }
-                if active_holds.first().is_some_and(|hold| hold.unit_price.currency != drop.unit_price.currency) {
+                if active_holds[0].unit_price.currency != drop.unit_price.currency {
                     return Err(Rejection::CurrencyMismatch);
                 }
-                *cart_id
+                cart.id
             }
-            None => {
+            _ => {
                 let cart_id = CartId(ids.next());
                 events.push(Event::CartOpened { cart_id, room_id: drop.room_id, buyer_id: actor.id, at: now });
                 cart_id
@@ -606,8 +612,14 @@ impl State {
                         created_at: *at,
                     },
                 );
-                let previous = self.open_carts.insert((*buyer_id, *room_id), *cart_id);
-                assert!(previous.is_none(), "a buyer has one open cart per room");
+                // It replaces an open cart only once every hold in that one has expired.
+                if let Some(previous) = self.open_carts.insert((*buyer_id, *room_id), *cart_id) {
+                    let holds = self.carts[&previous].hold_ids.iter().map(|hold_id| &self.holds[hold_id]);
+                    assert!(
+                        holds.clone().all(|hold| hold.status != HoldStatus::Active),
+                        "cart {previous} replaced while live"
+                    );
+                }
             }
             Event::HoldPlaced { hold } => {
                 self.note_id(hold.id.0);

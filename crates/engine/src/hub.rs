@@ -9,7 +9,8 @@ use tokio::sync::broadcast;
 /// and resynchronises from a fresh snapshot instead of growing a queue.
 pub const ROOM_UPDATES_BUFFERED_MAX: usize = 512;
 
-/// A drop's counters as of journal position `seq` (the last event that changed them).
+/// A drop's counters as of journal position `seq`: the last event of the shard batch that changed
+/// them, so drops changed in one batch share it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DropCounters {
     pub seq: u64,

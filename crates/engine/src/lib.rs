@@ -21,6 +21,7 @@ use domain::{
 };
 use hub::Hub;
 use journal::{Journal, JournalError, JournalWriter};
+use sha2::Digest;
 use shard::{Delivery, Request, ShardContext};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -250,10 +251,21 @@ impl Engine {
             CheckoutStart::Recorded(outcome) => return Ok(outcome),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,
             CheckoutStart::Charge { amount, quoted_hold_ids } => {
-                // Bound to the exact request: a retry of it reuses its charge, a different request
-                // under the same key (refused as `idempotency_key_reused`) never shares it.
-                let charge_key =
-                    format!("{cart_id}/{}/{}/{}", idempotency.owner, idempotency.key, idempotency.fingerprint);
+                // Bound to the exact request and the exact quote: a retry of the same request for the
+                // same cart reuses its charge; a different request under the same key (refused as
+                // `idempotency_key_reused`) or a cart that changed since gets a charge of its own.
+                // Hashed: providers cap key length (Stripe: 255), and a cart may hold 100 holds.
+                let quoted: Vec<String> = quoted_hold_ids.iter().map(ToString::to_string).collect();
+                let identity = format!(
+                    "{cart_id}/{}/{}/{}/{}{}/{}",
+                    idempotency.owner,
+                    idempotency.key,
+                    idempotency.fingerprint,
+                    amount.minor,
+                    amount.currency,
+                    quoted.join(",")
+                );
+                let charge_key = format!("ld_{}", hex::encode(sha2::Sha256::digest(identity.as_bytes())));
                 let request = ChargeRequest {
                     amount,
                     payment_method: payment_method.clone(),

@@ -35,10 +35,17 @@ pub enum PaymentError {
     Provider(String),
 }
 
+/// A payment provider. `charge` must be idempotent per `idempotency_key` (the same key answers the
+/// first result, and a reused key with other parameters is an error, as with Stripe), and `refund`
+/// must be idempotent per charge id: the engine may ask twice.
 pub trait PaymentProvider: Send + Sync + 'static {
     fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charge, PaymentError>>;
     fn refund(&self, charge_id: &str) -> BoxFuture<'_, Result<(), PaymentError>>;
 }
+
+/// Answers by idempotency key with the amount and method they were given, and the keys oldest first
+/// for eviction.
+type ChargeCache = (HashMap<String, (Money, String, Charge)>, VecDeque<String>);
 
 /// Charges remembered for idempotent retries; the oldest are forgotten first.
 const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
@@ -47,7 +54,7 @@ const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
 /// `pm_card_<brand>` ids) succeed, `pm_card_chargeDeclined…` ids decline with Stripe's codes.
 #[derive(Default)]
 pub struct TestPaymentProvider {
-    charges: Mutex<(HashMap<String, Charge>, VecDeque<String>)>,
+    charges: Mutex<ChargeCache>,
     n_charges: std::sync::atomic::AtomicU64,
     refunded: Mutex<Vec<String>>,
     latency: std::time::Duration,
@@ -93,7 +100,10 @@ impl PaymentProvider for TestPaymentProvider {
             }
             let mut guard = self.charges.lock().expect("test provider lock");
             let (by_key, order) = &mut *guard;
-            if let Some(previous) = by_key.get(&request.idempotency_key) {
+            if let Some((amount, method, previous)) = by_key.get(&request.idempotency_key) {
+                if (*amount, method) != (request.amount, &request.payment_method) {
+                    return Err(PaymentError::Provider("idempotency key reused with other parameters".into()));
+                }
                 return Ok(previous.clone());
             }
             let charge = self.decide(&request.payment_method)?;
@@ -103,7 +113,7 @@ impl PaymentProvider for TestPaymentProvider {
                 by_key.remove(&oldest);
             }
             order.push_back(request.idempotency_key.clone());
-            by_key.insert(request.idempotency_key, charge.clone());
+            by_key.insert(request.idempotency_key, (request.amount, request.payment_method, charge.clone()));
             Ok(charge)
         })
     }
@@ -111,8 +121,11 @@ impl PaymentProvider for TestPaymentProvider {
     fn refund(&self, charge_id: &str) -> BoxFuture<'_, Result<(), PaymentError>> {
         let charge_id = charge_id.to_owned();
         Box::pin(async move {
-            tracing::info!(%charge_id, "test provider refunded a charge");
             let mut refunded = self.refunded.lock().expect("test provider lock");
+            if refunded.contains(&charge_id) {
+                return Ok(()); // refunds are idempotent per charge
+            }
+            tracing::info!(%charge_id, "test provider refunded a charge");
             if refunded.len() < TEST_CHARGES_REMEMBERED_MAX {
                 refunded.push(charge_id);
             }

@@ -3,7 +3,8 @@
 //! SQLite in WAL mode with `synchronous = FULL`, written by one dedicated thread: every append request
 //! waiting when the thread wakes goes into one transaction and one fsync (group commit), and each
 //! request is answered only after that commit. Every event is hash-chained to its predecessor in its
-//! stream (`hash = SHA-256(prev_hash ‖ stream ‖ stream_seq ‖ schema_version ‖ payload)`), and the chain
+//! stream (`hash = SHA-256(prev_hash ‖ u64be(len(stream)) ‖ stream ‖ i64be(stream_seq) ‖
+//! i64be(schema_version) ‖ payload)`), and the chain
 //! is verified again when the log is read back at start-up.
 //!
 //! Architecture invariant: nothing outside this crate touches the event table or knows the stored

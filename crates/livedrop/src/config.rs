@@ -41,7 +41,7 @@ pub(crate) struct ServeArgs {
     /// Requests per second per account (burst twice that); 0 turns the limit off.
     #[arg(long, default_value_t = 20, env = "LIVEDROP_RATE_LIMIT_PER_ACCOUNT")]
     rate_limit_per_account: u32,
-    /// Engine shards (single-writer tasks); defaults to the number of cores.
+    /// Engine shards (single-writer tasks); defaults to the number of cores, at most 64.
     #[arg(long, env = "LIVEDROP_SHARDS")]
     shards: Option<usize>,
     /// Bearer token of a platform admin; repeat for several. Admin tokens are never self-issued.
@@ -71,7 +71,7 @@ impl TryFrom<ServeArgs> for Config {
 
     fn try_from(args: ServeArgs) -> anyhow::Result<Config> {
         let default_shards = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let n_shards = args.shards.unwrap_or(default_shards);
+        let n_shards = args.shards.unwrap_or(default_shards.min(engine::SHARDS_MAX));
         if !(1..=engine::SHARDS_MAX).contains(&n_shards) {
             bail!("--shards must be 1 to {}", engine::SHARDS_MAX);
         }

@@ -61,7 +61,13 @@ fn limited(wait: Duration) -> Response {
         .into_response()
 }
 
+/// Probes and scrapers must not be told to slow down by the limits they are watching.
+const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
+
 pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if UNLIMITED_PATHS.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
     let limits = &app.rate_limits;
     if let (Some(per_ip), Some(ConnectInfo(peer))) =
         (&limits.per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())

@@ -17,7 +17,7 @@ pub fn new_token() -> String {
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
-    responses((status = 201, body = AccountBody), (status = 400, body = ErrorBody), (status = 409, description = "handle_taken", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 201, body = AccountBody), (status = 400, body = ErrorBody), (status = 409, description = "handle_taken", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_account(
     State(app): State<AppState>,
     ApiJson(request): ApiJson<CreateAccountRequest>,
@@ -43,7 +43,7 @@ pub(crate) async fn create_account(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = AccountBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AccountBody), (status = 401, body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn me(State(app): State<AppState>, Authenticated(actor): Authenticated) -> Result<Response, ApiError> {
     if actor.role == Role::Admin {
         let body = serde_json::json!({"id": actor.id.to_string(), "handle": "admin", "role": "admin"});

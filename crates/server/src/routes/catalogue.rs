@@ -12,8 +12,8 @@ use domain::{Command, Currency, Envelope, Money, ProductId, RoomId};
 #[utoipa::path(post, path = "/v1/products", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateProductRequest, security(("bearer" = [])),
     responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_product(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -35,8 +35,8 @@ pub(crate) async fn create_product(
 #[utoipa::path(post, path = "/v1/rooms", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateRoomRequest, security(("bearer" = [])),
     responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_room(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -49,7 +49,7 @@ pub(crate) async fn create_room(
 }
 
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = String, Path, description = "product id")),
-    responses((status = 200, body = ProductBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 200, body = ProductBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_product(
     State(app): State<AppState>,
     ApiPath(product_id): ApiPath,
@@ -71,7 +71,7 @@ pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),
-    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_room(State(app): State<AppState>, ApiPath(room_id): ApiPath) -> Result<Response, ApiError> {
     let (room, _) = read_room(&app, path_id(&room_id)?).await?;
     Ok(Json(room.ok_or_else(ApiError::not_found)?).into_response())

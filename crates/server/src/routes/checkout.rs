@@ -16,7 +16,7 @@ const PAYMENT_METHOD_CHARS_MAX: usize = 255;
     security(("bearer" = [])),
     responses((status = 201, body = OrderBody), (status = 400, body = ErrorBody), (status = 402, description = "payment_declined", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "cart_expired, cart_checked_out or cart_changed", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn checkout(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -35,7 +35,7 @@ pub(crate) async fn checkout(
 }
 
 #[utoipa::path(get, path = "/v1/carts/{id}", tag = "checkout", params(("id" = String, Path, description = "cart id")),
-    security(("bearer" = [])), responses((status = 200, body = CartBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = CartBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_cart(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -54,7 +54,7 @@ pub(crate) async fn get_cart(
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "checkout", params(("id" = String, Path, description = "order id")),
-    security(("bearer" = [])), responses((status = 200, body = OrderBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = OrderBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_order(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -13,7 +13,7 @@ use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
     params(("room_id" = String, Path, description = "room id"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")),
     security(("bearer" = [])),
     responses((status = 201, body = DropBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "insufficient_stock", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, description = "insufficient_stock or idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -47,7 +47,7 @@ pub(crate) async fn create_drop(
 }
 
 #[utoipa::path(get, path = "/v1/drops/{id}", tag = "drops", params(("id" = String, Path, description = "drop id")),
-    responses((status = 200, body = DropBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 200, body = DropBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiPath) -> Result<Response, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;
     let (drop, _) = app.engine.read(drop_id.partition(), move |state| state.drop(drop_id).map(DropBody::from)).await?;
@@ -56,8 +56,9 @@ pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiP
 
 #[utoipa::path(post, path = "/v1/drops/{id}/close", tag = "drops",
     params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
-    security(("bearer" = [])), responses((status = 200, body = DropBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = DropBody), (status = 400, description = "invalid_idempotency_key", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "idempotency_key_reused", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn close_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -75,7 +76,7 @@ pub(crate) async fn close_drop(
     security(("bearer" = [])),
     responses((status = 201, body = ClaimBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "sold_out, limit_exceeded or drop_not_open", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_claim(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -1,5 +1,5 @@
 //! `GET /v1/rooms/{id}/live`: a snapshot, then committed drop counters in journal order (`seq` never
-//! decreases; drops changed in one commit share it), coalesced to at most one message per drop per
+//! decreases; drops changed in one shard batch share it), coalesced to at most one message per drop per
 //! `LIVE_FLUSH_MS`. A subscriber that lags behind the room's buffer
 //! gets a fresh snapshot instead of an ever-growing queue.
 

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "serving"), (status = 503, description = "the journal failed"), (status = 429, description = "rate_limited", body = ErrorBody)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "serving"), (status = 503, description = "the journal failed")))]
 pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
     if app.engine.is_healthy() {
         Json(serde_json::json!({"status": "ok"})).into_response()
@@ -16,7 +16,7 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format"), (status = 429, description = "rate_limited", body = ErrorBody)))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }

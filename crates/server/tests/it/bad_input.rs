@@ -265,4 +265,18 @@ async fn idempotency_replays_and_mismatches() {
     ] {
         assert!(openapi["paths"].get(path).is_some(), "openapi documents {path}");
     }
+    // The document states the same bounds the domain enforces (utoipa takes only literals there).
+    let schemas = &openapi["components"]["schemas"];
+    let bound = |schema: &str, field: &str, key: &str| schemas[schema]["properties"][field][key].as_u64();
+    assert_eq!(bound("CreateDropRequest", "quantity", "maximum"), Some(domain::DROP_QUANTITY_MAX));
+    assert_eq!(bound("CreateDropRequest", "per_buyer_limit", "maximum"), Some(domain::PER_BUYER_LIMIT_MAX.into()));
+    assert_eq!(bound("CreateDropRequest", "hold_seconds", "minimum"), Some(domain::HOLD_SECONDS_MIN));
+    assert_eq!(bound("CreateDropRequest", "hold_seconds", "maximum"), Some(domain::HOLD_SECONDS_MAX));
+    assert_eq!(bound("ClaimRequest", "quantity", "maximum"), Some(domain::PER_BUYER_LIMIT_MAX.into()));
+    assert_eq!(bound("CreateProductRequest", "stock", "maximum"), Some(domain::PRODUCT_STOCK_MAX));
+    assert_eq!(bound("CreateProductRequest", "price_minor", "maximum"), Some(domain::PRICE_MINOR_MAX as u64));
+    assert_eq!(bound("CreateProductRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("CreateRoomRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("CreateAccountRequest", "handle", "minLength"), Some(domain::HANDLE_CHARS_MIN as u64));
+    assert_eq!(bound("CreateAccountRequest", "handle", "maxLength"), Some(domain::HANDLE_CHARS_MAX as u64));
 }

@@ -29,3 +29,18 @@ async fn a_busy_account_is_limited_and_told_when_to_retry() {
     let (status, _) = server.get("/v1/accounts/me", Some(&calm)).await;
     assert_eq!(status, StatusCode::OK, "other accounts are not affected");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_ip_is_limited_but_health_checks_are_not() {
+    let server = TestServer::start(Options { rate_limit_per_ip: 2, ..Options::default() }).await;
+    let mut n_limited = 0;
+    for _ in 0..10 {
+        let response = server.client.get(format!("{}/v1/openapi.json", server.base)).send().await.unwrap();
+        n_limited += usize::from(response.status() == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert!(n_limited > 0, "the per-IP limit applies");
+    for path in ["/healthz", "/metrics"] {
+        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path} is never limited");
+    }
+}
