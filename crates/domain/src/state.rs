@@ -110,9 +110,6 @@ impl State {
     pub fn order(&self, id: OrderId) -> Option<&Order> {
         self.orders.get(&id)
     }
-    pub fn drops(&self) -> impl Iterator<Item = &Drop> {
-        self.drops.values()
-    }
     pub fn buyer_units(&self, drop_id: DropId, buyer_id: AccountId) -> u32 {
         self.buyer_units.get(&(drop_id, buyer_id)).copied().unwrap_or(0)
     }
@@ -169,7 +166,7 @@ impl State {
     /// returns the outcome with every event applied (timers first).
     pub fn execute(&mut self, now: Timestamp, envelope: &Envelope) -> (Outcome, Vec<Event>) {
         let mut events = self.advance(now);
-        let partition = command_partition(&envelope.command);
+        let partition = envelope.command.partition();
         if let Some(recorded) = envelope.idempotency.as_ref().and_then(|key| self.recorded_outcome(partition, key, now))
         {
             return (recorded, events);
@@ -212,7 +209,7 @@ impl State {
 
     fn idempotency_event(&self, envelope: &Envelope, key: &IdempotencyKey, outcome: &Outcome, now: Timestamp) -> Event {
         Event::IdempotencyRecorded {
-            partition: command_partition(&envelope.command),
+            partition: envelope.command.partition(),
             owner: key.owner,
             key: key.key.clone(),
             fingerprint: key.fingerprint.clone(),
@@ -733,21 +730,16 @@ impl State {
     }
 }
 
-/// The partition that executes a command, and so keeps its idempotency record.
-pub(crate) fn command_partition(command: &Command) -> Partition {
-    match command {
-        Command::CreateAccount { partition, .. } => *partition,
-        Command::CreateProduct { actor, .. }
-        | Command::CreateRoom { actor, .. }
-        | Command::CreateDrop { actor, .. } => actor.id.partition(),
-        Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
-        Command::Checkout { cart_id, .. } => cart_id.partition(),
-    }
-}
-
 impl Command {
-    /// The partition whose shard must execute this command.
+    /// The partition whose shard executes this command, and so keeps its idempotency record.
     pub fn partition(&self) -> Partition {
-        command_partition(self)
+        match self {
+            Command::CreateAccount { partition, .. } => *partition,
+            Command::CreateProduct { actor, .. }
+            | Command::CreateRoom { actor, .. }
+            | Command::CreateDrop { actor, .. } => actor.id.partition(),
+            Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
+            Command::Checkout { cart_id, .. } => cart_id.partition(),
+        }
     }
 }

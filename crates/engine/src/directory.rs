@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// Admins are configured, not created; they share this reserved id (serial 0 is never allocated).
-pub const ADMIN_ACCOUNT_ID: AccountId = AccountId(EntityId { partition: 0, serial: 0 });
+pub(crate) const ADMIN_ACCOUNT_ID: AccountId = AccountId(EntityId { partition: 0, serial: 0 });
 
 pub fn token_sha256(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 
 /// Updates buffered per room for slow subscribers; one that falls further behind is told it lagged
 /// and resynchronises from a fresh snapshot instead of growing a queue.
-pub const ROOM_UPDATES_BUFFERED_MAX: usize = 512;
+pub(crate) const ROOM_UPDATES_BUFFERED_MAX: usize = 512;
 
 /// A drop's counters as of journal position `seq`: the last event of the shard batch that changed
 /// them, so drops changed in one batch share it.

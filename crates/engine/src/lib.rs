@@ -9,10 +9,9 @@ mod payments;
 mod shard;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use directory::{ADMIN_ACCOUNT_ID, token_sha256};
-pub use hub::{DropCounters, ROOM_UPDATES_BUFFERED_MAX};
+pub use directory::token_sha256;
+pub use hub::DropCounters;
 pub use payments::{BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, TestPaymentProvider};
-pub use shard::{SHARD_BATCH_COMMANDS_MAX, SHARD_INBOX_MAX};
 
 use directory::Directory;
 use domain::{
@@ -22,7 +21,7 @@ use domain::{
 use hub::Hub;
 use journal::{Journal, JournalError, JournalWriter};
 use sha2::Digest;
-use shard::{Delivery, Request, ShardContext};
+use shard::{Delivery, Request, SHARD_INBOX_MAX, ShardContext};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -20,9 +20,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Requests one shard decides per journal append at most.
-pub const SHARD_BATCH_COMMANDS_MAX: usize = 512;
+pub(crate) const SHARD_BATCH_COMMANDS_MAX: usize = 512;
 /// Requests waiting in one shard's inbox; beyond this callers are told to retry (503).
-pub const SHARD_INBOX_MAX: usize = 8_192;
+pub(crate) const SHARD_INBOX_MAX: usize = 8_192;
 /// Decided batches waiting for their commit; the shard pauses deciding beyond this.
 const PIPELINE_BATCHES_MAX: usize = 4;
 

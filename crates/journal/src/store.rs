@@ -1,5 +1,5 @@
 use domain::Event;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -137,11 +137,11 @@ impl Journal {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
         let connection = open_connection(&data_dir.join("journal.sqlite3"))?;
-        let (n_events, heads) = read_all(&connection, replay)?;
+        let (n_events, last_seq, heads) = read_all(&connection, replay)?;
         let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || write_loop(connection, heads, inbox))
+            .spawn(move || write_loop(connection, heads, last_seq + 1, inbox))
             .expect("spawning the journal writer thread");
         Ok((Journal { requests }, JournalWriter { thread }, n_events))
     }
@@ -180,9 +180,10 @@ impl PendingAppend {
 fn read_all(
     connection: &Connection,
     mut replay: impl FnMut(RecoveredEvent),
-) -> Result<(u64, HashMap<String, StreamHead>), JournalError> {
+) -> Result<(u64, i64, HashMap<String, StreamHead>), JournalError> {
     let mut heads: HashMap<String, StreamHead> = HashMap::new();
     let mut n_events = 0;
+    let mut last_seq = 0;
     let mut statement = connection
         .prepare("SELECT seq, stream, stream_seq, schema_version, payload, prev_hash, hash FROM events ORDER BY seq")?;
     let mut rows = statement.query([])?;
@@ -216,23 +217,17 @@ fn read_all(
         heads.insert(stream, StreamHead { stream_seq, hash: computed });
         replay(RecoveredEvent { seq: seq as u64, event });
         n_events += 1;
+        last_seq = seq;
     }
-    Ok((n_events, heads))
+    Ok((n_events, last_seq, heads))
 }
 
 fn write_loop(
     mut connection: Connection,
     mut heads: HashMap<String, StreamHead>,
+    mut next_seq: i64,
     mut inbox: mpsc::Receiver<AppendRequest>,
 ) {
-    let mut next_seq: i64 = connection
-        .query_row("SELECT MAX(seq) FROM events", [], |row| row.get::<_, Option<i64>>(0))
-        .optional()
-        .ok()
-        .flatten()
-        .flatten()
-        .unwrap_or(0)
-        + 1;
     let mut batch: Vec<AppendRequest> = Vec::new();
     // `blocking_recv` returns None once every sender is gone and the queue is drained: a clean stop.
     while let Some(first) = inbox.blocking_recv() {

@@ -84,17 +84,22 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     }
 }
 
-/// The caller, from `Authorization: Bearer <token>`; 401 without a known token.
+/// Who sent the request, resolved once from `Authorization: Bearer <token>` by the limits
+/// middleware (which needs it for the per-account limit) and kept in the request's extensions.
+#[derive(Clone, Copy)]
+pub(crate) struct Caller(pub(crate) Option<Actor>);
+
+/// The caller, required: 401 without a known token.
 pub(crate) struct Authenticated(pub(crate) Actor);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        bearer_token(parts)
-            .and_then(|token| state.engine.authenticate(token))
-            .map(Authenticated)
-            .ok_or_else(ApiError::unauthorized)
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Caller>() {
+            Some(Caller(Some(actor))) => Ok(Authenticated(*actor)),
+            _ => Err(ApiError::unauthorized()),
+        }
     }
 }
 

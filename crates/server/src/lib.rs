@@ -67,10 +67,6 @@ impl Server {
         Server { router: router(app), shutdown }
     }
 
-    pub fn router(&self) -> Router {
-        self.router.clone()
-    }
-
     /// Serves until `stop` resolves, then stops accepting, closes live connections and waits for
     /// in-flight requests to finish.
     pub async fn serve(

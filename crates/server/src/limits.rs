@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::bearer_token;
+use crate::extract::{Caller, bearer_token};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -64,7 +64,13 @@ fn limited(wait: Duration) -> Response {
 /// Probes and scrapers must not be told to slow down by the limits they are watching.
 const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
 
+/// Resolves the caller once per request (handlers read it through `Authenticated`), then applies
+/// the limits.
 pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = Caller(bearer_token(&parts).and_then(|token| app.engine.authenticate(token)));
+    parts.extensions.insert(caller);
+    let request = Request::from_parts(parts, body);
     if UNLIMITED_PATHS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
@@ -75,15 +81,10 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     {
         return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
-    if let Some(per_account) = &limits.per_account {
-        let (parts, body) = request.into_parts();
-        let actor = bearer_token(&parts).and_then(|token| app.engine.authenticate(token));
-        if let Some(actor) = actor
-            && let Err(not_until) = per_account.check_key(&actor.id)
-        {
-            return limited(not_until.wait_time_from(DefaultClock::default().now()));
-        }
-        return next.run(Request::from_parts(parts, body)).await;
+    if let (Some(per_account), Caller(Some(actor))) = (&limits.per_account, caller)
+        && let Err(not_until) = per_account.check_key(&actor.id)
+    {
+        return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
     next.run(request).await
 }

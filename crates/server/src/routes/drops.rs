@@ -27,11 +27,7 @@ pub(crate) async fn create_drop(
     let closes_at = request.closes_at.as_deref().map(|text| parse_rfc3339("closes_at", text)).transpose()?;
     if room_id.partition() != actor.id.partition() {
         // Rooms live in their creator's partition, so this room cannot be the caller's.
-        return Err(if actor.role == domain::Role::Creator {
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the room's creator may add drops")
-        } else {
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your account may not do this")
-        });
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the room's creator may add drops"));
     }
     let drop = NewDrop {
         room_id,
