@@ -1,5 +1,5 @@
-//! The binary, end to end: kill it hard in the middle of a claim burst, restart it on the same data
-//! directory, and find every acknowledged hold and order again.
+//! The binary, end to end: kill it hard again and again in the middle of claim and checkout bursts,
+//! restart it on the same data directory each time, and find every acknowledged hold and order again.
 
+mod crash;
 mod process;
-mod restart;
