@@ -3,6 +3,7 @@
 
 mod error;
 mod extract;
+mod inventory;
 mod limits;
 mod openapi;
 mod routes;
@@ -10,6 +11,7 @@ mod telemetry;
 mod wire;
 
 pub use error::ApiError;
+pub use inventory::Inventory;
 pub use limits::RateLimits;
 pub use openapi::ApiDoc;
 pub use routes::accounts::new_token;
@@ -35,6 +37,7 @@ pub const BODY_DRAIN_BYTES_MAX: usize = 1_024 * 1_024;
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) engine: Arc<Engine>,
+    pub(crate) inventory: Arc<dyn Inventory>,
     pub(crate) rate_limits: Arc<RateLimits>,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) live_slots: Arc<Semaphore>,
@@ -56,9 +59,17 @@ pub struct Server {
 
 impl Server {
     pub fn new(engine: Arc<Engine>, config: &ServerConfig) -> Server {
+        let inventory = Arc::new(inventory::EngineInventory(engine.clone()));
+        Server::with_inventory(engine, inventory, config)
+    }
+
+    /// The same front with claims and checkouts decided by `inventory`; everything else (accounts,
+    /// catalogue, drops, reads) still goes to `engine`. For benchmark baselines.
+    pub fn with_inventory(engine: Arc<Engine>, inventory: Arc<dyn Inventory>, config: &ServerConfig) -> Server {
         let (shutdown, shutdown_signal) = watch::channel(false);
         let app = AppState {
             engine,
+            inventory,
             rate_limits: RateLimits::new(config.rate_limit_per_ip, config.rate_limit_per_account),
             metrics: metrics_handle(),
             live_slots: Arc::new(Semaphore::new(LIVE_CONNECTIONS_MAX)),

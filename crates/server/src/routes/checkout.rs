@@ -30,7 +30,7 @@ pub(crate) async fn checkout(
         return Err(ApiError::invalid("payment_method", "must be a payment method id such as pm_card_visa"));
     }
     let idempotency = key.bind(actor.id, &format!("/v1/carts/{cart_id}/checkout"), &request);
-    let outcome = app.engine.checkout(actor, cart_id, request.payment_method, idempotency).await?;
+    let outcome = app.inventory.checkout(actor, cart_id, request.payment_method, idempotency).await?;
     Ok(render(outcome, StatusCode::CREATED))
 }
 

@@ -85,7 +85,6 @@ pub(crate) async fn create_claim(
         return Err(ApiError::invalid("quantity", format!("must be 1 to {PER_BUYER_LIMIT_MAX}")));
     }
     let idempotency = key.bind(actor.id, &format!("/v1/drops/{drop_id}/claims"), &request);
-    let command = Command::Claim { actor, drop_id, quantity: request.quantity };
-    let outcome = app.engine.execute(Envelope { idempotency: Some(idempotency), command }).await?;
+    let outcome = app.inventory.claim(actor, drop_id, request.quantity, idempotency).await?;
     Ok(render(outcome, StatusCode::CREATED))
 }

@@ -1,0 +1,95 @@
+//! `baseline serve`: livedrop's HTTP front with claims and checkouts decided by PostgreSQL or Redis
+//! instead of the engine. Accounts, catalogue and drops still live in an engine on a throwaway data
+//! directory, so a load generator drives every inventory through the same API. For benchmarks only.
+
+mod common;
+mod postgres;
+mod redis;
+
+use clap::{Parser, ValueEnum};
+use engine::{Engine, EngineConfig, SystemClock, TestPaymentProvider};
+use server::{Inventory, Server, ServerConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(about = "Serves livedrop's API over a PostgreSQL or Redis inventory (benchmark baseline)")]
+struct Args {
+    #[arg(long, value_enum)]
+    store: Store,
+    /// postgres://… or redis://…
+    #[arg(long, env = "BASELINE_STORE_URL")]
+    url: String,
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// PostgreSQL connections (Redis uses one multiplexed connection).
+    #[arg(long, default_value_t = 64)]
+    pool: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Store {
+    Postgres,
+    Redis,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("info").init();
+    let args = Args::parse();
+    let data_dir = tempfile::tempdir()?;
+    let payments = Arc::new(TestPaymentProvider::default());
+    let engine = Arc::new(
+        Engine::start(EngineConfig {
+            data_dir: data_dir.path().to_owned(),
+            n_shards: 2,
+            admin_tokens: Vec::new(),
+            clock: Arc::new(SystemClock),
+            payments: payments.clone(),
+        })
+        .await?,
+    );
+    let catalogue = common::Catalogue::new(engine.clone());
+    let inventory: Arc<dyn Inventory> = match args.store {
+        Store::Postgres => {
+            let store =
+                Arc::new(postgres::PostgresInventory::connect(&args.url, args.pool, catalogue, payments).await?);
+            let sweeper = store.clone();
+            tokio::spawn(sweep_forever(move || {
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep().await }
+            }));
+            store
+        }
+        Store::Redis => {
+            let store = Arc::new(redis::RedisInventory::connect(&args.url, catalogue, payments).await?);
+            let sweeper = store.clone();
+            tokio::spawn(sweep_forever(move || {
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep().await }
+            }));
+            store
+        }
+    };
+    let config = ServerConfig { rate_limit_per_ip: 0, rate_limit_per_account: 0 };
+    let server = Server::with_inventory(engine.clone(), inventory, &config);
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(listen = %args.listen, "baseline serving");
+    server.serve(listener, async { tokio::signal::ctrl_c().await.unwrap_or(()) }).await?;
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Returns expired holds' units, as the engine's timers do, every `postgres::SWEEP_INTERVAL`.
+async fn sweep_forever<F, Fut>(sweep: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    loop {
+        tokio::time::sleep(postgres::SWEEP_INTERVAL).await;
+        if let Err(error) = sweep().await {
+            tracing::error!(%error, "sweep failed");
+        }
+    }
+}
