@@ -1,0 +1,59 @@
+//! The few HTTP calls the load generator makes, with the time each answer arrived.
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+pub(crate) struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// An answer: status and JSON body (`Null` when the body is not JSON).
+pub(crate) type Answer = (u16, Value);
+
+impl Api {
+    pub(crate) fn new(base: &str, connections: usize) -> anyhow::Result<Api> {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+        Ok(Api { http, base: base.trim_end_matches('/').to_owned() })
+    }
+
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: &Value,
+    ) -> anyhow::Result<Answer> {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.with_context(|| format!("POST {path}"))?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<Answer> {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).send().await.with_context(|| format!("GET {path}"))?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub(crate) async fn created(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+        let (status, answer) = self.post(path, token, None, &body).await?;
+        if status != 201 {
+            bail!("POST {path} answered {status}: {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// A new account's bearer token.
+    pub(crate) async fn account(&self, handle: &str, role: &str) -> anyhow::Result<String> {
+        let account = self.created("/v1/accounts", None, json!({"handle": handle, "role": role})).await?;
+        Ok(account["token"].as_str().context("account token")?.to_owned())
+    }
+}
