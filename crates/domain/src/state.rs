@@ -8,7 +8,8 @@ use crate::{
     Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, Outcome, Partition,
     PaymentOutcome, Product, ProductId, Rejection, Reply, Role, Room, RoomId, Timestamp,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use hashbrown::{Equivalent, HashMap};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Deadline {
@@ -24,27 +25,44 @@ struct IdempotencyRecord {
     at: Timestamp,
 }
 
-/// Everything a shard owns. Ordered maps keep iteration, and so replay, deterministic.
+/// An idempotency record's key: the partition that executed the request (so records never merge when
+/// partitions are regrouped under another shard count), the owner, the client's key.
+type RecordKey = (Partition, AccountId, String);
+
+/// `RecordKey` borrowed, so a lookup allocates nothing. Hashes exactly as the tuple does.
+#[derive(Hash)]
+struct RecordKeyRef<'a>(Partition, AccountId, &'a str);
+
+impl Equivalent<RecordKey> for RecordKeyRef<'_> {
+    fn equivalent(&self, key: &RecordKey) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
+}
+
+/// Everything a shard owns. Entities sit in hash maps (hashbrown's default hasher is seeded per
+/// process, so client-chosen keys cannot be made to collide): every decision looks them up and none
+/// depends on their iteration order. Order lives where it is the meaning: timers and the
+/// idempotency expiry queue.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
-    accounts: BTreeMap<AccountId, Account>,
-    handles: BTreeMap<String, AccountId>,
-    products: BTreeMap<ProductId, Product>,
-    rooms: BTreeMap<RoomId, Room>,
-    drops: BTreeMap<DropId, Drop>,
-    holds: BTreeMap<HoldId, Hold>,
-    carts: BTreeMap<CartId, Cart>,
-    orders: BTreeMap<OrderId, Order>,
-    open_carts: BTreeMap<(AccountId, RoomId), CartId>,
+    accounts: HashMap<AccountId, Account>,
+    handles: HashMap<String, AccountId>,
+    products: HashMap<ProductId, Product>,
+    rooms: HashMap<RoomId, Room>,
+    drops: HashMap<DropId, Drop>,
+    holds: HashMap<HoldId, Hold>,
+    carts: HashMap<CartId, Cart>,
+    orders: HashMap<OrderId, Order>,
+    open_carts: HashMap<(AccountId, RoomId), CartId>,
     /// Units a buyer holds or bought in a drop, checked against the per-buyer limit.
-    buyer_units: BTreeMap<(DropId, AccountId), u32>,
-    /// Keyed by the partition that executed the request too, so records never merge when partitions
-    /// are regrouped under a different shard count.
-    idempotency: BTreeMap<(Partition, AccountId, String), IdempotencyRecord>,
-    /// When each idempotency record stops mattering, oldest first, so `advance` can forget it.
-    idempotency_expiries: BTreeSet<(Timestamp, Partition, AccountId, String)>,
+    buyer_units: HashMap<(DropId, AccountId), u32>,
+    idempotency: HashMap<RecordKey, IdempotencyRecord>,
+    /// When each idempotency record stops mattering, in the order they were recorded (the shard's
+    /// clock only moves forward), so `advance` forgets from the front. An entry whose record was
+    /// recorded again since is stale and skipped.
+    idempotency_expiries: VecDeque<(Timestamp, RecordKey)>,
     /// Highest serial allocated in each partition; new ids continue from it.
-    serials: BTreeMap<Partition, u64>,
+    serials: HashMap<Partition, u64>,
     deadlines: BTreeSet<(Timestamp, Deadline)>,
 }
 
@@ -153,12 +171,16 @@ impl State {
 
     fn forget_expired_idempotency(&mut self, now: Timestamp) {
         for _ in 0..IDEMPOTENCY_FORGOTTEN_PER_ADVANCE_MAX {
-            match self.idempotency_expiries.first() {
-                Some((expires_at, ..)) if *expires_at <= now => {}
+            match self.idempotency_expiries.front() {
+                Some((expires_at, _)) if *expires_at <= now => {}
                 _ => return,
             }
-            let (_, partition, owner, key) = self.idempotency_expiries.pop_first().expect("checked above");
-            self.idempotency.remove(&(partition, owner, key));
+            let (expires_at, key) = self.idempotency_expiries.pop_front().expect("checked above");
+            let current =
+                self.idempotency.get(&key).is_some_and(|record| record.at.plus_ms(IDEMPOTENCY_TTL_MS) == expires_at);
+            if current {
+                self.idempotency.remove(&key);
+            }
         }
     }
 
@@ -177,7 +199,11 @@ impl State {
                     self.apply(event);
                 }
                 let outcome = self.outcome_of(&envelope.command, &decided);
-                events.extend(decided);
+                if events.is_empty() {
+                    events = decided;
+                } else {
+                    events.extend(decided);
+                }
                 outcome
             }
             Err(rejection) => Err(rejection),
@@ -196,7 +222,7 @@ impl State {
     /// different one, `None` when the key is new (or older than `IDEMPOTENCY_TTL_MS`).
     /// Keys are scoped to their owner and to the partition (the creator) the request went to.
     pub fn recorded_outcome(&self, partition: Partition, key: &IdempotencyKey, now: Timestamp) -> Option<Outcome> {
-        let record = self.idempotency.get(&(partition, key.owner, key.key.clone()))?;
+        let record = self.idempotency.get(&RecordKeyRef(partition, key.owner, &key.key))?;
         if now >= record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
             return None;
         }
@@ -382,22 +408,21 @@ impl State {
             return Err(Rejection::SoldOut { remaining: drop.remaining });
         }
         let mut ids = self.allocator(drop_id.partition());
-        let mut events = Vec::with_capacity(2);
+        // Room for the idempotency record `execute` adds, so the vector never grows.
+        let mut events = Vec::with_capacity(3);
         // A cart whose holds have all expired is over: the claim starts a new one, so a cart's hold
         // list stays bounded and an old currency never locks the buyer out of the room.
         let open_cart = self.open_carts.get(&(actor.id, drop.room_id)).map(|cart_id| &self.carts[cart_id]);
-        let active_holds: Vec<&Hold> = open_cart
-            .map(|cart| {
-                let holds = cart.hold_ids.iter().map(|hold_id| &self.holds[hold_id]);
-                holds.filter(|hold| hold.status == HoldStatus::Active).collect()
-            })
-            .unwrap_or_default();
-        let cart_id = match open_cart {
-            Some(cart) if !active_holds.is_empty() => {
+        let first_active = open_cart.and_then(|cart| {
+            let mut holds = cart.hold_ids.iter().map(|hold_id| &self.holds[hold_id]);
+            holds.find(|hold| hold.status == HoldStatus::Active)
+        });
+        let cart_id = match (open_cart, first_active) {
+            (Some(cart), Some(first_active)) => {
                 if cart.hold_ids.len() >= CART_HOLDS_MAX {
                     return Err(Rejection::CartFull);
                 }
-                if active_holds[0].unit_price.currency != drop.unit_price.currency {
+                if first_active.unit_price.currency != drop.unit_price.currency {
                     return Err(Rejection::CurrencyMismatch);
                 }
                 cart.id
@@ -669,12 +694,11 @@ impl State {
             }
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
-                // A key may be recorded again once its earlier record expired but was not yet forgotten.
-                if let Some(previous) = self.idempotency.insert((*partition, *owner, key.clone()), record) {
-                    let expiry = (previous.at.plus_ms(IDEMPOTENCY_TTL_MS), *partition, *owner, key.clone());
-                    self.idempotency_expiries.remove(&expiry);
-                }
-                self.idempotency_expiries.insert((at.plus_ms(IDEMPOTENCY_TTL_MS), *partition, *owner, key.clone()));
+                // A key may be recorded again once its earlier record expired but was not yet forgotten;
+                // the earlier expiry entry then goes stale.
+                self.idempotency.insert((*partition, *owner, key.clone()), record);
+                self.idempotency_expiries
+                    .push_back((at.plus_ms(IDEMPOTENCY_TTL_MS), (*partition, *owner, key.clone())));
             }
         }
     }
@@ -713,11 +737,12 @@ impl State {
                 return Err(format!("buyer {buyer_id} units of drop {drop_id} out of step"));
             }
         }
-        let n_indexed = self.idempotency_expiries.iter().filter(|(expires_at, partition, owner, key)| {
-            let record = self.idempotency.get(&(*partition, *owner, key.clone()));
+        // Every record has exactly one current entry in the expiry queue (others are stale).
+        let n_indexed = self.idempotency_expiries.iter().filter(|(expires_at, key)| {
+            let record = self.idempotency.get(key);
             record.is_some_and(|record| record.at.plus_ms(IDEMPOTENCY_TTL_MS) == *expires_at)
         });
-        if n_indexed.count() != self.idempotency.len() || self.idempotency.len() != self.idempotency_expiries.len() {
+        if n_indexed.count() != self.idempotency.len() {
             return Err("idempotency records and their expiry index out of step".to_owned());
         }
         for product in self.products.values() {

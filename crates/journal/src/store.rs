@@ -117,8 +117,7 @@ fn open_connection(path: &Path) -> Result<Connection, JournalError> {
             schema_version INTEGER NOT NULL,
             payload        TEXT    NOT NULL,
             prev_hash      BLOB    NOT NULL,
-            hash           BLOB    NOT NULL,
-            UNIQUE (stream, stream_seq)
+            hash           BLOB    NOT NULL
         ) STRICT;",
     )?;
     // Take the write lock now (it is then kept), so a second server fails at start, not mid-drop.
