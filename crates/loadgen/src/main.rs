@@ -59,6 +59,10 @@ struct Args {
     /// Skip reading the drops' counters back (baselines keep stock outside the engine's drops).
     #[arg(long)]
     no_server_counters: bool,
+    /// Processes whose CPU time during the load counts as the server's (the server, and its database),
+    /// comma separated; read from /proc, so Linux only.
+    #[arg(long, value_delimiter = ',')]
+    server_pids: Vec<u32>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{}: {} buyers, {} drop(s) of {units_per_drop} units", args.label, buyers.len(), n_drops);
     let done = Arc::new(AtomicU64::new(0));
     let progress = progress_bar(buyers.len() as u64, done.clone());
+    let cpu_before = cpu_seconds(&args.server_pids)?;
     let start = Instant::now() + Duration::from_millis(100);
     let mut tasks = Vec::with_capacity(buyers.len());
     for buyer_idx in 0..buyers.len() {
@@ -127,12 +132,19 @@ async fn main() -> anyhow::Result<()> {
     }
     progress.abort();
     let elapsed = start.elapsed();
+    let server_cpu_s = cpu_seconds(&args.server_pids)? - cpu_before;
     if elapsed.as_secs() >= HOLD_SECONDS {
         bail!("the run outlasted the holds ({HOLD_SECONDS} s); the stock check would be meaningless");
     }
 
     let counters = if args.no_server_counters { None } else { Some(read_counters(&run).await?) };
-    let summary = summarize(&args, &run, units_per_drop, counters)?;
+    let mut summary = summarize(&args, &run, units_per_drop, counters)?;
+    if !args.server_pids.is_empty() {
+        let requests: u64 =
+            summary["statuses"].as_object().context("statuses")?.values().filter_map(Value::as_u64).sum();
+        summary["server_cpu_s"] = json!(server_cpu_s);
+        summary["server_cpu_us_per_request"] = json!(server_cpu_s * 1e6 / requests.max(1) as f64);
+    }
     print_table(&summary);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)
@@ -200,6 +212,20 @@ fn progress_bar(total: u64, done: Arc<AtomicU64>) -> tokio::task::JoinHandle<()>
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
+}
+
+/// User and system CPU time consumed so far by `pids` (exited ones count as zero).
+fn cpu_seconds(pids: &[u32]) -> anyhow::Result<f64> {
+    // USER_HZ: 100 on every Linux architecture this runs on (x86_64, aarch64).
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let mut ticks = 0u64;
+    for pid in pids {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')').context("proc stat")?.1.split_whitespace().collect();
+        ticks += fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    }
+    Ok(ticks as f64 / TICKS_PER_SECOND)
 }
 
 /// Each drop's counters as the server reports them.
