@@ -15,6 +15,9 @@ use tokio::time::Instant;
 pub(crate) const RETRY_SAME_KEY_PERCENT: u32 = 10;
 pub(crate) const REUSE_KEY_OTHER_BODY_PERCENT: u32 = 5;
 pub(crate) const SECOND_UNIT_PERCENT: u32 = 25;
+/// Of those taking a second unit, the share that then tries a third: over the limit of 2, so the
+/// server must refuse it.
+pub(crate) const THIRD_UNIT_PERCENT: u32 = 20;
 pub(crate) const ABANDON_PERCENT: u32 = 15;
 pub(crate) const DECLINED_CARD_PERCENT: u32 = 10;
 
@@ -33,6 +36,7 @@ pub(crate) struct Buyer {
     pub(crate) retry_same_key: bool,
     pub(crate) reuse_key_other_body: bool,
     pub(crate) second_unit: bool,
+    pub(crate) third_unit: bool,
     pub(crate) payment: Payment,
 }
 
@@ -84,6 +88,7 @@ pub(crate) fn plan(tokens: Vec<String>, n_drops: usize, arrivals: Arrivals, seed
                 retry_same_key: rng.random_range(0..100) < RETRY_SAME_KEY_PERCENT,
                 reuse_key_other_body: rng.random_range(0..100) < REUSE_KEY_OTHER_BODY_PERCENT,
                 second_unit: rng.random_range(0..100) < SECOND_UNIT_PERCENT,
+                third_unit: rng.random_range(0..100) < THIRD_UNIT_PERCENT,
                 payment,
             }
         })
@@ -212,6 +217,12 @@ impl Run {
                 self.call("claim", Instant::now(), &claim_path, token, "c2", json!({"quantity": 1})).await
         {
             self.hold_acknowledged(buyer_idx, buyer.drop_idx, &second);
+            if buyer.third_unit
+                && let Some((201, third)) =
+                    self.call("claim", Instant::now(), &claim_path, token, "c3", json!({"quantity": 1})).await
+            {
+                self.hold_acknowledged(buyer_idx, buyer.drop_idx, &third);
+            }
         }
         let Some(cart_id) = cart_id else { return };
         let method = match buyer.payment {
