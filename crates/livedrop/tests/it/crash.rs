@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-const ROUNDS_DEFAULT: usize = 3;
+const ROUNDS_DEFAULT: usize = 10;
 const N_BUYERS: usize = 24;
 /// Claims each buyer sends per round unless the kill stops it first.
 const CLAIMS_PER_ROUND: usize = 8;
