@@ -3,7 +3,6 @@
 
 use domain::{Actor, CartId, Drop, DropId, EntityId, HoldId, IdempotencyKey, Money, OrderId, Rejection, Role};
 use engine::{Charge, ChargeRequest, Engine, EngineError, PaymentProvider};
-use sha2::Digest;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -53,8 +52,7 @@ pub(crate) fn require_buyer(actor: &Actor) -> Result<(), Rejection> {
     if actor.role == Role::Buyer { Ok(()) } else { Err(Rejection::Forbidden) }
 }
 
-/// Charges a quote exactly as the engine does: the provider key covers the request and the quote, so
-/// a retry reuses its charge and a changed cart gets a new one.
+/// Charges a quote exactly as the engine does, with the engine's provider key.
 pub(crate) async fn charge(
     payments: &dyn PaymentProvider,
     cart_id: CartId,
@@ -63,27 +61,18 @@ pub(crate) async fn charge(
     payment_method: &str,
     quoted: &[HoldId],
 ) -> Result<Charge, EngineError> {
-    let quoted: Vec<String> = quoted.iter().map(ToString::to_string).collect();
-    let identity = format!(
-        "{cart_id}/{}/{}/{}/{}{}/{}",
-        key.owner,
-        key.key,
-        key.fingerprint,
-        amount.minor,
-        amount.currency,
-        quoted.join(",")
-    );
     let request = ChargeRequest {
         amount,
         payment_method: payment_method.to_owned(),
-        idempotency_key: format!("ld_{}", hex::encode(sha2::Sha256::digest(identity.as_bytes()))),
+        idempotency_key: engine::charge_key(cart_id, key, amount, quoted),
         description: format!("livedrop cart {cart_id}"),
     };
     Ok(payments.charge(request).await?)
 }
 
 /// A store failure is the baseline's "journal failed": the request is answered 503 and not recorded.
-pub(crate) fn unavailable(error: impl std::fmt::Display) -> EngineError {
-    tracing::error!(%error, "baseline store failed");
+pub(crate) fn unavailable(error: impl std::fmt::Debug) -> EngineError {
+    // Debug: a database error's Display is only "db error"; its cause is in the Debug form.
+    tracing::error!(?error, "baseline store failed");
     EngineError::Unavailable
 }

@@ -22,8 +22,9 @@ struct Args {
     url: String,
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: SocketAddr,
-    /// PostgreSQL connections (Redis uses one multiplexed connection).
-    #[arg(long, default_value_t = 64)]
+    /// PostgreSQL connections (Redis uses one multiplexed connection). Few: claims on one drop queue for
+    /// its row lock, and on 2 cores 8 connections sold 1.4× faster than 64 (BENCHMARKS.md).
+    #[arg(long, default_value_t = 8)]
     pool: usize,
 }
 
@@ -75,7 +76,15 @@ async fn main() -> anyhow::Result<()> {
     let server = Server::with_inventory(engine.clone(), inventory, &config);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %args.listen, "baseline serving");
-    server.serve(listener, async { tokio::signal::ctrl_c().await.unwrap_or(()) }).await?;
+    // SIGTERM (what scripts/bench-drop sends) or Ctrl-C: drain, stop the engine, drop its data directory.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let stop = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    };
+    server.serve(listener, stop).await?;
     engine.shutdown().await;
     Ok(())
 }

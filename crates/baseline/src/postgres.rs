@@ -65,6 +65,13 @@ impl PostgresInventory {
         config.pool = Some(deadpool_postgres::PoolConfig::new(pool_size));
         let pool = config.create_pool(Some(deadpool_postgres::Runtime::Tokio1), tokio_postgres::NoTls)?;
         pool.get().await?.batch_execute(SCHEMA).await?;
+        // Open every connection now, so the run does not pay for connecting and a CPU count of the
+        // PostgreSQL backends taken after start-up sees all of them.
+        let mut warm = Vec::with_capacity(pool_size);
+        for _ in 0..pool_size {
+            warm.push(pool.get().await?);
+        }
+        drop(warm);
         Ok(PostgresInventory { pool, catalogue, payments })
     }
 
@@ -124,92 +131,93 @@ impl PostgresInventory {
             return Ok(Recorded::Answer(recorded));
         }
         let (drop, buyer, q) = (drop_id.to_string(), actor.id.to_string(), i64::from(quantity));
-        let taken = tx
+        let terms = tx
             .query_opt(
                 &tx.prepare_cached(
+                    "SELECT room_id, per_buyer_limit, hold_ms, opens_at, closes_at, remaining FROM drops WHERE id = $1",
+                )
+                .await?,
+                &[&drop],
+            )
+            .await?;
+        let Some(terms) = terms else { return record_and_commit(tx, key, Err(Rejection::NotFound), now).await };
+        let (room_id, limit, hold_ms): (String, i32, i64) = (terms.get(0), terms.get(1), terms.get(2));
+        if terms.get::<_, i64>(3) > now.0 || terms.get::<_, Option<i64>>(4).is_some_and(|at| at <= now.0) {
+            return record_and_commit(tx, key, Err(Rejection::DropNotOpen), now).await;
+        }
+        // Sold out as of this snapshot: stock only comes back by expiry, so refusing now is what the
+        // engine would answer at this instant; it spares the refused majority of a burst the writes.
+        let remaining: i64 = terms.get(5);
+        if remaining < q {
+            return record_and_commit(tx, key, Err(Rejection::SoldOut { remaining: remaining as u64 }), now).await;
+        }
+        // The buyer's count first (it checks the limit on a new row as well as an existing one), then
+        // the cart and the hold; the hot drop row is taken last, so its lock is held only until commit.
+        let units = tx
+            .query_opt(
+                &tx.prepare_cached(
+                    "INSERT INTO buyer_units (drop_id, buyer_id, units) SELECT $1::text, $2::text, $3::int WHERE $3::int <= $4::int
+                     ON CONFLICT (drop_id, buyer_id) DO UPDATE SET units = buyer_units.units + EXCLUDED.units
+                     WHERE buyer_units.units + EXCLUDED.units <= $4 RETURNING units",
+                )
+                .await?,
+                &[&drop, &buyer, &(quantity as i32), &limit],
+            )
+            .await?;
+        if units.is_none() {
+            let already = tx
+                .query_opt("SELECT units FROM buyer_units WHERE drop_id = $1 AND buyer_id = $2", &[&drop, &buyer])
+                .await?
+                .map_or(0, |row| row.get::<_, i32>(0));
+            let refusal = Rejection::LimitExceeded { limit: limit as u32, already: already as u32 };
+            return record_and_commit(tx, key, Err(refusal), now).await;
+        }
+        let cart: i64 = tx
+            .query_one(
+                &tx.prepare_cached(
+                    "INSERT INTO carts (buyer_id, room_id) VALUES ($1, $2)
+                     ON CONFLICT (buyer_id, room_id) WHERE status = 'open' DO UPDATE SET status = 'open'
+                     RETURNING id",
+                )
+                .await?,
+                &[&buyer, &room_id],
+            )
+            .await?
+            .get(0);
+        let expires_at = now.plus_ms(hold_ms as u64);
+        let hold: i64 = tx
+            .query_one(
+                &tx.prepare_cached(
+                    "INSERT INTO holds (drop_id, cart_id, buyer_id, quantity, expires_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .await?,
+                &[&drop, &cart, &buyer, &(quantity as i32), &expires_at.0],
+            )
+            .await?
+            .get(0);
+        let taken = tx
+            .execute(
+                &tx.prepare_cached(
                     "UPDATE drops SET remaining = remaining - $2 WHERE id = $1 AND remaining >= $2
-                     AND opens_at <= $3 AND (closes_at IS NULL OR closes_at > $3)
-                     RETURNING room_id, per_buyer_limit, hold_ms",
+                     AND opens_at <= $3 AND (closes_at IS NULL OR closes_at > $3)",
                 )
                 .await?,
                 &[&drop, &q, &now.0],
             )
             .await?;
-        let outcome = match taken {
-            None => {
-                let row =
-                    tx.query_opt("SELECT remaining, opens_at, closes_at FROM drops WHERE id = $1", &[&drop]).await?;
-                Err(match row {
-                    None => Rejection::NotFound,
-                    Some(row)
-                        if row.get::<_, i64>(1) > now.0
-                            || row.get::<_, Option<i64>>(2).is_some_and(|at| at <= now.0) =>
-                    {
-                        Rejection::DropNotOpen
-                    }
-                    Some(row) => Rejection::SoldOut { remaining: row.get::<_, i64>(0) as u64 },
-                })
+        if taken == 0 {
+            // Sold out (or closed meanwhile): undo the count, cart and hold, then record the refusal.
+            tx.rollback().await?;
+            let tx = client.transaction().await?;
+            if let Some(recorded) = recorded(&tx, key).await? {
+                return Ok(Recorded::Answer(recorded));
             }
-            Some(row) => {
-                let (room_id, limit, hold_ms): (String, i32, i64) = (row.get(0), row.get(1), row.get(2));
-                let units = tx
-                    .query_opt(
-                        &tx.prepare_cached(
-                            "INSERT INTO buyer_units (drop_id, buyer_id, units) VALUES ($1, $2, $3)
-                             ON CONFLICT (drop_id, buyer_id) DO UPDATE SET units = buyer_units.units + EXCLUDED.units
-                             WHERE buyer_units.units + EXCLUDED.units <= $4 RETURNING units",
-                        )
-                        .await?,
-                        &[&drop, &buyer, &(quantity as i32), &limit],
-                    )
-                    .await?;
-                if units.is_none() {
-                    // Over the limit: give the units back within the transaction, then record the refusal.
-                    tx.execute("UPDATE drops SET remaining = remaining + $2 WHERE id = $1", &[&drop, &q]).await?;
-                    let already: i32 = tx
-                        .query_one(
-                            "SELECT units FROM buyer_units WHERE drop_id = $1 AND buyer_id = $2",
-                            &[&drop, &buyer],
-                        )
-                        .await?
-                        .get(0);
-                    Err(Rejection::LimitExceeded { limit: limit as u32, already: already as u32 })
-                } else {
-                    let cart: i64 = tx
-                        .query_one(
-                            &tx.prepare_cached(
-                                "INSERT INTO carts (buyer_id, room_id) VALUES ($1, $2)
-                                 ON CONFLICT (buyer_id, room_id) WHERE status = 'open' DO UPDATE SET status = 'open'
-                                 RETURNING id",
-                            )
-                            .await?,
-                            &[&buyer, &room_id],
-                        )
-                        .await?
-                        .get(0);
-                    let expires_at = now.plus_ms(hold_ms as u64);
-                    let hold: i64 = tx
-                        .query_one(
-                            &tx.prepare_cached(
-                                "INSERT INTO holds (drop_id, cart_id, buyer_id, quantity, expires_at)
-                                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            )
-                            .await?,
-                            &[&drop, &cart, &buyer, &(quantity as i32), &expires_at.0],
-                        )
-                        .await?
-                        .get(0);
-                    Ok(Reply::Claimed(ClaimReceipt {
-                        hold_id: hold_id(hold),
-                        cart_id: cart_id(cart),
-                        drop_id,
-                        quantity,
-                        expires_at,
-                    }))
-                }
-            }
-        };
-        record_and_commit(tx, key, outcome, now).await
+            let remaining: i64 = tx.query_one("SELECT remaining FROM drops WHERE id = $1", &[&drop]).await?.get(0);
+            return record_and_commit(tx, key, Err(Rejection::SoldOut { remaining: remaining as u64 }), now).await;
+        }
+        let receipt = ClaimReceipt { hold_id: hold_id(hold), cart_id: cart_id(cart), drop_id, quantity, expires_at };
+        record_and_commit(tx, key, Ok(Reply::Claimed(receipt)), now).await
     }
 
     async fn checkout_once(
@@ -242,6 +250,11 @@ impl PostgresInventory {
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let tx = client.transaction().await?;
         if let Some(recorded) = recorded(&tx, key).await? {
+            // A concurrent request under the key answered first; our charge is returned unless that
+            // answer is an order paid with it (the same request and quote share the provider key).
+            if let Some(Charge::Approved { charge_id }) = &payment {
+                self.refund_unless_ordered(charge_id, &recorded).await;
+            }
             return Ok(Ok(Recorded::Answer(recorded)));
         }
         let outcome = match (quote, payment.clone()) {
@@ -290,18 +303,28 @@ impl PostgresInventory {
             }
             (Ok(_), None) => unreachable!("a quote is always charged"),
         };
-        let unused_charge = match (&payment, &outcome) {
-            (Some(Charge::Approved { charge_id }), Err(_)) => Some(charge_id.clone()),
-            _ => None,
+        let recorded = match record_and_commit(tx, key, outcome, now).await? {
+            // A concurrent request under the key recorded first: its answer is ours.
+            Recorded::KeyTaken => match recorded(&client, key).await? {
+                Some(outcome) => Recorded::Answer(outcome),
+                None => Recorded::KeyTaken,
+            },
+            answer => answer,
         };
-        let recorded = record_and_commit(tx, key, outcome, now).await?;
-        if let (Some(charge_id), Recorded::Answer(_)) = (unused_charge, &recorded) {
-            // Decided and recorded without an order: the charge is returned, as the engine does.
-            if let Err(error) = self.payments.refund(&charge_id).await {
-                tracing::error!(%charge_id, %error, "refund of an unused charge failed");
-            }
+        // Decided and recorded: a charge that did not pay the order is returned, as the engine does.
+        if let (Some(Charge::Approved { charge_id }), Recorded::Answer(outcome)) = (&payment, &recorded) {
+            self.refund_unless_ordered(charge_id, outcome).await;
         }
         Ok(Ok(recorded))
+    }
+
+    async fn refund_unless_ordered(&self, charge_id: &str, outcome: &Outcome) {
+        if matches!(outcome, Ok(Reply::Ordered(order)) if order.charge_id == charge_id) {
+            return;
+        }
+        if let Err(error) = self.payments.refund(charge_id).await {
+            tracing::error!(%charge_id, %error, "refund of an unused charge failed");
+        }
     }
 }
 

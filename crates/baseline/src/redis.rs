@@ -101,6 +101,7 @@ impl RedisInventory {
             .arg(&owner)
             .arg(&key.key)
             .arg(&key.fingerprint)
+            .arg(IDEMPOTENCY_TTL_MS)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;

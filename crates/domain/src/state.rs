@@ -40,8 +40,8 @@ impl Equivalent<RecordKey> for RecordKeyRef<'_> {
 }
 
 /// Everything a shard owns. Entities sit in hash maps (hashbrown's default hasher is seeded per
-/// process, so client-chosen keys cannot be made to collide): every decision looks them up and none
-/// depends on their iteration order. Order lives where it is the meaning: timers and the
+/// process, so collisions cannot be precomputed): every decision looks them up and none depends on
+/// their iteration order. Order lives where it is the meaning: timers and the
 /// idempotency expiry queue.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
@@ -57,9 +57,9 @@ pub struct State {
     /// Units a buyer holds or bought in a drop, checked against the per-buyer limit.
     buyer_units: HashMap<(DropId, AccountId), u32>,
     idempotency: HashMap<RecordKey, IdempotencyRecord>,
-    /// When each idempotency record stops mattering, in the order they were recorded (the shard's
-    /// clock only moves forward), so `advance` forgets from the front. An entry whose record was
-    /// recorded again since is stale and skipped.
+    /// When each idempotency record stops mattering, in the order they were recorded, so `advance`
+    /// forgets from the front (a clock stepping back only delays forgetting: lookups ignore expired
+    /// records anyway). An entry whose record was recorded again since is stale and skipped.
     idempotency_expiries: VecDeque<(Timestamp, RecordKey)>,
     /// Highest serial allocated in each partition; new ids continue from it.
     serials: HashMap<Partition, u64>,

@@ -82,6 +82,25 @@ pub fn handle_partition(handle: &str) -> Partition {
     (hash % PARTITION_COUNT as u32) as Partition
 }
 
+/// The payment provider's idempotency key for charging `quoted` holds of a cart at `amount`.
+/// Bound to the exact request and the exact quote: a retry of the same request for the same cart
+/// reuses its charge; a different request under the same key (refused as `idempotency_key_reused`) or a
+/// cart that changed since gets a charge of its own. Hashed: providers cap key length (Stripe: 255),
+/// and a cart may hold 100 holds.
+pub fn charge_key(cart_id: CartId, key: &IdempotencyKey, amount: domain::Money, quoted: &[domain::HoldId]) -> String {
+    let quoted: Vec<String> = quoted.iter().map(ToString::to_string).collect();
+    let identity = format!(
+        "{cart_id}/{}/{}/{}/{}{}/{}",
+        key.owner,
+        key.key,
+        key.fingerprint,
+        amount.minor,
+        amount.currency,
+        quoted.join(",")
+    );
+    format!("ld_{}", hex::encode(sha2::Sha256::digest(identity.as_bytes())))
+}
+
 /// What happened before a charge: a stored answer, a refusal, or the total to charge.
 enum CheckoutStart {
     Recorded(Outcome),
@@ -251,25 +270,10 @@ impl Engine {
             CheckoutStart::Recorded(outcome) => return Ok(outcome),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,
             CheckoutStart::Charge { amount, quoted_hold_ids } => {
-                // Bound to the exact request and the exact quote: a retry of the same request for the
-                // same cart reuses its charge; a different request under the same key (refused as
-                // `idempotency_key_reused`) or a cart that changed since gets a charge of its own.
-                // Hashed: providers cap key length (Stripe: 255), and a cart may hold 100 holds.
-                let quoted: Vec<String> = quoted_hold_ids.iter().map(ToString::to_string).collect();
-                let identity = format!(
-                    "{cart_id}/{}/{}/{}/{}{}/{}",
-                    idempotency.owner,
-                    idempotency.key,
-                    idempotency.fingerprint,
-                    amount.minor,
-                    amount.currency,
-                    quoted.join(",")
-                );
-                let charge_key = format!("ld_{}", hex::encode(sha2::Sha256::digest(identity.as_bytes())));
                 let request = ChargeRequest {
                     amount,
                     payment_method: payment_method.clone(),
-                    idempotency_key: charge_key,
+                    idempotency_key: charge_key(cart_id, &idempotency, amount, &quoted_hold_ids),
                     description: format!("livedrop cart {cart_id}"),
                 };
                 match self.payments.charge(request).await? {

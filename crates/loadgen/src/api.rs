@@ -13,7 +13,11 @@ pub(crate) type Answer = (u16, Value);
 
 impl Api {
     pub(crate) fn new(base: &str, connections: usize) -> anyhow::Result<Api> {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+        // A request that takes a minute is a hung server: counted as a transport error, never waited out.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(connections)
+            .timeout(std::time::Duration::from_secs(60))
+            .build()?;
         Ok(Api { http, base: base.trim_end_matches('/').to_owned() })
     }
 

@@ -107,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
     let run = Arc::new(Run {
         api,
         drop_ids,
+        per_buyer_limit: args.per_buyer_limit,
         inflight: tokio::sync::Semaphore::new(args.connections),
         recorder: std::sync::Mutex::new(Recorder::new()),
         acknowledged: std::sync::Mutex::new(Acknowledged::default()),
@@ -261,7 +262,7 @@ fn summarize(args: &Args, run: &Run, units_per_drop: u64, counters: Option<Vec<V
     let mut counter_mismatches = 0u64;
     if let Some(counters) = &counters {
         let mut ordered_per_drop = vec![0u64; run.drop_ids.len()];
-        for hold in &ledger.ordered_holds {
+        for (hold, _) in &ledger.ordered_holds {
             if let Some(&(drop_idx, _, quantity)) = ledger.holds.get(hold) {
                 ordered_per_drop[drop_idx] += quantity;
             }
@@ -302,6 +303,14 @@ fn summarize(args: &Args, run: &Run, units_per_drop: u64, counters: Option<Vec<V
             "replay_mismatches": ledger.replay_mismatches,
             "key_reuse_not_refused": ledger.reuse_not_refused,
             "orders_of_unknown_holds": verdict.orders_of_unknown_holds,
+            "holds_ordered_twice": verdict.holds_ordered_twice,
+            "unexpected_statuses": recorder.unexpected_statuses,
+            // A burst has more buyers than units: every unit must go.
+            "units_unsold": if args.workload == Workload::Burst && args.buyers as u64 >= args.units {
+                units.iter().sum::<u64>().saturating_sub(verdict.units_acknowledged)
+            } else {
+                0
+            },
             "server_counter_mismatches": counter_mismatches,
             "transport_errors": recorder.transport_errors,
         },

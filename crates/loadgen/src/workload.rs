@@ -18,6 +18,8 @@ pub(crate) const SECOND_UNIT_PERCENT: u32 = 25;
 /// Of those taking a second unit, the share that then tries a third: over the limit of 2, so the
 /// server must refuse it.
 pub(crate) const THIRD_UNIT_PERCENT: u32 = 20;
+/// Buyers whose first request asks for more units than the limit at once (must be refused).
+pub(crate) const OVER_LIMIT_AT_ONCE_PERCENT: u32 = 2;
 pub(crate) const ABANDON_PERCENT: u32 = 15;
 pub(crate) const DECLINED_CARD_PERCENT: u32 = 10;
 
@@ -37,6 +39,7 @@ pub(crate) struct Buyer {
     pub(crate) reuse_key_other_body: bool,
     pub(crate) second_unit: bool,
     pub(crate) third_unit: bool,
+    pub(crate) over_limit_at_once: bool,
     pub(crate) payment: Payment,
 }
 
@@ -89,6 +92,7 @@ pub(crate) fn plan(tokens: Vec<String>, n_drops: usize, arrivals: Arrivals, seed
                 reuse_key_other_body: rng.random_range(0..100) < REUSE_KEY_OTHER_BODY_PERCENT,
                 second_unit: rng.random_range(0..100) < SECOND_UNIT_PERCENT,
                 third_unit: rng.random_range(0..100) < THIRD_UNIT_PERCENT,
+                over_limit_at_once: rng.random_range(0..100) < OVER_LIMIT_AT_ONCE_PERCENT,
                 payment,
             }
         })
@@ -108,6 +112,8 @@ pub(crate) struct Recorder {
     pub(crate) last_claim_answer: Option<Instant>,
     pub(crate) last_unit_acknowledged: Option<Instant>,
     pub(crate) transport_errors: u64,
+    /// Answers no correct server gives here: claims answer 201, 409 or 422, checkouts 201, 402 or 409.
+    pub(crate) unexpected_statuses: u64,
 }
 
 impl Recorder {
@@ -121,6 +127,7 @@ impl Recorder {
             last_claim_answer: None,
             last_unit_acknowledged: None,
             transport_errors: 0,
+            unexpected_statuses: 0,
         }
     }
 
@@ -130,6 +137,10 @@ impl Recorder {
         let histogram = if kind == "claim" { &mut self.claims } else { &mut self.checkouts };
         histogram.saturating_record(micros.max(1));
         *self.statuses.entry((kind, status)).or_default() += 1;
+        let expected: &[u16] = if kind == "claim" { &[201, 409, 422] } else { &[201, 402, 409] };
+        if !expected.contains(&status) {
+            self.unexpected_statuses += 1;
+        }
         self.first_due = Some(self.first_due.map_or(due, |first| first.min(due)));
         if kind == "claim" {
             self.last_claim_answer = Some(now);
@@ -142,8 +153,8 @@ impl Recorder {
 pub(crate) struct Acknowledged {
     /// hold id -> (drop index, buyer index, quantity)
     pub(crate) holds: HashMap<String, (usize, usize, u64)>,
-    /// Acknowledged orders' hold ids.
-    pub(crate) ordered_holds: Vec<String>,
+    /// Acknowledged orders' hold ids, with the buyer who ordered.
+    pub(crate) ordered_holds: Vec<(String, usize)>,
     pub(crate) duplicate_holds: u64,
     /// A retry under the same key answered something else than the first time.
     pub(crate) replay_mismatches: u64,
@@ -157,6 +168,7 @@ pub(crate) struct Acknowledged {
 pub(crate) struct Run {
     pub(crate) api: Api,
     pub(crate) drop_ids: Vec<String>,
+    pub(crate) per_buyer_limit: u32,
     /// Requests in flight at most: the client's connection pool. Waiting here counts as latency.
     pub(crate) inflight: Semaphore,
     pub(crate) recorder: Mutex<Recorder>,
@@ -191,6 +203,12 @@ impl Run {
         let drop_id = &self.drop_ids[buyer.drop_idx];
         let claim_path = format!("/v1/drops/{drop_id}/claims");
         let token = &buyer.token;
+        if buyer.over_limit_at_once {
+            let body = json!({"quantity": self.per_buyer_limit + 1});
+            if let Some((201, hold)) = self.call("claim", due, &claim_path, token, "cx", body).await {
+                self.hold_acknowledged(buyer_idx, buyer.drop_idx, &hold);
+            }
+        }
         let Some(first) = self.call("claim", due, &claim_path, token, "c1", json!({"quantity": 1})).await else {
             return;
         };
@@ -199,13 +217,14 @@ impl Run {
             cart_id = first.1["cart_id"].as_str().map(str::to_owned);
             self.hold_acknowledged(buyer_idx, buyer.drop_idx, &first.1);
         }
-        if buyer.retry_same_key {
+        // Only a decided first answer is recorded under the key (a 5xx is not), so only that must replay.
+        if buyer.retry_same_key && first.0 < 500 {
             let again = self.call("claim", Instant::now(), &claim_path, token, "c1", json!({"quantity": 1})).await;
             if again.is_some_and(|again| again != first) {
                 self.acknowledged.lock().expect("ledger").replay_mismatches += 1;
             }
         }
-        if buyer.reuse_key_other_body {
+        if buyer.reuse_key_other_body && first.0 < 500 {
             let reused = self.call("claim", Instant::now(), &claim_path, token, "c1", json!({"quantity": 2})).await;
             if reused.is_some_and(|(status, _)| status != 422) {
                 self.acknowledged.lock().expect("ledger").reuse_not_refused += 1;
@@ -237,9 +256,8 @@ impl Run {
             Some((201, order)) => {
                 ledger.orders += 1;
                 let lines = order["receipt"]["lines"].as_array().cloned().unwrap_or_default();
-                ledger
-                    .ordered_holds
-                    .extend(lines.iter().filter_map(|line| line["hold_id"].as_str().map(str::to_owned)));
+                let holds = lines.iter().filter_map(|line| line["hold_id"].as_str());
+                ledger.ordered_holds.extend(holds.map(|hold| (hold.to_owned(), buyer_idx)));
             }
             Some((402, _)) => ledger.declines += 1,
             _ => {}
@@ -264,7 +282,9 @@ pub(crate) struct Verdict {
     pub(crate) units_acknowledged: u64,
     pub(crate) oversold_drops: usize,
     pub(crate) buyers_over_limit: usize,
+    /// Order lines naming a hold that was never acknowledged, or acknowledged to another buyer.
     pub(crate) orders_of_unknown_holds: usize,
+    pub(crate) holds_ordered_twice: usize,
 }
 
 pub(crate) fn verdict(ledger: &Acknowledged, units_per_drop: &[u64], per_buyer_limit: u64) -> Verdict {
@@ -274,11 +294,17 @@ pub(crate) fn verdict(ledger: &Acknowledged, units_per_drop: &[u64], per_buyer_l
         per_drop[drop_idx] += quantity;
         *per_buyer.entry((drop_idx, buyer_idx)).or_default() += quantity;
     }
-    let known: HashSet<&String> = ledger.holds.keys().collect();
+    let mut ordered = HashSet::new();
+    let holds_ordered_twice = ledger.ordered_holds.iter().filter(|(hold, _)| !ordered.insert(hold)).count();
     Verdict {
         units_acknowledged: per_drop.iter().sum(),
         oversold_drops: per_drop.iter().zip(units_per_drop).filter(|(sold, units)| sold > units).count(),
         buyers_over_limit: per_buyer.values().filter(|&&units| units > per_buyer_limit).count(),
-        orders_of_unknown_holds: ledger.ordered_holds.iter().filter(|hold| !known.contains(hold)).count(),
+        orders_of_unknown_holds: ledger
+            .ordered_holds
+            .iter()
+            .filter(|(hold, buyer_idx)| ledger.holds.get(hold).is_none_or(|&(_, owner, _)| owner != *buyer_idx))
+            .count(),
+        holds_ordered_twice,
     }
 }

@@ -1,16 +1,23 @@
--- Reads what a checkout of a cart would charge; changes nothing.
--- ARGV: prefix, cart, buyer, now_ms, owner, key, fingerprint.
+-- Reads what a checkout of a cart would charge; changes nothing but a refusal's record under its key
+-- (so a retry gets the same refusal, as from the engine).
+-- ARGV: prefix, cart, buyer, now_ms, owner, key, fingerprint, key_ttl_ms.
 -- Answers {'recorded', outcome}, {'reused'}, {'refused', outcome} or {'quote', then per active hold:
 -- hold, drop, quantity, price_minor, currency, product_id, title, room_id, creator_id}.
 local p, cart, buyer, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local stored = redis.call('HMGET', p .. 'idem:' .. ARGV[5] .. ':' .. ARGV[6], 'fingerprint', 'outcome')
+local idem = p .. 'idem:' .. ARGV[5] .. ':' .. ARGV[6]
+local stored = redis.call('HMGET', idem, 'fingerprint', 'outcome')
 if stored[1] then
   if stored[1] == ARGV[7] then return {'recorded', stored[2]} end
   return {'reused'}
 end
+local function refuse(outcome)
+  redis.call('HSET', idem, 'fingerprint', ARGV[7], 'outcome', outcome)
+  redis.call('PEXPIRE', idem, ARGV[8])
+  return {'refused', outcome}
+end
 local c = redis.call('HMGET', p .. 'cart:' .. cart, 'buyer', 'status')
-if c[1] ~= buyer then return {'refused', 'err|not_found'} end
-if c[2] == 'checked_out' then return {'refused', 'err|cart_checked_out'} end
+if c[1] ~= buyer then return refuse('err|not_found') end
+if c[2] == 'checked_out' then return refuse('err|cart_checked_out') end
 local answer = {'quote'}
 for _, hold in ipairs(redis.call('LRANGE', p .. 'cart_holds:' .. cart, 0, -1)) do
   local h = redis.call('HMGET', p .. 'hold:' .. hold, 'drop', 'qty', 'expires', 'status')
@@ -22,5 +29,5 @@ for _, hold in ipairs(redis.call('LRANGE', p .. 'cart_holds:' .. cart, 0, -1)) d
     end
   end
 end
-if #answer == 1 then return {'refused', 'err|cart_expired'} end
+if #answer == 1 then return refuse('err|cart_expired') end
 return answer
