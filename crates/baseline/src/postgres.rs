@@ -156,7 +156,8 @@ impl PostgresInventory {
         let units = tx
             .query_opt(
                 &tx.prepare_cached(
-                    "INSERT INTO buyer_units (drop_id, buyer_id, units) SELECT $1::text, $2::text, $3::int WHERE $3::int <= $4::int
+                    "INSERT INTO buyer_units (drop_id, buyer_id, units)
+                     SELECT $1::text, $2::text, $3::int WHERE $3::int <= $4::int
                      ON CONFLICT (drop_id, buyer_id) DO UPDATE SET units = buyer_units.units + EXCLUDED.units
                      WHERE buyer_units.units + EXCLUDED.units <= $4 RETURNING units",
                 )
@@ -207,7 +208,8 @@ impl PostgresInventory {
             )
             .await?;
         if taken == 0 {
-            // Sold out (or closed meanwhile): undo the count, cart and hold, then record the refusal.
+            // Sold out meanwhile (a close in between also lands here, recorded as sold out): undo the
+            // count, cart and hold, then record the refusal.
             tx.rollback().await?;
             let tx = client.transaction().await?;
             if let Some(recorded) = recorded(&tx, key).await? {

@@ -203,13 +203,16 @@ impl Run {
         let drop_id = &self.drop_ids[buyer.drop_idx];
         let claim_path = format!("/v1/drops/{drop_id}/claims");
         let token = &buyer.token;
+        // The arrival's due time belongs to its first request; later ones are due when sent.
+        let mut first_due = due;
         if buyer.over_limit_at_once {
             let body = json!({"quantity": self.per_buyer_limit + 1});
             if let Some((201, hold)) = self.call("claim", due, &claim_path, token, "cx", body).await {
                 self.hold_acknowledged(buyer_idx, buyer.drop_idx, &hold);
             }
+            first_due = Instant::now();
         }
-        let Some(first) = self.call("claim", due, &claim_path, token, "c1", json!({"quantity": 1})).await else {
+        let Some(first) = self.call("claim", first_due, &claim_path, token, "c1", json!({"quantity": 1})).await else {
             return;
         };
         let mut cart_id = None;
