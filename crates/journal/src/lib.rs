@@ -12,6 +12,7 @@
 
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod merkle;
 mod store;
 
 pub use store::{Appended, Journal, JournalError, JournalWriter, PendingAppend, RecoveredEvent, SCHEMA_VERSION};
