@@ -42,9 +42,9 @@ impl RedisInventory {
             prefix: format!("ld:{run}:"),
             catalogue,
             payments,
-            claim: Script::new(include_str!("redis/claim.lua")),
-            quote: Script::new(include_str!("redis/quote.lua")),
-            complete: Script::new(include_str!("redis/complete.lua")),
+            claim: keyed_script(include_str!("redis/claim.lua")),
+            quote: keyed_script(include_str!("redis/quote.lua")),
+            complete: keyed_script(include_str!("redis/complete.lua")),
             sweep: Script::new(include_str!("redis/sweep.lua")),
         })
     }
@@ -82,6 +82,27 @@ impl RedisInventory {
         invocation.invoke_async::<()>(&mut connection).await
     }
 
+    /// A checkout script's leading arguments: prefix, cart, buyer, now, and the request's key.
+    fn checkout_call<'s>(
+        &self,
+        script: &'s Script,
+        cart: CartId,
+        actor: Actor,
+        now: Timestamp,
+        key: &IdempotencyKey,
+    ) -> redis::ScriptInvocation<'s> {
+        let mut call = script.prepare_invoke();
+        call.arg(&self.prefix)
+            .arg(cart.0.serial)
+            .arg(actor.id.to_string())
+            .arg(now.0)
+            .arg(key.owner.to_string())
+            .arg(&key.key)
+            .arg(&key.fingerprint)
+            .arg(IDEMPOTENCY_TTL_MS);
+        call
+    }
+
     async fn checkout_once(
         &self,
         actor: Actor,
@@ -91,17 +112,8 @@ impl RedisInventory {
     ) -> Result<Outcome, EngineError> {
         let now = self.catalogue.now();
         let mut connection = self.connection.clone();
-        let (buyer, owner) = (actor.id.to_string(), key.owner.to_string());
         let quote: Vec<String> = self
-            .quote
-            .arg(&self.prefix)
-            .arg(cart.0.serial)
-            .arg(&buyer)
-            .arg(now.0)
-            .arg(&owner)
-            .arg(&key.key)
-            .arg(&key.fingerprint)
-            .arg(IDEMPOTENCY_TTL_MS)
+            .checkout_call(&self.quote, cart, actor, now, key)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
@@ -137,15 +149,7 @@ impl RedisInventory {
         };
         let quoted: Vec<String> = quoted.iter().map(|hold| hold.0.serial.to_string()).collect();
         let completed: Vec<String> = self
-            .complete
-            .arg(&self.prefix)
-            .arg(cart.0.serial)
-            .arg(&buyer)
-            .arg(now.0)
-            .arg(&owner)
-            .arg(&key.key)
-            .arg(&key.fingerprint)
-            .arg(IDEMPOTENCY_TTL_MS)
+            .checkout_call(&self.complete, cart, actor, now, key)
             .arg(decision)
             .arg(quoted.join(","))
             .arg(order_outcome)
@@ -161,6 +165,11 @@ impl RedisInventory {
         }
         Ok(outcome)
     }
+}
+
+/// A script with the shared idempotency helpers (`redis/keyed.lua`) in front of it.
+fn keyed_script(body: &str) -> Script {
+    Script::new(&format!("{}\n{body}", include_str!("redis/keyed.lua")))
 }
 
 /// Turns a script's answer into an outcome; `claim` is the claimed drop and quantity, which a

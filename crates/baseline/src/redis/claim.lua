@@ -2,12 +2,9 @@
 -- cart, hold. ARGV: prefix, drop, buyer, quantity, now_ms, owner, key, fingerprint, key_ttl_ms.
 -- Answers {'recorded', outcome}, {'reused'}, {'unknown_drop'} or {'decided', outcome}.
 local p, drop, buyer, qty, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local idem = p .. 'idem:' .. ARGV[6] .. ':' .. ARGV[7]
-local stored = redis.call('HMGET', idem, 'fingerprint', 'outcome')
-if stored[1] then
-  if stored[1] == ARGV[8] then return {'recorded', stored[2]} end
-  return {'reused'}
-end
+local idem = idempotency_key(ARGV[6], ARGV[7])
+local answered = recorded(idem, ARGV[8])
+if answered then return answered end
 local drop_key = p .. 'drop:' .. drop
 local d = redis.call('HMGET', drop_key, 'remaining', 'per_buyer_limit', 'hold_ms', 'opens_at', 'closes_at', 'room_id')
 if not d[1] then return {'unknown_drop'} end
@@ -38,6 +35,5 @@ else
   redis.call('ZADD', p .. 'expiry', expires, hold)
   outcome = 'ok|' .. hold .. '|' .. cart .. '|' .. expires
 end
-redis.call('HSET', idem, 'fingerprint', ARGV[8], 'outcome', outcome)
-redis.call('PEXPIRE', idem, ARGV[9])
+record(idem, ARGV[8], outcome, ARGV[9])
 return {'decided', outcome}

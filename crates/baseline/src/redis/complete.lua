@@ -3,12 +3,9 @@
 -- (comma separated), order outcome (stored as is). decision is 'approved' or 'declined|<code>'.
 -- Answers {'recorded', outcome}, {'reused'} or {'decided', outcome}.
 local p, cart, buyer, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local idem = p .. 'idem:' .. ARGV[5] .. ':' .. ARGV[6]
-local stored = redis.call('HMGET', idem, 'fingerprint', 'outcome')
-if stored[1] then
-  if stored[1] == ARGV[7] then return {'recorded', stored[2]} end
-  return {'reused'}
-end
+local idem = idempotency_key(ARGV[5], ARGV[6])
+local answered = recorded(idem, ARGV[7])
+if answered then return answered end
 local outcome
 if ARGV[9] ~= 'approved' then
   outcome = 'err|payment_declined|' .. string.sub(ARGV[9], 10)
@@ -31,6 +28,5 @@ else
     outcome = ARGV[11]
   end
 end
-redis.call('HSET', idem, 'fingerprint', ARGV[7], 'outcome', outcome)
-redis.call('PEXPIRE', idem, ARGV[8])
+record(idem, ARGV[7], outcome, ARGV[8])
 return {'decided', outcome}

@@ -4,15 +4,11 @@
 -- Answers {'recorded', outcome}, {'reused'}, {'refused', outcome} or {'quote', then per active hold:
 -- hold, drop, quantity, price_minor, currency, product_id, title, room_id, creator_id}.
 local p, cart, buyer, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local idem = p .. 'idem:' .. ARGV[5] .. ':' .. ARGV[6]
-local stored = redis.call('HMGET', idem, 'fingerprint', 'outcome')
-if stored[1] then
-  if stored[1] == ARGV[7] then return {'recorded', stored[2]} end
-  return {'reused'}
-end
+local idem = idempotency_key(ARGV[5], ARGV[6])
+local answered = recorded(idem, ARGV[7])
+if answered then return answered end
 local function refuse(outcome)
-  redis.call('HSET', idem, 'fingerprint', ARGV[7], 'outcome', outcome)
-  redis.call('PEXPIRE', idem, ARGV[8])
+  record(idem, ARGV[7], outcome, ARGV[8])
   return {'refused', outcome}
 end
 local c = redis.call('HMGET', p .. 'cart:' .. cart, 'buyer', 'status')
