@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             admin_tokens: Vec::new(),
             clock: Arc::new(SystemClock),
             payments: payments.clone(),
+            log_origin: "livedrop".to_owned(),
         })
         .await?,
     );

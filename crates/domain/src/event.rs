@@ -68,6 +68,20 @@ pub enum Event {
         outcome: Outcome,
         at: Timestamp,
     },
+    /// A signed head of a drop's transparency log (whose leaves are the drop's own stream). A fact
+    /// about the log, not the drop: the state ignores it; it is journaled so that every checkpoint
+    /// ever published survives a restart and an audit can check each against the next.
+    LogCheckpointed {
+        drop_id: DropId,
+        origin: String,
+        tree_size: u64,
+        /// Lowercase hex.
+        root_hash: String,
+        timestamp: Timestamp,
+        key_id: String,
+        /// Standard base64.
+        signature: String,
+    },
 }
 
 impl Event {
@@ -81,7 +95,8 @@ impl Event {
             Event::DropOpened { drop_id, .. }
             | Event::DropClosed { drop_id, .. }
             | Event::HoldExpired { drop_id, .. }
-            | Event::HoldsSold { drop_id, .. } => drop_id.partition(),
+            | Event::HoldsSold { drop_id, .. }
+            | Event::LogCheckpointed { drop_id, .. } => drop_id.partition(),
             Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => cart_id.partition(),
             Event::HoldPlaced { hold } => hold.id.partition(),
             Event::OrderPlaced { order } => order.id.partition(),
@@ -90,18 +105,23 @@ impl Event {
     }
 
     /// The hash-chained stream this fact belongs to: one per entity, so a drop's stream alone accounts
-    /// for all of its units and can be audited on its own.
+    /// for all of its units and can be audited on its own. The drop streams are exactly the events
+    /// [`Event::drop_id`] names a drop for: the leaves of that drop's transparency log.
     pub fn stream(&self) -> String {
+        if let Some(drop_id) = self.drop_id() {
+            return format!("drop/{drop_id}");
+        }
         match self {
+            Event::DropCreated { .. }
+            | Event::DropOpened { .. }
+            | Event::DropClosed { .. }
+            | Event::HoldExpired { .. }
+            | Event::HoldsSold { .. }
+            | Event::HoldPlaced { .. } => unreachable!("drop events are in their drop's stream"),
             Event::AccountCreated { account } => format!("account/{}", account.id),
             Event::ProductCreated { product } => format!("product/{}", product.id),
             Event::RoomCreated { room } => format!("room/{}", room.id),
-            Event::DropCreated { drop } => format!("drop/{}", drop.id),
-            Event::DropOpened { drop_id, .. }
-            | Event::DropClosed { drop_id, .. }
-            | Event::HoldExpired { drop_id, .. }
-            | Event::HoldsSold { drop_id, .. } => format!("drop/{drop_id}"),
-            Event::HoldPlaced { hold } => format!("drop/{}", hold.drop_id),
+            Event::LogCheckpointed { drop_id, .. } => format!("checkpoint/{drop_id}"),
             Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => {
                 format!("cart/{cart_id}")
             }
@@ -125,10 +145,12 @@ impl Event {
             Event::OrderPlaced { .. } => "order_placed",
             Event::HoldsSold { .. } => "holds_sold",
             Event::IdempotencyRecorded { .. } => "idempotency_recorded",
+            Event::LogCheckpointed { .. } => "log_checkpointed",
         }
     }
 
-    /// The drop whose counters this fact changes, for live updates.
+    /// The drop whose stream (and transparency log) this fact belongs to; these are also the facts
+    /// that change a drop's counters, for live updates.
     pub fn drop_id(&self) -> Option<DropId> {
         match self {
             Event::DropCreated { drop } => Some(drop.id),

@@ -692,6 +692,7 @@ impl State {
                 drop.held -= quantity;
                 drop.sold += quantity;
             }
+            Event::LogCheckpointed { .. } => {} // about the log, not the state
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;

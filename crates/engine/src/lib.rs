@@ -7,11 +7,13 @@ mod directory;
 mod hub;
 mod payments;
 mod shard;
+mod transparency;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
 pub use hub::DropCounters;
 pub use payments::{BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, TestPaymentProvider};
+pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
 
 use directory::Directory;
 use domain::{
@@ -19,7 +21,7 @@ use domain::{
     RoomId, State,
 };
 use hub::Hub;
-use journal::{Journal, JournalError, JournalWriter};
+use journal::{Journal, JournalError, JournalReader, JournalWriter};
 use sha2::Digest;
 use shard::{Delivery, Request, SHARD_INBOX_MAX, ShardContext};
 use std::path::PathBuf;
@@ -33,6 +35,10 @@ use tokio::task::JoinHandle;
 pub const SHARDS_MAX: usize = 64;
 /// Log a line every this many events while replaying the journal at start-up.
 const REPLAY_PROGRESS_EVENTS: usize = 100_000;
+/// How often drop logs that grew get a signed checkpoint.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The transparency signing key (an ed25519 seed, hex), created in the data directory on first start.
+const SIGNING_KEY_FILE: &str = "transparency-ed25519.key";
 
 #[derive(Debug, thiserror::Error, Clone)]
 pub enum EngineError {
@@ -48,6 +54,8 @@ pub enum EngineError {
     Inconsistent(String),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error("the transparency signing key: {0}")]
+    SigningKey(String),
 }
 
 pub struct EngineConfig {
@@ -56,6 +64,8 @@ pub struct EngineConfig {
     pub admin_tokens: Vec<String>,
     pub clock: Arc<dyn Clock>,
     pub payments: Arc<dyn PaymentProvider>,
+    /// Names this server in every checkpoint it signs (`<origin>/drops/<drop id>`).
+    pub log_origin: String,
 }
 
 pub struct Engine {
@@ -67,6 +77,10 @@ pub struct Engine {
     failed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    transparency: Arc<Transparency>,
+    /// For checkpoints signed on demand and at shutdown; taken at shutdown so the writer can stop.
+    journal: Mutex<Option<Journal>>,
+    reader: JournalReader,
     writer: Mutex<Option<JournalWriter>>,
 }
 
@@ -116,6 +130,13 @@ impl Engine {
         let started = Instant::now();
         let data_dir = config.data_dir.clone();
         let n_shards = config.n_shards;
+        std::fs::create_dir_all(&data_dir).map_err(|source| {
+            EngineError::Journal(Arc::new(JournalError::DataDir { path: data_dir.clone(), source }))
+        })?;
+        let signer = ::transparency::Signer::load_or_create(&data_dir.join(SIGNING_KEY_FILE))
+            .map_err(|error| EngineError::SigningKey(error.to_string()))?;
+        let transparency = Arc::new(Transparency::new(signer, config.log_origin.clone()));
+        let logs = transparency.clone();
         let opened = tokio::task::spawn_blocking(move || {
             let mut states = vec![State::default(); n_shards];
             let mut watermarks = vec![0u64; n_shards];
@@ -123,6 +144,7 @@ impl Engine {
             let (journal, writer, n_events) = Journal::open(&data_dir, |recovered| {
                 let shard_idx = usize::from(recovered.event.partition()) % n_shards;
                 states[shard_idx].apply(&recovered.event);
+                logs.replay(recovered.seq, &recovered.payload, &recovered.event);
                 watermarks[shard_idx] = recovered.seq;
                 n_replayed += 1;
                 if n_replayed.is_multiple_of(REPLAY_PROGRESS_EVENTS) {
@@ -158,12 +180,17 @@ impl Engine {
                 clock: config.clock.clone(),
                 directory: directory.clone(),
                 hub: hub.clone(),
+                transparency: transparency.clone(),
                 failed: failed.clone(),
             });
             let task = shard::run_shard(context, state, inbox, shutdown_signal.clone(), watermark);
             tasks.push(tokio::spawn(task));
             shards.push(sender);
         }
+        let checkpointer =
+            run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
+        tasks.push(tokio::spawn(checkpointer));
+        let reader = journal.reader();
         Ok(Engine {
             shards,
             directory,
@@ -173,8 +200,41 @@ impl Engine {
             failed,
             shutdown,
             tasks: Mutex::new(tasks),
+            transparency,
+            journal: Mutex::new(Some(journal)),
+            reader,
             writer: Mutex::new(Some(writer)),
         })
+    }
+
+    pub fn transparency(&self) -> &Transparency {
+        &self.transparency
+    }
+
+    /// The latest signed checkpoint of a drop's log (signed now if the log grew since the last);
+    /// `None` for an unknown drop.
+    pub async fn latest_checkpoint(
+        &self,
+        drop_id: domain::DropId,
+    ) -> Result<Option<::transparency::SignedCheckpoint>, EngineError> {
+        let journal = self.journal.lock().expect("engine journal lock").clone().ok_or(EngineError::ShuttingDown)?;
+        self.transparency.latest(&journal, drop_id, self.clock.as_ref()).await
+    }
+
+    /// Leaves `start..` of a drop's log as stored, with the log's size; `None` for an unknown drop.
+    pub async fn log_leaves(
+        &self,
+        drop_id: domain::DropId,
+        start: u64,
+        limit: usize,
+    ) -> Result<Option<(u64, Vec<String>)>, EngineError> {
+        self.transparency.leaves(&self.reader, drop_id, start, limit).await
+    }
+
+    /// The verifiable receipt of an order (see `transparency::Receipt`); `None` if the drop logs do
+    /// not hold its sale.
+    pub async fn receipt(&self, order: &domain::Order) -> Result<Option<::transparency::Receipt>, EngineError> {
+        self.transparency.receipt(&self.reader, order).await
     }
 
     pub fn now(&self) -> domain::Timestamp {
@@ -326,12 +386,46 @@ impl Engine {
                 tracing::error!("a shard task panicked");
             }
         }
+        // The last leaves get a checkpoint, then the engine lets go of the journal.
+        let journal = self.journal.lock().expect("engine journal lock").take();
+        if let Some(journal) = journal
+            && let Err(error) = self.transparency.sign_round(&journal, self.clock.as_ref()).await
+        {
+            tracing::error!(%error, "signing the final checkpoints failed");
+        }
         let writer = self.writer.lock().expect("engine writer lock").take();
         if let Some(writer) = writer {
             // The shards held the last journal handles; with them gone the writer drains and exits.
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         }
         tracing::info!("engine stopped");
+    }
+}
+
+/// Signs a checkpoint of every grown drop log each `CHECKPOINT_INTERVAL`, and at once when a drop
+/// closes, until shutdown.
+async fn run_checkpointer(
+    transparency: Arc<Transparency>,
+    journal: Journal,
+    clock: Arc<dyn Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = transparency.closed.notified() => {}
+            _ = shutdown.changed() => break,
+        }
+        match transparency.sign_round(&journal, clock.as_ref()).await {
+            Ok(0) => {}
+            Ok(n_signed) => metrics::counter!("livedrop_checkpoints_signed_total").increment(n_signed as u64),
+            Err(error) => {
+                tracing::error!(%error, "signing checkpoints failed; stopping the checkpointer");
+                break;
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 
 use crate::directory::Directory;
 use crate::hub::{DropCounters, Hub};
+use crate::transparency::{PendingLeaf, Transparency, pending_leaves};
 use crate::{Clock, EngineError};
 use domain::{Actor, Command, DropId, Envelope, Event, Outcome, Reply, State};
 use journal::{Journal, PendingAppend};
@@ -42,6 +43,7 @@ pub(crate) struct ShardContext {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) hub: Arc<Hub>,
+    pub(crate) transparency: Arc<Transparency>,
     /// Set when a commit failed: memory is then ahead of disk, so nothing more may be acknowledged.
     pub(crate) failed: Arc<AtomicBool>,
 }
@@ -51,6 +53,7 @@ struct Batch {
     deliveries: Vec<Delivery>,
     counters: Vec<DropCounters>,
     accounts: Vec<(String, Actor)>,
+    leaves: Vec<PendingLeaf>,
 }
 
 pub(crate) async fn run_shard(
@@ -80,7 +83,13 @@ pub(crate) async fn run_shard(
             }
         };
         let now = context.clock.now();
-        let mut batch = Batch { pending: None, deliveries: Vec::new(), counters: Vec::new(), accounts: Vec::new() };
+        let mut batch = Batch {
+            pending: None,
+            deliveries: Vec::new(),
+            counters: Vec::new(),
+            accounts: Vec::new(),
+            leaves: Vec::new(),
+        };
         let mut events = state.advance(now);
         if let Some(first) = first {
             handle(&context, &mut state, now, first, &mut events, &mut batch);
@@ -98,7 +107,10 @@ pub(crate) async fn run_shard(
         batch.counters =
             touched.iter().filter_map(|drop_id| state.drop(*drop_id)).map(|drop| DropCounters::of(drop, 0)).collect();
         if !events.is_empty() {
-            match context.journal.submit(events).await {
+            // Encoded here rather than on the journal's single writer thread, which every shard shares.
+            let encoded: Vec<_> = events.iter().map(journal::encode).collect();
+            batch.leaves = pending_leaves(&events, &encoded);
+            match context.journal.submit(encoded).await {
                 Ok(pending) => batch.pending = Some(pending),
                 Err(error) => {
                     tracing::error!(shard = context.shard_idx, %error, "journal refused an append");
@@ -163,7 +175,11 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
             None if context.failed.load(Ordering::SeqCst) => Err(EngineError::Unavailable),
             None => Ok(watermark),
             Some(pending) => match pending.committed().await {
-                Ok(appended) => Ok(appended.last_seq),
+                Ok(appended) => {
+                    // Before any answer: a receipt or proof asked for right after sees these leaves.
+                    context.transparency.append(appended.first_seq, batch.leaves);
+                    Ok(appended.last_seq)
+                }
                 Err(error) => {
                     tracing::error!(shard = context.shard_idx, %error, "commit failed; refusing writes until restart");
                     context.failed.store(true, Ordering::SeqCst);

@@ -13,6 +13,7 @@ async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
         admin_tokens: Vec::new(),
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
+        log_origin: "livedrop".to_owned(),
     })
     .await
 }

@@ -44,6 +44,7 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Arc<Engine> {
         admin_tokens: Vec::new(),
         clock: clock.clone(),
         payments: Arc::new(TestPaymentProvider::default()),
+        log_origin: "livedrop".to_owned(),
     };
     Arc::new(Engine::start(config).await.expect("restart on the journal"))
 }

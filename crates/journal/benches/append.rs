@@ -63,7 +63,7 @@ fn append(c: &mut Criterion) {
                 let started = Instant::now();
                 runtime.block_on(async {
                     for events in batches {
-                        journal.append(events).await.expect("append");
+                        journal.append(&events).await.expect("append");
                     }
                 });
                 started.elapsed()

@@ -12,7 +12,9 @@
 
 #[cfg(feature = "fault-injection")]
 pub mod fault;
-pub mod merkle;
 mod store;
 
-pub use store::{Appended, Journal, JournalError, JournalWriter, PendingAppend, RecoveredEvent, SCHEMA_VERSION};
+pub use store::{
+    Appended, EncodedEvent, Journal, JournalError, JournalReader, JournalWriter, PendingAppend, RecoveredEvent,
+    SCHEMA_VERSION, encode,
+};

@@ -3,6 +3,7 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,11 +41,43 @@ impl From<rusqlite::Error> for JournalError {
     }
 }
 
-/// An event read back from the log, with its global position.
+/// An event read back from the log, with its global position, its stream and its stored bytes.
 #[derive(Debug)]
 pub struct RecoveredEvent {
     pub seq: u64,
+    pub stream: String,
+    /// The exact stored payload: what a transparency log hashes, never re-encoded.
+    pub payload: String,
     pub event: Event,
+}
+
+/// An event in its stored form, encoded by the caller (so encoding runs on the caller's thread, not
+/// on the single writer thread) and appended as is.
+#[derive(Clone, Debug)]
+pub struct EncodedEvent {
+    stream: String,
+    kind: &'static str,
+    payload: String,
+}
+
+impl EncodedEvent {
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// The bytes that will be stored and that a read returns.
+    pub fn payload(&self) -> &str {
+        &self.payload
+    }
+}
+
+/// Encodes an event the way the journal stores it.
+pub fn encode(event: &Event) -> EncodedEvent {
+    EncodedEvent {
+        stream: event.stream(),
+        kind: event.kind(),
+        payload: serde_json::to_string(event).expect("events always serialize"),
+    }
 }
 
 /// Where one append request landed: global sequence numbers of its first and last event.
@@ -55,14 +88,22 @@ pub struct Appended {
 }
 
 struct AppendRequest {
-    events: Vec<Event>,
+    events: Vec<EncodedEvent>,
     reply: oneshot::Sender<Result<Appended, String>>,
 }
 
-/// Cheap to clone; all clones feed the same writer thread.
+/// Cheap to clone; all clones feed the same writer thread, which exits once every clone is gone.
 #[derive(Clone)]
 pub struct Journal {
     requests: mpsc::Sender<AppendRequest>,
+    reader: JournalReader,
+}
+
+/// Reads committed events on a connection of its own: WAL readers never block the writer. Holding
+/// one does not keep the writer alive.
+#[derive(Clone)]
+pub struct JournalReader {
+    connection: Arc<Mutex<Connection>>,
 }
 
 /// Owns the writer thread; dropping every `Journal` clone lets it finish the queue and exit.
@@ -95,15 +136,30 @@ fn chain_hash(prev: &[u8; HASH_BYTES], stream: &str, stream_seq: i64, payload: &
     hasher.finalize().into()
 }
 
+/// One writer per data directory: two would fork the hash chains. An advisory lock on a file beside
+/// the database, held for the life of the process (the OS drops it when the process dies, even by
+/// SIGKILL), rather than SQLite's exclusive locking mode, which would also shut out this process's
+/// own reader connection.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, JournalError> {
+    let path = data_dir.join("journal.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| JournalError::DataDir { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Locked),
+        Err(std::fs::TryLockError::Error(source)) => Err(JournalError::DataDir { path, source }),
+    }
+}
+
 fn open_connection(path: &Path) -> Result<Connection, JournalError> {
     if !path.exists() {
         tracing::info!(path = %path.display(), "creating a new journal");
     }
     let connection = Connection::open(path)?;
-    // One writer per journal: hold SQLite's lock for the life of the connection, and fail at once
-    // rather than wait if another process has it, since two writers would fork the hash chains.
-    connection.busy_timeout(std::time::Duration::ZERO)?;
-    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     let mode: String = connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     assert_eq!(mode.to_lowercase(), "wal", "SQLite refused WAL mode");
     // FULL: the WAL is fsynced at every commit, so an acknowledged event survives power loss.
@@ -120,8 +176,6 @@ fn open_connection(path: &Path) -> Result<Connection, JournalError> {
             hash           BLOB    NOT NULL
         ) STRICT;",
     )?;
-    // Take the write lock now (it is then kept), so a second server fails at start, not mid-drop.
-    connection.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
     Ok(connection)
 }
 
@@ -135,19 +189,26 @@ impl Journal {
     ) -> Result<(Journal, JournalWriter, u64), JournalError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
-        let connection = open_connection(&data_dir.join("journal.sqlite3"))?;
+        let lock = lock_data_dir(data_dir)?;
+        let path = data_dir.join("journal.sqlite3");
+        let connection = open_connection(&path)?;
         let (n_events, last_seq, heads) = read_all(&connection, replay)?;
+        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || write_loop(connection, heads, last_seq + 1, inbox))
+            .spawn(move || {
+                write_loop(connection, heads, last_seq + 1, inbox);
+                drop(lock); // released only once the last commit is done
+            })
             .expect("spawning the journal writer thread");
-        Ok((Journal { requests }, JournalWriter { thread }, n_events))
+        let reader = JournalReader { connection: Arc::new(Mutex::new(reader)) };
+        Ok((Journal { requests, reader }, JournalWriter { thread }, n_events))
     }
 
     /// Queues `events` for the next commit and returns at once (waiting only for queue space), so the
     /// caller can decide its next batch while this one is being written.
-    pub async fn submit(&self, events: Vec<Event>) -> Result<PendingAppend, JournalError> {
+    pub async fn submit(&self, events: Vec<EncodedEvent>) -> Result<PendingAppend, JournalError> {
         assert!(!events.is_empty(), "empty appends are the caller's to skip");
         let (reply, answer) = oneshot::channel();
         self.requests.send(AppendRequest { events, reply }).await.map_err(|_| JournalError::WriterStopped)?;
@@ -155,8 +216,30 @@ impl Journal {
     }
 
     /// Appends `events` durably. Resolves only after the transaction holding them has committed.
-    pub async fn append(&self, events: Vec<Event>) -> Result<Appended, JournalError> {
-        self.submit(events).await?.committed().await
+    pub async fn append(&self, events: &[Event]) -> Result<Appended, JournalError> {
+        self.submit(events.iter().map(encode).collect()).await?.committed().await
+    }
+
+    pub fn reader(&self) -> JournalReader {
+        self.reader.clone()
+    }
+}
+
+impl JournalReader {
+    /// The stored payloads of the committed events at `seqs`, in that order, read off the async
+    /// threads.
+    pub async fn read_payloads(&self, seqs: Vec<u64>) -> Result<Vec<String>, JournalError> {
+        let connection = self.connection.clone();
+        let read = move || {
+            let connection = connection.lock().expect("journal reader lock");
+            let mut statement = connection.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
+            let payloads = seqs
+                .iter()
+                .map(|seq| statement.query_row([*seq as i64], |row| row.get::<_, String>(0)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(payloads)
+        };
+        tokio::task::spawn_blocking(read).await.map_err(|_| JournalError::WriterStopped)?
     }
 }
 
@@ -213,8 +296,8 @@ fn read_all(
         if event.stream() != stream {
             return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
         }
-        heads.insert(stream, StreamHead { stream_seq, hash: computed });
-        replay(RecoveredEvent { seq: seq as u64, event });
+        heads.insert(stream.clone(), StreamHead { stream_seq, hash: computed });
+        replay(RecoveredEvent { seq: seq as u64, stream, payload, event });
         n_events += 1;
         last_seq = seq;
     }
@@ -299,24 +382,23 @@ fn commit(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for (seq, event) in (first_seq..).zip(batch.iter().flat_map(|request| &request.events)) {
-            let stream = event.stream();
-            let payload = serde_json::to_string(event).expect("events always serialize");
-            let (stream_seq, prev_hash) = match staged.get(&stream).or_else(|| heads.get(&stream)) {
+            let stream = &event.stream;
+            let (stream_seq, prev_hash) = match staged.get(stream).or_else(|| heads.get(stream)) {
                 Some(head) => (head.stream_seq + 1, head.hash),
                 None => (1, GENESIS_HASH),
             };
-            let hash = chain_hash(&prev_hash, &stream, stream_seq, &payload);
+            let hash = chain_hash(&prev_hash, stream, stream_seq, &event.payload);
             insert.execute(params![
                 seq,
                 stream,
                 stream_seq,
-                event.kind(),
+                event.kind,
                 SCHEMA_VERSION,
-                payload,
+                event.payload,
                 &prev_hash[..],
                 &hash[..]
             ])?;
-            staged.insert(stream, StreamHead { stream_seq, hash });
+            staged.insert(stream.clone(), StreamHead { stream_seq, hash });
         }
     }
     transaction.commit()?;

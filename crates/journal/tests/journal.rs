@@ -25,7 +25,7 @@ async fn concurrent_appends_are_durable_ordered_and_chained() {
             for event_idx in 0..25u64 {
                 let serial = task_idx * 100 + event_idx;
                 let events = vec![cart_event(serial), cart_event(serial + 10_000)];
-                appended.push((serial, journal.append(events).await.unwrap()));
+                appended.push((serial, journal.append(&events).await.unwrap()));
             }
             appended
         }));

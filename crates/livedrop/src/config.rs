@@ -16,6 +16,30 @@ pub(crate) struct Cli {
 pub(crate) enum Subcommand {
     /// Run the API, the live feed and the engine on an embedded journal.
     Serve(ServeArgs),
+    /// Check a checkout receipt offline: its signatures, its inclusion proofs, that it is this order's.
+    Verify(VerifyArgs),
+    /// Download a drop's whole transparency log and check it: every checkpoint, no unit sold twice,
+    /// no buyer over the limit.
+    Audit(AuditArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// The receipt as checkout returned it (the `receipt` object or the whole response); `-` is stdin.
+    pub(crate) receipt: PathBuf,
+    /// The server's public key (base64, from GET /v1/transparency/keys). Without it the key the
+    /// receipt carries is used, which proves the receipt intact but not that the server signed it.
+    #[arg(long)]
+    pub(crate) pubkey: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct AuditArgs {
+    /// The drop's URL, such as http://127.0.0.1:8080/v1/drops/drp_…
+    pub(crate) drop_url: String,
+    /// The server's public key (base64); without it the key the server lists is used, and said so.
+    #[arg(long)]
+    pub(crate) pubkey: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -50,6 +74,10 @@ pub(crate) struct ServeArgs {
     /// Log format on stderr; the level comes from RUST_LOG (default info).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Names this server in the drop logs' signed checkpoints (`<origin>/drops/<drop id>`); use the
+    /// public host name. Changing it later starts new checkpoints under the new name.
+    #[arg(long, default_value = "livedrop", env = "LIVEDROP_LOG_ORIGIN")]
+    log_origin: String,
 }
 
 pub(crate) struct Config {
@@ -61,7 +89,11 @@ pub(crate) struct Config {
     pub(crate) n_shards: usize,
     pub(crate) admin_tokens: Vec<String>,
     pub(crate) log_format: LogFormat,
+    pub(crate) log_origin: String,
 }
+
+/// An origin is one line of a signed note: printable ASCII without spaces.
+const LOG_ORIGIN_CHARS_MAX: usize = 200;
 
 /// Admin tokens guard everything; a short one is a configuration mistake, not a preference.
 const ADMIN_TOKEN_CHARS_MIN: usize = 24;
@@ -78,6 +110,10 @@ impl TryFrom<ServeArgs> for Config {
         if let Some(short) = args.admin_tokens.iter().find(|token| token.len() < ADMIN_TOKEN_CHARS_MIN) {
             bail!("admin tokens must be at least {ADMIN_TOKEN_CHARS_MIN} characters (got one of {})", short.len());
         }
+        let origin = &args.log_origin;
+        if origin.is_empty() || origin.len() > LOG_ORIGIN_CHARS_MAX || !origin.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!("--log-origin must be 1 to {LOG_ORIGIN_CHARS_MAX} printable ASCII characters without spaces");
+        }
         Ok(Config {
             listen: args.listen,
             data_dir: args.data_dir,
@@ -87,6 +123,7 @@ impl TryFrom<ServeArgs> for Config {
             n_shards,
             admin_tokens: args.admin_tokens,
             log_format: args.log_format,
+            log_origin: args.log_origin,
         })
     }
 }

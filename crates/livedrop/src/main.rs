@@ -1,8 +1,10 @@
 //! `livedrop`: the one binary. `livedrop serve` runs the whole platform on this machine with an
 //! embedded journal (SQLite) and no other service.
 
+mod audit;
 mod config;
 mod demo;
+mod verify;
 
 use anyhow::Context;
 use clap::Parser;
@@ -28,6 +30,14 @@ fn main() -> anyhow::Result<()> {
                 .context("starting the async runtime")?;
             runtime.block_on(serve(config))
         }
+        Subcommand::Verify(args) => verify::run(&args),
+        Subcommand::Audit(args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(audit::run(&args))
+        }
     }
 }
 
@@ -48,6 +58,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_tokens: config.admin_tokens.clone(),
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
+        log_origin: config.log_origin.clone(),
     };
     let engine = Engine::start(engine_config)
         .await

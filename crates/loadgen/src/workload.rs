@@ -258,7 +258,7 @@ impl Run {
         match paid {
             Some((201, order)) => {
                 ledger.orders += 1;
-                let lines = order["receipt"]["lines"].as_array().cloned().unwrap_or_default();
+                let lines = order["lines"].as_array().cloned().unwrap_or_default();
                 let holds = lines.iter().filter_map(|line| line["hold_id"].as_str());
                 ledger.ordered_holds.extend(holds.map(|hold| (hold.to_owned(), buyer_idx)));
             }

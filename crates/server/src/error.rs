@@ -97,7 +97,7 @@ impl From<EngineError> for ApiError {
                 tracing::warn!(%message, "payment provider failed");
                 ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider_error", "the payment provider failed")
             }
-            EngineError::Journal(_) | EngineError::Inconsistent(_) => {
+            EngineError::Journal(_) | EngineError::Inconsistent(_) | EngineError::SigningKey(_) => {
                 tracing::error!(%error, "internal engine error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             }

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations and the wire types.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, catalogue, checkout, drops, live, ops};
+use crate::routes::{accounts, catalogue, checkout, drops, live, ops, transparency};
 use crate::wire::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,12 +14,16 @@ use utoipa::{Modify, OpenApi};
         catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
         drops::create_drop, drops::get_drop, drops::close_drop, drops::create_claim,
         checkout::checkout, checkout::get_cart, checkout::get_order,
+        transparency::keys, transparency::checkpoint, transparency::checkpoints, transparency::log,
+        transparency::inclusion, transparency::consistency,
         live::live, ops::healthz, ops::metrics, ops::openapi,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, CreateAccountRequest, SignupRole, AccountBody, CreateProductRequest, FulfilmentWire,
         ProductBody, CreateRoomRequest, RoomBody, CreateDropRequest, DropBody, ClaimRequest, ClaimBody,
-        CheckoutRequest, OrderBody, ReceiptBody, OrderLineBody, CartBody, HoldBody,
+        CheckoutRequest, OrderBody, OrderLineBody, CartBody, HoldBody, KeysBody, KeyBody, CheckpointsBody,
+        LogBody, LogEntryBody, InclusionBody, ConsistencyBody, ::transparency::SignedCheckpoint,
+        ::transparency::Receipt, ::transparency::ReceiptEntry,
     )),
     modifiers(&BearerAuth),
 )]

@@ -286,7 +286,12 @@ pub(crate) struct OrderLineBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub(crate) struct ReceiptBody {
+pub(crate) struct OrderBody {
+    pub(crate) order_id: String,
+    /// Always `paid`: an order exists only once its payment succeeded.
+    pub(crate) status: String,
+    pub(crate) total_minor: i64,
+    pub(crate) currency: String,
     pub(crate) buyer_id: String,
     pub(crate) creator_id: String,
     pub(crate) room_id: String,
@@ -295,20 +300,14 @@ pub(crate) struct ReceiptBody {
     pub(crate) payment_method: String,
     pub(crate) charge_id: String,
     pub(crate) paid_at: String,
+    /// Proof that the sale is in each drop's transparency log: per drop, the sale's leaf, its
+    /// inclusion proof and a signed checkpoint. Check it offline with `livedrop verify`. The same
+    /// bytes on every read of the order.
+    pub(crate) receipt: Option<transparency::Receipt>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct OrderBody {
-    pub(crate) order_id: String,
-    /// Always `paid`: an order exists only once its payment succeeded.
-    pub(crate) status: String,
-    pub(crate) total_minor: i64,
-    pub(crate) currency: String,
-    pub(crate) receipt: ReceiptBody,
-}
-
-impl From<&Order> for OrderBody {
-    fn from(order: &Order) -> OrderBody {
+impl OrderBody {
+    pub(crate) fn of(order: &Order, receipt: Option<transparency::Receipt>) -> OrderBody {
         let lines = order
             .lines
             .iter()
@@ -326,16 +325,15 @@ impl From<&Order> for OrderBody {
             status: "paid".to_owned(),
             total_minor: order.total.minor,
             currency: order.total.currency.to_string(),
-            receipt: ReceiptBody {
-                buyer_id: order.buyer_id.to_string(),
-                creator_id: order.creator_id.to_string(),
-                room_id: order.room_id.to_string(),
-                cart_id: order.cart_id.to_string(),
-                lines,
-                payment_method: order.payment_method.clone(),
-                charge_id: order.charge_id.clone(),
-                paid_at: rfc3339(order.paid_at),
-            },
+            buyer_id: order.buyer_id.to_string(),
+            creator_id: order.creator_id.to_string(),
+            room_id: order.room_id.to_string(),
+            cart_id: order.cart_id.to_string(),
+            lines,
+            payment_method: order.payment_method.clone(),
+            charge_id: order.charge_id.clone(),
+            paid_at: rfc3339(order.paid_at),
+            receipt,
         }
     }
 }
@@ -393,4 +391,60 @@ impl CartBody {
             holds,
         }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct KeyBody {
+    pub(crate) key_id: String,
+    /// Always `ed25519`.
+    pub(crate) algorithm: String,
+    /// The 32-byte public key, standard base64.
+    pub(crate) public_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct KeysBody {
+    pub(crate) keys: Vec<KeyBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CheckpointsBody {
+    pub(crate) checkpoints: Vec<transparency::SignedCheckpoint>,
+    /// Where the next page starts, if there may be one.
+    pub(crate) next_start: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LogEntryBody {
+    pub(crate) index: u64,
+    /// The leaf's exact bytes (a journaled event, JSON); its leaf hash is `SHA-256(0x00 ‖ leaf)`.
+    pub(crate) leaf: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LogBody {
+    /// Leaves in the log now.
+    pub(crate) tree_size: u64,
+    pub(crate) entries: Vec<LogEntryBody>,
+    pub(crate) next_start: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InclusionBody {
+    pub(crate) leaf_index: u64,
+    pub(crate) tree_size: u64,
+    /// The head of the tree of `tree_size` leaves, lowercase hex.
+    pub(crate) root_hash: String,
+    /// Sibling hashes from the leaf up (RFC 6962 §2.1.1), lowercase hex.
+    pub(crate) inclusion_proof: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ConsistencyBody {
+    pub(crate) first: u64,
+    pub(crate) second: u64,
+    pub(crate) first_root_hash: String,
+    pub(crate) second_root_hash: String,
+    /// RFC 6962 §2.1.2, lowercase hex.
+    pub(crate) consistency_proof: Vec<String>,
 }

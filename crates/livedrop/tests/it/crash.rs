@@ -279,8 +279,8 @@ async fn check_buyer(client: &Client, buyer: &Buyer) -> Tally {
         let order_id = order.body["order_id"].as_str().unwrap();
         let (status, reread) = client.get(&format!("/v1/orders/{order_id}"), &buyer.token).await;
         assert_eq!((status, &reread), (StatusCode::OK, &order.body), "acknowledged order lost or changed");
-        let cart_id = order.body["receipt"]["cart_id"].as_str().unwrap();
-        for line in order.body["receipt"]["lines"].as_array().unwrap() {
+        let cart_id = order.body["cart_id"].as_str().unwrap();
+        for line in order.body["lines"].as_array().unwrap() {
             let hold_id = line["hold_id"].as_str().unwrap();
             assert!(claimed_hold_ids.contains(hold_id), "order {order_id} sold a hold no claim was answered with");
             assert!(ordered_hold_ids.insert(hold_id), "hold {hold_id} sold by two acknowledged orders");
@@ -372,7 +372,7 @@ async fn check(client: &Arc<Client>, buyers: &[Buyer], drop_ids: &[String]) -> C
         } else if answer.created(Kind::Checkout) {
             let order_id = answer.body["order_id"].as_str().unwrap();
             assert!(seen.insert(format!("order {order_id}")), "order {order_id} answered to two checkouts");
-            for line in answer.body["receipt"]["lines"].as_array().unwrap() {
+            for line in answer.body["lines"].as_array().unwrap() {
                 let hold_id = line["hold_id"].as_str().unwrap();
                 assert!(seen.insert(format!("sold {hold_id}")), "hold {hold_id} sold by two orders");
             }

@@ -1,7 +1,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey};
-use crate::routes::{path_id, render};
+use crate::routes::{path_id, render_order};
 use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody};
 use axum::Json;
 use axum::extract::State;
@@ -31,7 +31,7 @@ pub(crate) async fn checkout(
     }
     let idempotency = key.bind(actor.id, &format!("/v1/carts/{cart_id}/checkout"), &request);
     let outcome = app.inventory.checkout(actor, cart_id, request.payment_method, idempotency).await?;
-    Ok(render(outcome, StatusCode::CREATED))
+    render_order(&app, outcome, StatusCode::CREATED).await
 }
 
 #[utoipa::path(get, path = "/v1/carts/{id}", tag = "checkout", params(("id" = String, Path, description = "cart id")),
@@ -72,5 +72,5 @@ pub(crate) async fn get_order(
         })
         .await?;
     let order = order.ok_or_else(ApiError::not_found)?;
-    Ok(render(Ok(domain::Reply::Ordered(order)), StatusCode::OK))
+    render_order(&app, Ok(domain::Reply::Ordered(order)), StatusCode::OK).await
 }

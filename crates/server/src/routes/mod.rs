@@ -6,7 +6,9 @@ pub(crate) mod checkout;
 pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod ops;
+pub(crate) mod transparency;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RoomBody};
 use axum::Json;
@@ -38,6 +40,18 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Room(room) => (success, Json(RoomBody::of(room, Vec::new()))).into_response(),
         Reply::Drop(drop) => (success, Json(DropBody::from(drop))).into_response(),
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
-        Reply::Ordered(order) => (success, Json(OrderBody::from(order))).into_response(),
+        // Without the engine at hand there is no receipt; handlers with one use `render_order`.
+        Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
+    }
+}
+
+/// Renders an outcome whose success is an order, with the order's receipt.
+pub(crate) async fn render_order(app: &AppState, outcome: Outcome, success: StatusCode) -> Result<Response, ApiError> {
+    match outcome {
+        Ok(Reply::Ordered(order)) => {
+            let receipt = app.engine.receipt(&order).await?;
+            Ok((success, Json(OrderBody::of(&order, receipt))).into_response())
+        }
+        other => Ok(render(other, success)),
     }
 }

@@ -48,6 +48,7 @@ impl TestServer {
             admin_tokens: vec![ADMIN_TOKEN.to_owned()],
             clock,
             payments: payments.clone(),
+            log_origin: "livedrop".to_owned(),
         })
         .await
         .unwrap();

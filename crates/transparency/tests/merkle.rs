@@ -2,9 +2,7 @@
 //! Certificate Transparency and transparency-dev), then every proof of many tree shapes round trip,
 //! and a single flipped bit anywhere refused.
 
-use journal::merkle::{
-    Hash, ProofError, consistency_proof, inclusion_proof, leaf_hash, root, verify_consistency, verify_inclusion,
-};
+use transparency::merkle::{Hash, MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion};
 
 const LEAVES: [&str; 8] =
     ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
@@ -98,16 +96,17 @@ fn reference_leaves() -> Vec<Hash> {
 #[test]
 fn tree_heads_and_proofs_match_the_published_vectors() {
     let leaves = reference_leaves();
-    for size in 0..=8 {
-        assert_eq!(root(&leaves[..size]), h(ROOTS[size]), "tree head of size {size}");
+    let tree = MerkleTree::from_leaves(leaves.clone());
+    for (size, head) in ROOTS.iter().enumerate() {
+        assert_eq!(tree.root(size as u64), Some(h(head)), "tree head of size {size}");
     }
     for (index, size, path) in INCLUSION {
-        let proof = inclusion_proof(&leaves[..size as usize], index as usize).unwrap();
+        let proof = tree.inclusion_proof(index, size).unwrap();
         assert_eq!(proof, hashes(path), "audit path of leaf {index} in {size}");
         verify_inclusion(&leaves[index as usize], index, size, &proof, &h(ROOTS[size as usize])).unwrap();
     }
     for (old, new, path) in CONSISTENCY {
-        let proof = consistency_proof(&leaves[..new as usize], old as usize).unwrap();
+        let proof = tree.consistency_proof(old, new).unwrap();
         assert_eq!(proof, hashes(path), "consistency {old} -> {new}");
         verify_consistency(old, new, &proof, &h(ROOTS[old as usize]), &h(ROOTS[new as usize])).unwrap();
     }
@@ -125,12 +124,14 @@ fn flip(hash: &Hash, bit: usize) -> Hash {
 #[test]
 fn every_proof_verifies_and_any_flipped_bit_fails() {
     let leaves: Vec<Hash> = (0u32..40).map(|idx| leaf_hash(&idx.to_be_bytes())).collect();
+    let full = MerkleTree::from_leaves(leaves.clone());
     for size in 1..=leaves.len() {
-        let tree = &leaves[..size];
-        let head = root(tree);
-        for index in 0..size {
-            let proof = inclusion_proof(tree, index).unwrap();
-            let (leaf, idx, n) = (&tree[index], index as u64, size as u64);
+        // The head of a prefix of a big tree equals the head of a tree built from that prefix alone.
+        let head = MerkleTree::from_leaves(leaves[..size].iter().copied()).root(size as u64).unwrap();
+        assert_eq!(full.root(size as u64), Some(head));
+        for (index, leaf) in leaves[..size].iter().enumerate() {
+            let proof = full.inclusion_proof(index as u64, size as u64).unwrap();
+            let (idx, n) = (index as u64, size as u64);
             verify_inclusion(leaf, idx, n, &proof, &head).unwrap();
             let bit = (index * 37 + size) % 256;
             assert!(verify_inclusion(&flip(leaf, bit), idx, n, &proof, &head).is_err());
@@ -146,8 +147,8 @@ fn every_proof_verifies_and_any_flipped_bit_fails() {
             }
         }
         for old in 1..=size {
-            let proof = consistency_proof(tree, old).unwrap();
-            let old_head = root(&leaves[..old]);
+            let proof = full.consistency_proof(old as u64, size as u64).unwrap();
+            let old_head = full.root(old as u64).unwrap();
             verify_consistency(old as u64, size as u64, &proof, &old_head, &head).unwrap();
             let bit = (old * 11 + size) % 256;
             assert!(verify_consistency(old as u64, size as u64, &proof, &flip(&old_head, bit), &head).is_err());
@@ -164,16 +165,20 @@ fn every_proof_verifies_and_any_flipped_bit_fails() {
 #[test]
 fn malformed_requests_are_refused() {
     let leaves = reference_leaves();
-    let head = root(&leaves);
-    assert_eq!(inclusion_proof(&leaves, 8), None);
-    assert_eq!(consistency_proof(&leaves, 0), None);
-    assert_eq!(consistency_proof(&leaves, 9), None);
+    let tree = MerkleTree::from_leaves(leaves.clone());
+    let head = tree.root(8).unwrap();
+    assert_eq!(tree.root(9), None);
+    assert_eq!(tree.inclusion_proof(8, 8), None);
+    assert_eq!(tree.inclusion_proof(0, 9), None);
+    assert_eq!(tree.consistency_proof(0, 8), None);
+    assert_eq!(tree.consistency_proof(8, 9), None);
+    assert_eq!(tree.consistency_proof(5, 4), None);
     assert_eq!(verify_inclusion(&leaves[0], 8, 8, &[], &head), Err(ProofError::OutOfRange));
     assert_eq!(verify_consistency(0, 8, &[], &head, &head), Err(ProofError::OutOfRange));
     assert_eq!(verify_consistency(3, 2, &[], &head, &head), Err(ProofError::OutOfRange));
-    assert_eq!(verify_consistency(4, 8, &[], &root(&leaves[..4]), &head), Err(ProofError::WrongLength));
+    assert_eq!(verify_consistency(4, 8, &[], &tree.root(4).unwrap(), &head), Err(ProofError::WrongLength));
     // A proof padded with an extra hash is the wrong length, not silently accepted.
-    let mut padded = inclusion_proof(&leaves, 3).unwrap();
+    let mut padded = tree.inclusion_proof(3, 8).unwrap();
     padded.push(head);
     assert_eq!(verify_inclusion(&leaves[3], 3, 8, &padded, &head), Err(ProofError::WrongLength));
 }
