@@ -81,9 +81,12 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
          \n  room           {base}/v1/rooms/{room}\n  drop           {base}/v1/drops/{drop}\n  live feed      ws://{address}/v1/rooms/{room}/live\n\
          \nClaim one unit once the drop is open:\n\
          \n  curl -s -X POST {base}/v1/drops/{drop}/claims -H 'Authorization: Bearer {buyer_token}' \\\n       -H 'Idempotency-Key: demo-claim-1' -H 'Content-Type: application/json' -d '{{\"quantity\": 1}}'\n\
-         \nThen check out the cart_id it returns:\n\
-         \n  curl -s -X POST {base}/v1/carts/CART_ID/checkout -H 'Authorization: Bearer {buyer_token}' \\\n       -H 'Idempotency-Key: demo-checkout-1' -H 'Content-Type: application/json' -d '{{\"payment_method\": \"pm_card_visa\"}}'\n",
+         \nThen check out the cart_id it returns, keeping the answer:\n\
+         \n  curl -s -X POST {base}/v1/carts/CART_ID/checkout -H 'Authorization: Bearer {buyer_token}' \\\n       -H 'Idempotency-Key: demo-checkout-1' -H 'Content-Type: application/json' -d '{{\"payment_method\": \"pm_card_visa\"}}' > order.json\n\
+         \nVerify its receipt offline, pinned to this server's key, and audit the whole drop:\n\
+         \n  livedrop verify order.json --pubkey {key}\n  livedrop audit {base}/v1/drops/{drop} --pubkey {key}\n",
         DEMO_OPENS_AFTER_MS / 1_000,
+        key = engine.transparency().public_key().to_base64(),
         room = room.id,
         drop = drop.id,
     );

@@ -182,3 +182,34 @@ fn malformed_requests_are_refused() {
     padded.push(head);
     assert_eq!(verify_inclusion(&leaves[3], 3, 8, &padded, &head), Err(ProofError::WrongLength));
 }
+
+/// RFC 6962's definition, written out naively, to check the stored-subtree tree against.
+fn naive_root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            transparency::merkle::node_hash(&naive_root(&leaves[..k]), &naive_root(&leaves[k..]))
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Big trees of random shape: every earlier head is the naive head of that prefix, and proofs
+    /// between random sizes verify.
+    #[test]
+    fn big_trees_match_the_definition(n in 1usize..3_000, picks in proptest::collection::vec(0.0f64..1.0, 3)) {
+        let leaves: Vec<Hash> = (0..n as u32).map(|idx| leaf_hash(&idx.to_le_bytes())).collect();
+        let tree = MerkleTree::from_leaves(leaves.clone());
+        let new = 1 + ((n - 1) as f64 * picks[0]) as usize;
+        let old = 1 + ((new - 1) as f64 * picks[1]) as usize;
+        let index = ((new - 1) as f64 * picks[2]) as usize;
+        let (old_root, new_root) = (naive_root(&leaves[..old]), naive_root(&leaves[..new]));
+        proptest::prop_assert_eq!(tree.root(new as u64), Some(new_root));
+        let inclusion = tree.inclusion_proof(index as u64, new as u64).unwrap();
+        proptest::prop_assert!(verify_inclusion(&leaves[index], index as u64, new as u64, &inclusion, &new_root).is_ok());
+        let consistency = tree.consistency_proof(old as u64, new as u64).unwrap();
+        proptest::prop_assert!(verify_consistency(old as u64, new as u64, &consistency, &old_root, &new_root).is_ok());
+    }
+}

@@ -424,6 +424,9 @@ async fn acknowledged_facts_survive_repeated_hard_kills() {
     let data_dir = tempfile::tempdir().unwrap();
     let mut process = ServerProcess::start(data_dir.path());
     let mut client = Client::of(&process);
+    let keys = client.http.get(format!("{}/v1/transparency/keys", client.base)).send().await.unwrap();
+    let keys: Value = keys.json().await.unwrap();
+    let server_key = keys["keys"][0]["public_key"].as_str().unwrap().to_owned();
 
     let (_, creator) =
         client.post("/v1/accounts", None, None, &json!({"handle": "maker", "role": "creator"})).await.unwrap();
@@ -530,6 +533,22 @@ async fn acknowledged_facts_survive_repeated_hard_kills() {
     let client = Client::of(&process);
     let after_graceful = check(&client, &buyers, &drop_ids).await;
     assert_eq!(after_graceful.drops, settled.drops, "a graceful restart restores the same state");
+
+    // The transparency logs came through every kill: each acknowledged receipt verifies under the key
+    // the server published before the first kill, and every drop's log audits clean.
+    let key = transparency::PublicKey::from_base64(&server_key).unwrap();
+    for answer in buyers.iter().flat_map(|buyer| &buyer.answers).filter(|answer| answer.created(Kind::Checkout)) {
+        let receipt = transparency::Receipt::from_json(&answer.body.to_string()).unwrap();
+        receipt.verify(Some(&key)).unwrap_or_else(|error| panic!("{error}: {}", answer.body));
+    }
+    for drop_id in &drop_ids {
+        let audit = std::process::Command::new(env!("CARGO_BIN_EXE_livedrop"))
+            .args(["audit", &format!("{}/v1/drops/{drop_id}", process.base), "--pubkey", &server_key])
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&audit.stdout);
+        assert!(audit.status.success(), "audit of {drop_id}: {report}{}", String::from_utf8_lossy(&audit.stderr));
+    }
     assert!(started.elapsed() < Duration::from_secs(HOLD_SECONDS), "no hold may expire during the run");
     eprintln!(
         "{rounds} kills: {} with claims and {} with checkouts in flight, {n_restarts_with_unanswered_commits} \

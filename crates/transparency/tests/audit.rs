@@ -1,0 +1,122 @@
+//! The drop audit finds every kind of unfair log: a unit sold twice, a buyer over the limit, an
+//! oversold drop, a claim outside the drop's opening, and a foreign event; a fair log passes.
+
+use domain::{
+    AccountId, CartId, Drop, DropId, DropPhase, EntityId, Event, Hold, HoldId, HoldStatus, Money, OrderId, ProductId,
+    RoomId, Timestamp,
+};
+use transparency::audit::DropAudit;
+
+const DROP: DropId = DropId(EntityId { partition: 1, serial: 1 });
+
+fn id(serial: u64) -> EntityId {
+    EntityId { partition: 1, serial }
+}
+
+fn created(quantity: u64, per_buyer_limit: u32) -> Event {
+    let price = Money { minor: 100, currency: "EUR".parse().unwrap() };
+    Event::DropCreated {
+        drop: Drop {
+            id: DROP,
+            room_id: RoomId(id(2)),
+            product_id: ProductId(id(3)),
+            creator_id: AccountId(id(4)),
+            title: "Tee".into(),
+            unit_price: price,
+            quantity,
+            remaining: quantity,
+            held: 0,
+            sold: 0,
+            per_buyer_limit,
+            hold_ms: 60_000,
+            opens_at: Timestamp(0),
+            closes_at: None,
+            phase: DropPhase::Scheduled,
+            created_at: Timestamp(0),
+        },
+    }
+}
+
+fn placed(hold: u64, buyer: u64, quantity: u32) -> Event {
+    Event::HoldPlaced {
+        hold: Hold {
+            id: HoldId(id(100 + hold)),
+            drop_id: DROP,
+            cart_id: CartId(id(200 + buyer)),
+            buyer_id: AccountId(id(300 + buyer)),
+            quantity,
+            unit_price: Money { minor: 100, currency: "EUR".parse().unwrap() },
+            created_at: Timestamp(1),
+            expires_at: Timestamp(60_001),
+            status: HoldStatus::Active,
+        },
+    }
+}
+
+fn sold(order: u64, holds: &[u64], quantity: u64) -> Event {
+    Event::HoldsSold {
+        drop_id: DROP,
+        order_id: OrderId(id(400 + order)),
+        hold_ids: holds.iter().map(|hold| HoldId(id(100 + hold))).collect(),
+        quantity,
+    }
+}
+
+fn expired(hold: u64, quantity: u32) -> Event {
+    Event::HoldExpired { hold_id: HoldId(id(100 + hold)), drop_id: DROP, quantity, at: Timestamp(60_001) }
+}
+
+fn audit(events: &[Event]) -> transparency::audit::AuditReport {
+    let mut audit = DropAudit::new(DROP);
+    for event in events {
+        audit.leaf(serde_json::to_string(event).unwrap().as_bytes());
+    }
+    audit.report()
+}
+
+fn opened() -> Event {
+    Event::DropOpened { drop_id: DROP, at: Timestamp(0) }
+}
+
+#[test]
+fn a_fair_log_passes() {
+    let report = audit(&[
+        created(3, 2),
+        opened(),
+        placed(1, 1, 2),
+        placed(2, 2, 1),
+        expired(2, 1),
+        placed(3, 3, 1),
+        sold(1, &[1], 2),
+        sold(2, &[3], 1),
+        Event::DropClosed { drop_id: DROP, at: Timestamp(9), by_creator: true },
+    ]);
+    assert_eq!(report.violations, Vec::<String>::new());
+    assert_eq!((report.sold, report.held, report.remaining, report.orders, report.closed), (3, 0, 0, 2, true));
+}
+
+#[test]
+fn every_kind_of_unfair_log_is_caught() {
+    let cases: Vec<(&str, Vec<Event>)> = vec![
+        ("sold twice", vec![created(3, 2), opened(), placed(1, 1, 1), sold(1, &[1], 1), sold(2, &[1], 1)]),
+        ("over the limit", vec![created(5, 2), opened(), placed(1, 1, 2), placed(2, 1, 1)]),
+        ("remained", vec![created(2, 5), opened(), placed(1, 1, 2), placed(2, 2, 1)]),
+        ("not open", vec![created(2, 2), placed(1, 1, 1)]),
+        ("sold after it expired", vec![created(2, 2), opened(), placed(1, 1, 1), expired(1, 1), sold(1, &[1], 1)]),
+        ("whose holds held", vec![created(2, 2), opened(), placed(1, 1, 1), sold(1, &[1], 2)]),
+        ("placed twice", vec![created(4, 4), opened(), placed(1, 1, 1), placed(1, 2, 1)]),
+        ("does not start", vec![opened(), created(2, 2)]),
+        ("not of drop", vec![created(2, 2), Event::DropOpened { drop_id: DropId(id(9)), at: Timestamp(0) }]),
+    ];
+    for (expected, events) in cases {
+        let report = audit(&events);
+        assert!(
+            report.violations.iter().any(|violation| violation.contains(expected)),
+            "expected a violation naming {expected:?}, got {:?}",
+            report.violations
+        );
+    }
+    let mut garbage = DropAudit::new(DROP);
+    garbage.leaf(b"{\"type\":\"nonsense\"}");
+    assert_eq!(garbage.report().n_violations, 1);
+}
