@@ -3,7 +3,8 @@
 
 use crate::error::ApiError;
 use domain::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, Fulfilment, Hold, HoldStatus, Order, Product, Role, Room, Timestamp,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, Fulfilment, Hold, HoldStatus, Order, Product, Refund,
+    RefundApproval, RefundSide, Role, Room, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -391,6 +392,99 @@ impl CartBody {
             status: status.to_owned(),
             order_id,
             holds,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RefundLineBody {
+    pub(crate) hold_id: String,
+    pub(crate) drop_id: String,
+    pub(crate) quantity: u32,
+    pub(crate) unit_price_minor: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RefundApprovalBody {
+    pub(crate) by: String,
+    pub(crate) at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RefundRejectionBody {
+    /// `platform` or `creator`.
+    pub(crate) side: String,
+    pub(crate) by: String,
+    pub(crate) reason: String,
+    pub(crate) at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RefundBody {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    /// `pending_approval`, `approved` (being paid back), `rejected` or `executed`.
+    pub(crate) status: String,
+    /// Computed from the order's unit prices.
+    pub(crate) amount_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) lines: Vec<RefundLineBody>,
+    pub(crate) reason: String,
+    pub(crate) restock: bool,
+    pub(crate) requested_by: String,
+    /// True when the amount is above the approval threshold: a platform admin and the creator must
+    /// both approve.
+    pub(crate) needs_approval: bool,
+    pub(crate) platform_approval: Option<RefundApprovalBody>,
+    pub(crate) creator_approval: Option<RefundApprovalBody>,
+    pub(crate) rejection: Option<RefundRejectionBody>,
+    pub(crate) requested_at: String,
+    /// The payment provider's refund id, once executed.
+    pub(crate) provider_refund_id: Option<String>,
+    pub(crate) executed_at: Option<String>,
+}
+
+fn approval_body(approval: &RefundApproval) -> RefundApprovalBody {
+    RefundApprovalBody { by: approval.by.to_string(), at: rfc3339(approval.at) }
+}
+
+impl From<&Refund> for RefundBody {
+    fn from(refund: &Refund) -> RefundBody {
+        RefundBody {
+            id: refund.id.to_string(),
+            order_id: refund.order_id.to_string(),
+            status: refund.status.as_str().to_owned(),
+            amount_minor: refund.amount.minor,
+            currency: refund.amount.currency.to_string(),
+            lines: refund
+                .lines
+                .iter()
+                .map(|line| RefundLineBody {
+                    hold_id: line.hold_id.to_string(),
+                    drop_id: line.drop_id.to_string(),
+                    quantity: line.quantity,
+                    unit_price_minor: line.unit_price.minor,
+                })
+                .collect(),
+            reason: refund.reason.clone(),
+            restock: refund.restock,
+            requested_by: refund.requested_by.to_string(),
+            needs_approval: refund.needs_approval,
+            platform_approval: refund.platform_approval.as_ref().map(approval_body),
+            creator_approval: refund.creator_approval.as_ref().map(approval_body),
+            rejection: refund.rejection.as_ref().map(|rejection| RefundRejectionBody {
+                side: match rejection.side {
+                    RefundSide::Platform => "platform",
+                    RefundSide::Creator => "creator",
+                }
+                .to_owned(),
+                by: rejection.by.to_string(),
+                reason: rejection.reason.clone(),
+                at: rfc3339(rejection.at),
+            }),
+            requested_at: rfc3339(refund.requested_at),
+            provider_refund_id: refund.provider_refund_id.clone(),
+            executed_at: refund.executed_at.map(rfc3339),
         }
     }
 }

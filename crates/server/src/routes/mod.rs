@@ -8,7 +8,7 @@ pub(crate) mod live;
 pub(crate) mod ops;
 
 use crate::error::ApiError;
-use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RoomBody};
+use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RefundBody, RoomBody};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,5 +39,6 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Drop(drop) => (success, Json(DropBody::from(drop))).into_response(),
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
         Reply::Ordered(order) => (success, Json(OrderBody::from(order))).into_response(),
+        Reply::Refund(refund) => (success, Json(RefundBody::from(&**refund))).into_response(),
     }
 }
