@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             admin_tokens: Vec::new(),
             clock: Arc::new(SystemClock),
             payments: payments.clone(),
+            refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
         })
         .await?,
     );

@@ -250,6 +250,8 @@ pub struct Refund {
     pub order_id: OrderId,
     pub buyer_id: AccountId,
     pub creator_id: AccountId,
+    /// The order's charge, which the provider pays the amount back from.
+    pub charge_id: String,
     pub lines: Vec<RefundLine>,
     pub amount: Money,
     pub requested_by: AccountId,

@@ -13,6 +13,7 @@ async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
         admin_tokens: Vec::new(),
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
+        refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
     })
     .await
 }

@@ -44,6 +44,7 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Arc<Engine> {
         admin_tokens: Vec::new(),
         clock: clock.clone(),
         payments: Arc::new(TestPaymentProvider::default()),
+        refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
     };
     Arc::new(Engine::start(config).await.expect("restart on the journal"))
 }

@@ -48,6 +48,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_tokens: config.admin_tokens.clone(),
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
+        refund_approval_threshold_minor: config.refund_approval_threshold_minor,
     };
     let engine = Engine::start(engine_config)
         .await

@@ -396,6 +396,39 @@ impl CartBody {
     }
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefundLineRequest {
+    /// The order line, named by the hold it was bought with.
+    pub(crate) hold_id: String,
+    #[schema(minimum = 1, maximum = 1_000)]
+    pub(crate) quantity: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateRefundRequest {
+    /// Order lines and units to refund; leave out to refund every unit not refunded yet.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
+    pub(crate) lines: Option<Vec<RefundLineRequest>>,
+    /// Printable characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) reason: String,
+    /// Put the units back on sale in their drop if it is still open (default); otherwise, or when
+    /// false, they return to the product's unallocated stock.
+    #[serde(default)]
+    pub(crate) restock: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RejectRefundRequest {
+    /// Printable characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) reason: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct RefundLineBody {
     pub(crate) hold_id: String,
@@ -487,4 +520,17 @@ impl From<&Refund> for RefundBody {
             executed_at: refund.executed_at.map(rfc3339),
         }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OrderRefundsBody {
+    pub(crate) order_id: String,
+    pub(crate) total_minor: i64,
+    /// The sum of executed refunds: what was paid back.
+    pub(crate) refunded_minor: i64,
+    /// The sum of refunds pending approval or approved and not paid back yet.
+    pub(crate) pending_minor: i64,
+    pub(crate) currency: String,
+    /// Oldest first.
+    pub(crate) refunds: Vec<RefundBody>,
 }

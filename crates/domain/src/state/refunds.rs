@@ -185,6 +185,7 @@ impl State {
             order_id,
             buyer_id: order.buyer_id,
             creator_id: order.creator_id,
+            charge_id: order.charge_id.clone(),
             lines,
             amount,
             requested_by: actor.id,

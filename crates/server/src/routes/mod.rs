@@ -6,6 +6,7 @@ pub(crate) mod checkout;
 pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod ops;
+pub(crate) mod refunds;
 
 use crate::error::ApiError;
 use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RefundBody, RoomBody};

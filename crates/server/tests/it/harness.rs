@@ -48,6 +48,7 @@ impl TestServer {
             admin_tokens: vec![ADMIN_TOKEN.to_owned()],
             clock,
             payments: payments.clone(),
+            refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
         })
         .await
         .unwrap();
