@@ -209,6 +209,9 @@ pub(crate) struct DropBody {
     pub(crate) remaining: u64,
     pub(crate) held: u64,
     pub(crate) sold: u64,
+    /// Units sold, refunded and returned to the product's unallocated stock rather than to this
+    /// drop; `remaining + held + sold + released == quantity`.
+    pub(crate) released: u64,
     pub(crate) per_buyer_limit: u32,
     pub(crate) hold_seconds: u64,
     pub(crate) price_minor: i64,
@@ -229,6 +232,7 @@ impl From<&Drop> for DropBody {
             remaining: drop.remaining,
             held: drop.held,
             sold: drop.sold,
+            released: drop.released,
             per_buyer_limit: drop.per_buyer_limit,
             hold_seconds: drop.hold_ms / 1_000,
             price_minor: drop.unit_price.minor,
