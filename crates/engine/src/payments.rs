@@ -81,8 +81,10 @@ const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
 
 /// Mirrors Stripe's test payment methods, without a network: `pm_card_visa` (and the other
 /// `pm_card_<brand>` ids) succeed, `pm_card_chargeDeclined…` ids decline with Stripe's codes.
-#[derive(Default)]
 pub struct TestPaymentProvider {
+    /// Part of every charge and refund id, so ids differ between processes, as a real provider's do
+    /// (the test provider forgets everything on restart, and the serials start again).
+    instance: u32,
     charges: Mutex<ChargeCache>,
     n_charges: std::sync::atomic::AtomicU64,
     refunds: Mutex<TestRefunds>,
@@ -100,6 +102,20 @@ struct TestRefunds {
     charged: HashMap<String, Money>,
     refunded_minor: HashMap<String, i64>,
     paid: Vec<(RefundRequest, RefundReceipt)>,
+}
+
+impl Default for TestPaymentProvider {
+    fn default() -> TestPaymentProvider {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        TestPaymentProvider {
+            instance: since_epoch.subsec_nanos() ^ (since_epoch.as_secs() as u32),
+            charges: Mutex::default(),
+            n_charges: std::sync::atomic::AtomicU64::default(),
+            refunds: Mutex::default(),
+            refunds_failing: std::sync::atomic::AtomicBool::default(),
+            latency: std::time::Duration::ZERO,
+        }
+    }
 }
 
 impl TestPaymentProvider {
@@ -134,7 +150,7 @@ impl TestPaymentProvider {
         match payment_method {
             "pm_card_visa" | "pm_card_visa_debit" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_discover" => {
                 let serial = self.n_charges.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                Ok(Charge::Approved { charge_id: format!("ch_test_{serial:016x}") })
+                Ok(Charge::Approved { charge_id: format!("ch_test_{:08x}{serial:08x}", self.instance) })
             }
             "pm_card_chargeDeclined" => decline("generic_decline"),
             "pm_card_chargeDeclinedInsufficientFunds" => decline("insufficient_funds"),
@@ -204,7 +220,8 @@ impl PaymentProvider for TestPaymentProvider {
             if amount_minor < 0 || charged.is_some_and(|charged| already + amount_minor > charged.minor) {
                 return Err(PaymentError::Provider("refund exceeds what is left of the charge".into()));
             }
-            let receipt = RefundReceipt { refund_id: format!("re_test_{:016x}", refunds.paid.len() + 1) };
+            let serial = refunds.paid.len() + 1;
+            let receipt = RefundReceipt { refund_id: format!("re_test_{:08x}{serial:08x}", self.instance) };
             tracing::info!(charge_id = %request.charge_id, amount_minor, refund_id = %receipt.refund_id, "test provider refunded");
             *refunds.refunded_minor.entry(request.charge_id.clone()).or_insert(0) += amount_minor;
             if refunds.paid.len() < TEST_CHARGES_REMEMBERED_MAX {

@@ -3,3 +3,4 @@
 
 mod crash;
 mod process;
+mod refunds;
