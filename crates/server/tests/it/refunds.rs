@@ -115,8 +115,11 @@ async fn above_the_threshold_both_sides_must_approve_and_one_is_not_enough() {
     assert_eq!((listed["refunded_minor"].as_i64(), listed["pending_minor"].as_i64()), (Some(0), Some(3_750)));
 
     let (_, product_before) = server.get(&format!("/v1/products/{}", fixture.product_id), None).await;
-    let (status, executed) = decide(&server, ADMIN_TOKEN, &refund, "approve").await;
+    let approve_path = format!("/v1/refunds/{}/approve", id(&refund));
+    let (status, executed) = server.post(&approve_path, Some(ADMIN_TOKEN), Some("approve-1"), json!({})).await;
     assert_eq!((status, executed["status"].as_str()), (StatusCode::OK, Some("executed")), "{executed}");
+    let (status, replay) = server.post(&approve_path, Some(ADMIN_TOKEN), Some("approve-1"), json!({})).await;
+    assert_eq!((status, &replay), (StatusCode::OK, &executed), "a keyed approval replays its answer");
     assert!(executed["platform_approval"]["by"].is_string() && executed["executed_at"].is_string());
     assert_eq!(provider_refunds(&server).iter().map(|refund| refund.1).collect::<Vec<_>>(), vec![3_750]);
     // Not restocked: the units leave the drop for the product's unallocated stock.
@@ -297,4 +300,29 @@ async fn a_restart_keeps_every_refund_and_pays_back_the_approved_ones() {
     let (status, replay) = server.post(&refunds_path(&executed_order), Some(&ben), Some("r"), reason).await;
     assert_eq!((status, &replay), (StatusCode::CREATED, &executed));
     assert_eq!(provider_refunds(&server).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_the_provider_failed_to_pay_is_paid_once_on_a_retry_under_its_key() {
+    let (server, fixture) = server().await;
+    let (buyer, order) = buy(&server, &fixture, "ana", 1).await;
+    let path = refunds_path(&order);
+    let request = json!({"reason": "broken"});
+    server.payments.set_refunds_failing(true);
+    let (status, body) = server.post(&path, Some(&buyer), Some("refund-1"), request.clone()).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_GATEWAY, "payment_provider_error"));
+    let (_, listed) = server.get(&path, Some(&buyer)).await;
+    assert_eq!(listed["refunds"][0]["status"], "approved", "kept, approved, for a retry: {listed}");
+    assert_eq!((listed["refunded_minor"].as_i64(), listed["pending_minor"].as_i64()), (Some(0), Some(1_250)));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (19, 0, 1, "open".into()), "units stay sold");
+    let (status, body) = server.post(&path, Some(&buyer), Some("refund-2"), request.clone()).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "refund_exceeds_paid"), "the units are taken");
+
+    server.payments.set_refunds_failing(false);
+    let (status, refund) = server.post(&path, Some(&buyer), Some("refund-1"), request.clone()).await;
+    assert_eq!((status, refund["status"].as_str()), (StatusCode::CREATED, Some("executed")), "{refund}");
+    let (status, replay) = server.post(&path, Some(&buyer), Some("refund-1"), request).await;
+    assert_eq!((status, &replay), (StatusCode::CREATED, &refund));
+    assert_eq!(provider_refunds(&server).len(), 1);
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (20, 0, 0, "open".into()));
 }
