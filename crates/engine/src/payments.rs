@@ -232,3 +232,41 @@ impl PaymentProvider for TestPaymentProvider {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(minor: i64) -> Money {
+        Money { minor, currency: "EUR".parse().unwrap() }
+    }
+
+    #[tokio::test]
+    async fn refunds_are_idempotent_per_key_and_never_exceed_the_charge() {
+        let provider = TestPaymentProvider::default();
+        let charge = ChargeRequest {
+            amount: eur(1_000),
+            payment_method: "pm_card_visa".into(),
+            idempotency_key: "charge-1".into(),
+            description: "test".into(),
+        };
+        let Charge::Approved { charge_id } = provider.charge(charge).await.unwrap() else { panic!("declined") };
+        let refund = |key: &str, minor: Option<i64>| RefundRequest {
+            charge_id: charge_id.clone(),
+            amount: minor.map(eur),
+            idempotency_key: key.into(),
+        };
+        let first = provider.refund(&refund("r1", Some(600))).await.unwrap();
+        assert_eq!(provider.refund(&refund("r1", Some(600))).await.unwrap(), first, "same key, same refund");
+        assert!(provider.refund(&refund("r1", Some(500))).await.is_err(), "a key reused with another amount");
+        assert!(provider.refund(&refund("r2", Some(401))).await.is_err(), "beyond what is left of the charge");
+        let rest = provider.refund(&refund("r3", None)).await.unwrap();
+        assert_ne!(rest, first);
+        assert!(provider.refund(&refund("r4", Some(1))).await.is_err(), "nothing is left");
+        let paid: Vec<Option<i64>> =
+            provider.refunds().iter().map(|(request, _)| request.amount.map(|a| a.minor)).collect();
+        assert_eq!(paid, vec![Some(600), None]);
+        provider.set_refunds_failing(true);
+        assert!(provider.refund(&refund("r1", Some(600))).await.is_err());
+    }
+}
