@@ -334,6 +334,12 @@ proptest! {
                         }
                         (RefundStatus::PendingApproval, false) => prop_assert_eq!(after.status, RefundStatus::Rejected),
                         (RefundStatus::Approved, true) => prop_assert_eq!(after, &before),
+                        (RefundStatus::Executed, true)
+                            if if admin { before.platform_approval.is_some() } else { before.creator_approval.is_some() } =>
+                        {
+                            prop_assert_eq!(outcome, Ok(Reply::Refund(Box::new(before.clone()))));
+                            prop_assert_eq!(after, &before);
+                        }
                         (status, _) => {
                             prop_assert_eq!(outcome, Err(Rejection::RefundNotPending { status }));
                             prop_assert_eq!(after, &before);

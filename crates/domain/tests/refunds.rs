@@ -166,6 +166,8 @@ fn at_or_under_the_threshold_a_refund_is_approved_at_once_and_restocks_an_open_d
         drop_events.last(),
         Some(Event::UnitsRefunded { quantity: 1, restocked: true, refund_id, .. }) if *refund_id == refund.id
     ));
+    let not_pending = Err(Rejection::RefundNotPending { status: RefundStatus::Executed });
+    assert_eq!(world.decide(ADMIN, refund.id, RefundDecision::Approve), not_pending, "nothing to sign off");
     // Completing again (a retry after a lost answer) changes nothing and answers the same refund.
     let n_events = world.events.len();
     assert_eq!(world.complete(refund.id), Ok(Reply::Refund(executed)));
@@ -209,7 +211,13 @@ fn above_the_threshold_both_sides_must_sign_off_and_a_closed_drop_releases_the_u
     let not_pending = Err(Rejection::RefundNotPending { status: RefundStatus::Approved });
     assert_eq!(world.decide(ADMIN, refund.id, reject), not_pending);
     let allocated_before = world.state.product(world.products[1]).unwrap().allocated;
-    assert!(matches!(world.complete(refund.id), Ok(Reply::Refund(refund)) if refund.status == RefundStatus::Executed));
+    let Ok(Reply::Refund(executed)) = world.complete(refund.id) else { panic!() };
+    assert_eq!(executed.status, RefundStatus::Executed);
+    // Either side approving again (a retry whose answer was lost) answers the executed refund.
+    assert_eq!(world.decide(creator, refund.id, RefundDecision::Approve), Ok(Reply::Refund(executed.clone())));
+    let reject = RefundDecision::Reject { reason: "too late".into() };
+    let not_pending = Err(Rejection::RefundNotPending { status: RefundStatus::Executed });
+    assert_eq!(world.decide(ADMIN, refund.id, reject), not_pending);
     assert_eq!(world.counters(0), (10, 0, 0, 0), "the open drop is restocked");
     assert_eq!(world.counters(1), (9, 0, 0, 1), "the closed drop's unit is released");
     assert_eq!(world.state.product(world.products[1]).unwrap().allocated, allocated_before - 1);

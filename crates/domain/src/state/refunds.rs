@@ -225,15 +225,16 @@ impl State {
         if let RefundDecision::Reject { reason } = decision {
             check_reason(reason)?;
         }
+        let already_approved = match side {
+            RefundSide::Platform => refund.platform_approval.is_some(),
+            RefundSide::Creator => refund.creator_approval.is_some(),
+        };
         match (refund.status, decision) {
+            // A side approving again (a retry whose answer was lost) is the same sign-off.
+            (RefundStatus::PendingApproval | RefundStatus::Executed, RefundDecision::Approve) if already_approved => {
+                Ok(Vec::new())
+            }
             (RefundStatus::PendingApproval, RefundDecision::Approve) => {
-                let already = match side {
-                    RefundSide::Platform => &refund.platform_approval,
-                    RefundSide::Creator => &refund.creator_approval,
-                };
-                if already.is_some() {
-                    return Ok(Vec::new());
-                }
                 Ok(vec![Event::RefundApproved { refund_id, side, by: actor.id, at: now }])
             }
             (RefundStatus::PendingApproval, RefundDecision::Reject { reason }) => {

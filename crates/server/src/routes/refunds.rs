@@ -63,7 +63,7 @@ pub(crate) async fn create_refund(
     responses((status = 200, description = "the refund; `executed` once both sides approved", body = RefundBody),
         (status = 400, description = "invalid_idempotency_key", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 403, description = "forbidden: the buyer may not sign off", body = ErrorBody), (status = 404, description = "no such refund, or not the caller's", body = ErrorBody),
-        (status = 409, description = "refund_not_pending: rejected or executed", body = ErrorBody),
+        (status = 409, description = "refund_not_pending: rejected, or executed without this side's approval", body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
         (status = 502, description = "payment_provider_error: approved and kept; approve again to retry", body = ErrorBody),
         (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
