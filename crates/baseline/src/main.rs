@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
             clock: Arc::new(SystemClock),
             payments: payments.clone(),
             log_origin: "livedrop".to_owned(),
+            refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
         })
         .await?,
     );

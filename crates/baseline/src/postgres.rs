@@ -324,7 +324,7 @@ impl PostgresInventory {
         if matches!(outcome, Ok(Reply::Ordered(order)) if order.charge_id == charge_id) {
             return;
         }
-        if let Err(error) = self.payments.refund(charge_id).await {
+        if let Err(error) = self.payments.refund(&engine::RefundRequest::whole_charge(charge_id)).await {
             tracing::error!(%charge_id, %error, "refund of an unused charge failed");
         }
     }

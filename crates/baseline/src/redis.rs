@@ -159,7 +159,8 @@ impl RedisInventory {
         let outcome = answer(&completed, None);
         if let Charge::Approved { charge_id } = charge {
             let ordered = matches!(&outcome, Ok(Reply::Ordered(order)) if order.charge_id == charge_id);
-            if !ordered && let Err(error) = self.payments.refund(&charge_id).await {
+            if !ordered && let Err(error) = self.payments.refund(&engine::RefundRequest::whole_charge(&charge_id)).await
+            {
                 tracing::error!(%charge_id, %error, "refund of an unused charge failed");
             }
         }

@@ -1,8 +1,8 @@
 //! What callers ask of the state, and what it answers.
 
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, Partition, Product,
-    ProductId, Role, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, OrderId, Partition,
+    Product, ProductId, Refund, RefundId, RefundStatus, Role, Room, RoomId, Timestamp,
 };
 use std::fmt;
 
@@ -52,6 +52,42 @@ pub enum Command {
         cart_id: CartId,
         payment: PaymentOutcome,
     },
+    /// The buyer or the creator of an order asks for some or all of it back.
+    RequestRefund {
+        actor: Actor,
+        order_id: OrderId,
+        refund: NewRefund,
+    },
+    /// A platform admin (platform side) or the order's creator (creator side) signs off or rejects.
+    DecideRefund {
+        actor: Actor,
+        refund_id: RefundId,
+        decision: RefundDecision,
+    },
+    /// Records that the provider paid an approved refund back (the provider call is I/O, made by the
+    /// engine outside the domain), and returns or releases its units. Sent by the engine only.
+    CompleteRefund {
+        refund_id: RefundId,
+        provider_refund_id: String,
+    },
+}
+
+/// What a refund request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRefund {
+    /// `(hold id, units)` per order line to refund; `None` refunds every unit not refunded yet.
+    pub lines: Option<Vec<(HoldId, u32)>>,
+    pub reason: String,
+    pub restock: bool,
+    /// Amounts strictly above this (minor units) need both sign-offs. The engine's configuration;
+    /// part of the command so the decision stays pure, and recorded in the refund as `needs_approval`.
+    pub approval_threshold_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundDecision {
+    Approve,
+    Reject { reason: String },
 }
 
 /// What a creator asks for when creating a drop.
@@ -117,27 +153,48 @@ pub enum Reply {
     Drop(Drop),
     Claimed(ClaimReceipt),
     Ordered(Order),
+    /// Boxed: a refund is several times larger than the other replies.
+    Refund(Box<Refund>),
 }
 
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Rejection {
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+    },
     Forbidden,
     NotFound,
     HandleTaken,
-    InsufficientStock { available: u64 },
-    SoldOut { remaining: u64 },
-    LimitExceeded { limit: u32, already: u32 },
+    InsufficientStock {
+        available: u64,
+    },
+    SoldOut {
+        remaining: u64,
+    },
+    LimitExceeded {
+        limit: u32,
+        already: u32,
+    },
     DropNotOpen,
     CartExpired,
     CartCheckedOut,
     CartFull,
     CartChanged,
     CurrencyMismatch,
-    PaymentDeclined { decline_code: String },
+    PaymentDeclined {
+        decline_code: String,
+    },
     IdempotencyKeyReused,
+    /// More units (so more money) than the order has left to refund.
+    RefundExceedsPaid {
+        refundable_units: u64,
+    },
+    RefundNotPending {
+        status: RefundStatus,
+    },
 }
 
 impl Rejection {
@@ -163,6 +220,8 @@ impl Rejection {
             Rejection::CurrencyMismatch => "currency_mismatch",
             Rejection::PaymentDeclined { .. } => "payment_declined",
             Rejection::IdempotencyKeyReused => "idempotency_key_reused",
+            Rejection::RefundExceedsPaid { .. } => "refund_exceeds_paid",
+            Rejection::RefundNotPending { .. } => "refund_not_pending",
         }
     }
 }
@@ -193,6 +252,13 @@ impl fmt::Display for Rejection {
                 write!(f, "the payment was declined ({decline_code}); your holds stay until they expire")
             }
             Rejection::IdempotencyKeyReused => f.write_str("this idempotency key was used with a different request"),
+            Rejection::RefundExceedsPaid { refundable_units } => write!(
+                f,
+                "a refund may not exceed what was paid: {refundable_units} units of the order are left to refund"
+            ),
+            Rejection::RefundNotPending { status } => {
+                write!(f, "the refund is {} and can no longer be decided", status.as_str())
+            }
         }
     }
 }

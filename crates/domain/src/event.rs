@@ -1,8 +1,8 @@
 //! Facts. Every change of state is one of these, journaled before it is acknowledged.
 
 use crate::{
-    Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition, Product, Room, RoomId,
-    Timestamp,
+    Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition, Product, Refund,
+    RefundId, RefundSide, Room, RoomId, Timestamp,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,6 +60,41 @@ pub enum Event {
         hold_ids: Vec<HoldId>,
         quantity: u64,
     },
+    /// A refund was asked for; under the threshold it is `approved` at once.
+    RefundRequested {
+        refund: Refund,
+    },
+    /// One side signed off; with both sides the refund turns `approved`.
+    RefundApproved {
+        refund_id: RefundId,
+        side: RefundSide,
+        by: AccountId,
+        at: Timestamp,
+    },
+    RefundRejected {
+        refund_id: RefundId,
+        side: RefundSide,
+        by: AccountId,
+        reason: String,
+        at: Timestamp,
+    },
+    /// The provider paid the amount back; `UnitsRefunded` for each drop follows in the same commit.
+    RefundExecuted {
+        refund_id: RefundId,
+        provider_refund_id: String,
+        at: Timestamp,
+    },
+    /// One per drop of an executed refund, in the drop's stream, so the drop's stream alone still
+    /// accounts for every unit: they leave `sold` for `remaining` (`restocked`) or for `released`.
+    UnitsRefunded {
+        drop_id: DropId,
+        order_id: OrderId,
+        refund_id: RefundId,
+        hold_ids: Vec<HoldId>,
+        quantity: u64,
+        restocked: bool,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -96,7 +131,12 @@ impl Event {
             | Event::DropClosed { drop_id, .. }
             | Event::HoldExpired { drop_id, .. }
             | Event::HoldsSold { drop_id, .. }
+            | Event::UnitsRefunded { drop_id, .. }
             | Event::LogCheckpointed { drop_id, .. } => drop_id.partition(),
+            Event::RefundRequested { refund } => refund.id.partition(),
+            Event::RefundApproved { refund_id, .. }
+            | Event::RefundRejected { refund_id, .. }
+            | Event::RefundExecuted { refund_id, .. } => refund_id.partition(),
             Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => cart_id.partition(),
             Event::HoldPlaced { hold } => hold.id.partition(),
             Event::OrderPlaced { order } => order.id.partition(),
@@ -117,11 +157,16 @@ impl Event {
             | Event::DropClosed { .. }
             | Event::HoldExpired { .. }
             | Event::HoldsSold { .. }
+            | Event::UnitsRefunded { .. }
             | Event::HoldPlaced { .. } => unreachable!("drop events are in their drop's stream"),
             Event::AccountCreated { account } => format!("account/{}", account.id),
             Event::ProductCreated { product } => format!("product/{}", product.id),
             Event::RoomCreated { room } => format!("room/{}", room.id),
             Event::LogCheckpointed { drop_id, .. } => format!("checkpoint/{drop_id}"),
+            Event::RefundRequested { refund } => format!("refund/{}", refund.id),
+            Event::RefundApproved { refund_id, .. }
+            | Event::RefundRejected { refund_id, .. }
+            | Event::RefundExecuted { refund_id, .. } => format!("refund/{refund_id}"),
             Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => {
                 format!("cart/{cart_id}")
             }
@@ -144,6 +189,11 @@ impl Event {
             Event::PaymentDeclined { .. } => "payment_declined",
             Event::OrderPlaced { .. } => "order_placed",
             Event::HoldsSold { .. } => "holds_sold",
+            Event::RefundRequested { .. } => "refund_requested",
+            Event::RefundApproved { .. } => "refund_approved",
+            Event::RefundRejected { .. } => "refund_rejected",
+            Event::RefundExecuted { .. } => "refund_executed",
+            Event::UnitsRefunded { .. } => "units_refunded",
             Event::IdempotencyRecorded { .. } => "idempotency_recorded",
             Event::LogCheckpointed { .. } => "log_checkpointed",
         }
@@ -157,7 +207,8 @@ impl Event {
             Event::DropOpened { drop_id, .. }
             | Event::DropClosed { drop_id, .. }
             | Event::HoldExpired { drop_id, .. }
-            | Event::HoldsSold { drop_id, .. } => Some(*drop_id),
+            | Event::HoldsSold { drop_id, .. }
+            | Event::UnitsRefunded { drop_id, .. } => Some(*drop_id),
             Event::HoldPlaced { hold } => Some(hold.drop_id),
             _ => None,
         }

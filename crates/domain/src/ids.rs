@@ -86,6 +86,7 @@ entity_id!(DropId, "drop");
 entity_id!(HoldId, "hold");
 entity_id!(CartId, "cart");
 entity_id!(OrderId, "ord");
+entity_id!(RefundId, "rf");
 
 #[cfg(test)]
 mod tests {

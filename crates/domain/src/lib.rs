@@ -14,15 +14,19 @@ mod model;
 mod money;
 mod state;
 
-pub use command::{Actor, Command, Envelope, IdempotencyKey, NewDrop, Outcome, PaymentOutcome, Rejection, Reply};
+pub use command::{
+    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, PaymentOutcome, RefundDecision, Rejection,
+    Reply,
+};
 pub use event::Event;
 pub use ids::{
-    AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId, RoomId,
+    AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId,
+    RefundId, RoomId,
 };
 pub use limits::*;
 pub use model::{
     Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
-    OrderLine, Product, Role, Room,
+    OrderLine, Product, Refund, RefundApproval, RefundLine, RefundRejection, RefundSide, RefundStatus, Role, Room,
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use state::State;

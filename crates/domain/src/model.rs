@@ -1,7 +1,7 @@
 //! The entities the state is made of. Counters live on the entity that owns them (a drop owns its
 //! `remaining`, `held` and `sold`), so the conservation invariant can be checked locally.
 
-use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, RoomId, Timestamp};
+use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, RefundId, RoomId, Timestamp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,6 +96,11 @@ pub struct Drop {
     pub remaining: u64,
     pub held: u64,
     pub sold: u64,
+    /// Units sold, refunded and not put back on sale in this drop: they went back to the product's
+    /// unallocated stock. So `remaining + held + sold + released == quantity`, and the product's
+    /// `allocated` counts `quantity - released`. Absent in journals written before refunds.
+    #[serde(default)]
+    pub released: u64,
     pub per_buyer_limit: u32,
     pub hold_ms: u64,
     pub opens_at: Timestamp,
@@ -178,6 +183,97 @@ pub struct Order {
     pub payment_method: String,
     pub charge_id: String,
     pub paid_at: Timestamp,
+}
+
+/// Who signs off a refund above the approval threshold: the platform (any admin) and the order's
+/// creator. Both are needed; either may reject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundSide {
+    Platform,
+    Creator,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// Above the threshold and waiting for a sign-off of both sides.
+    PendingApproval,
+    /// Cleared (at once under the threshold, or signed off by both sides); the provider refund and
+    /// `RefundExecuted` follow. A refund found here after a restart is executed then.
+    Approved,
+    /// Refused by either side; its units are free to be refunded by another request.
+    Rejected,
+    /// Paid back through the provider, units restocked or released.
+    Executed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::PendingApproval => "pending_approval",
+            RefundStatus::Approved => "approved",
+            RefundStatus::Rejected => "rejected",
+            RefundStatus::Executed => "executed",
+        }
+    }
+}
+
+/// Units of one order line (one hold) a refund pays back, at the price the buyer paid.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefundLine {
+    pub hold_id: HoldId,
+    pub drop_id: DropId,
+    pub quantity: u32,
+    pub unit_price: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefundApproval {
+    pub by: AccountId,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefundRejection {
+    pub side: RefundSide,
+    pub by: AccountId,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// A request to pay back some or all of an order. Lives in the order's partition; its amount is
+/// computed from the order's unit prices, never taken from the client.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Refund {
+    pub id: RefundId,
+    pub order_id: OrderId,
+    pub buyer_id: AccountId,
+    pub creator_id: AccountId,
+    /// The order's charge, which the provider pays the amount back from.
+    pub charge_id: String,
+    pub lines: Vec<RefundLine>,
+    pub amount: Money,
+    pub requested_by: AccountId,
+    pub reason: String,
+    /// Put the units back on sale in their drop if it is still open; otherwise (or when false) they
+    /// are released to the product's unallocated stock.
+    pub restock: bool,
+    /// Whether the amount was above the threshold, so both sides must sign off.
+    pub needs_approval: bool,
+    pub status: RefundStatus,
+    pub platform_approval: Option<RefundApproval>,
+    pub creator_approval: Option<RefundApproval>,
+    pub rejection: Option<RefundRejection>,
+    pub requested_at: Timestamp,
+    pub provider_refund_id: Option<String>,
+    pub executed_at: Option<Timestamp>,
+}
+
+impl Refund {
+    pub fn units(&self) -> u64 {
+        self.lines.iter().map(|line| u64::from(line.quantity)).sum()
+    }
 }
 
 /// What a successful claim answers; stored whole in idempotency records so a replay is byte-identical.

@@ -1,14 +1,17 @@
 //! The state machine: `execute` decides and applies, `apply` is the only mutation, `advance` fires
 //! due timers (hold expiry, drop open and close) as events.
 
+mod refunds;
+
 use crate::command::IdempotencyKey;
 use crate::limits::*;
 use crate::{
     Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId, DropPhase, EntityId,
     Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, Outcome, Partition,
-    PaymentOutcome, Product, ProductId, Rejection, Reply, Role, Room, RoomId, Timestamp,
+    PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, Role, Room, RoomId, Timestamp,
 };
 use hashbrown::{Equivalent, HashMap};
+use refunds::RefundBook;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,8 +57,9 @@ pub struct State {
     carts: HashMap<CartId, Cart>,
     orders: HashMap<OrderId, Order>,
     open_carts: HashMap<(AccountId, RoomId), CartId>,
-    /// Units a buyer holds or bought in a drop, checked against the per-buyer limit.
+    /// Units a buyer holds or bought (and was not refunded) in a drop, checked against the limit.
     buyer_units: HashMap<(DropId, AccountId), u32>,
+    refunds: RefundBook,
     idempotency: HashMap<RecordKey, IdempotencyRecord>,
     /// When each idempotency record stops mattering, in the order they were recorded, so `advance`
     /// forgets from the front (a clock stepping back only delays forgetting: lookups ignore expired
@@ -127,6 +131,18 @@ impl State {
     }
     pub fn order(&self, id: OrderId) -> Option<&Order> {
         self.orders.get(&id)
+    }
+    pub fn refund(&self, id: RefundId) -> Option<&Refund> {
+        self.refunds.refunds.get(&id)
+    }
+    /// The refunds of an order, oldest first.
+    pub fn order_refunds(&self, order_id: OrderId) -> impl Iterator<Item = &Refund> {
+        let ids = self.refunds.by_order.get(&order_id).map(Vec::as_slice).unwrap_or(&[]);
+        ids.iter().map(|id| &self.refunds.refunds[id])
+    }
+    /// Refunds approved but not executed yet: the engine pays them back (again, after a restart).
+    pub fn approved_refunds(&self) -> impl Iterator<Item = &Refund> {
+        self.refunds.refunds.values().filter(|refund| refund.status == crate::RefundStatus::Approved)
     }
     pub fn buyer_units(&self, drop_id: DropId, buyer_id: AccountId) -> u32 {
         self.buyer_units.get(&(drop_id, buyer_id)).copied().unwrap_or(0)
@@ -315,6 +331,15 @@ impl State {
             }
             Command::Claim { actor, drop_id, quantity } => self.decide_claim(now, actor, *drop_id, *quantity),
             Command::Checkout { actor, cart_id, payment } => self.decide_checkout(now, actor, *cart_id, payment),
+            Command::RequestRefund { actor, order_id, refund } => {
+                self.decide_request_refund(now, actor, *order_id, refund)
+            }
+            Command::DecideRefund { actor, refund_id, decision } => {
+                self.decide_refund_decision(now, actor, *refund_id, decision)
+            }
+            Command::CompleteRefund { refund_id, provider_refund_id } => {
+                self.decide_complete_refund(now, *refund_id, provider_refund_id)
+            }
         }
     }
 
@@ -370,6 +395,7 @@ impl State {
             remaining: quantity,
             held: 0,
             sold: 0,
+            released: 0,
             per_buyer_limit,
             hold_ms: hold_seconds * 1_000,
             opens_at,
@@ -558,9 +584,19 @@ impl State {
                 Err(Rejection::PaymentDeclined { decline_code: decline_code.clone() })
             }
             Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(self.orders[&order.id].clone())),
-            // Closing a drop that is already closed produces nothing and answers the drop as it is.
+            Some(Event::RefundRequested { refund: Refund { id: refund_id, .. } })
+            | Some(Event::RefundApproved { refund_id, .. })
+            | Some(Event::RefundRejected { refund_id, .. })
+            | Some(Event::RefundExecuted { refund_id, .. }) => {
+                Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
+            }
+            // Closing a drop that is already closed produces nothing and answers the drop as it is;
+            // so do a repeated sign-off and completing an executed refund.
             None => match command {
                 Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(self.drops[drop_id].clone())),
+                Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
+                    Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
+                }
                 other => unreachable!("{other:?} decided no events"),
             },
             Some(other) => unreachable!("{} is never a command's primary event", other.kind()),
@@ -693,6 +729,11 @@ impl State {
                 drop.sold += quantity;
             }
             Event::LogCheckpointed { .. } => {} // about the log, not the state
+            Event::RefundRequested { .. }
+            | Event::RefundApproved { .. }
+            | Event::RefundRejected { .. }
+            | Event::RefundExecuted { .. }
+            | Event::UnitsRefunded { .. } => self.apply_refund_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
@@ -709,18 +750,27 @@ impl State {
         let mut held_by_drop: BTreeMap<DropId, u64> = BTreeMap::new();
         let mut sold_by_drop: BTreeMap<DropId, u64> = BTreeMap::new();
         let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
+        self.refunds.check(&self.orders)?;
         for hold in self.holds.values() {
-            match hold.status {
-                HoldStatus::Active => *held_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity),
-                HoldStatus::Sold => *sold_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity),
+            // Refunded units leave `sold` and the buyer's count.
+            let quantity = match hold.status {
+                HoldStatus::Active => {
+                    *held_by_drop.entry(hold.drop_id).or_default() += u64::from(hold.quantity);
+                    hold.quantity
+                }
+                HoldStatus::Sold => {
+                    let kept = hold.quantity - self.refunds.executed_units(hold.id);
+                    *sold_by_drop.entry(hold.drop_id).or_default() += u64::from(kept);
+                    kept
+                }
                 HoldStatus::Expired => continue,
-            }
-            *units_by_buyer.entry((hold.drop_id, hold.buyer_id)).or_default() += hold.quantity;
+            };
+            *units_by_buyer.entry((hold.drop_id, hold.buyer_id)).or_default() += quantity;
         }
         let mut allocated_by_product: BTreeMap<ProductId, u64> = BTreeMap::new();
         for drop in self.drops.values() {
-            if drop.remaining + drop.held + drop.sold != drop.quantity {
-                return Err(format!("drop {}: remaining + held + sold != quantity", drop.id));
+            if drop.remaining + drop.held + drop.sold + drop.released != drop.quantity {
+                return Err(format!("drop {}: remaining + held + sold + released != quantity", drop.id));
             }
             if drop.held != held_by_drop.get(&drop.id).copied().unwrap_or(0) {
                 return Err(format!("drop {}: held does not match its active holds", drop.id));
@@ -728,7 +778,7 @@ impl State {
             if drop.sold != sold_by_drop.get(&drop.id).copied().unwrap_or(0) {
                 return Err(format!("drop {}: sold does not match its sold holds", drop.id));
             }
-            *allocated_by_product.entry(drop.product_id).or_default() += drop.quantity;
+            *allocated_by_product.entry(drop.product_id).or_default() += drop.quantity - drop.released;
         }
         for (&(drop_id, buyer_id), &units) in &units_by_buyer {
             if units > self.drops[&drop_id].per_buyer_limit {
@@ -766,6 +816,10 @@ impl Command {
             | Command::CreateDrop { actor, .. } => actor.id.partition(),
             Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
             Command::Checkout { cart_id, .. } => cart_id.partition(),
+            Command::RequestRefund { order_id, .. } => order_id.partition(),
+            Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
+                refund_id.partition()
+            }
         }
     }
 }

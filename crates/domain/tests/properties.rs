@@ -1,5 +1,6 @@
 //! Property tests of the domain: stock is conserved, no buyer exceeds the limit, idempotency keys
-//! answer consistently, and replaying the produced events rebuilds an identical state.
+//! answer consistently, refunds never exceed what was paid nor refund a unit twice, and replaying the
+//! produced events rebuilds an identical state.
 
 use domain::*;
 use proptest::prelude::*;
@@ -27,6 +28,23 @@ enum Op {
         wrong_amount: bool,
     },
     CloseDrop,
+    /// A refund of an order placed so far, by its buyer or creator: the whole rest of the order, or
+    /// some units of one line; under a threshold of 0 or 1 000 000 minor units.
+    RequestRefund {
+        order_idx: usize,
+        by_creator: bool,
+        line: Option<(usize, u32)>,
+        restock: bool,
+        needs_approval: bool,
+    },
+    DecideRefund {
+        refund_idx: usize,
+        admin: bool,
+        approve: bool,
+    },
+    CompleteRefund {
+        refund_idx: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -40,6 +58,13 @@ fn op() -> impl Strategy<Value = Op> {
         // Rare: a closed drop refuses every later claim, which would cut most sequences short.
         1 => Just(Op::CloseDrop),
         1 => Just(Op::AdvanceDay),
+        6 => (0..4usize, any::<bool>(), prop::option::of((0..3usize, 0..4u32)), any::<bool>(), any::<bool>())
+            .prop_map(|(order_idx, by_creator, line, restock, needs_approval)| {
+                Op::RequestRefund { order_idx, by_creator, line, restock, needs_approval }
+            }),
+        6 => (0..4usize, any::<bool>(), prop::bool::weighted(0.8))
+            .prop_map(|(refund_idx, admin, approve)| Op::DecideRefund { refund_idx, admin, approve }),
+        6 => (0..4usize).prop_map(|refund_idx| Op::CompleteRefund { refund_idx }),
     ]
 }
 
@@ -50,6 +75,8 @@ struct World {
     creator: Actor,
     buyers: Vec<Actor>,
     drop_id: DropId,
+    orders: Vec<Order>,
+    refunds: Vec<RefundId>,
 }
 
 impl World {
@@ -67,6 +94,8 @@ impl World {
             creator: Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Creator },
             buyers: Vec::new(),
             drop_id: DropId(EntityId { partition: 0, serial: 0 }),
+            orders: Vec::new(),
+            refunds: Vec::new(),
         };
         let create_account = |world: &mut World, handle: String, role: Role| {
             let command = Command::CreateAccount { partition: 7, handle, role, token_sha256: "00".repeat(32) };
@@ -129,10 +158,24 @@ impl World {
     }
 }
 
+/// Units of an order line named by its refunds that were not rejected.
+fn claimed_units(state: &State, order: &Order, hold_id: HoldId) -> u32 {
+    let refunds = state.order_refunds(order.id).filter(|refund| refund.status != RefundStatus::Rejected);
+    refunds.flat_map(|refund| &refund.lines).filter(|line| line.hold_id == hold_id).map(|line| line.quantity).sum()
+}
+
 fn check(world: &World) -> Result<(), TestCaseError> {
     world.state.check_invariants().map_err(TestCaseError::fail)?;
     let drop = world.state.drop(world.drop_id).unwrap();
-    prop_assert_eq!(drop.remaining + drop.held + drop.sold, drop.quantity);
+    prop_assert_eq!(drop.remaining + drop.held + drop.sold + drop.released, drop.quantity);
+    for order in &world.orders {
+        // Independent of the state's own counters: what its refunds name never exceeds the order.
+        let live = world.state.order_refunds(order.id).filter(|refund| refund.status != RefundStatus::Rejected);
+        prop_assert!(live.map(|refund| refund.amount.minor).sum::<i64>() <= order.total.minor);
+        for line in &order.lines {
+            prop_assert!(claimed_units(&world.state, order, line.hold_id) <= line.quantity);
+        }
+    }
     for buyer in &world.buyers {
         prop_assert!(world.state.buyer_units(world.drop_id, buyer.id) <= drop.per_buyer_limit);
     }
@@ -230,6 +273,7 @@ proptest! {
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {
                             prop_assert!(!declined && !wrong_amount);
                             prop_assert_eq!(order.total, *total);
+                            world.orders.push(order.clone());
                         }
                         (Ok(_), Err(Rejection::PaymentDeclined { .. })) => prop_assert!(declined),
                         (Ok(_), Err(Rejection::CartChanged)) => prop_assert!(wrong_amount),
@@ -240,6 +284,90 @@ proptest! {
                     let creator = world.creator;
                     let outcome = world.run(Envelope::plain(Command::CloseDrop { actor: creator, drop_id: world.drop_id }));
                     prop_assert!(outcome.is_ok());
+                }
+                Op::RequestRefund { order_idx, by_creator, line, restock, needs_approval } => {
+                    let Some(order) = world.orders.get(order_idx).cloned() else { continue };
+                    let actor = if by_creator { world.creator } else { world.buyers.iter().copied().find(|buyer| buyer.id == order.buyer_id).unwrap() };
+                    let refunded_before: u64 = order.lines.iter().map(|line| u64::from(claimed_units(&world.state, &order, line.hold_id))).sum();
+                    let ordered: u64 = order.lines.iter().map(|line| u64::from(line.quantity)).sum();
+                    let lines = line.map(|(idx, quantity)| vec![(order.lines[idx % order.lines.len()].hold_id, quantity)]);
+                    let refund = NewRefund {
+                        lines: lines.clone(),
+                        reason: "changed my mind".into(),
+                        restock,
+                        approval_threshold_minor: if needs_approval { 0 } else { 1_000_000 },
+                    };
+                    let outcome = world.run(Envelope::plain(Command::RequestRefund { actor, order_id: order.id, refund }));
+                    match (&lines, &outcome) {
+                        (Some(lines), Err(Rejection::Invalid { .. })) => prop_assert_eq!(lines[0].1, 0),
+                        (_, Err(Rejection::RefundExceedsPaid { refundable_units })) => {
+                            prop_assert_eq!(*refundable_units, ordered - refunded_before);
+                            let asked = lines.as_ref().map_or(1, |lines| u64::from(lines[0].1));
+                            let line_left = lines.as_ref().map_or(0, |lines| {
+                                let line = order.lines.iter().find(|line| line.hold_id == lines[0].0).unwrap();
+                                u64::from(line.quantity - claimed_units(&world.state, &order, line.hold_id))
+                            });
+                            prop_assert!(asked > line_left);
+                        }
+                        (_, Ok(Reply::Refund(refund))) => {
+                            prop_assert!(refund.units() <= ordered - refunded_before);
+                            let status = if needs_approval { RefundStatus::PendingApproval } else { RefundStatus::Approved };
+                            prop_assert_eq!(refund.status, status);
+                            prop_assert_eq!(refund.amount.minor, 1_500 * refund.units() as i64);
+                            world.refunds.push(refund.id);
+                        }
+                        (_, other) => prop_assert!(false, "unexpected refund outcome {:?}", other),
+                    }
+                }
+                Op::DecideRefund { refund_idx, admin, approve } => {
+                    let Some(&refund_id) = world.refunds.get(refund_idx) else { continue };
+                    let before = world.state.refund(refund_id).unwrap().clone();
+                    let actor = if admin { Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Admin } } else { world.creator };
+                    let decision = if approve { RefundDecision::Approve } else { RefundDecision::Reject { reason: "no".into() } };
+                    let outcome = world.run(Envelope::plain(Command::DecideRefund { actor, refund_id, decision }));
+                    let after = world.state.refund(refund_id).unwrap();
+                    match (before.status, approve) {
+                        (RefundStatus::PendingApproval, true) => {
+                            let both = if admin { before.creator_approval.is_some() } else { before.platform_approval.is_some() };
+                            let status = if both { RefundStatus::Approved } else { RefundStatus::PendingApproval };
+                            prop_assert_eq!(after.status, status);
+                        }
+                        (RefundStatus::PendingApproval, false) => prop_assert_eq!(after.status, RefundStatus::Rejected),
+                        (RefundStatus::Approved, true) => prop_assert_eq!(after, &before),
+                        (RefundStatus::Executed, true)
+                            if if admin { before.platform_approval.is_some() } else { before.creator_approval.is_some() } =>
+                        {
+                            prop_assert_eq!(outcome, Ok(Reply::Refund(Box::new(before.clone()))));
+                            prop_assert_eq!(after, &before);
+                        }
+                        (status, _) => {
+                            prop_assert_eq!(outcome, Err(Rejection::RefundNotPending { status }));
+                            prop_assert_eq!(after, &before);
+                        }
+                    }
+                }
+                Op::CompleteRefund { refund_idx } => {
+                    let Some(&refund_id) = world.refunds.get(refund_idx) else { continue };
+                    let before = world.state.refund(refund_id).unwrap().clone();
+                    let drop_before = world.state.drop(world.drop_id).unwrap().clone();
+                    let command = Command::CompleteRefund { refund_id, provider_refund_id: "re_1".into() };
+                    let outcome = world.run(Envelope::plain(command));
+                    let drop = world.state.drop(world.drop_id).unwrap();
+                    match before.status {
+                        RefundStatus::Approved => {
+                            prop_assert!(outcome.is_ok());
+                            prop_assert_eq!(drop.sold, drop_before.sold - before.units());
+                            let restocked = before.restock && drop_before.phase == DropPhase::Open;
+                            let (to_remaining, to_released) = if restocked { (before.units(), 0) } else { (0, before.units()) };
+                            prop_assert_eq!(drop.remaining, drop_before.remaining + to_remaining);
+                            prop_assert_eq!(drop.released, drop_before.released + to_released);
+                        }
+                        RefundStatus::Executed => {
+                            prop_assert!(outcome.is_ok());
+                            prop_assert_eq!(drop, &drop_before);
+                        }
+                        status => prop_assert_eq!(outcome, Err(Rejection::RefundNotPending { status })),
+                    }
                 }
             }
             check(&world)?;

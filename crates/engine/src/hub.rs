@@ -21,6 +21,8 @@ pub struct DropCounters {
     pub remaining: u64,
     pub held: u64,
     pub sold: u64,
+    /// Refunded units that went back to the product's stock rather than to this drop.
+    pub released: u64,
 }
 
 impl DropCounters {
@@ -34,6 +36,7 @@ impl DropCounters {
             remaining: drop.remaining,
             held: drop.held,
             sold: drop.sold,
+            released: drop.released,
         }
     }
 }

@@ -6,13 +6,17 @@ mod clock;
 mod directory;
 mod hub;
 mod payments;
+mod refunds;
 mod shard;
 mod transparency;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
 pub use hub::DropCounters;
-pub use payments::{BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, TestPaymentProvider};
+pub use payments::{
+    BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
+};
+pub use refunds::refund_key;
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
 
 use directory::Directory;
@@ -66,6 +70,8 @@ pub struct EngineConfig {
     pub payments: Arc<dyn PaymentProvider>,
     /// Names this server in every checkpoint it signs (`<origin>/drops/<drop id>`).
     pub log_origin: String,
+    /// Refunds of more minor units than this need a platform admin's and the creator's approval.
+    pub refund_approval_threshold_minor: i64,
 }
 
 pub struct Engine {
@@ -74,6 +80,7 @@ pub struct Engine {
     hub: Arc<Hub>,
     clock: Arc<dyn Clock>,
     payments: Arc<dyn PaymentProvider>,
+    refund_approval_threshold_minor: i64,
     failed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -159,8 +166,11 @@ impl Engine {
         for token in &config.admin_tokens {
             directory.insert_admin(token);
         }
+        // Approved but not paid back when the process stopped: paid back once the shards run.
+        let mut approved_refunds = Vec::new();
         for state in &states {
             state.check_invariants().map_err(EngineError::Inconsistent)?;
+            approved_refunds.extend(state.approved_refunds().cloned());
             for account in state.accounts() {
                 directory.insert(account.token_sha256.clone(), Actor { id: account.id, role: account.role });
             }
@@ -187,6 +197,10 @@ impl Engine {
             tasks.push(tokio::spawn(task));
             shards.push(sender);
         }
+        if !approved_refunds.is_empty() {
+            tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
+            tokio::spawn(refunds::resume(shards.clone(), config.payments.clone(), approved_refunds));
+        }
         let checkpointer =
             run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
         tasks.push(tokio::spawn(checkpointer));
@@ -197,6 +211,7 @@ impl Engine {
             hub,
             clock: config.clock,
             payments: config.payments,
+            refund_approval_threshold_minor: config.refund_approval_threshold_minor,
             failed,
             shutdown,
             tasks: Mutex::new(tasks),
@@ -250,18 +265,12 @@ impl Engine {
     }
 
     fn send(&self, partition: Partition, request: Request) -> Result<(), EngineError> {
-        let shard = &self.shards[usize::from(partition) % self.shards.len()];
-        shard.try_send(request).map_err(|error| match error {
-            mpsc::error::TrySendError::Full(_) => EngineError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => EngineError::ShuttingDown,
-        })
+        send_to(&self.shards, partition, request)
     }
 
     /// Decides `envelope` on the shard that owns it; resolves once its events are durable.
     pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, EngineError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(envelope.command.partition(), Request::Execute { envelope, reply })?;
-        answer.await.map_err(|_| EngineError::ShuttingDown)?
+        execute_on(&self.shards, envelope).await
     }
 
     /// Evaluates `read` against the state of `partition`'s shard. The answer carries the shard's
@@ -358,7 +367,7 @@ impl Engine {
                 // Decided: no order holds this charge, and the refusal is recorded under the key, so
                 // a retry gets the refusal without charging again.
                 Ok(_) => {
-                    if let Err(error) = self.payments.refund(&charge_id).await {
+                    if let Err(error) = self.payments.refund(&RefundRequest::whole_charge(&charge_id)).await {
                         tracing::error!(%charge_id, %error, "refund of an unused charge failed");
                     }
                 }
@@ -427,6 +436,20 @@ async fn run_checkpointer(
             }
         }
     }
+}
+
+fn send_to(shards: &[mpsc::Sender<Request>], partition: Partition, request: Request) -> Result<(), EngineError> {
+    let shard = &shards[usize::from(partition) % shards.len()];
+    shard.try_send(request).map_err(|error| match error {
+        mpsc::error::TrySendError::Full(_) => EngineError::Overloaded,
+        mpsc::error::TrySendError::Closed(_) => EngineError::ShuttingDown,
+    })
+}
+
+async fn execute_on(shards: &[mpsc::Sender<Request>], envelope: Envelope) -> Result<Outcome, EngineError> {
+    let (reply, answer) = oneshot::channel();
+    send_to(shards, envelope.command.partition(), Request::Execute { envelope, reply })?;
+    answer.await.map_err(|_| EngineError::ShuttingDown)?
 }
 
 #[cfg(test)]

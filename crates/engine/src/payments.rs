@@ -2,7 +2,8 @@
 //!
 //! Payment is I/O, so it happens outside the shard: the engine quotes the cart, charges the quoted
 //! total, then asks the shard to complete the order with the result. A charge whose order could not be
-//! completed (the cart changed meanwhile) is refunded.
+//! completed (the cart changed meanwhile) is refunded whole; an approved refund of an order is paid
+//! back (in part or whole) the same way, before the shard records it as executed.
 
 use domain::Money;
 use std::collections::{HashMap, VecDeque};
@@ -27,6 +28,33 @@ pub enum Charge {
     Declined { decline_code: String },
 }
 
+/// Paying back (part of) a charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub charge_id: String,
+    /// `None` pays back whatever of the charge is not refunded yet (a charge no order kept).
+    pub amount: Option<Money>,
+    /// Retries with the same key answer the first refund instead of paying back twice.
+    pub idempotency_key: String,
+}
+
+impl RefundRequest {
+    /// The whole of a charge that no order kept; one key per charge, so asking twice pays once.
+    pub fn whole_charge(charge_id: &str) -> RefundRequest {
+        RefundRequest {
+            charge_id: charge_id.to_owned(),
+            amount: None,
+            idempotency_key: format!("ld_unused_{charge_id}"),
+        }
+    }
+}
+
+/// The provider's record of a refund it paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundReceipt {
+    pub refund_id: String,
+}
+
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum PaymentError {
     #[error("unknown payment method {0}")]
@@ -36,11 +64,12 @@ pub enum PaymentError {
 }
 
 /// A payment provider. `charge` must be idempotent per `idempotency_key` (the same key answers the
-/// first result, and a reused key with other parameters is an error, as with Stripe), and `refund`
-/// must be idempotent per charge id: the engine may ask twice.
+/// first result, and a reused key with other parameters is an error, as with Stripe). So must
+/// `refund`, per its `idempotency_key`: the engine asks again after a failure or a restart, and must
+/// get the first refund back, never a second one. A refund beyond what is left of the charge fails.
 pub trait PaymentProvider: Send + Sync + 'static {
     fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charge, PaymentError>>;
-    fn refund(&self, charge_id: &str) -> BoxFuture<'_, Result<(), PaymentError>>;
+    fn refund(&self, request: &RefundRequest) -> BoxFuture<'_, Result<RefundReceipt, PaymentError>>;
 }
 
 /// Answers by idempotency key with the amount and method they were given, and the keys oldest first
@@ -52,12 +81,41 @@ const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
 
 /// Mirrors Stripe's test payment methods, without a network: `pm_card_visa` (and the other
 /// `pm_card_<brand>` ids) succeed, `pm_card_chargeDeclined…` ids decline with Stripe's codes.
-#[derive(Default)]
 pub struct TestPaymentProvider {
+    /// Part of every charge and refund id, so ids differ between processes, as a real provider's do
+    /// (the test provider forgets everything on restart, and the serials start again).
+    instance: u32,
     charges: Mutex<ChargeCache>,
     n_charges: std::sync::atomic::AtomicU64,
-    refunded: Mutex<Vec<String>>,
+    refunds: Mutex<TestRefunds>,
+    /// Set by tests: every refund fails as a provider outage would.
+    refunds_failing: std::sync::atomic::AtomicBool,
     latency: std::time::Duration,
+}
+
+/// Refunds the test provider paid, by key, with what each charge was charged and paid back.
+#[derive(Default)]
+struct TestRefunds {
+    by_key: HashMap<String, (RefundRequest, RefundReceipt)>,
+    /// Amounts charged, so a refund beyond a charge fails. A charge it does not know (one from
+    /// before a restart: the test provider forgets everything) is refunded without that check.
+    charged: HashMap<String, Money>,
+    refunded_minor: HashMap<String, i64>,
+    paid: Vec<(RefundRequest, RefundReceipt)>,
+}
+
+impl Default for TestPaymentProvider {
+    fn default() -> TestPaymentProvider {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        TestPaymentProvider {
+            instance: since_epoch.subsec_nanos() ^ (since_epoch.as_secs() as u32),
+            charges: Mutex::default(),
+            n_charges: std::sync::atomic::AtomicU64::default(),
+            refunds: Mutex::default(),
+            refunds_failing: std::sync::atomic::AtomicBool::default(),
+            latency: std::time::Duration::ZERO,
+        }
+    }
 }
 
 impl TestPaymentProvider {
@@ -71,9 +129,20 @@ impl TestPaymentProvider {
         self.n_charges.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Charges refunded so far, oldest first (kept for tests; bounded like the charge cache).
+    /// The charge of each refund paid so far, oldest first (kept for tests; bounded like the charge
+    /// cache). A retry answered under the same key is not a new refund.
     pub fn refunded_charge_ids(&self) -> Vec<String> {
-        self.refunded.lock().expect("test provider lock").clone()
+        self.refunds().into_iter().map(|(request, _)| request.charge_id).collect()
+    }
+
+    /// Every refund paid so far, oldest first, as asked for and as answered.
+    pub fn refunds(&self) -> Vec<(RefundRequest, RefundReceipt)> {
+        self.refunds.lock().expect("test provider lock").paid.clone()
+    }
+
+    /// Makes every refund fail (or work again), as an outage of the provider would.
+    pub fn set_refunds_failing(&self, failing: bool) {
+        self.refunds_failing.store(failing, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn decide(&self, payment_method: &str) -> Result<Charge, PaymentError> {
@@ -81,7 +150,7 @@ impl TestPaymentProvider {
         match payment_method {
             "pm_card_visa" | "pm_card_visa_debit" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_discover" => {
                 let serial = self.n_charges.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                Ok(Charge::Approved { charge_id: format!("ch_test_{serial:016x}") })
+                Ok(Charge::Approved { charge_id: format!("ch_test_{:08x}{serial:08x}", self.instance) })
             }
             "pm_card_chargeDeclined" => decline("generic_decline"),
             "pm_card_chargeDeclinedInsufficientFunds" => decline("insufficient_funds"),
@@ -114,22 +183,90 @@ impl PaymentProvider for TestPaymentProvider {
             }
             order.push_back(request.idempotency_key.clone());
             by_key.insert(request.idempotency_key, (request.amount, request.payment_method, charge.clone()));
+            if let Charge::Approved { charge_id } = &charge {
+                let mut refunds = self.refunds.lock().expect("test provider lock");
+                if refunds.charged.len() < TEST_CHARGES_REMEMBERED_MAX {
+                    refunds.charged.insert(charge_id.clone(), request.amount);
+                }
+            }
             Ok(charge)
         })
     }
 
-    fn refund(&self, charge_id: &str) -> BoxFuture<'_, Result<(), PaymentError>> {
-        let charge_id = charge_id.to_owned();
+    fn refund(&self, request: &RefundRequest) -> BoxFuture<'_, Result<RefundReceipt, PaymentError>> {
+        let request = request.clone();
         Box::pin(async move {
-            let mut refunded = self.refunded.lock().expect("test provider lock");
-            if refunded.contains(&charge_id) {
-                return Ok(()); // refunds are idempotent per charge
+            if self.refunds_failing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(PaymentError::Provider("refunds are failing (test switch)".into()));
             }
-            tracing::info!(%charge_id, "test provider refunded a charge");
-            if refunded.len() < TEST_CHARGES_REMEMBERED_MAX {
-                refunded.push(charge_id);
+            let mut guard = self.refunds.lock().expect("test provider lock");
+            let refunds = &mut *guard;
+            if let Some((first, receipt)) = refunds.by_key.get(&request.idempotency_key) {
+                if *first != request {
+                    return Err(PaymentError::Provider("idempotency key reused with other parameters".into()));
+                }
+                return Ok(receipt.clone());
             }
-            Ok(())
+            let charged = refunds.charged.get(&request.charge_id).copied();
+            let already = refunds.refunded_minor.get(&request.charge_id).copied().unwrap_or(0);
+            let amount_minor = match (request.amount, charged) {
+                (Some(amount), Some(charged)) if amount.currency != charged.currency => {
+                    return Err(PaymentError::Provider("refund in another currency than the charge".into()));
+                }
+                (Some(amount), _) => amount.minor,
+                (None, Some(charged)) => charged.minor - already,
+                (None, None) => 0,
+            };
+            if amount_minor < 0 || charged.is_some_and(|charged| already + amount_minor > charged.minor) {
+                return Err(PaymentError::Provider("refund exceeds what is left of the charge".into()));
+            }
+            let serial = refunds.paid.len() + 1;
+            let receipt = RefundReceipt { refund_id: format!("re_test_{:08x}{serial:08x}", self.instance) };
+            tracing::info!(charge_id = %request.charge_id, amount_minor, refund_id = %receipt.refund_id, "test provider refunded");
+            *refunds.refunded_minor.entry(request.charge_id.clone()).or_insert(0) += amount_minor;
+            if refunds.paid.len() < TEST_CHARGES_REMEMBERED_MAX {
+                refunds.by_key.insert(request.idempotency_key.clone(), (request.clone(), receipt.clone()));
+                refunds.paid.push((request, receipt.clone()));
+            }
+            Ok(receipt)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(minor: i64) -> Money {
+        Money { minor, currency: "EUR".parse().unwrap() }
+    }
+
+    #[tokio::test]
+    async fn refunds_are_idempotent_per_key_and_never_exceed_the_charge() {
+        let provider = TestPaymentProvider::default();
+        let charge = ChargeRequest {
+            amount: eur(1_000),
+            payment_method: "pm_card_visa".into(),
+            idempotency_key: "charge-1".into(),
+            description: "test".into(),
+        };
+        let Charge::Approved { charge_id } = provider.charge(charge).await.unwrap() else { panic!("declined") };
+        let refund = |key: &str, minor: Option<i64>| RefundRequest {
+            charge_id: charge_id.clone(),
+            amount: minor.map(eur),
+            idempotency_key: key.into(),
+        };
+        let first = provider.refund(&refund("r1", Some(600))).await.unwrap();
+        assert_eq!(provider.refund(&refund("r1", Some(600))).await.unwrap(), first, "same key, same refund");
+        assert!(provider.refund(&refund("r1", Some(500))).await.is_err(), "a key reused with another amount");
+        assert!(provider.refund(&refund("r2", Some(401))).await.is_err(), "beyond what is left of the charge");
+        let rest = provider.refund(&refund("r3", None)).await.unwrap();
+        assert_ne!(rest, first);
+        assert!(provider.refund(&refund("r4", Some(1))).await.is_err(), "nothing is left");
+        let paid: Vec<Option<i64>> =
+            provider.refunds().iter().map(|(request, _)| request.amount.map(|a| a.minor)).collect();
+        assert_eq!(paid, vec![Some(600), None]);
+        provider.set_refunds_failing(true);
+        assert!(provider.refund(&refund("r1", Some(600))).await.is_err());
     }
 }

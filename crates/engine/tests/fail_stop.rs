@@ -14,6 +14,7 @@ async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "livedrop".to_owned(),
+        refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
     })
     .await
 }

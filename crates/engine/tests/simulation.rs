@@ -1,14 +1,17 @@
 //! Seeded crash-and-restart runs: random bursts of claims, checkouts, clock jumps and closes against
 //! the engine, with a commit failure injected in the middle of a random burst (a crash at a commit
 //! boundary, after some of the burst's batches committed), then a restart on the same journal. After every restart each acknowledged hold and order is still there,
-//! every keyed request answers exactly what it answered first, and every invariant holds.
+//! every keyed request answers exactly what it answered first, every acknowledged executed refund is
+//! still executed, and every invariant holds. Refunds (whole or one unit, restocked or not) and
+//! approvals by the creator or an admin are part of the bursts; above the simulation's threshold a
+//! refund waits for both.
 //!
 //! The workload is seeded; the interleaving inside a burst is up to the runtime, so a seed fixes the
 //! requests, not their order. `LIVEDROP_SIM_SEEDS` runs more seeds than CI's default.
 
 use domain::{
-    Actor, ClaimReceipt, Command, DropId, Envelope, Fulfilment, IdempotencyKey, Money, NewDrop, Order, Outcome, Reply,
-    Role, Timestamp,
+    AccountId, Actor, ClaimReceipt, Command, DropId, EntityId, Envelope, Fulfilment, HoldId, IdempotencyKey, Money,
+    NewDrop, Order, OrderId, Outcome, Refund, RefundDecision, RefundId, RefundStatus, Reply, Role, Timestamp,
 };
 use engine::{Engine, EngineConfig, EngineError, ManualClock, TestPaymentProvider};
 use rand::rngs::StdRng;
@@ -20,12 +23,17 @@ const SEEDS_DEFAULT: u64 = 12;
 const BURSTS_PER_SEED: usize = 60;
 const BURST_REQUESTS_MAX: usize = 8;
 const N_BUYERS: usize = 6;
+/// One unit (7.00) is paid back at once, two or more need both sign-offs.
+const REFUND_THRESHOLD_MINOR: i64 = 1_000;
+const ADMIN: Actor = Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Admin };
 
 /// A request to send, and to send again after a restart if it was keyed and acknowledged.
 #[derive(Clone, Debug)]
 enum Request {
     Execute(Envelope),
     Checkout { actor: Actor, cart_id: domain::CartId, method: &'static str, key: IdempotencyKey },
+    Refund { actor: Actor, order_id: OrderId, lines: Option<Vec<(HoldId, u32)>>, restock: bool, key: IdempotencyKey },
+    Approve { actor: Actor, refund_id: RefundId, key: IdempotencyKey },
 }
 
 async fn send(engine: &Arc<Engine>, request: Request) -> Result<Outcome, EngineError> {
@@ -33,6 +41,12 @@ async fn send(engine: &Arc<Engine>, request: Request) -> Result<Outcome, EngineE
         Request::Execute(envelope) => engine.execute(envelope).await,
         Request::Checkout { actor, cart_id, method, key } => {
             engine.checkout(actor, cart_id, method.to_owned(), key).await
+        }
+        Request::Refund { actor, order_id, lines, restock, key } => {
+            engine.request_refund(actor, order_id, lines, "simulated".into(), restock, key).await
+        }
+        Request::Approve { actor, refund_id, key } => {
+            engine.decide_refund(actor, refund_id, RefundDecision::Approve, Some(key)).await
         }
     }
 }
@@ -45,6 +59,7 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Arc<Engine> {
         clock: clock.clone(),
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "livedrop".to_owned(),
+        refund_approval_threshold_minor: REFUND_THRESHOLD_MINOR,
     };
     Arc::new(Engine::start(config).await.expect("restart on the journal"))
 }
@@ -61,6 +76,7 @@ async fn ok(engine: &Arc<Engine>, command: Command) -> Reply {
 struct Acknowledged {
     holds: Vec<ClaimReceipt>,
     orders: Vec<Order>,
+    refunds: Vec<Refund>,
     keyed: Vec<(Request, Outcome)>,
 }
 
@@ -80,12 +96,20 @@ async fn verify(engine: &Arc<Engine>, acknowledged: &Acknowledged, drop_ids: &[D
         let replayed = send(engine, request.clone()).await.unwrap();
         assert_eq!(&replayed, outcome, "seed {seed}: a keyed request answered differently after restart: {request:?}");
     }
+    for refund in acknowledged.refunds.iter().filter(|refund| refund.status == RefundStatus::Executed) {
+        let refund_id = refund.id;
+        let (found, _) =
+            engine.read(refund_id.partition(), move |state| state.refund(refund_id).cloned()).await.unwrap();
+        assert_eq!(found.as_ref(), Some(refund), "seed {seed}: acknowledged executed refund lost or changed");
+    }
     for drop_id in drop_ids.iter().copied() {
         let (drop, _) = engine.read(drop_id.partition(), move |state| state.drop(drop_id).cloned()).await.unwrap();
         let drop = drop.unwrap();
-        assert_eq!(drop.remaining + drop.held + drop.sold, drop.quantity, "seed {seed}");
+        assert_eq!(drop.remaining + drop.held + drop.sold + drop.released, drop.quantity, "seed {seed}");
     }
 }
+
+static N_REFUNDS_EXECUTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn run_seed(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -148,7 +172,7 @@ async fn run_seed(seed: u64) {
                 key: format!("k{n_requests}"),
                 fingerprint: format!("f{n_requests}"),
             };
-            match rng.random_range(0..10) {
+            match rng.random_range(0..12) {
                 0..=5 => {
                     let drop_id = drop_ids[rng.random_range(0..drop_ids.len())];
                     let command = Command::Claim { actor: buyer, drop_id, quantity: rng.random_range(1..=2) };
@@ -160,7 +184,30 @@ async fn run_seed(seed: u64) {
                         requests.push((buyer_idx, Request::Checkout { actor: buyer, cart_id, method, key }));
                     }
                 }
-                _ => clock.advance_ms(rng.random_range(0..20_000)),
+                9 => clock.advance_ms(rng.random_range(0..20_000)),
+                10 => {
+                    let mine: Vec<&Order> =
+                        acknowledged.orders.iter().filter(|order| order.buyer_id == buyer.id).collect();
+                    if !mine.is_empty() {
+                        let order = mine[rng.random_range(0..mine.len())];
+                        let lines = rng.random_bool(0.5).then(|| vec![(order.lines[0].hold_id, 1)]);
+                        let (order_id, restock) = (order.id, rng.random_bool(0.7));
+                        requests.push((buyer_idx, Request::Refund { actor: buyer, order_id, lines, restock, key }));
+                    }
+                }
+                _ => {
+                    let pending: Vec<&Refund> = acknowledged
+                        .refunds
+                        .iter()
+                        .filter(|refund| refund.status == RefundStatus::PendingApproval)
+                        .collect();
+                    if !pending.is_empty() {
+                        let refund_id = pending[rng.random_range(0..pending.len())].id;
+                        let actor = if rng.random_bool(0.5) { creator } else { ADMIN };
+                        let key = IdempotencyKey { owner: actor.id, ..key };
+                        requests.push((buyer_idx, Request::Approve { actor, refund_id, key }));
+                    }
+                }
             }
         }
         if crashing {
@@ -186,7 +233,7 @@ async fn run_seed(seed: u64) {
             };
             let keyed = match &request {
                 Request::Execute(envelope) => envelope.idempotency.is_some(),
-                Request::Checkout { .. } => true,
+                Request::Checkout { .. } | Request::Refund { .. } | Request::Approve { .. } => true,
             };
             match &outcome {
                 Ok(Reply::Claimed(receipt)) => {
@@ -194,6 +241,10 @@ async fn run_seed(seed: u64) {
                     acknowledged.holds.push(receipt.clone());
                 }
                 Ok(Reply::Ordered(order)) => acknowledged.orders.push(order.clone()),
+                Ok(Reply::Refund(refund)) => {
+                    assert_ne!(refund.status, RefundStatus::Approved, "seed {seed}: approved refunds are paid back");
+                    acknowledged.refunds.push((**refund).clone());
+                }
                 _ => {}
             }
             if keyed {
@@ -222,6 +273,10 @@ async fn run_seed(seed: u64) {
     let engine = start(data_dir.path(), &clock).await;
     verify(&engine, &acknowledged, &drop_ids, seed).await;
     assert!(!acknowledged.holds.is_empty(), "seed {seed}: the workload placed holds");
+    N_REFUNDS_EXECUTED.fetch_add(
+        acknowledged.refunds.iter().filter(|refund| refund.status == RefundStatus::Executed).count(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     engine.shutdown().await;
 }
 
@@ -240,4 +295,5 @@ async fn acknowledged_facts_survive_seeded_crashes() {
     for seed in 0..n_seeds {
         run_seed(seed).await;
     }
+    assert!(N_REFUNDS_EXECUTED.load(std::sync::atomic::Ordering::Relaxed) > 0, "the workload executed refunds");
 }

@@ -71,6 +71,11 @@ pub(crate) struct ServeArgs {
     /// Bearer token of a platform admin; repeat for several. Admin tokens are never self-issued.
     #[arg(long = "admin-token", env = "LIVEDROP_ADMIN_TOKENS", value_delimiter = ',')]
     admin_tokens: Vec<String>,
+    /// Refunds of more than this many minor units of the order's currency (5000: 50.00 EUR or USD)
+    /// need a platform admin's and the creator's approval; smaller ones are paid back at once.
+    #[arg(long, default_value_t = domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT, env = "LIVEDROP_REFUND_APPROVAL_THRESHOLD_MINOR",
+        value_parser = clap::value_parser!(i64).range(0..))]
+    refund_approval_threshold_minor: i64,
     /// Log format on stderr; the level comes from RUST_LOG (default info).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -88,6 +93,7 @@ pub(crate) struct Config {
     pub(crate) rate_limit_per_account: u32,
     pub(crate) n_shards: usize,
     pub(crate) admin_tokens: Vec<String>,
+    pub(crate) refund_approval_threshold_minor: i64,
     pub(crate) log_format: LogFormat,
     pub(crate) log_origin: String,
 }
@@ -122,6 +128,7 @@ impl TryFrom<ServeArgs> for Config {
             rate_limit_per_account: args.rate_limit_per_account,
             n_shards,
             admin_tokens: args.admin_tokens,
+            refund_approval_threshold_minor: args.refund_approval_threshold_minor,
             log_format: args.log_format,
             log_origin: args.log_origin,
         })

@@ -59,6 +59,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: config.log_origin.clone(),
+        refund_approval_threshold_minor: config.refund_approval_threshold_minor,
     };
     let engine = Engine::start(engine_config)
         .await

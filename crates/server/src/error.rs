@@ -71,7 +71,9 @@ impl From<Rejection> for ApiError {
             | Rejection::CartCheckedOut
             | Rejection::CartFull
             | Rejection::CartChanged
-            | Rejection::CurrencyMismatch => StatusCode::CONFLICT,
+            | Rejection::CurrencyMismatch
+            | Rejection::RefundExceedsPaid { .. }
+            | Rejection::RefundNotPending { .. } => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -1,19 +1,21 @@
 //! The OpenAPI document, generated from the handlers' annotations and the wire types.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, catalogue, checkout, drops, live, ops, transparency};
+use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, transparency};
 use crate::wire::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out."),
+    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund."),
     paths(
         accounts::create_account, accounts::me,
         catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
         drops::create_drop, drops::get_drop, drops::close_drop, drops::create_claim,
         checkout::checkout, checkout::get_cart, checkout::get_order,
+        refunds::create_refund, refunds::list_order_refunds, refunds::get_refund, refunds::approve_refund,
+        refunds::reject_refund,
         transparency::keys, transparency::checkpoint, transparency::checkpoints, transparency::log,
         transparency::inclusion, transparency::consistency,
         live::live, ops::healthz, ops::metrics, ops::openapi,
@@ -21,9 +23,10 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         ErrorBody, ErrorDetail, CreateAccountRequest, SignupRole, AccountBody, CreateProductRequest, FulfilmentWire,
         ProductBody, CreateRoomRequest, RoomBody, CreateDropRequest, DropBody, ClaimRequest, ClaimBody,
-        CheckoutRequest, OrderBody, OrderLineBody, CartBody, HoldBody, KeysBody, KeyBody, CheckpointsBody,
-        LogBody, LogEntryBody, InclusionBody, ConsistencyBody, ::transparency::SignedCheckpoint,
-        ::transparency::Receipt, ::transparency::ReceiptEntry,
+        CheckoutRequest, OrderBody, OrderLineBody, CartBody, HoldBody, CreateRefundRequest,
+        RefundLineRequest, RejectRefundRequest, RefundBody, RefundLineBody, RefundApprovalBody, RefundRejectionBody,
+        OrderRefundsBody, KeysBody, KeyBody, CheckpointsBody, LogBody, LogEntryBody, InclusionBody, ConsistencyBody,
+        ::transparency::SignedCheckpoint, ::transparency::Receipt, ::transparency::ReceiptEntry,
     )),
     modifiers(&BearerAuth),
 )]

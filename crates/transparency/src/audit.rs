@@ -1,8 +1,9 @@
 //! Replays a drop's log, leaf by leaf, and checks the rules of a fair drop from the log alone:
-//! every unit is accounted for (`remaining + held + sold == quantity` after every leaf), no unit is
-//! sold twice (a hold is sold at most once, only while active, and only the units it held), no buyer
-//! ever holds or owns more than the drop's per-buyer limit, and nothing is claimed before the drop
-//! opened or after it closed. It trusts nothing the server says about counters: only the leaves.
+//! every unit is accounted for (`remaining + held + sold + released == quantity` after every leaf),
+//! no unit is sold twice (a hold is sold at most once, only while active, and only the units it
+//! held), no unit is refunded that was not sold, no buyer ever holds or owns more than the drop's
+//! per-buyer limit, and nothing is claimed before the drop opened or after it closed, nor restocked
+//! after. It trusts nothing the server says about counters: only the leaves.
 
 use domain::{AccountId, DropId, Event, HoldId, HoldStatus};
 use std::collections::HashMap;
@@ -14,6 +15,8 @@ struct AuditedHold {
     buyer_id: AccountId,
     quantity: u32,
     status: HoldStatus,
+    /// Units of a sold hold refunded since.
+    refunded: u32,
 }
 
 /// The state of one drop as its log tells it.
@@ -25,11 +28,13 @@ pub struct DropAudit {
     remaining: u64,
     held: u64,
     sold: u64,
+    released: u64,
     opened: bool,
     closed: bool,
     holds: HashMap<HoldId, AuditedHold>,
     buyer_units: HashMap<AccountId, u32>,
     n_orders: u64,
+    refunded: u64,
     violations: Vec<String>,
     n_violations: u64,
 }
@@ -43,6 +48,10 @@ pub struct AuditReport {
     pub remaining: u64,
     pub held: u64,
     pub sold: u64,
+    /// Refunded units that left the drop for the product's stock.
+    pub released: u64,
+    /// Refunded units, restocked or released.
+    pub refunded: u64,
     pub closed: bool,
     pub buyers: usize,
     pub holds: usize,
@@ -62,11 +71,13 @@ impl DropAudit {
             remaining: 0,
             held: 0,
             sold: 0,
+            released: 0,
             opened: false,
             closed: false,
             holds: HashMap::new(),
             buyer_units: HashMap::new(),
             n_orders: 0,
+            refunded: 0,
             violations: Vec::new(),
             n_violations: 0,
         }
@@ -100,7 +111,7 @@ impl DropAudit {
                 if self.leaves != 0 {
                     return self.violation("drop_created again".into());
                 }
-                if (drop.remaining, drop.held, drop.sold) != (drop.quantity, 0, 0) {
+                if (drop.remaining, drop.held, drop.sold, drop.released) != (drop.quantity, 0, 0, 0) {
                     self.violation("the drop was created with units already taken".into());
                 }
                 self.quantity = drop.quantity;
@@ -139,7 +150,8 @@ impl DropAudit {
                         hold.buyer_id, self.per_buyer_limit
                     ));
                 }
-                let audited = AuditedHold { buyer_id: hold.buyer_id, quantity: hold.quantity, status: hold.status };
+                let audited =
+                    AuditedHold { buyer_id: hold.buyer_id, quantity: hold.quantity, status: hold.status, refunded: 0 };
                 self.holds.insert(hold.id, audited);
             }
             Event::HoldExpired { hold_id, quantity, .. } => {
@@ -179,13 +191,54 @@ impl DropAudit {
                 self.held = self.held.saturating_sub(units);
                 self.sold += units;
             }
+            Event::UnitsRefunded { hold_ids, quantity, restocked, .. } => self.refund(hold_ids, *quantity, *restocked),
             other => self.violation(format!("a {} event has no place in a drop log", other.kind())),
         }
-        if self.remaining + self.held + self.sold != self.quantity {
+        if self.remaining + self.held + self.sold + self.released != self.quantity {
             self.violation(format!(
-                "units unaccounted for: {} remaining + {} held + {} sold != {}",
-                self.remaining, self.held, self.sold, self.quantity
+                "units unaccounted for: {} remaining + {} held + {} sold + {} released != {}",
+                self.remaining, self.held, self.sold, self.released, self.quantity
             ));
+        }
+    }
+
+    /// Refunded units leave `sold`, for `remaining` (restocked) or `released`, and free the buyer's
+    /// limit. The leaf names the holds but not the units per hold (those are in the refund's own
+    /// stream); all of an order's holds are one buyer's, so only their total matters here.
+    fn refund(&mut self, hold_ids: &[HoldId], quantity: u64, restocked: bool) {
+        let mut refundable = 0u64;
+        let mut buyers = std::collections::BTreeSet::new();
+        for hold_id in hold_ids {
+            match self.holds.get(hold_id) {
+                Some(hold) if hold.status == HoldStatus::Sold => {
+                    refundable += u64::from(hold.quantity - hold.refunded);
+                    buyers.insert(hold.buyer_id);
+                }
+                _ => return self.violation(format!("hold {hold_id} refunded but never sold")),
+            }
+        }
+        if quantity == 0 || quantity > refundable || buyers.len() != 1 {
+            return self.violation(format!("a refund of {quantity} units of holds that had {refundable} to refund"));
+        }
+        if restocked && self.closed {
+            self.violation("units restocked after the drop closed".into());
+        }
+        let mut left = quantity;
+        for hold_id in hold_ids {
+            let hold = self.holds.get_mut(hold_id).expect("checked above");
+            let units = left.min(u64::from(hold.quantity - hold.refunded));
+            hold.refunded += units as u32;
+            left -= units;
+        }
+        if let Some(owned) = buyers.first().and_then(|buyer| self.buyer_units.get_mut(buyer)) {
+            *owned = owned.saturating_sub(quantity as u32);
+        }
+        self.sold = self.sold.saturating_sub(quantity);
+        self.refunded += quantity;
+        if restocked {
+            self.remaining += quantity;
+        } else {
+            self.released += quantity;
         }
     }
 
@@ -197,6 +250,8 @@ impl DropAudit {
             remaining: self.remaining,
             held: self.held,
             sold: self.sold,
+            released: self.released,
+            refunded: self.refunded,
             closed: self.closed,
             buyers: self.buyer_units.len(),
             holds: self.holds.len(),

@@ -3,7 +3,7 @@
 
 use domain::{
     AccountId, CartId, Drop, DropId, DropPhase, EntityId, Event, Hold, HoldId, HoldStatus, Money, OrderId, ProductId,
-    RoomId, Timestamp,
+    RefundId, RoomId, Timestamp,
 };
 use transparency::audit::DropAudit;
 
@@ -27,6 +27,7 @@ fn created(quantity: u64, per_buyer_limit: u32) -> Event {
             remaining: quantity,
             held: 0,
             sold: 0,
+            released: 0,
             per_buyer_limit,
             hold_ms: 60_000,
             opens_at: Timestamp(0),
@@ -66,6 +67,18 @@ fn expired(hold: u64, quantity: u32) -> Event {
     Event::HoldExpired { hold_id: HoldId(id(100 + hold)), drop_id: DROP, quantity, at: Timestamp(60_001) }
 }
 
+fn refunded(holds: &[u64], quantity: u64, restocked: bool) -> Event {
+    Event::UnitsRefunded {
+        drop_id: DROP,
+        order_id: OrderId(id(401)),
+        refund_id: RefundId(id(500)),
+        hold_ids: holds.iter().map(|hold| HoldId(id(100 + hold))).collect(),
+        quantity,
+        restocked,
+        at: Timestamp(5),
+    }
+}
+
 fn audit(events: &[Event]) -> transparency::audit::AuditReport {
     let mut audit = DropAudit::new(DROP);
     for event in events {
@@ -89,10 +102,19 @@ fn a_fair_log_passes() {
         placed(3, 3, 1),
         sold(1, &[1], 2),
         sold(2, &[3], 1),
+        // A restocked unit frees the buyer's limit and goes back on sale; buyer 1 claims it again.
+        refunded(&[1], 1, true),
+        placed(4, 1, 1),
+        sold(3, &[4], 1),
         Event::DropClosed { drop_id: DROP, at: Timestamp(9), by_creator: true },
+        refunded(&[3], 1, false),
     ]);
     assert_eq!(report.violations, Vec::<String>::new());
-    assert_eq!((report.sold, report.held, report.remaining, report.orders, report.closed), (3, 0, 0, 2, true));
+    assert_eq!(
+        (report.sold, report.held, report.remaining, report.released, report.refunded, report.orders),
+        (2, 0, 0, 1, 2, 3)
+    );
+    assert!(report.closed);
 }
 
 #[test]
@@ -105,6 +127,29 @@ fn every_kind_of_unfair_log_is_caught() {
         ("sold after it expired", vec![created(2, 2), opened(), placed(1, 1, 1), expired(1, 1), sold(1, &[1], 1)]),
         ("whose holds held", vec![created(2, 2), opened(), placed(1, 1, 1), sold(1, &[1], 2)]),
         ("placed twice", vec![created(4, 4), opened(), placed(1, 1, 1), placed(1, 2, 1)]),
+        ("never sold", vec![created(2, 2), opened(), placed(1, 1, 1), refunded(&[1], 1, true)]),
+        (
+            "had 0 to refund",
+            vec![
+                created(2, 2),
+                opened(),
+                placed(1, 1, 1),
+                sold(1, &[1], 1),
+                refunded(&[1], 1, true),
+                refunded(&[1], 1, true),
+            ],
+        ),
+        (
+            "restocked after the drop closed",
+            vec![
+                created(2, 2),
+                opened(),
+                placed(1, 1, 1),
+                sold(1, &[1], 1),
+                Event::DropClosed { drop_id: DROP, at: Timestamp(9), by_creator: true },
+                refunded(&[1], 1, true),
+            ],
+        ),
         ("does not start", vec![opened(), created(2, 2)]),
         ("not of drop", vec![created(2, 2), Event::DropOpened { drop_id: DropId(id(9)), at: Timestamp(0) }]),
     ];

@@ -3,4 +3,5 @@
 
 mod crash;
 mod process;
+mod refunds;
 mod transparency;

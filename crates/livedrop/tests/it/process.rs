@@ -14,9 +14,15 @@ pub(crate) struct ServerProcess {
 impl ServerProcess {
     /// Starts the server and waits for its "livedrop serving" log line, which names the address.
     pub(crate) fn start(data_dir: &Path) -> ServerProcess {
+        ServerProcess::start_with(data_dir, &[])
+    }
+
+    /// `start` with more `serve` flags.
+    pub(crate) fn start_with(data_dir: &Path, flags: &[&str]) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_livedrop"))
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(["--rate-limit-per-ip", "0", "--rate-limit-per-account", "0"])
+            .args(flags)
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", "info")

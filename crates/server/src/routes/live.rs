@@ -122,6 +122,7 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
                         "remaining": counters.remaining,
                         "held": counters.held,
                         "sold": counters.sold,
+                        "released": counters.released,
                     });
                     send_json(&mut socket, message).await?;
                 }

@@ -6,11 +6,12 @@ pub(crate) mod checkout;
 pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod ops;
+pub(crate) mod refunds;
 pub(crate) mod transparency;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RoomBody};
+use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RefundBody, RoomBody};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -42,6 +43,7 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
         // Without the engine at hand there is no receipt; handlers with one use `render_order`.
         Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
+        Reply::Refund(refund) => (success, Json(RefundBody::from(&**refund))).into_response(),
     }
 }
 

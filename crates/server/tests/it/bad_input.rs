@@ -260,6 +260,10 @@ async fn idempotency_replays_and_mismatches() {
         "/v1/carts/{id}/checkout",
         "/v1/orders/{id}",
         "/v1/rooms/{id}/live",
+        "/v1/orders/{id}/refunds",
+        "/v1/refunds/{id}",
+        "/v1/refunds/{id}/approve",
+        "/v1/refunds/{id}/reject",
         "/healthz",
         "/metrics",
     ] {
@@ -279,4 +283,106 @@ async fn idempotency_replays_and_mismatches() {
     assert_eq!(bound("CreateRoomRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
     assert_eq!(bound("CreateAccountRequest", "handle", "minLength"), Some(domain::HANDLE_CHARS_MIN as u64));
     assert_eq!(bound("CreateAccountRequest", "handle", "maxLength"), Some(domain::HANDLE_CHARS_MAX as u64));
+    assert_eq!(bound("CreateRefundRequest", "reason", "maxLength"), Some(domain::REFUND_REASON_CHARS_MAX as u64));
+    assert_eq!(bound("RejectRefundRequest", "reason", "maxLength"), Some(domain::REFUND_REASON_CHARS_MAX as u64));
+    assert_eq!(bound("RefundLineRequest", "quantity", "maximum"), Some(domain::PER_BUYER_LIMIT_MAX.into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_refund_input_gets_a_clear_4xx_and_changes_nothing() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 3, 300).await;
+    let buyer = server.account("buyer", "buyer").await;
+    let (_, claim) = server.claim(&buyer, &fixture.drop_id, "claim", 1).await;
+    let checkout = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, order) =
+        server.post(&checkout, Some(&buyer), Some("pay"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let refunds = format!("/v1/orders/{}/refunds", order["order_id"].as_str().unwrap());
+    let hold_id = order["lines"][0]["hold_id"].as_str().unwrap();
+    let other_hold = format!("hold_{}", &"ff0000000999");
+    let before = (server.get(&refunds, Some(&buyer)).await, server.drop_counters(&fixture.drop_id).await);
+
+    let refund_with = |body: Vec<u8>, key: &str| Raw {
+        method: "POST",
+        path: refunds.clone(),
+        token: Some(&buyer),
+        key: Some(key.to_owned()),
+        content_type: Some("application/json"),
+        body,
+    };
+    let json_body = |value: Value| value.to_string().into_bytes();
+    let line = |hold: &str, quantity: i64| json!({"lines": [{"hold_id": hold, "quantity": quantity}], "reason": "r"});
+    let cases: Vec<(Raw, StatusCode, &str)> = vec![
+        (refund_with(b"{\"reason\": ".to_vec(), "a"), StatusCode::BAD_REQUEST, "invalid_json"),
+        (refund_with(json_body(json!({"reason": 5})), "b"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            refund_with(json_body(json!({"reason": "r", "amount_minor": 1})), "c"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (refund_with(json_body(json!({"reason": " "})), "d"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(json!({"reason": "r".repeat(501)})), "e"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(json!({"lines": [], "reason": "r"})), "f"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(line(hold_id, 0)), "g"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(line(hold_id, -1)), "h"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(line("hold_zz", 1)), "i"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (refund_with(json_body(line(&other_hold, 1)), "j"), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            refund_with(
+                json_body(
+                    json!({"lines": [{"hold_id": hold_id, "quantity": 1}, {"hold_id": hold_id, "quantity": 1}], "reason": "r"}),
+                ),
+                "k",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (refund_with(json_body(line(hold_id, 2)), "l"), StatusCode::CONFLICT, "refund_exceeds_paid"),
+        (
+            Raw { key: None, ..refund_with(json_body(json!({"reason": "r"})), "m") },
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_required",
+        ),
+        (
+            Raw { token: None, ..refund_with(json_body(json!({"reason": "r"})), "n") },
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            Raw { content_type: Some("text/plain"), ..refund_with(json_body(json!({"reason": "r"})), "o") },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            Raw { path: "/v1/orders/ord_zz/refunds".into(), ..refund_with(json_body(json!({"reason": "r"})), "p") },
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Raw { path: "/v1/refunds/rf_000000000099/approve".into(), ..refund_with(Vec::new(), "q") },
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Raw { path: "/v1/refunds/rf_000000000099/reject".into(), ..refund_with(json_body(json!({})), "r") },
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Raw { method: "PUT", ..refund_with(json_body(json!({"reason": "r"})), "s") },
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (raw, expected_status, expected_code) in cases {
+        let label = format!("{} {} {:?}", raw.method, raw.path, String::from_utf8_lossy(&raw.body));
+        let (status, body) = send_raw(&server, raw).await;
+        assert_eq!(status, expected_status, "{label}: {body}");
+        assert_eq!(error_code(&body), expected_code, "{label}: {body}");
+    }
+    let after = (server.get(&refunds, Some(&buyer)).await, server.drop_counters(&fixture.drop_id).await);
+    assert_eq!(before, after, "rejected refund requests changed nothing");
+    assert!(server.payments.refunds().is_empty());
+    assert_eq!(after.0.1["refunds"], json!([]));
 }

@@ -5,6 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::{Server, ServerConfig};
 use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub(crate) const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
 
@@ -13,15 +15,21 @@ pub(crate) struct TestServer {
     pub(crate) client: reqwest::Client,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) payments: Arc<TestPaymentProvider>,
+    engine: Arc<Engine>,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<std::io::Result<()>>,
+    options: Options,
     _data_dir: tempfile::TempDir,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Options {
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
     pub(crate) manual_clock: bool,
     pub(crate) payment_latency_ms: u64,
+    /// Defaults to the domain's default (5 000 minor units).
+    pub(crate) refund_approval_threshold_minor: Option<i64>,
 }
 
 /// What a drop fixture is made of.
@@ -36,12 +44,33 @@ impl TestServer {
     pub(crate) async fn start(options: Options) -> TestServer {
         let data_dir = tempfile::tempdir().unwrap();
         let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
+        let latency = std::time::Duration::from_millis(options.payment_latency_ms);
+        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
+        TestServer::start_on(options, data_dir, manual_clock, payments).await
+    }
+
+    /// Stops the server and its engine cleanly, then starts them again on the same journal, clock
+    /// and payment provider (which, unlike a real restart, remembers its charges and refunds).
+    pub(crate) async fn restart(self) -> TestServer {
+        let TestServer { client, manual_clock, payments, engine, stop, serving, options, _data_dir, .. } = self;
+        drop(client);
+        let _ = stop.send(());
+        serving.await.unwrap().unwrap();
+        engine.shutdown().await;
+        drop(engine);
+        TestServer::start_on(options, _data_dir, manual_clock, payments).await
+    }
+
+    async fn start_on(
+        options: Options,
+        data_dir: tempfile::TempDir,
+        manual_clock: Option<Arc<ManualClock>>,
+        payments: Arc<TestPaymentProvider>,
+    ) -> TestServer {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(clock) => clock.clone(),
             None => Arc::new(SystemClock),
         };
-        let latency = std::time::Duration::from_millis(options.payment_latency_ms);
-        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
         let engine = Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
             n_shards: 2,
@@ -49,6 +78,9 @@ impl TestServer {
             clock,
             payments: payments.clone(),
             log_origin: "livedrop".to_owned(),
+            refund_approval_threshold_minor: options
+                .refund_approval_threshold_minor
+                .unwrap_or(domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT),
         })
         .await
         .unwrap();
@@ -56,15 +88,23 @@ impl TestServer {
             rate_limit_per_ip: options.rate_limit_per_ip,
             rate_limit_per_account: options.rate_limit_per_account,
         };
-        let server = Server::new(Arc::new(engine), &config);
+        let engine = Arc::new(engine);
+        let server = Server::new(engine.clone(), &config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(server.serve(listener, std::future::pending()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(server.serve(listener, async move {
+            let _ = stopped.await;
+        }));
         TestServer {
             base: format!("http://{address}"),
             client: reqwest::Client::new(),
             manual_clock,
             payments,
+            engine,
+            stop,
+            serving,
+            options,
             _data_dir: data_dir,
         }
     }
@@ -139,7 +179,8 @@ impl TestServer {
         let remaining = drop["remaining"].as_u64().unwrap();
         let held = drop["held"].as_u64().unwrap();
         let sold = drop["sold"].as_u64().unwrap();
-        assert_eq!(remaining + held + sold, drop["quantity"].as_u64().unwrap(), "conservation: {drop}");
+        let released = drop["released"].as_u64().unwrap();
+        assert_eq!(remaining + held + sold + released, drop["quantity"].as_u64().unwrap(), "conservation: {drop}");
         (remaining, held, sold, drop["state"].as_str().unwrap().to_owned())
     }
 

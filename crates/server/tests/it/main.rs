@@ -6,4 +6,5 @@ mod concurrency;
 mod harness;
 mod limits;
 mod live;
+mod refunds;
 mod transparency;

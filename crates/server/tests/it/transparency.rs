@@ -118,12 +118,21 @@ async fn the_log_rebuilds_every_signed_head_and_proofs_check_out() {
     let key = server_key(&server).await;
     let fixture = server.open_drop(6, 2, 60).await;
     let mut receipts = Vec::new();
+    let mut first = None;
     for idx in 0..3 {
         let buyer = server.account(&format!("buyer{idx}"), "buyer").await;
-        receipts.push(buy(&server, &buyer, &[&fixture.drop_id], &format!("pay-{idx}")).await["receipt"].clone());
+        let order = buy(&server, &buyer, &[&fixture.drop_id], &format!("pay-{idx}")).await;
+        first.get_or_insert((buyer, order["order_id"].as_str().unwrap().to_owned()));
+        receipts.push(order["receipt"].clone());
         let (status, checkpoint) = server.get(&format!("/v1/drops/{}/checkpoint", fixture.drop_id), None).await;
         assert_eq!(status, StatusCode::OK, "{checkpoint}");
     }
+    // A refund under the threshold is paid back at once and restocks: a leaf of the drop log too.
+    let (buyer, order_id) = first.unwrap();
+    let (status, refund) = server
+        .post(&format!("/v1/orders/{order_id}/refunds"), Some(&buyer), Some("refund-1"), json!({"reason": "too big"}))
+        .await;
+    assert_eq!((status, refund["status"].as_str()), (StatusCode::CREATED, Some("executed")), "{refund}");
     let (status, closed) =
         server.post(&format!("/v1/drops/{}/close", fixture.drop_id), Some(&fixture.creator), None, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{closed}");
@@ -137,12 +146,17 @@ async fn the_log_rebuilds_every_signed_head_and_proofs_check_out() {
     let mut audit = DropAudit::new(fixture.drop_id.parse().unwrap());
     leaves.iter().for_each(|leaf| audit.leaf(leaf.as_bytes()));
     let report = audit.report();
-    assert_eq!((report.n_violations, report.sold, report.orders, report.closed), (0, 3, 3, true), "{report:?}");
+    assert_eq!(
+        (report.n_violations, report.sold, report.refunded, report.remaining, report.orders, report.closed),
+        (0, 2, 1, 4, 3, true),
+        "{report:?}"
+    );
 
     let (status, page) = server.get(&format!("/v1/drops/{}/checkpoints", fixture.drop_id), None).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let checkpoints: Vec<SignedCheckpoint> = serde_json::from_value(page["checkpoints"].clone()).unwrap();
     assert!(checkpoints.len() >= 4, "one per request that found the log grown, and the last: {page}");
+    assert_eq!(checkpoints.last(), Some(&latest));
     let drop_id = fixture.drop_id.parse().unwrap();
     assert_eq!(check_checkpoints(drop_id, &checkpoints, &tree, &key), Vec::<String>::new());
     // A log that differs in one leaf no longer matches the signed heads.
