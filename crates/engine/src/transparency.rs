@@ -81,6 +81,8 @@ pub struct Transparency {
     signer: Signer,
     origin: String,
     logs: RwLock<HashMap<DropId, Arc<Mutex<DropLog>>>>,
+    /// Drops whose log grew since their last checkpoint, so a signing round visits only those.
+    grown: Mutex<BTreeSet<DropId>>,
     /// Woken when a drop closes, so its final checkpoint does not wait for the next tick.
     pub(crate) closed: tokio::sync::Notify,
     /// One signing round at a time, so a drop's checkpoints are journaled in tree-size order.
@@ -99,6 +101,7 @@ impl Transparency {
             signer,
             origin,
             logs: RwLock::default(),
+            grown: Mutex::default(),
             closed: tokio::sync::Notify::new(),
             signing: tokio::sync::Mutex::new(()),
         }
@@ -122,7 +125,9 @@ impl Transparency {
     /// Adds the leaves of an append that committed at `first_seq`.
     pub(crate) fn append(&self, first_seq: u64, leaves: Vec<PendingLeaf>) {
         let mut any_closed = false;
+        let mut grown = self.grown.lock().expect("grown logs lock");
         for leaf in leaves {
+            grown.insert(leaf.drop_id);
             let log = self.log_or_new(leaf.drop_id);
             let mut log = log.lock().expect("drop log lock");
             if let Some(order_id) = leaf.sale {
@@ -164,12 +169,10 @@ impl Transparency {
         let _round = self.signing.lock().await;
         // Read under the lock, so checkpoints never go back in time.
         let now = clock.now();
-        let logs: Vec<(DropId, Arc<Mutex<DropLog>>)> = {
-            let logs = self.logs.read().expect("transparency logs lock");
-            logs.iter().map(|(drop_id, log)| (*drop_id, log.clone())).collect()
-        };
+        let grown = std::mem::take(&mut *self.grown.lock().expect("grown logs lock"));
         let mut signed = Vec::new();
-        for (drop_id, log) in logs {
+        for drop_id in grown {
+            let Some(log) = self.log(drop_id) else { continue };
             let log = log.lock().expect("drop log lock");
             let size = log.tree.len();
             if size > log.checkpointed_size() {
