@@ -1,9 +1,10 @@
 //! What callers ask of the state, and what it answers.
 
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, Partition, Product,
-    ProductId, Role, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, OrderId, Partition,
+    Product, ProductId, Role, Room, RoomId, Timestamp,
 };
+use risk::Verdict;
 use std::fmt;
 
 /// An authenticated caller. The engine resolves the bearer token; the domain trusts the role it is
@@ -41,18 +42,38 @@ pub enum Command {
         actor: Actor,
         drop_id: DropId,
     },
+    /// `risk` is the fired rule's verdict, decided outside the domain (the velocity counters span
+    /// shards); the domain journals it with the claim and obeys it. Boxed: most commands carry none.
     Claim {
         actor: Actor,
         drop_id: DropId,
         quantity: u32,
+        risk: Option<Box<Verdict>>,
     },
     /// Completes a checkout whose payment was already attempted outside the domain (payment is I/O).
+    /// A `block` verdict means no payment was attempted.
     Checkout {
         actor: Actor,
         cart_id: CartId,
         payment: PaymentOutcome,
+        risk: Option<Box<Verdict>>,
+    },
+    /// Replaces the platform's fraud rules (admins only). Always sent to partition 0.
+    SaveRiskRules {
+        actor: Actor,
+        text: String,
+    },
+    /// An admin's decision on an order held for review.
+    ReviewOrder {
+        actor: Actor,
+        order_id: OrderId,
+        approve: bool,
+        reason: Option<String>,
     },
 }
+
+/// The partition that keeps the platform's risk rules.
+pub const RISK_RULES_PARTITION: Partition = 0;
 
 /// What a creator asks for when creating a drop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,27 +138,43 @@ pub enum Reply {
     Drop(Drop),
     Claimed(ClaimReceipt),
     Ordered(Order),
+    RiskRules { text: String, version: u64 },
 }
 
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Rejection {
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+    },
     Forbidden,
     NotFound,
     HandleTaken,
-    InsufficientStock { available: u64 },
-    SoldOut { remaining: u64 },
-    LimitExceeded { limit: u32, already: u32 },
+    InsufficientStock {
+        available: u64,
+    },
+    SoldOut {
+        remaining: u64,
+    },
+    LimitExceeded {
+        limit: u32,
+        already: u32,
+    },
     DropNotOpen,
     CartExpired,
     CartCheckedOut,
     CartFull,
     CartChanged,
     CurrencyMismatch,
-    PaymentDeclined { decline_code: String },
+    PaymentDeclined {
+        decline_code: String,
+    },
     IdempotencyKeyReused,
+    /// A fraud rule blocked the request; which one is journaled, never told to the caller.
+    BlockedByRisk,
+    OrderNotInReview,
 }
 
 impl Rejection {
@@ -163,6 +200,8 @@ impl Rejection {
             Rejection::CurrencyMismatch => "currency_mismatch",
             Rejection::PaymentDeclined { .. } => "payment_declined",
             Rejection::IdempotencyKeyReused => "idempotency_key_reused",
+            Rejection::BlockedByRisk => "blocked_by_risk_rules",
+            Rejection::OrderNotInReview => "order_not_in_review",
         }
     }
 }
@@ -193,6 +232,8 @@ impl fmt::Display for Rejection {
                 write!(f, "the payment was declined ({decline_code}); your holds stay until they expire")
             }
             Rejection::IdempotencyKeyReused => f.write_str("this idempotency key was used with a different request"),
+            Rejection::BlockedByRisk => f.write_str("this request was refused by the platform's risk rules"),
+            Rejection::OrderNotInReview => f.write_str("the order is not waiting for a review"),
         }
     }
 }

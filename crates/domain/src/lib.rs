@@ -14,7 +14,9 @@ mod model;
 mod money;
 mod state;
 
-pub use command::{Actor, Command, Envelope, IdempotencyKey, NewDrop, Outcome, PaymentOutcome, Rejection, Reply};
+pub use command::{
+    Actor, Command, Envelope, IdempotencyKey, NewDrop, Outcome, PaymentOutcome, RISK_RULES_PARTITION, Rejection, Reply,
+};
 pub use event::Event;
 pub use ids::{
     AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId, RoomId,
@@ -22,7 +24,7 @@ pub use ids::{
 pub use limits::*;
 pub use model::{
     Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
-    OrderLine, Product, Role, Room,
+    OrderLine, OrderReview, Product, ReviewStatus, Role, Room,
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use state::State;

@@ -23,3 +23,5 @@ pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600 * 1_000;
 pub const IDEMPOTENCY_FORGOTTEN_PER_ADVANCE_MAX: usize = 4_096;
 /// Holds per cart: a cart is a session basket, not a warehouse.
 pub const CART_HOLDS_MAX: usize = 100;
+/// A fraud rule text at most (the HTTP body limit is the same).
+pub const RISK_RULES_BYTES_MAX: usize = 16 * 1_024;

@@ -157,7 +157,7 @@ proptest! {
                 Op::Claim { buyer_idx, quantity } => {
                     let actor = world.buyers[buyer_idx];
                     let before = world.state.drop(world.drop_id).unwrap().clone();
-                    let outcome = world.run(Envelope::plain(Command::Claim { actor, drop_id: world.drop_id, quantity }));
+                    let outcome = world.run(Envelope::plain(Command::Claim { actor, drop_id: world.drop_id, quantity, risk: None }));
                     if let Ok(Reply::Claimed(receipt)) = &outcome {
                         let hold = world.state.hold(receipt.hold_id).unwrap();
                         prop_assert_eq!(hold.status, HoldStatus::Active);
@@ -174,7 +174,7 @@ proptest! {
                     };
                     let envelope = Envelope {
                         idempotency: Some(key),
-                        command: Command::Claim { actor, drop_id: world.drop_id, quantity },
+                        command: Command::Claim { actor, drop_id: world.drop_id, quantity, risk: None },
                     };
                     let outcome = world.run(envelope);
                     let live = key_outcomes
@@ -224,7 +224,7 @@ proptest! {
                             quoted_hold_ids: Vec::new(),
                         },
                     };
-                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment }));
+                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None }));
                     match (&quote, &outcome) {
                         (Err(rejection), _) => prop_assert_eq!(outcome.as_ref().err(), Some(rejection)),
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {
@@ -263,7 +263,7 @@ fn a_drop_opens_on_time_and_expired_holds_return_units() {
     let mut world = World::new(2, 2);
     let buyer = world.buyers[0];
     let drop_id = world.drop_id;
-    let claim = |quantity| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity });
+    let claim = |quantity| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity, risk: None });
     assert_eq!(world.run(claim(1)), Err(Rejection::DropNotOpen));
     world.now = START.plus_ms(1_000);
     assert!(matches!(world.run(claim(2)), Ok(Reply::Claimed(_))));
@@ -281,7 +281,7 @@ fn a_cart_whose_holds_all_expired_is_over() {
     let mut world = World::new(5, 5);
     let buyer = world.buyers[0];
     world.now = START.plus_ms(1_000);
-    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 });
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1, risk: None });
     let Ok(Reply::Claimed(eur_hold)) = world.run(claim) else { panic!("claim") };
     world.now = world.now.plus_ms(11_000);
     let creator = world.creator;
@@ -308,13 +308,14 @@ fn a_cart_whose_holds_all_expired_is_over() {
     else {
         panic!("drop")
     };
-    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: usd_drop.id, quantity: 1 });
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: usd_drop.id, quantity: 1, risk: None });
     let Ok(Reply::Claimed(usd_hold)) = world.run(claim) else { panic!("a USD claim after the EUR hold expired") };
     assert_ne!(usd_hold.cart_id, eur_hold.cart_id, "the expired cart is over; the claim opened a new one");
     let old_cart = Envelope::plain(Command::Checkout {
         actor: buyer,
         cart_id: eur_hold.cart_id,
         payment: PaymentOutcome::NotAttempted,
+        risk: None,
     });
     assert_eq!(world.run(old_cart), Err(Rejection::CartExpired));
 }
@@ -324,7 +325,7 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
     let mut world = World::new(5, 5);
     let buyer = world.buyers[0];
     let claim = |world: &mut World| {
-        world.run(Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 }))
+        world.run(Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1, risk: None }))
     };
     world.now = START.plus_ms(1_000);
     let Ok(Reply::Claimed(first)) = claim(&mut world) else { panic!("claim") };
@@ -344,6 +345,7 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
         amount: total,
         quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
     };
-    let outcome = world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment }));
+    let outcome =
+        world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None }));
     assert_eq!(outcome, Err(Rejection::CartChanged));
 }

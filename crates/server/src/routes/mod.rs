@@ -6,6 +6,7 @@ pub(crate) mod checkout;
 pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod ops;
+pub(crate) mod risk;
 
 use crate::error::ApiError;
 use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RoomBody};
@@ -39,5 +40,8 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Drop(drop) => (success, Json(DropBody::from(drop))).into_response(),
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
         Reply::Ordered(order) => (success, Json(OrderBody::from(order))).into_response(),
+        Reply::RiskRules { text, version } => {
+            (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
+        }
     }
 }

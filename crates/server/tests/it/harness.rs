@@ -13,7 +13,9 @@ pub(crate) struct TestServer {
     pub(crate) client: reqwest::Client,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) payments: Arc<TestPaymentProvider>,
-    _data_dir: tempfile::TempDir,
+    pub(crate) engine: Arc<Engine>,
+    data_dir: tempfile::TempDir,
+    config: ServerConfig,
 }
 
 #[derive(Default)]
@@ -36,12 +38,36 @@ impl TestServer {
     pub(crate) async fn start(options: Options) -> TestServer {
         let data_dir = tempfile::tempdir().unwrap();
         let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
+        let latency = std::time::Duration::from_millis(options.payment_latency_ms);
+        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
+        let config = ServerConfig {
+            rate_limit_per_ip: options.rate_limit_per_ip,
+            rate_limit_per_account: options.rate_limit_per_account,
+        };
+        TestServer::start_in(data_dir, manual_clock, payments, config).await
+    }
+
+    /// Stops the engine (every accepted request committed) and starts a new engine and server on the
+    /// same journal, as a process restart would; the clock and the payment provider carry over.
+    pub(crate) async fn restart(self) -> TestServer {
+        self.engine.shutdown().await;
+        TestServer::start_in(self.data_dir, self.manual_clock, self.payments, self.config).await
+    }
+
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    async fn start_in(
+        data_dir: tempfile::TempDir,
+        manual_clock: Option<Arc<ManualClock>>,
+        payments: Arc<TestPaymentProvider>,
+        config: ServerConfig,
+    ) -> TestServer {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(clock) => clock.clone(),
             None => Arc::new(SystemClock),
         };
-        let latency = std::time::Duration::from_millis(options.payment_latency_ms);
-        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
         let engine = Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
             n_shards: 2,
@@ -51,11 +77,8 @@ impl TestServer {
         })
         .await
         .unwrap();
-        let config = ServerConfig {
-            rate_limit_per_ip: options.rate_limit_per_ip,
-            rate_limit_per_account: options.rate_limit_per_account,
-        };
-        let server = Server::new(Arc::new(engine), &config);
+        let engine = Arc::new(engine);
+        let server = Server::new(engine.clone(), &config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(server.serve(listener, std::future::pending()));
@@ -64,7 +87,9 @@ impl TestServer {
             client: reqwest::Client::new(),
             manual_clock,
             payments,
-            _data_dir: data_dir,
+            engine,
+            data_dir,
+            config,
         }
     }
 

@@ -6,3 +6,4 @@ mod concurrency;
 mod harness;
 mod limits;
 mod live;
+mod risk;
