@@ -349,3 +349,63 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
         world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None }));
     assert_eq!(outcome, Err(Rejection::CartChanged));
 }
+
+#[test]
+fn risk_verdicts_are_obeyed_journaled_and_replayed() {
+    let mut world = World::new(5, 5);
+    world.now = START.plus_ms(1_000);
+    let buyer = world.buyers[0];
+    let admin = Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Admin };
+    let verdict = |action| {
+        Some(Box::new(risk::Verdict {
+            action,
+            rule_index: 0,
+            rule_name: Some("r".into()),
+            signals: vec![("quantity".into(), 2)],
+        }))
+    };
+    let drop_id = world.drop_id;
+    let claim = |risk| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity: 2, risk });
+    let n_events = world.events.len();
+    assert_eq!(world.run(claim(verdict(risk::Action::Block))), Err(Rejection::BlockedByRisk));
+    let new_events = &world.events[n_events..];
+    assert!(matches!(new_events.last(), Some(Event::RiskDecided { cart_id: None, .. })), "{new_events:?}");
+    assert!(!new_events.iter().any(|event| matches!(event, Event::HoldPlaced { .. })), "a block places nothing");
+    assert_eq!(world.state.drop(drop_id).unwrap().remaining, 5);
+
+    let Ok(Reply::Claimed(receipt)) = world.run(claim(verdict(risk::Action::Review))) else { panic!("claim") };
+    assert!(world.state.cart(receipt.cart_id).unwrap().flagged_for_review);
+    let (lines, amount) = world.state.checkout_quote(&buyer, receipt.cart_id).unwrap();
+    let payment = PaymentOutcome::Approved {
+        method: "pm_card_visa".into(),
+        charge_id: "ch_1".into(),
+        amount,
+        quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+    };
+    let checkout = Command::Checkout { actor: buyer, cart_id: receipt.cart_id, payment, risk: None };
+    let Ok(Reply::Ordered(order)) = world.run(Envelope::plain(checkout)) else { panic!("checkout") };
+    assert_eq!(order.review.as_ref().map(|review| review.status), Some(ReviewStatus::Pending));
+
+    let review =
+        |actor| Envelope::plain(Command::ReviewOrder { actor, order_id: order.id, approve: true, reason: None });
+    assert_eq!(world.run(review(buyer)), Err(Rejection::Forbidden));
+    let Ok(Reply::Ordered(approved)) = world.run(review(admin)) else { panic!("review") };
+    assert_eq!(approved.review.map(|review| review.status), Some(ReviewStatus::Approved));
+    assert_eq!(world.run(review(admin)), Err(Rejection::OrderNotInReview));
+
+    let save = |actor, text: &str| Envelope::plain(Command::SaveRiskRules { actor, text: text.into() });
+    assert_eq!(world.run(save(buyer, "")), Err(Rejection::Forbidden));
+    assert!(matches!(world.run(save(admin, "block if nope > 1")), Err(Rejection::Invalid { .. })));
+    assert_eq!(
+        world.run(save(admin, "block if quantity > 1")),
+        Ok(Reply::RiskRules { text: "block if quantity > 1".into(), version: 1 })
+    );
+    assert_eq!(world.state.risk_rules(), Some(("block if quantity > 1", 1)));
+
+    let mut replayed = State::default();
+    for event in &world.events {
+        replayed.apply(event);
+    }
+    assert_eq!(replayed, world.state);
+    world.state.check_invariants().unwrap();
+}
