@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         ProductBody, CreateRoomRequest, RoomBody, CreateDropRequest, DropBody, ClaimRequest, ClaimBody,
         CheckoutRequest, OrderBody, ReceiptBody, OrderLineBody, CartBody, HoldBody, ReviewBody, ReviewRequest,
         ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody, RiskRulesErrorDetail,
-        RuleErrorBody,
+        RuleErrorBody, SignalBody,
     )),
     modifiers(&BearerAuth),
 )]

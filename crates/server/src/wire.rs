@@ -448,6 +448,14 @@ pub(crate) struct RiskRulesBody {
     pub(crate) parsed: Vec<RiskRuleBody>,
     /// Rules are evaluated in this fixed order of actions, whatever their order in the text.
     pub(crate) evaluation_order: Vec<String>,
+    /// The signals a rule may read.
+    pub(crate) signals: Vec<SignalBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SignalBody {
+    pub(crate) name: String,
+    pub(crate) description: String,
 }
 
 impl RiskRulesBody {
@@ -470,6 +478,13 @@ impl RiskRulesBody {
             version,
             parsed,
             evaluation_order: ["allow", "block", "review"].map(str::to_owned).to_vec(),
+            signals: risk::Signal::ALL
+                .iter()
+                .map(|signal| SignalBody {
+                    name: signal.name().to_owned(),
+                    description: signal.description().to_owned(),
+                })
+                .collect(),
         }
     }
 }

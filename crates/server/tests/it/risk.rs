@@ -77,6 +77,8 @@ async fn bad_rules_are_refused_with_line_and_column_and_nothing_is_saved() {
     assert_eq!(saved["parsed"][0]["name"], "bots");
     assert_eq!(saved["parsed"][1]["condition"], "account_age_seconds > 86400");
     assert_eq!(saved["evaluation_order"], json!(["allow", "block", "review"]));
+    assert_eq!(saved["signals"].as_array().unwrap().len(), risk::Signal::ALL.len());
+    assert_eq!(saved["signals"][0]["name"], "claims_per_buyer_1m");
     let (_, current) = server.get(RULES, Some(ADMIN_TOKEN)).await;
     assert_eq!(current, saved);
     let (status, body) = server.send("PUT", RULES, Some(ADMIN_TOKEN), None, Some(json!({"rule": good}))).await;
