@@ -247,3 +247,20 @@ async fn device_ids_are_counted_and_checked() {
     let (status, body) = claim(server.account("dia", "buyer").await, "bad device").await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_device_id"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_at_checkout_counts_checkouts_per_payment_method() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 2, 300).await;
+    save_rules(&server, "review if is_checkout == 1 and checkouts_per_payment_method_1h > 1").await;
+    let mut orders = Vec::new();
+    for (handle, method) in [("ana", "pm_card_amex"), ("ben", "pm_card_visa"), ("cyd", "pm_card_amex")] {
+        let buyer = server.account(handle, "buyer").await;
+        let (_, claim) = server.claim(&buyer, &fixture.drop_id, "c1", 1).await;
+        let (status, order) = checkout(&server, &buyer, &claim, "p1", method).await;
+        assert_eq!(status, StatusCode::CREATED, "{order}");
+        orders.push(order);
+    }
+    assert!(orders[0].get("review").is_none() && orders[1].get("review").is_none(), "first use of each method");
+    assert_eq!(orders[2]["review"]["status"], "pending", "second checkout with the same method");
+}
