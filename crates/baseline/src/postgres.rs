@@ -9,7 +9,7 @@ use domain::{
     Actor, CartId, ClaimReceipt, Drop, DropId, IdempotencyKey, Money, Order, OrderLine, Outcome, Rejection, Reply,
     Timestamp,
 };
-use engine::{BoxFuture, Charge, EngineError, PaymentProvider};
+use engine::{BoxFuture, Charge, EngineError, PaymentProvider, RiskContext};
 use server::Inventory;
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,6 +300,7 @@ impl PostgresInventory {
                         payment_method: payment_method.to_owned(),
                         charge_id,
                         paid_at: now,
+                        review: None,
                     }))
                 }
             }
@@ -433,6 +434,7 @@ impl Inventory for PostgresInventory {
         drop_id: DropId,
         quantity: u32,
         key: IdempotencyKey,
+        _context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
         Box::pin(async move {
             if let Err(rejection) = require_buyer(&actor) {
@@ -461,6 +463,7 @@ impl Inventory for PostgresInventory {
         cart_id: CartId,
         payment_method: String,
         key: IdempotencyKey,
+        _context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
         Box::pin(async move {
             loop {

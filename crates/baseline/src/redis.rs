@@ -8,7 +8,7 @@ use domain::{
     Actor, CartId, ClaimReceipt, Drop, DropId, IDEMPOTENCY_TTL_MS, IdempotencyKey, Money, Order, OrderLine, Outcome,
     Rejection, Reply, Timestamp,
 };
-use engine::{BoxFuture, Charge, EngineError, PaymentProvider};
+use engine::{BoxFuture, Charge, EngineError, PaymentProvider, RiskContext};
 use redis::Script;
 use redis::aio::MultiplexedConnection;
 use server::Inventory;
@@ -142,6 +142,7 @@ impl RedisInventory {
                     payment_method: payment_method.to_owned(),
                     charge_id: charge_id.clone(),
                     paid_at: now,
+                    review: None,
                 };
                 let outcome: Outcome = Ok(Reply::Ordered(order));
                 ("approved".to_owned(), format!("json|{}", serde_json::to_string(&outcome).expect("serializes")))
@@ -247,6 +248,7 @@ impl Inventory for RedisInventory {
         drop_id: DropId,
         quantity: u32,
         key: IdempotencyKey,
+        _context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
         Box::pin(async move {
             if let Err(rejection) = require_buyer(&actor) {
@@ -290,6 +292,7 @@ impl Inventory for RedisInventory {
         cart_id: CartId,
         payment_method: String,
         key: IdempotencyKey,
+        _context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
         Box::pin(async move { self.checkout_once(actor, cart_id, &payment_method, &key).await })
     }

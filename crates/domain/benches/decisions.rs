@@ -70,7 +70,7 @@ impl World {
 
 fn keyed_claim(buyer: Actor, drop_id: DropId, serial: u64) -> Envelope {
     let key = IdempotencyKey { owner: buyer.id, key: format!("k{serial}"), fingerprint: format!("{serial:064x}") };
-    Envelope { idempotency: Some(key), command: Command::Claim { actor: buyer, drop_id, quantity: 1 } }
+    Envelope { idempotency: Some(key), command: Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None } }
 }
 
 /// One drop's sale as an iteration: every buyer presses buy once, on a fresh copy of the same state

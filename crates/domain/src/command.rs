@@ -4,6 +4,7 @@ use crate::{
     Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, OrderId, Partition,
     Product, ProductId, Refund, RefundId, RefundStatus, Role, Room, RoomId, Timestamp,
 };
+use risk::Verdict;
 use std::fmt;
 
 /// An authenticated caller. The engine resolves the bearer token; the domain trusts the role it is
@@ -41,16 +42,33 @@ pub enum Command {
         actor: Actor,
         drop_id: DropId,
     },
+    /// `risk` is the fired rule's verdict, decided outside the domain (the velocity counters span
+    /// shards); the domain journals it with the claim and obeys it. Boxed: most commands carry none.
     Claim {
         actor: Actor,
         drop_id: DropId,
         quantity: u32,
+        risk: Option<Box<Verdict>>,
     },
     /// Completes a checkout whose payment was already attempted outside the domain (payment is I/O).
+    /// A `block` verdict means no payment was attempted.
     Checkout {
         actor: Actor,
         cart_id: CartId,
         payment: PaymentOutcome,
+        risk: Option<Box<Verdict>>,
+    },
+    /// Replaces the platform's fraud rules (admins only). Always sent to partition 0.
+    SaveRiskRules {
+        actor: Actor,
+        text: String,
+    },
+    /// An admin's decision on an order held for review.
+    ReviewOrder {
+        actor: Actor,
+        order_id: OrderId,
+        approve: bool,
+        reason: Option<String>,
     },
     /// The buyer or the creator of an order asks for some or all of it back.
     RequestRefund {
@@ -89,6 +107,9 @@ pub enum RefundDecision {
     Approve,
     Reject { reason: String },
 }
+
+/// The partition that keeps the platform's risk rules.
+pub const RISK_RULES_PARTITION: Partition = 0;
 
 /// What a creator asks for when creating a drop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +176,10 @@ pub enum Reply {
     Ordered(Order),
     /// Boxed: a refund is several times larger than the other replies.
     Refund(Box<Refund>),
+    RiskRules {
+        text: String,
+        version: u64,
+    },
 }
 
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
@@ -195,6 +220,9 @@ pub enum Rejection {
     RefundNotPending {
         status: RefundStatus,
     },
+    /// A fraud rule blocked the request; which one is journaled, never told to the caller.
+    BlockedByRisk,
+    OrderNotInReview,
 }
 
 impl Rejection {
@@ -222,6 +250,8 @@ impl Rejection {
             Rejection::IdempotencyKeyReused => "idempotency_key_reused",
             Rejection::RefundExceedsPaid { .. } => "refund_exceeds_paid",
             Rejection::RefundNotPending { .. } => "refund_not_pending",
+            Rejection::BlockedByRisk => "blocked_by_risk_rules",
+            Rejection::OrderNotInReview => "order_not_in_review",
         }
     }
 }
@@ -259,6 +289,8 @@ impl fmt::Display for Rejection {
             Rejection::RefundNotPending { status } => {
                 write!(f, "the refund is {} and can no longer be decided", status.as_str())
             }
+            Rejection::BlockedByRisk => f.write_str("this request was refused by the platform's risk rules"),
+            Rejection::OrderNotInReview => f.write_str("the order is not waiting for a review"),
         }
     }
 }

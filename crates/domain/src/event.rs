@@ -4,6 +4,7 @@ use crate::{
     Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition, Product, Refund,
     RefundId, RefundSide, Room, RoomId, Timestamp,
 };
+use risk::Verdict;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -95,6 +96,29 @@ pub enum Event {
         restocked: bool,
         at: Timestamp,
     },
+    /// A fraud rule fired on a claim (`drop_id`) or a checkout; a `review` flags the cart, so its order
+    /// waits for approval; a `block` is the whole effect of the request.
+    RiskDecided {
+        partition: Partition,
+        buyer_id: AccountId,
+        drop_id: Option<DropId>,
+        /// The cart the claim went into or the checkout was for; `None` for a blocked claim.
+        cart_id: Option<CartId>,
+        verdict: Verdict,
+        at: Timestamp,
+    },
+    /// The platform's fraud rules, replaced whole; `version` counts saves from 1.
+    RiskRulesSaved {
+        text: String,
+        version: u64,
+        at: Timestamp,
+    },
+    OrderReviewed {
+        order_id: OrderId,
+        approved: bool,
+        reason: Option<String>,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -140,7 +164,9 @@ impl Event {
             Event::CartOpened { cart_id, .. } | Event::PaymentDeclined { cart_id, .. } => cart_id.partition(),
             Event::HoldPlaced { hold } => hold.id.partition(),
             Event::OrderPlaced { order } => order.id.partition(),
-            Event::IdempotencyRecorded { partition, .. } => *partition,
+            Event::IdempotencyRecorded { partition, .. } | Event::RiskDecided { partition, .. } => *partition,
+            Event::RiskRulesSaved { .. } => crate::command::RISK_RULES_PARTITION,
+            Event::OrderReviewed { order_id, .. } => order_id.partition(),
         }
     }
 
@@ -172,6 +198,9 @@ impl Event {
             }
             Event::OrderPlaced { order } => format!("order/{}", order.id),
             Event::IdempotencyRecorded { partition, owner, .. } => format!("idempotency/{owner}/{partition:02x}"),
+            Event::RiskDecided { partition, .. } => format!("risk/{partition:02x}"),
+            Event::RiskRulesSaved { .. } => "risk-rules".to_owned(),
+            Event::OrderReviewed { order_id, .. } => format!("order/{order_id}"),
         }
     }
 
@@ -196,6 +225,9 @@ impl Event {
             Event::UnitsRefunded { .. } => "units_refunded",
             Event::IdempotencyRecorded { .. } => "idempotency_recorded",
             Event::LogCheckpointed { .. } => "log_checkpointed",
+            Event::RiskDecided { .. } => "risk_decided",
+            Event::RiskRulesSaved { .. } => "risk_rules_saved",
+            Event::OrderReviewed { .. } => "order_reviewed",
         }
     }
 

@@ -15,8 +15,8 @@ mod money;
 mod state;
 
 pub use command::{
-    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, PaymentOutcome, RefundDecision, Rejection,
-    Reply,
+    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, PaymentOutcome, RISK_RULES_PARTITION,
+    RefundDecision, Rejection, Reply,
 };
 pub use event::Event;
 pub use ids::{
@@ -26,7 +26,8 @@ pub use ids::{
 pub use limits::*;
 pub use model::{
     Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
-    OrderLine, Product, Refund, RefundApproval, RefundLine, RefundRejection, RefundSide, RefundStatus, Role, Room,
+    OrderLine, OrderReview, Product, Refund, RefundApproval, RefundLine, RefundRejection, RefundSide, RefundStatus,
+    ReviewStatus, Role, Room,
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use state::State;

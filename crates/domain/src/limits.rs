@@ -29,3 +29,5 @@ pub const REFUND_REASON_CHARS_MAX: usize = 500;
 /// 50.00 USD, but 5 000 JPY) need a platform admin's and the creator's sign-off; `livedrop serve
 /// --refund-approval-threshold-minor` overrides it.
 pub const REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT: i64 = 5_000;
+/// A fraud rule text at most (the HTTP body limit is the same).
+pub const RISK_RULES_BYTES_MAX: usize = 16 * 1_024;

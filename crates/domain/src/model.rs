@@ -158,6 +158,9 @@ pub struct Cart {
     pub hold_ids: Vec<HoldId>,
     pub status: CartStatus,
     pub declined_payments: u32,
+    /// A `review` rule fired on a claim into this cart: its order waits for an admin's approval.
+    #[serde(default)]
+    pub flagged_for_review: bool,
     pub created_at: Timestamp,
 }
 
@@ -183,6 +186,25 @@ pub struct Order {
     pub payment_method: String,
     pub charge_id: String,
     pub paid_at: Timestamp,
+    /// Set when a `review` fraud rule fired on the order's claims or checkout. Boxed: most orders
+    /// have none, and every reply carrying an order would grow by it.
+    #[serde(default)]
+    pub review: Option<Box<OrderReview>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderReview {
+    pub status: ReviewStatus,
+    pub reason: Option<String>,
+    pub decided_at: Option<Timestamp>,
 }
 
 /// Who signs off a refund above the approval threshold: the platform (any admin) and the order's

@@ -7,11 +7,13 @@ use crate::command::IdempotencyKey;
 use crate::limits::*;
 use crate::{
     Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId, DropPhase, EntityId,
-    Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, Outcome, Partition,
-    PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, Role, Room, RoomId, Timestamp,
+    Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, OrderReview, Outcome,
+    Partition, PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, ReviewStatus, Role, Room,
+    RoomId, Timestamp,
 };
 use hashbrown::{Equivalent, HashMap};
 use refunds::RefundBook;
+use risk::{Action, Verdict};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +70,8 @@ pub struct State {
     /// Highest serial allocated in each partition; new ids continue from it.
     serials: HashMap<Partition, u64>,
     deadlines: BTreeSet<(Timestamp, Deadline)>,
+    /// The platform's fraud rules and how many times they were saved (partition 0's shard only).
+    risk_rules: Option<(String, u64)>,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -143,6 +147,10 @@ impl State {
     /// Refunds approved but not executed yet: the engine pays them back (again, after a restart).
     pub fn approved_refunds(&self) -> impl Iterator<Item = &Refund> {
         self.refunds.refunds.values().filter(|refund| refund.status == crate::RefundStatus::Approved)
+    }
+    /// The saved fraud rules' text and version, if rules were ever saved (on the shard of partition 0).
+    pub fn risk_rules(&self) -> Option<(&str, u64)> {
+        self.risk_rules.as_ref().map(|(text, version)| (text.as_str(), *version))
     }
     pub fn buyer_units(&self, drop_id: DropId, buyer_id: AccountId) -> u32 {
         self.buyer_units.get(&(drop_id, buyer_id)).copied().unwrap_or(0)
@@ -329,8 +337,39 @@ impl State {
                 }
                 Ok(vec![Event::DropClosed { drop_id: *drop_id, at: now, by_creator: true }])
             }
-            Command::Claim { actor, drop_id, quantity } => self.decide_claim(now, actor, *drop_id, *quantity),
-            Command::Checkout { actor, cart_id, payment } => self.decide_checkout(now, actor, *cart_id, payment),
+            Command::Claim { actor, drop_id, quantity, risk } => {
+                self.decide_claim(now, actor, *drop_id, *quantity, risk.as_deref())
+            }
+            Command::Checkout { actor, cart_id, payment, risk } => {
+                self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref())
+            }
+            Command::SaveRiskRules { actor, text } => {
+                require_role(actor, Role::Admin)?;
+                if text.len() > RISK_RULES_BYTES_MAX {
+                    return Err(Rejection::invalid("rules", format!("must be at most {RISK_RULES_BYTES_MAX} bytes")));
+                }
+                if let Err(errors) = risk::parse(text) {
+                    return Err(Rejection::invalid("rules", errors[0].to_string()));
+                }
+                let version = self.risk_rules.as_ref().map_or(0, |(_, version)| *version) + 1;
+                Ok(vec![Event::RiskRulesSaved { text: text.clone(), version, at: now }])
+            }
+            Command::ReviewOrder { actor, order_id, approve, reason } => {
+                require_role(actor, Role::Admin)?;
+                let order = self.orders.get(order_id).ok_or(Rejection::NotFound)?;
+                if let Some(reason) = reason {
+                    check_title("reason", reason)?;
+                }
+                match &order.review {
+                    Some(review) if review.status == ReviewStatus::Pending => Ok(vec![Event::OrderReviewed {
+                        order_id: *order_id,
+                        approved: *approve,
+                        reason: reason.clone(),
+                        at: now,
+                    }]),
+                    _ => Err(Rejection::OrderNotInReview),
+                }
+            }
             Command::RequestRefund { actor, order_id, refund } => {
                 self.decide_request_refund(now, actor, *order_id, refund)
             }
@@ -417,9 +456,21 @@ impl State {
         actor: &Actor,
         drop_id: DropId,
         quantity: u32,
+        risk: Option<&Verdict>,
     ) -> Result<Vec<Event>, Rejection> {
         require_role(actor, Role::Buyer)?;
         let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
+        let risk_decided = |cart_id, verdict: &Verdict| Event::RiskDecided {
+            partition: drop_id.partition(),
+            buyer_id: actor.id,
+            drop_id: Some(drop_id),
+            cart_id,
+            verdict: verdict.clone(),
+            at: now,
+        };
+        if let Some(verdict) = risk.filter(|verdict| verdict.action == Action::Block) {
+            return Ok(vec![risk_decided(None, verdict)]);
+        }
         if quantity == 0 {
             return Err(Rejection::invalid("quantity", "must be at least 1"));
         }
@@ -434,8 +485,8 @@ impl State {
             return Err(Rejection::SoldOut { remaining: drop.remaining });
         }
         let mut ids = self.allocator(drop_id.partition());
-        // Room for the idempotency record `execute` adds, so the vector never grows.
-        let mut events = Vec::with_capacity(3);
+        // Room for a risk decision and the idempotency record `execute` adds, so the vector never grows.
+        let mut events = Vec::with_capacity(4);
         // A cart whose holds have all expired is over: the claim starts a new one, so a cart's hold
         // list stays bounded and an old currency never locks the buyer out of the room.
         let open_cart = self.open_carts.get(&(actor.id, drop.room_id)).map(|cart_id| &self.carts[cart_id]);
@@ -471,6 +522,9 @@ impl State {
             status: HoldStatus::Active,
         };
         events.push(Event::HoldPlaced { hold });
+        if let Some(verdict) = risk {
+            events.push(risk_decided(Some(cart_id), verdict));
+        }
         Ok(events)
     }
 
@@ -516,16 +570,33 @@ impl State {
         actor: &Actor,
         cart_id: CartId,
         payment: &PaymentOutcome,
+        risk: Option<&Verdict>,
     ) -> Result<Vec<Event>, Rejection> {
+        let risk_decided = |verdict: &Verdict| Event::RiskDecided {
+            partition: cart_id.partition(),
+            buyer_id: actor.id,
+            drop_id: None,
+            cart_id: Some(cart_id),
+            verdict: verdict.clone(),
+            at: now,
+        };
+        if let Some(verdict) = risk.filter(|verdict| verdict.action == Action::Block) {
+            return match self.carts.get(&cart_id) {
+                Some(cart) if cart.buyer_id == actor.id => Ok(vec![risk_decided(verdict)]),
+                _ => Err(Rejection::NotFound),
+            };
+        }
         let (lines, total) = self.checkout_quote(actor, cart_id)?;
         let (method, charge_id) = match payment {
             PaymentOutcome::Declined { method, decline_code } => {
-                return Ok(vec![Event::PaymentDeclined {
+                let mut events = vec![Event::PaymentDeclined {
                     cart_id,
                     method: method.clone(),
                     decline_code: decline_code.clone(),
                     at: now,
-                }]);
+                }];
+                events.extend(risk.map(risk_decided));
+                return Ok(events);
             }
             // The quote before payment was refused, yet the cart can be bought now: it changed meanwhile.
             PaymentOutcome::NotAttempted => return Err(Rejection::CartChanged),
@@ -545,6 +616,7 @@ impl State {
             entry.1 += u64::from(line.quantity);
         }
         let creator_id = self.rooms[&cart.room_id].creator_id;
+        let flagged = cart.flagged_for_review || risk.is_some_and(|verdict| verdict.action == Action::Review);
         let order = Order {
             id: order_id,
             cart_id,
@@ -556,17 +628,25 @@ impl State {
             payment_method: method.clone(),
             charge_id: charge_id.clone(),
             paid_at: now,
+            review: flagged
+                .then(|| Box::new(OrderReview { status: ReviewStatus::Pending, reason: None, decided_at: None })),
         };
         let mut events = vec![Event::OrderPlaced { order }];
         for (drop_id, (hold_ids, quantity)) in sold_by_drop {
             events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });
         }
+        events.extend(risk.map(risk_decided));
         Ok(events)
     }
 
     /// What the events a command produced answer to the caller.
     fn outcome_of(&self, command: &Command, events: &[Event]) -> Outcome {
-        let primary = events.iter().find(|event| !matches!(event, Event::CartOpened { .. }));
+        // A risk decision that let the request through accompanies its primary event.
+        let primary = events.iter().find(|event| match event {
+            Event::CartOpened { .. } => false,
+            Event::RiskDecided { verdict, .. } => verdict.action == Action::Block,
+            _ => true,
+        });
         match primary {
             Some(Event::AccountCreated { account }) => Ok(Reply::Account(self.accounts[&account.id].clone())),
             Some(Event::ProductCreated { product }) => Ok(Reply::Product(self.products[&product.id].clone())),
@@ -584,6 +664,11 @@ impl State {
                 Err(Rejection::PaymentDeclined { decline_code: decline_code.clone() })
             }
             Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(self.orders[&order.id].clone())),
+            Some(Event::RiskDecided { .. }) => Err(Rejection::BlockedByRisk),
+            Some(Event::RiskRulesSaved { text, version, .. }) => {
+                Ok(Reply::RiskRules { text: text.clone(), version: *version })
+            }
+            Some(Event::OrderReviewed { order_id, .. }) => Ok(Reply::Ordered(self.orders[order_id].clone())),
             Some(Event::RefundRequested { refund: Refund { id: refund_id, .. } })
             | Some(Event::RefundApproved { refund_id, .. })
             | Some(Event::RefundRejected { refund_id, .. })
@@ -667,6 +752,7 @@ impl State {
                         hold_ids: Vec::new(),
                         status: CartStatus::Open,
                         declined_payments: 0,
+                        flagged_for_review: false,
                         created_at: *at,
                     },
                 );
@@ -734,6 +820,22 @@ impl State {
             | Event::RefundRejected { .. }
             | Event::RefundExecuted { .. }
             | Event::UnitsRefunded { .. } => self.apply_refund_event(event),
+            Event::RiskDecided { cart_id, verdict, .. } => {
+                if let (Some(cart_id), Action::Review) = (cart_id, verdict.action) {
+                    self.carts.get_mut(cart_id).expect("known cart").flagged_for_review = true;
+                }
+            }
+            Event::RiskRulesSaved { text, version, .. } => {
+                self.risk_rules = Some((text.clone(), *version));
+            }
+            Event::OrderReviewed { order_id, approved, reason, at } => {
+                let order = self.orders.get_mut(order_id).expect("known order");
+                let review = order.review.as_mut().expect("an order under review");
+                assert_eq!(review.status, ReviewStatus::Pending, "order {order_id} reviewed twice");
+                review.status = if *approved { ReviewStatus::Approved } else { ReviewStatus::Rejected };
+                review.reason = reason.clone();
+                review.decided_at = Some(*at);
+            }
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
@@ -820,6 +922,8 @@ impl Command {
             Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
                 refund_id.partition()
             }
+            Command::SaveRiskRules { .. } => crate::RISK_RULES_PARTITION,
+            Command::ReviewOrder { order_id, .. } => order_id.partition(),
         }
     }
 }

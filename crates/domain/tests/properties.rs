@@ -200,7 +200,7 @@ proptest! {
                 Op::Claim { buyer_idx, quantity } => {
                     let actor = world.buyers[buyer_idx];
                     let before = world.state.drop(world.drop_id).unwrap().clone();
-                    let outcome = world.run(Envelope::plain(Command::Claim { actor, drop_id: world.drop_id, quantity }));
+                    let outcome = world.run(Envelope::plain(Command::Claim { actor, drop_id: world.drop_id, quantity, risk: None }));
                     if let Ok(Reply::Claimed(receipt)) = &outcome {
                         let hold = world.state.hold(receipt.hold_id).unwrap();
                         prop_assert_eq!(hold.status, HoldStatus::Active);
@@ -217,7 +217,7 @@ proptest! {
                     };
                     let envelope = Envelope {
                         idempotency: Some(key),
-                        command: Command::Claim { actor, drop_id: world.drop_id, quantity },
+                        command: Command::Claim { actor, drop_id: world.drop_id, quantity, risk: None },
                     };
                     let outcome = world.run(envelope);
                     let live = key_outcomes
@@ -267,7 +267,7 @@ proptest! {
                             quoted_hold_ids: Vec::new(),
                         },
                     };
-                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment }));
+                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None }));
                     match (&quote, &outcome) {
                         (Err(rejection), _) => prop_assert_eq!(outcome.as_ref().err(), Some(rejection)),
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {
@@ -391,7 +391,7 @@ fn a_drop_opens_on_time_and_expired_holds_return_units() {
     let mut world = World::new(2, 2);
     let buyer = world.buyers[0];
     let drop_id = world.drop_id;
-    let claim = |quantity| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity });
+    let claim = |quantity| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity, risk: None });
     assert_eq!(world.run(claim(1)), Err(Rejection::DropNotOpen));
     world.now = START.plus_ms(1_000);
     assert!(matches!(world.run(claim(2)), Ok(Reply::Claimed(_))));
@@ -409,7 +409,7 @@ fn a_cart_whose_holds_all_expired_is_over() {
     let mut world = World::new(5, 5);
     let buyer = world.buyers[0];
     world.now = START.plus_ms(1_000);
-    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 });
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1, risk: None });
     let Ok(Reply::Claimed(eur_hold)) = world.run(claim) else { panic!("claim") };
     world.now = world.now.plus_ms(11_000);
     let creator = world.creator;
@@ -436,13 +436,14 @@ fn a_cart_whose_holds_all_expired_is_over() {
     else {
         panic!("drop")
     };
-    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: usd_drop.id, quantity: 1 });
+    let claim = Envelope::plain(Command::Claim { actor: buyer, drop_id: usd_drop.id, quantity: 1, risk: None });
     let Ok(Reply::Claimed(usd_hold)) = world.run(claim) else { panic!("a USD claim after the EUR hold expired") };
     assert_ne!(usd_hold.cart_id, eur_hold.cart_id, "the expired cart is over; the claim opened a new one");
     let old_cart = Envelope::plain(Command::Checkout {
         actor: buyer,
         cart_id: eur_hold.cart_id,
         payment: PaymentOutcome::NotAttempted,
+        risk: None,
     });
     assert_eq!(world.run(old_cart), Err(Rejection::CartExpired));
 }
@@ -452,7 +453,7 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
     let mut world = World::new(5, 5);
     let buyer = world.buyers[0];
     let claim = |world: &mut World| {
-        world.run(Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1 }))
+        world.run(Envelope::plain(Command::Claim { actor: buyer, drop_id: world.drop_id, quantity: 1, risk: None }))
     };
     world.now = START.plus_ms(1_000);
     let Ok(Reply::Claimed(first)) = claim(&mut world) else { panic!("claim") };
@@ -472,6 +473,67 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
         amount: total,
         quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
     };
-    let outcome = world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment }));
+    let outcome =
+        world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None }));
     assert_eq!(outcome, Err(Rejection::CartChanged));
+}
+
+#[test]
+fn risk_verdicts_are_obeyed_journaled_and_replayed() {
+    let mut world = World::new(5, 5);
+    world.now = START.plus_ms(1_000);
+    let buyer = world.buyers[0];
+    let admin = Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Admin };
+    let verdict = |action| {
+        Some(Box::new(risk::Verdict {
+            action,
+            rule_index: 0,
+            rule_name: Some("r".into()),
+            signals: vec![("quantity".into(), 2)],
+        }))
+    };
+    let drop_id = world.drop_id;
+    let claim = |risk| Envelope::plain(Command::Claim { actor: buyer, drop_id, quantity: 2, risk });
+    let n_events = world.events.len();
+    assert_eq!(world.run(claim(verdict(risk::Action::Block))), Err(Rejection::BlockedByRisk));
+    let new_events = &world.events[n_events..];
+    assert!(matches!(new_events.last(), Some(Event::RiskDecided { cart_id: None, .. })), "{new_events:?}");
+    assert!(!new_events.iter().any(|event| matches!(event, Event::HoldPlaced { .. })), "a block places nothing");
+    assert_eq!(world.state.drop(drop_id).unwrap().remaining, 5);
+
+    let Ok(Reply::Claimed(receipt)) = world.run(claim(verdict(risk::Action::Review))) else { panic!("claim") };
+    assert!(world.state.cart(receipt.cart_id).unwrap().flagged_for_review);
+    let (lines, amount) = world.state.checkout_quote(&buyer, receipt.cart_id).unwrap();
+    let payment = PaymentOutcome::Approved {
+        method: "pm_card_visa".into(),
+        charge_id: "ch_1".into(),
+        amount,
+        quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+    };
+    let checkout = Command::Checkout { actor: buyer, cart_id: receipt.cart_id, payment, risk: None };
+    let Ok(Reply::Ordered(order)) = world.run(Envelope::plain(checkout)) else { panic!("checkout") };
+    assert_eq!(order.review.as_ref().map(|review| review.status), Some(ReviewStatus::Pending));
+
+    let review =
+        |actor| Envelope::plain(Command::ReviewOrder { actor, order_id: order.id, approve: true, reason: None });
+    assert_eq!(world.run(review(buyer)), Err(Rejection::Forbidden));
+    let Ok(Reply::Ordered(approved)) = world.run(review(admin)) else { panic!("review") };
+    assert_eq!(approved.review.map(|review| review.status), Some(ReviewStatus::Approved));
+    assert_eq!(world.run(review(admin)), Err(Rejection::OrderNotInReview));
+
+    let save = |actor, text: &str| Envelope::plain(Command::SaveRiskRules { actor, text: text.into() });
+    assert_eq!(world.run(save(buyer, "")), Err(Rejection::Forbidden));
+    assert!(matches!(world.run(save(admin, "block if nope > 1")), Err(Rejection::Invalid { .. })));
+    assert_eq!(
+        world.run(save(admin, "block if quantity > 1")),
+        Ok(Reply::RiskRules { text: "block if quantity > 1".into(), version: 1 })
+    );
+    assert_eq!(world.state.risk_rules(), Some(("block if quantity > 1", 1)));
+
+    let mut replayed = State::default();
+    for event in &world.events {
+        replayed.apply(event);
+    }
+    assert_eq!(replayed, world.state);
+    world.state.check_invariants().unwrap();
 }

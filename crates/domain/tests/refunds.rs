@@ -84,10 +84,11 @@ impl World {
             drops.push(drop.id);
             products.push(product.id);
         }
-        let Reply::Claimed(first) = run!(Command::Claim { actor: buyer, drop_id: drops[0], quantity: 2 }) else {
+        let Reply::Claimed(first) = run!(Command::Claim { actor: buyer, drop_id: drops[0], quantity: 2, risk: None })
+        else {
             panic!()
         };
-        run!(Command::Claim { actor: buyer, drop_id: drops[1], quantity: 1 });
+        run!(Command::Claim { actor: buyer, drop_id: drops[1], quantity: 1, risk: None });
         let (lines, total) = state.checkout_quote(&buyer, first.cart_id).unwrap();
         let payment = PaymentOutcome::Approved {
             method: "pm_card_visa".into(),
@@ -95,7 +96,9 @@ impl World {
             amount: total,
             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
         };
-        let Reply::Ordered(order) = run!(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment }) else {
+        let Reply::Ordered(order) =
+            run!(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None })
+        else {
             panic!()
         };
         assert_eq!(order.total.minor, 7_000);

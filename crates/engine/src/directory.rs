@@ -1,7 +1,8 @@
-//! Who a bearer token belongs to. A read model fed from committed `AccountCreated` events (and the
-//! operator's admin tokens), so authentication never waits on a shard.
+//! Who a bearer token belongs to, and since when (the fraud rules' `account_age_seconds`). A read
+//! model fed from committed `AccountCreated` events (and the operator's admin tokens), so
+//! authentication never waits on a shard.
 
-use domain::{AccountId, Actor, EntityId, Role};
+use domain::{AccountId, Actor, EntityId, Role, Timestamp};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -15,19 +16,20 @@ pub fn token_sha256(token: &str) -> String {
 
 #[derive(Default)]
 pub(crate) struct Directory {
-    by_token_sha256: RwLock<HashMap<String, Actor>>,
+    by_token_sha256: RwLock<HashMap<String, (Actor, Timestamp)>>,
 }
 
 impl Directory {
-    pub(crate) fn insert(&self, token_sha256: String, actor: Actor) {
-        self.by_token_sha256.write().expect("directory lock").insert(token_sha256, actor);
+    pub(crate) fn insert(&self, token_sha256: String, actor: Actor, created_at: Timestamp) {
+        self.by_token_sha256.write().expect("directory lock").insert(token_sha256, (actor, created_at));
     }
 
     pub(crate) fn insert_admin(&self, token: &str) {
-        self.insert(token_sha256(token), Actor { id: ADMIN_ACCOUNT_ID, role: Role::Admin });
+        self.insert(token_sha256(token), Actor { id: ADMIN_ACCOUNT_ID, role: Role::Admin }, Timestamp(0));
     }
 
-    pub(crate) fn authenticate(&self, token: &str) -> Option<Actor> {
+    /// The token's account and when it was created.
+    pub(crate) fn authenticate(&self, token: &str) -> Option<(Actor, Timestamp)> {
         self.by_token_sha256.read().expect("directory lock").get(&token_sha256(token)).copied()
     }
 }

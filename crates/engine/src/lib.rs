@@ -7,6 +7,7 @@ mod directory;
 mod hub;
 mod payments;
 mod refunds;
+mod risk;
 mod shard;
 mod transparency;
 
@@ -17,12 +18,13 @@ pub use payments::{
     BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
 };
 pub use refunds::refund_key;
+pub use risk::{InstalledRules, RiskContext};
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
 
 use directory::Directory;
 use domain::{
-    Actor, CartId, Command, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, Partition, PaymentOutcome, Reply,
-    RoomId, State,
+    Actor, CartId, Command, DropId, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, Partition, PaymentOutcome,
+    RISK_RULES_PARTITION, Reply, RoomId, State, Timestamp,
 };
 use hub::Hub;
 use journal::{Journal, JournalError, JournalReader, JournalWriter};
@@ -81,6 +83,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     payments: Arc<dyn PaymentProvider>,
     refund_approval_threshold_minor: i64,
+    risk: risk::Risk,
     failed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -172,8 +175,15 @@ impl Engine {
             state.check_invariants().map_err(EngineError::Inconsistent)?;
             approved_refunds.extend(state.approved_refunds().cloned());
             for account in state.accounts() {
-                directory.insert(account.token_sha256.clone(), Actor { id: account.id, role: account.role });
+                let actor = Actor { id: account.id, role: account.role };
+                directory.insert(account.token_sha256.clone(), actor, account.created_at);
             }
+        }
+        let risk = risk::Risk::default();
+        if let Some((text, version)) = states[usize::from(RISK_RULES_PARTITION) % n_shards].risk_rules() {
+            // Saved rules were valid when saved; refusing them now means the language changed under them.
+            risk.install(text, version)
+                .map_err(|error| EngineError::Inconsistent(format!("saved risk rules: {error}")))?;
         }
         tracing::info!(events = n_events, elapsed_ms = started.elapsed().as_millis() as u64, "journal replayed");
 
@@ -212,6 +222,7 @@ impl Engine {
             clock: config.clock,
             payments: config.payments,
             refund_approval_threshold_minor: config.refund_approval_threshold_minor,
+            risk,
             failed,
             shutdown,
             tasks: Mutex::new(tasks),
@@ -261,7 +272,43 @@ impl Engine {
     }
 
     pub fn authenticate(&self, token: &str) -> Option<Actor> {
+        self.directory.authenticate(token).map(|(actor, _)| actor)
+    }
+
+    /// The token's account and when it was created (for `account_age_seconds`).
+    pub fn authenticate_with_created_at(&self, token: &str) -> Option<(Actor, Timestamp)> {
         self.directory.authenticate(token)
+    }
+
+    /// The fraud rules in force.
+    pub fn risk_rules(&self) -> Arc<InstalledRules> {
+        self.risk.rules()
+    }
+
+    /// Saves new fraud rules (admins only; the domain checks the role and the text) and puts them in
+    /// force once they are durable.
+    pub async fn save_risk_rules(&self, actor: Actor, text: String) -> Result<Outcome, EngineError> {
+        let outcome = self.execute(Envelope::plain(Command::SaveRiskRules { actor, text })).await?;
+        if let Ok(Reply::RiskRules { text, version }) = &outcome {
+            self.risk.install(text, *version).map_err(EngineError::Inconsistent)?;
+        }
+        Ok(outcome)
+    }
+
+    /// A claim, decided by the fraud rules first (counting it in the velocity windows once per
+    /// idempotency key), then by the drop's shard, which journals a fired rule with the claim.
+    pub async fn claim(
+        &self,
+        actor: Actor,
+        drop_id: DropId,
+        quantity: u32,
+        key: IdempotencyKey,
+        context: &RiskContext,
+    ) -> Result<Outcome, EngineError> {
+        let risk =
+            self.risk.assess_claim(&actor, drop_id.partition(), quantity, &key, context, self.now()).map(Box::new);
+        let command = Command::Claim { actor, drop_id, quantity, risk };
+        self.execute(Envelope { idempotency: Some(key), command }).await
     }
 
     fn send(&self, partition: Partition, request: Request) -> Result<(), EngineError> {
@@ -299,12 +346,12 @@ impl Engine {
         cart_id: CartId,
         payment_method: String,
         idempotency: IdempotencyKey,
+        context: RiskContext,
     ) -> Result<Outcome, EngineError> {
         let engine = self.clone();
-        let task =
-            tokio::spawn(
-                async move { engine.checkout_to_completion(actor, cart_id, payment_method, idempotency).await },
-            );
+        let task = tokio::spawn(async move {
+            engine.checkout_to_completion(actor, cart_id, payment_method, idempotency, context).await
+        });
         task.await.unwrap_or_else(|error| {
             tracing::error!(%error, "checkout task failed");
             Err(EngineError::Unavailable)
@@ -317,6 +364,7 @@ impl Engine {
         cart_id: CartId,
         payment_method: String,
         idempotency: IdempotencyKey,
+        context: RiskContext,
     ) -> Result<Outcome, EngineError> {
         let now = self.now();
         let partition = cart_id.partition();
@@ -335,9 +383,16 @@ impl Engine {
                 }
             })
             .await?;
+        if let CheckoutStart::Recorded(outcome) = start {
+            return Ok(outcome);
+        }
+        // Decided before any charge, so a blocked checkout never touches the card.
+        let risk = self.risk.assess_checkout(&actor, &payment_method, &idempotency, &context, self.now()).map(Box::new);
+        let blocked = risk.as_ref().is_some_and(|verdict| verdict.action == ::risk::Action::Block);
         let payment = match start {
-            CheckoutStart::Recorded(outcome) => return Ok(outcome),
+            CheckoutStart::Recorded(_) => unreachable!("answered above"),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,
+            CheckoutStart::Charge { .. } if blocked => PaymentOutcome::NotAttempted,
             CheckoutStart::Charge { amount, quoted_hold_ids } => {
                 let request = ChargeRequest {
                     amount,
@@ -350,6 +405,7 @@ impl Engine {
                         PaymentOutcome::Approved { method: payment_method, charge_id, amount, quoted_hold_ids }
                     }
                     Charge::Declined { decline_code } => {
+                        self.risk.record_decline(actor.id, &payment_method, self.now());
                         PaymentOutcome::Declined { method: payment_method, decline_code }
                     }
                 }
@@ -359,7 +415,7 @@ impl Engine {
             PaymentOutcome::Approved { charge_id, .. } => Some(charge_id.clone()),
             _ => None,
         };
-        let command = Command::Checkout { actor, cart_id, payment };
+        let command = Command::Checkout { actor, cart_id, payment, risk };
         let outcome = self.execute(Envelope { idempotency: Some(idempotency), command }).await;
         if let Some(charge_id) = charge_id {
             match &outcome {

@@ -52,7 +52,7 @@ struct Batch {
     pending: Option<PendingAppend>,
     deliveries: Vec<Delivery>,
     counters: Vec<DropCounters>,
-    accounts: Vec<(String, Actor)>,
+    accounts: Vec<(String, Actor, domain::Timestamp)>,
     leaves: Vec<PendingLeaf>,
 }
 
@@ -158,7 +158,8 @@ fn handle(
                 metrics::counter!("livedrop_claims_total", "outcome" => label).increment(1);
             }
             if let Ok(Reply::Account(account)) = &outcome {
-                batch.accounts.push((account.token_sha256.clone(), Actor { id: account.id, role: account.role }));
+                let actor = Actor { id: account.id, role: account.role };
+                batch.accounts.push((account.token_sha256.clone(), actor, account.created_at));
             }
             events.extend(new_events);
             batch.deliveries.push(Box::new(move |committed| {
@@ -189,8 +190,8 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
         };
         if let Ok(seq) = committed {
             watermark = seq;
-            for (token_sha256, actor) in batch.accounts {
-                context.directory.insert(token_sha256, actor);
+            for (token_sha256, actor, created_at) in batch.accounts {
+                context.directory.insert(token_sha256, actor, created_at);
             }
             for mut counters in batch.counters {
                 counters.seq = seq;

@@ -40,7 +40,7 @@ async fn send(engine: &Arc<Engine>, request: Request) -> Result<Outcome, EngineE
     match request {
         Request::Execute(envelope) => engine.execute(envelope).await,
         Request::Checkout { actor, cart_id, method, key } => {
-            engine.checkout(actor, cart_id, method.to_owned(), key).await
+            engine.checkout(actor, cart_id, method.to_owned(), key, engine::RiskContext::default()).await
         }
         Request::Refund { actor, order_id, lines, restock, key } => {
             engine.request_refund(actor, order_id, lines, "simulated".into(), restock, key).await
@@ -175,7 +175,8 @@ async fn run_seed(seed: u64) {
             match rng.random_range(0..12) {
                 0..=5 => {
                     let drop_id = drop_ids[rng.random_range(0..drop_ids.len())];
-                    let command = Command::Claim { actor: buyer, drop_id, quantity: rng.random_range(1..=2) };
+                    let command =
+                        Command::Claim { actor: buyer, drop_id, quantity: rng.random_range(1..=2), risk: None };
                     requests.push((buyer_idx, Request::Execute(Envelope { idempotency: Some(key), command })));
                 }
                 6..=8 => {
@@ -215,7 +216,7 @@ async fn run_seed(seed: u64) {
             n_requests += 1;
             let key =
                 IdempotencyKey { owner: buyers[0].id, key: format!("k{n_requests}"), fingerprint: "crash".into() };
-            let command = Command::Claim { actor: buyers[0], drop_id: drop_ids[1], quantity: 1 };
+            let command = Command::Claim { actor: buyers[0], drop_id: drop_ids[1], quantity: 1, risk: None };
             requests.push((0, Request::Execute(Envelope { idempotency: Some(key), command })));
         } else if rng.random_range(0..BURSTS_PER_SEED) == 0 {
             let drop_id = drop_ids[0];
@@ -258,7 +259,7 @@ async fn run_seed(seed: u64) {
                 n_requests += 1;
                 let key =
                     IdempotencyKey { owner: buyers[1].id, key: format!("k{n_requests}"), fingerprint: "crash".into() };
-                let command = Command::Claim { actor: buyers[1], drop_id: drop_ids[0], quantity: 1 };
+                let command = Command::Claim { actor: buyers[1], drop_id: drop_ids[0], quantity: 1, risk: None };
                 let refused = engine.execute(Envelope { idempotency: Some(key), command }).await;
                 assert!(matches!(refused, Err(EngineError::Unavailable)), "seed {seed}: {refused:?}");
             }

@@ -28,7 +28,23 @@ impl Api {
         key: Option<&str>,
         body: &Value,
     ) -> anyhow::Result<Answer> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send(reqwest::Method::POST, path, token, key, None, body).await
+    }
+
+    /// Any call, with an optional `X-Device-Id` (read by the fraud rules).
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        device: Option<&str>,
+        body: &Value,
+    ) -> anyhow::Result<Answer> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).json(body);
+        if let Some(device) = device {
+            request = request.header("X-Device-Id", device);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -63,6 +63,13 @@ struct Args {
     /// comma separated; read from /proc, so Linux only.
     #[arg(long, value_delimiter = ',')]
     server_pids: Vec<u32>,
+    /// Fraud rules to install before the run (`PUT /v1/admin/risk-rules`, needs `--admin-token`);
+    /// claims and checkouts may then also answer 403 `blocked_by_risk_rules`.
+    #[arg(long, requires = "admin_token")]
+    risk_rules: Option<std::path::PathBuf>,
+    /// An admin token the server was started with (`livedrop serve --admin-token`).
+    #[arg(long, env = "LOADGEN_ADMIN_TOKEN")]
+    admin_token: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +94,21 @@ const BURST_TAIL_MS: u64 = 4_000;
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let api = Api::new(&args.target, args.connections)?;
+    if let Some(path) = &args.risk_rules {
+        let rules = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let token = args.admin_token.as_deref().context("--risk-rules needs --admin-token")?;
+        let (status, answer) = api
+            .send(reqwest::Method::PUT, "/v1/admin/risk-rules", Some(token), None, None, &json!({"rules": rules}))
+            .await?;
+        if status != 200 {
+            bail!("PUT /v1/admin/risk-rules answered {status}: {answer}");
+        }
+        eprintln!(
+            "{} risk rules installed (version {})",
+            answer["parsed"].as_array().map_or(0, Vec::len),
+            answer["version"]
+        );
+    }
     let run_tag = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() % 1_000_000_000;
     let n_drops = if args.workload == Workload::Skewed { args.drops.max(1) } else { 1 };
     let units_per_drop = match args.workload {
@@ -109,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         drop_ids,
         per_buyer_limit: args.per_buyer_limit,
         inflight: tokio::sync::Semaphore::new(args.connections),
-        recorder: std::sync::Mutex::new(Recorder::new()),
+        recorder: std::sync::Mutex::new(Recorder::new(args.risk_rules.is_some())),
         acknowledged: std::sync::Mutex::new(Acknowledged::default()),
     });
 
@@ -282,6 +304,7 @@ fn summarize(args: &Args, run: &Run, units_per_drop: u64, counters: Option<Vec<V
         "units_per_drop": units_per_drop,
         "connections": args.connections,
         "seed": args.seed,
+        "risk_rules": args.risk_rules.as_ref().map(|path| path.display().to_string()),
         "claims_answered": recorder.claims.len(),
         "claims_per_second": recorder.claims.len() as f64 / claim_window.max(1e-9),
         "claim_window_s": claim_window,

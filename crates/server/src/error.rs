@@ -59,7 +59,7 @@ impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let status = match &rejection {
             Rejection::Invalid { .. } => StatusCode::BAD_REQUEST,
-            Rejection::Forbidden => StatusCode::FORBIDDEN,
+            Rejection::Forbidden | Rejection::BlockedByRisk => StatusCode::FORBIDDEN,
             Rejection::NotFound => StatusCode::NOT_FOUND,
             Rejection::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             Rejection::InsufficientStock { .. } | Rejection::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -73,7 +73,8 @@ impl From<Rejection> for ApiError {
             | Rejection::CartChanged
             | Rejection::CurrencyMismatch
             | Rejection::RefundExceedsPaid { .. }
-            | Rejection::RefundNotPending { .. } => StatusCode::CONFLICT,
+            | Rejection::RefundNotPending { .. }
+            | Rejection::OrderNotInReview => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

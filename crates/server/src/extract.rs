@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use domain::{AccountId, Actor, IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyKey};
+use domain::{AccountId, Actor, IDEMPOTENCY_KEY_CHARS_MAX, IdempotencyKey, Timestamp};
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -100,8 +100,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
 
 /// Who sent the request, resolved once from `Authorization: Bearer <token>` by the limits
 /// middleware (which needs it for the per-account limit) and kept in the request's extensions.
+/// With the account's creation time, for the fraud rules' `account_age_seconds`.
 #[derive(Clone, Copy)]
-pub(crate) struct Caller(pub(crate) Option<Actor>);
+pub(crate) struct Caller(pub(crate) Option<(Actor, Timestamp)>);
 
 /// The caller, required: 401 without a known token.
 pub(crate) struct Authenticated(pub(crate) Actor);
@@ -111,7 +112,7 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
         match parts.extensions.get::<Caller>() {
-            Some(Caller(Some(actor))) => Ok(Authenticated(*actor)),
+            Some(Caller(Some((actor, _)))) => Ok(Authenticated(*actor)),
             _ => Err(ApiError::unauthorized()),
         }
     }
@@ -121,6 +122,43 @@ pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
     (!token.is_empty()).then_some(token)
+}
+
+/// Device ids longer than this are refused: a device id is an opaque client identifier, not a payload.
+pub(crate) const DEVICE_ID_CHARS_MAX: usize = 128;
+
+/// What the fraud rules know of a request besides its body: the peer's IP address, the optional
+/// `X-Device-Id` header (1 to 128 visible ASCII characters, else 400 `invalid_device_id`) and the
+/// caller's account age. The peer address is the TCP peer: behind a proxy every request shares the
+/// proxy's address (trusting `X-Forwarded-For` needs a configured proxy list; not built yet).
+pub(crate) struct RiskInputs(pub(crate) engine::RiskContext);
+
+impl FromRequestParts<AppState> for RiskInputs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        let device_id = match parts.headers.get("x-device-id") {
+            None => None,
+            Some(value) => {
+                let device = value.to_str().ok().filter(|device| {
+                    (1..=DEVICE_ID_CHARS_MAX).contains(&device.len()) && device.bytes().all(|b| b.is_ascii_graphic())
+                });
+                let device = device.ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_device_id",
+                        format!("the X-Device-Id header must be 1 to {DEVICE_ID_CHARS_MAX} visible ASCII characters"),
+                    )
+                })?;
+                Some(device.to_owned())
+            }
+        };
+        let ip = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+        let account_created_at = match parts.extensions.get::<Caller>() {
+            Some(Caller(Some((_, created_at)))) => Some(*created_at),
+            _ => None,
+        };
+        Ok(RiskInputs(engine::RiskContext { ip, device_id, account_created_at }))
+    }
 }
 
 /// The `Idempotency-Key` header of a call that requires one.

@@ -1,9 +1,10 @@
 //! Where claims and checkouts are decided. In livedrop that is always the engine; the benchmark puts
 //! a PostgreSQL or Redis inventory here instead, behind the same HTTP front (authentication,
 //! validation, idempotency keys, JSON), so that a head-to-head run differs in the inventory alone.
+//! Fraud rules are the engine's: the baselines ignore the `RiskContext`.
 
-use domain::{Actor, CartId, DropId, Envelope, IdempotencyKey, Outcome};
-use engine::{BoxFuture, Engine, EngineError};
+use domain::{Actor, CartId, DropId, IdempotencyKey, Outcome};
+use engine::{BoxFuture, Engine, EngineError, RiskContext};
 use std::sync::Arc;
 
 pub trait Inventory: Send + Sync + 'static {
@@ -15,6 +16,7 @@ pub trait Inventory: Send + Sync + 'static {
         drop_id: DropId,
         quantity: u32,
         key: IdempotencyKey,
+        context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>>;
 
     /// Charges the cart's active holds and turns them into an order (`Reply::Ordered`).
@@ -24,10 +26,11 @@ pub trait Inventory: Send + Sync + 'static {
         cart_id: CartId,
         payment_method: String,
         key: IdempotencyKey,
+        context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>>;
 }
 
-/// The engine's own inventory: a claim is a command to the shard that owns the drop.
+/// The engine's own inventory: a claim is decided by the fraud rules, then by the shard that owns the drop.
 pub(crate) struct EngineInventory(pub(crate) Arc<Engine>);
 
 impl Inventory for EngineInventory {
@@ -37,9 +40,9 @@ impl Inventory for EngineInventory {
         drop_id: DropId,
         quantity: u32,
         key: IdempotencyKey,
+        context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
-        let command = domain::Command::Claim { actor, drop_id, quantity };
-        Box::pin(self.0.execute(Envelope { idempotency: Some(key), command }))
+        Box::pin(async move { self.0.claim(actor, drop_id, quantity, key, &context).await })
     }
 
     fn checkout(
@@ -48,7 +51,8 @@ impl Inventory for EngineInventory {
         cart_id: CartId,
         payment_method: String,
         key: IdempotencyKey,
+        context: RiskContext,
     ) -> BoxFuture<'_, Result<Outcome, EngineError>> {
-        Box::pin(self.0.checkout(actor, cart_id, payment_method, key))
+        Box::pin(self.0.checkout(actor, cart_id, payment_method, key, context))
     }
 }

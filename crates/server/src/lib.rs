@@ -19,7 +19,7 @@ pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
 pub use telemetry::metrics_handle;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
@@ -123,6 +123,8 @@ fn router(app: AppState) -> Router {
         .route("/v1/refunds/{id}", get(refunds::get_refund))
         .route("/v1/refunds/{id}/approve", post(refunds::approve_refund))
         .route("/v1/refunds/{id}/reject", post(refunds::reject_refund))
+        .route("/v1/orders/{id}/review", post(checkout::review_order))
+        .route("/v1/admin/risk-rules", get(risk::get_risk_rules).merge(put(risk::put_risk_rules)))
         .route("/v1/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

@@ -68,7 +68,7 @@ const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
 /// the limits.
 pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let caller = Caller(bearer_token(&parts).and_then(|token| app.engine.authenticate(token)));
+    let caller = Caller(bearer_token(&parts).and_then(|token| app.engine.authenticate_with_created_at(token)));
     parts.extensions.insert(caller);
     let request = Request::from_parts(parts, body);
     if UNLIMITED_PATHS.contains(&request.uri().path()) {
@@ -81,7 +81,7 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     {
         return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
-    if let (Some(per_account), Caller(Some(actor))) = (&limits.per_account, caller)
+    if let (Some(per_account), Caller(Some((actor, _)))) = (&limits.per_account, caller)
         && let Err(not_until) = per_account.check_key(&actor.id)
     {
         return limited(not_until.wait_time_from(DefaultClock::default().now()));

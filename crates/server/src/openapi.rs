@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations and the wire types.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, transparency};
+use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, risk, transparency};
 use crate::wire::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,9 +13,9 @@ use utoipa::{Modify, OpenApi};
         accounts::create_account, accounts::me,
         catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
         drops::create_drop, drops::get_drop, drops::close_drop, drops::create_claim,
-        checkout::checkout, checkout::get_cart, checkout::get_order,
+        checkout::checkout, checkout::get_cart, checkout::get_order, checkout::review_order,
         refunds::create_refund, refunds::list_order_refunds, refunds::get_refund, refunds::approve_refund,
-        refunds::reject_refund,
+        refunds::reject_refund, risk::get_risk_rules, risk::put_risk_rules,
         transparency::keys, transparency::checkpoint, transparency::checkpoints, transparency::log,
         transparency::inclusion, transparency::consistency,
         live::live, ops::healthz, ops::metrics, ops::openapi,
@@ -27,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         RefundLineRequest, RejectRefundRequest, RefundBody, RefundLineBody, RefundApprovalBody, RefundRejectionBody,
         OrderRefundsBody, KeysBody, KeyBody, CheckpointsBody, LogBody, LogEntryBody, InclusionBody, ConsistencyBody,
         ::transparency::SignedCheckpoint, ::transparency::Receipt, ::transparency::ReceiptEntry,
+        ReviewBody, ReviewRequest, ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody,
+        RiskRulesErrorDetail, RuleErrorBody, SignalBody,
     )),
     modifiers(&BearerAuth),
 )]

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use domain::{
     Account, Cart, CartStatus, ClaimReceipt, Drop, Fulfilment, Hold, HoldStatus, Order, Product, Refund,
-    RefundApproval, RefundSide, Role, Room, Timestamp,
+    RefundApproval, RefundSide, ReviewStatus, Role, Room, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -309,6 +309,17 @@ pub(crate) struct OrderBody {
     /// inclusion proof and a signed checkpoint. Check it offline with `livedrop verify`. The same
     /// bytes on every read of the order.
     pub(crate) receipt: Option<transparency::Receipt>,
+    /// Present only when a `review` fraud rule fired on the order's claims or checkout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) review: Option<ReviewBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReviewBody {
+    /// `pending` until an admin decides, then `approved` or `rejected`.
+    pub(crate) status: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) decided_at: Option<String>,
 }
 
 impl OrderBody {
@@ -339,6 +350,16 @@ impl OrderBody {
             charge_id: order.charge_id.clone(),
             paid_at: rfc3339(order.paid_at),
             receipt,
+            review: order.review.as_ref().map(|review| ReviewBody {
+                status: match review.status {
+                    ReviewStatus::Pending => "pending",
+                    ReviewStatus::Approved => "approved",
+                    ReviewStatus::Rejected => "rejected",
+                }
+                .to_owned(),
+                reason: review.reason.clone(),
+                decided_at: review.decided_at.map(rfc3339),
+            }),
         }
     }
 }
@@ -591,4 +612,115 @@ pub(crate) struct OrderRefundsBody {
     pub(crate) currency: String,
     /// Oldest first.
     pub(crate) refunds: Vec<RefundBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RiskRulesRequest {
+    /// The whole rule set, one rule per line, replacing the current one; empty allows everything.
+    #[schema(max_length = 16_384)]
+    pub(crate) rules: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RiskRuleBody {
+    /// Position in the set, from 0: the `rule_index` journaled with each decision.
+    pub(crate) index: usize,
+    /// Line in the text, from 1.
+    pub(crate) line: usize,
+    pub(crate) name: Option<String>,
+    /// `allow`, `block` or `review`.
+    pub(crate) action: String,
+    /// The condition in canonical form.
+    pub(crate) condition: String,
+    pub(crate) signals: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RiskRulesBody {
+    /// As saved.
+    pub(crate) rules: String,
+    /// How many times rules were saved; 0 while the default (empty) set is in force.
+    pub(crate) version: u64,
+    pub(crate) parsed: Vec<RiskRuleBody>,
+    /// Rules are evaluated in this fixed order of actions, whatever their order in the text.
+    pub(crate) evaluation_order: Vec<String>,
+    /// The signals a rule may read.
+    pub(crate) signals: Vec<SignalBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SignalBody {
+    pub(crate) name: String,
+    pub(crate) description: String,
+}
+
+impl RiskRulesBody {
+    pub(crate) fn of(text: &str, version: u64, rules: &risk::RuleSet) -> RiskRulesBody {
+        let parsed = rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| RiskRuleBody {
+                index,
+                line: rule.line,
+                name: rule.name.clone(),
+                action: rule.action.as_str().to_owned(),
+                condition: rule.condition.to_string(),
+                signals: rule.signals.iter().map(|signal| signal.name().to_owned()).collect(),
+            })
+            .collect();
+        RiskRulesBody {
+            rules: text.to_owned(),
+            version,
+            parsed,
+            evaluation_order: ["allow", "block", "review"].map(str::to_owned).to_vec(),
+            signals: risk::Signal::ALL
+                .iter()
+                .map(|signal| SignalBody {
+                    name: signal.name().to_owned(),
+                    description: signal.description().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RuleErrorBody {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RiskRulesErrorDetail {
+    /// `invalid_risk_rules`.
+    pub(crate) code: String,
+    /// The first error, as `line L, column C: message`.
+    pub(crate) message: String,
+    /// Every error, one per faulty line.
+    pub(crate) errors: Vec<RuleErrorBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RiskRulesErrorBody {
+    pub(crate) error: RiskRulesErrorDetail,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ReviewDecision {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReviewRequest {
+    pub(crate) decision: ReviewDecision,
+    /// Printable characters, not only spaces.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    pub(crate) reason: Option<String>,
 }

@@ -1,26 +1,29 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey, RiskInputs};
 use crate::routes::{path_id, render_order};
-use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody};
+use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody, ReviewDecision, ReviewRequest};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{CartId, OrderId, Role};
+use domain::{CartId, Command, Envelope, OrderId, Role};
 
 const PAYMENT_METHOD_CHARS_MAX: usize = 255;
 
 #[utoipa::path(post, path = "/v1/carts/{id}/checkout", tag = "checkout", request_body = CheckoutRequest,
-    params(("id" = String, Path, description = "cart id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters")),
+    params(("id" = String, Path, description = "cart id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters"),
+        ("X-Device-Id" = Option<String>, Header, description = "optional client device id, 1 to 128 visible ASCII characters, read by the fraud rules")),
     security(("bearer" = [])),
-    responses((status = 201, body = OrderBody), (status = 400, body = ErrorBody), (status = 402, description = "payment_declined", body = ErrorBody),
+    responses((status = 201, description = "the order; with `review.status` `pending` when a review rule fired", body = OrderBody), (status = 400, description = "invalid_request, invalid_payment_method, invalid_idempotency_key or invalid_device_id", body = ErrorBody), (status = 402, description = "payment_declined", body = ErrorBody),
+        (status = 403, description = "blocked_by_risk_rules: refused before any charge", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "cart_expired, cart_checked_out or cart_changed", body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn checkout(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
     key: RequiredIdempotencyKey,
+    RiskInputs(context): RiskInputs,
     ApiPath(cart_id): ApiPath,
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
@@ -30,7 +33,7 @@ pub(crate) async fn checkout(
         return Err(ApiError::invalid("payment_method", "must be a payment method id such as pm_card_visa"));
     }
     let idempotency = key.bind(actor.id, &format!("/v1/carts/{cart_id}/checkout"), &request);
-    let outcome = app.inventory.checkout(actor, cart_id, request.payment_method, idempotency).await?;
+    let outcome = app.inventory.checkout(actor, cart_id, request.payment_method, idempotency, context).await?;
     render_order(&app, outcome, StatusCode::CREATED).await
 }
 
@@ -73,4 +76,28 @@ pub(crate) async fn get_order(
         .await?;
     let order = order.ok_or_else(ApiError::not_found)?;
     render_order(&app, Ok(domain::Reply::Ordered(order)), StatusCode::OK).await
+}
+
+#[utoipa::path(post, path = "/v1/orders/{id}/review", tag = "risk", request_body = ReviewRequest,
+    params(("id" = String, Path, description = "order id")), security(("bearer" = [])),
+    responses((status = 200, description = "the order with its review decided", body = OrderBody), (status = 400, body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: admins only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "order_not_in_review: no review rule fired, or it was already decided", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+/// An admin approves or rejects an order a `review` rule held. Rejecting records the decision only;
+/// the refund follows once refunds exist.
+pub(crate) async fn review_order(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(order_id): ApiPath,
+    ApiJson(request): ApiJson<ReviewRequest>,
+) -> Result<Response, ApiError> {
+    if actor.role != Role::Admin {
+        return Err(domain::Rejection::Forbidden.into());
+    }
+    let order_id: OrderId = path_id(&order_id)?;
+    let approve = matches!(request.decision, ReviewDecision::Approve);
+    let command = Command::ReviewOrder { actor, order_id, approve, reason: request.reason };
+    render_order(&app, app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK).await
 }

@@ -1,6 +1,6 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey, RiskInputs};
 use crate::routes::{body_id, path_id, render};
 use crate::wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody, parse_rfc3339};
 use axum::Json;
@@ -68,15 +68,18 @@ pub(crate) async fn close_drop(
 }
 
 #[utoipa::path(post, path = "/v1/drops/{id}/claims", tag = "drops", request_body = ClaimRequest,
-    params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters")),
+    params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters"),
+        ("X-Device-Id" = Option<String>, Header, description = "optional client device id, 1 to 128 visible ASCII characters, read by the fraud rules")),
     security(("bearer" = [])),
-    responses((status = 201, body = ClaimBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = ClaimBody), (status = 400, description = "invalid_request, invalid_idempotency_key or invalid_device_id", body = ErrorBody),
+        (status = 403, description = "blocked_by_risk_rules (or forbidden for a non-buyer)", body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "sold_out, limit_exceeded or drop_not_open", body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_claim(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
     key: RequiredIdempotencyKey,
+    RiskInputs(context): RiskInputs,
     ApiPath(drop_id): ApiPath,
     ApiJson(request): ApiJson<ClaimRequest>,
 ) -> Result<Response, ApiError> {
@@ -85,6 +88,6 @@ pub(crate) async fn create_claim(
         return Err(ApiError::invalid("quantity", format!("must be 1 to {PER_BUYER_LIMIT_MAX}")));
     }
     let idempotency = key.bind(actor.id, &format!("/v1/drops/{drop_id}/claims"), &request);
-    let outcome = app.inventory.claim(actor, drop_id, request.quantity, idempotency).await?;
+    let outcome = app.inventory.claim(actor, drop_id, request.quantity, idempotency, context).await?;
     Ok(render(outcome, StatusCode::CREATED))
 }

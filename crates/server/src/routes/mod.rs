@@ -7,6 +7,7 @@ pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod ops;
 pub(crate) mod refunds;
+pub(crate) mod risk;
 pub(crate) mod transparency;
 
 use crate::AppState;
@@ -44,6 +45,9 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         // Without the engine at hand there is no receipt; handlers with one use `render_order`.
         Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
         Reply::Refund(refund) => (success, Json(RefundBody::from(&**refund))).into_response(),
+        Reply::RiskRules { text, version } => {
+            (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
+        }
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) struct TestServer {
     pub(crate) client: reqwest::Client,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) payments: Arc<TestPaymentProvider>,
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<std::io::Result<()>>,
     options: Options,
@@ -59,6 +59,10 @@ impl TestServer {
         engine.shutdown().await;
         drop(engine);
         TestServer::start_on(options, _data_dir, manual_clock, payments).await
+    }
+
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
     }
 
     async fn start_on(

@@ -7,4 +7,5 @@ mod harness;
 mod limits;
 mod live;
 mod refunds;
+mod risk;
 mod transparency;

@@ -1,0 +1,64 @@
+//! `GET` and `PUT /v1/admin/risk-rules`: the platform's fraud rules, for admins only.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Authenticated};
+use crate::wire::{RiskRulesBody, RiskRulesErrorBody, RiskRulesErrorDetail, RiskRulesRequest, RuleErrorBody};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::{Actor, Reply, Role};
+
+fn require_admin(actor: &Actor) -> Result<(), ApiError> {
+    if actor.role == Role::Admin { Ok(()) } else { Err(domain::Rejection::Forbidden.into()) }
+}
+
+#[utoipa::path(get, path = "/v1/admin/risk-rules", tag = "risk", security(("bearer" = [])),
+    responses((status = 200, body = RiskRulesBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub(crate) async fn get_risk_rules(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Response, ApiError> {
+    require_admin(&actor)?;
+    let installed = app.engine.risk_rules();
+    Ok(Json(RiskRulesBody::of(&installed.text, installed.version, &installed.rules)).into_response())
+}
+
+#[utoipa::path(put, path = "/v1/admin/risk-rules", tag = "risk", request_body = RiskRulesRequest, security(("bearer" = [])),
+    responses((status = 200, description = "saved, journaled and in force", body = RiskRulesBody),
+        (status = 400, description = "invalid_request or invalid_json", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "invalid_risk_rules: nothing was saved; every error with its line and column", body = RiskRulesErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn put_risk_rules(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(request): ApiJson<RiskRulesRequest>,
+) -> Result<Response, ApiError> {
+    require_admin(&actor)?;
+    if let Err(errors) = risk::parse(&request.rules) {
+        let body = RiskRulesErrorBody {
+            error: RiskRulesErrorDetail {
+                code: "invalid_risk_rules".to_owned(),
+                message: errors[0].to_string(),
+                errors: errors
+                    .into_iter()
+                    .map(|error| RuleErrorBody { line: error.line, column: error.column, message: error.message })
+                    .collect(),
+            },
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    match app.engine.save_risk_rules(actor, request.rules).await? {
+        Ok(Reply::RiskRules { text, version }) => {
+            let rules = risk::parse(&text)
+                .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error"))?;
+            Ok(Json(RiskRulesBody::of(&text, version, &rules)).into_response())
+        }
+        Ok(other) => unreachable!("save_risk_rules answered {other:?}"),
+        Err(rejection) => Err(rejection.into()),
+    }
+}
