@@ -361,12 +361,21 @@ impl State {
                     check_title("reason", reason)?;
                 }
                 match &order.review {
-                    Some(review) if review.status == ReviewStatus::Pending => Ok(vec![Event::OrderReviewed {
-                        order_id: *order_id,
-                        approved: *approve,
-                        reason: reason.clone(),
-                        at: now,
-                    }]),
+                    Some(review) if review.status == ReviewStatus::Pending => {
+                        let reviewed = Event::OrderReviewed {
+                            order_id: *order_id,
+                            approved: *approve,
+                            reason: reason.clone(),
+                            at: now,
+                        };
+                        let mut events = vec![reviewed];
+                        // A rejected order is paid back whole, at once: the platform's own decision
+                        // needs no second sign-off.
+                        if !*approve {
+                            events.extend(self.refund_rejected_order(now, actor, order, reason.as_deref()));
+                        }
+                        Ok(events)
+                    }
                     _ => Err(Rejection::OrderNotInReview),
                 }
             }

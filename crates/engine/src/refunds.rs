@@ -53,6 +53,43 @@ impl Engine {
         self.refund_step(Envelope { idempotency, command }).await
     }
 
+    /// An admin's decision on an order a fraud rule held for review. A rejection also refunds the
+    /// whole order (the domain records that refund approved), paid back here before the answer; if
+    /// the provider fails, the refund stays approved for a retry (approving it again, or the scan at
+    /// start-up) and the rejection is answered all the same.
+    pub async fn review_order(
+        self: &Arc<Self>,
+        actor: Actor,
+        order_id: OrderId,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<Outcome, EngineError> {
+        let engine = self.clone();
+        let task = tokio::spawn(async move {
+            let command = Command::ReviewOrder { actor, order_id, approve, reason };
+            let outcome = engine.execute(Envelope::plain(command)).await?;
+            if approve || outcome.is_err() {
+                return Ok(outcome);
+            }
+            let (approved, _) = engine
+                .read(order_id.partition(), move |state| {
+                    let refunds = state.order_refunds(order_id);
+                    refunds.filter(|refund| refund.status == RefundStatus::Approved).cloned().collect::<Vec<_>>()
+                })
+                .await?;
+            for refund in approved {
+                if let Err(error) = pay_back(&engine.shards, &*engine.payments, &refund).await {
+                    tracing::warn!(refund_id = %refund.id, %error, "refund of a rejected order kept for a retry");
+                }
+            }
+            Ok(outcome)
+        });
+        task.await.unwrap_or_else(|error| {
+            tracing::error!(%error, "review task failed");
+            Err(EngineError::Unavailable)
+        })
+    }
+
     async fn refund_step(self: &Arc<Self>, envelope: Envelope) -> Result<Outcome, EngineError> {
         let engine = self.clone();
         let task = tokio::spawn(async move {

@@ -180,17 +180,63 @@ impl State {
         let amount = refund_amount(&lines).expect("a refund is part of an order whose total is in range");
         // Strictly above the threshold needs both sign-offs; at or below it is paid back at once.
         let needs_approval = amount.minor > new.approval_threshold_minor;
-        let refund = Refund {
-            id: RefundId(self.allocator(order_id.partition()).next()),
-            order_id,
+        let refund = self.new_refund(now, actor, order, lines, new.reason.clone(), new.restock, needs_approval);
+        Ok(vec![Event::RefundRequested { refund }])
+    }
+
+    /// The refund of everything not yet refunded of an order an admin rejected in a fraud review:
+    /// approved at once and restocked. `None` when nothing is left to refund.
+    pub(super) fn refund_rejected_order(
+        &self,
+        now: Timestamp,
+        admin: &Actor,
+        order: &Order,
+        reason: Option<&str>,
+    ) -> Option<Event> {
+        let lines: Vec<RefundLine> = order
+            .lines
+            .iter()
+            .map(|line| RefundLine {
+                hold_id: line.hold_id,
+                drop_id: line.drop_id,
+                quantity: line.quantity - self.refunds.claimed_units(line.hold_id),
+                unit_price: line.unit_price,
+            })
+            .filter(|line| line.quantity > 0)
+            .collect();
+        if lines.is_empty() {
+            return None;
+        }
+        let reason = match reason {
+            Some(reason) => format!("order rejected in a fraud review: {reason}"),
+            None => "order rejected in a fraud review".to_owned(),
+        };
+        Some(Event::RefundRequested { refund: self.new_refund(now, admin, order, lines, reason, true, false) })
+    }
+
+    #[allow(clippy::too_many_arguments)] // each is one fact of the new refund; a struct would only rename them
+    fn new_refund(
+        &self,
+        now: Timestamp,
+        requested_by: &Actor,
+        order: &Order,
+        lines: Vec<RefundLine>,
+        reason: String,
+        restock: bool,
+        needs_approval: bool,
+    ) -> Refund {
+        let amount = refund_amount(&lines).expect("a refund is part of an order whose total is in range");
+        Refund {
+            id: RefundId(self.allocator(order.id.partition()).next()),
+            order_id: order.id,
             buyer_id: order.buyer_id,
             creator_id: order.creator_id,
             charge_id: order.charge_id.clone(),
             lines,
             amount,
-            requested_by: actor.id,
-            reason: new.reason.clone(),
-            restock: new.restock,
+            requested_by: requested_by.id,
+            reason,
+            restock,
             needs_approval,
             status: if needs_approval { RefundStatus::PendingApproval } else { RefundStatus::Approved },
             platform_approval: None,
@@ -199,8 +245,7 @@ impl State {
             requested_at: now,
             provider_refund_id: None,
             executed_at: None,
-        };
-        Ok(vec![Event::RefundRequested { refund }])
+        }
     }
 
     /// Any admin signs for the platform, the order's creator for the creator; a creator's own

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{CartId, Command, Envelope, OrderId, Role};
+use domain::{CartId, OrderId, Role};
 
 const PAYMENT_METHOD_CHARS_MAX: usize = 255;
 
@@ -98,6 +98,6 @@ pub(crate) async fn review_order(
     }
     let order_id: OrderId = path_id(&order_id)?;
     let approve = matches!(request.decision, ReviewDecision::Approve);
-    let command = Command::ReviewOrder { actor, order_id, approve, reason: request.reason };
-    render_order(&app, app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK).await
+    let outcome = app.engine.review_order(actor, order_id, approve, request.reason).await?;
+    render_order(&app, outcome, StatusCode::OK).await
 }

@@ -185,6 +185,23 @@ async fn review_holds_the_order_until_an_admin_decides() {
         (rejected["review"]["status"].as_str(), rejected["review"]["reason"].as_str()),
         (Some("rejected"), Some("stolen card pattern"))
     );
+    // A rejected order is paid back whole at once, and its units go back on sale.
+    let refunds_path = format!("/v1/orders/{}/refunds", order["order_id"].as_str().unwrap());
+    let (status, refunds) = server.get(&refunds_path, Some(&ben)).await;
+    assert_eq!(status, StatusCode::OK, "{refunds}");
+    assert_eq!(
+        (refunds["refunded_minor"].as_i64(), refunds["pending_minor"].as_i64()),
+        (Some(2_500), Some(0)),
+        "{refunds}"
+    );
+    assert_eq!(refunds["refunds"][0]["status"], "executed", "{refunds}");
+    assert_eq!(refunds["refunds"][0]["reason"], "order rejected in a fraud review: stolen card pattern");
+    let charge_id = order["charge_id"].as_str().unwrap();
+    let paid_back: Vec<_> =
+        server.payments.refunds().into_iter().filter(|(request, _)| request.charge_id == charge_id).collect();
+    assert_eq!(paid_back.len(), 1, "the provider paid the order back once: {paid_back:?}");
+    assert_eq!(paid_back[0].0.amount.map(|amount| amount.minor), Some(2_500));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (8, 0, 2, "open".into()), "restocked");
 
     let (_, claim) = server.claim(&cy, &fixture.drop_id, "c1", 1).await;
     let (status, order) = checkout(&server, &cy, &claim, "p1", "pm_card_visa").await;
