@@ -30,6 +30,12 @@ async fn buy(server: &TestServer, buyer: &str, drop_ids: &[&str], key: &str) -> 
     order
 }
 
+/// A proof as the API spells it: lowercase hex hashes.
+fn hashes(proof: &Value) -> Vec<merkle::Hash> {
+    let hashes = proof.as_array().unwrap_or_else(|| panic!("not a proof: {proof}"));
+    hashes.iter().map(|hash| transparency::parse_hash(hash.as_str().unwrap()).unwrap()).collect()
+}
+
 async fn leaves(server: &TestServer, drop_id: &str) -> Vec<String> {
     let mut leaves = Vec::new();
     loop {
@@ -178,24 +184,14 @@ async fn the_log_rebuilds_every_signed_head_and_proofs_check_out() {
         );
         let (status, answer) = server.get(&path, None).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
-        let proof: Vec<merkle::Hash> = answer["consistency_proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|hash| transparency::parse_hash(hash.as_str().unwrap()).unwrap())
-            .collect();
+        let proof = hashes(&answer["consistency_proof"]);
         merkle::verify_consistency(entry.checkpoint.tree_size, latest.tree_size, &proof, &old_root, &latest_root)
             .unwrap();
         let path = format!("/v1/drops/{}/proofs/inclusion?leaf_index={}", fixture.drop_id, entry.leaf_index);
         let (status, answer) = server.get(&path, None).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["root_hash"].as_str(), Some(latest.root_hash.as_str()));
-        let proof: Vec<merkle::Hash> = answer["inclusion_proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|hash| transparency::parse_hash(hash.as_str().unwrap()).unwrap())
-            .collect();
+        let proof = hashes(&answer["inclusion_proof"]);
         let leaf = merkle::leaf_hash(entry.leaf.as_bytes());
         merkle::verify_inclusion(&leaf, entry.leaf_index, latest.tree_size, &proof, &latest_root).unwrap();
     }
