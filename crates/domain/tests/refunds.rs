@@ -36,6 +36,11 @@ impl World {
     }
 
     fn new() -> World {
+        World::with_checkout_verdict(None)
+    }
+
+    /// The same world, with a fraud rule's verdict on the checkout.
+    fn with_checkout_verdict(verdict: Option<Box<risk::Verdict>>) -> World {
         let mut state = State::default();
         let mut events = Vec::new();
         macro_rules! run {
@@ -97,7 +102,7 @@ impl World {
             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
         };
         let Reply::Ordered(order) =
-            run!(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None })
+            run!(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: verdict })
         else {
             panic!()
         };
@@ -345,5 +350,36 @@ fn a_keyed_request_answers_the_same_refund_and_refunds_once() {
     assert_eq!(world.state.order_refunds(world.order.id).count(), 1);
     assert_eq!(world.run(keyed(&world, "other")), Err(Rejection::IdempotencyKeyReused));
     world.now = world.now.plus_ms(1_000);
+    world.assert_replay_rebuilds();
+}
+
+#[test]
+fn rejecting_an_order_in_review_refunds_all_of_it_and_overrides_refunds_awaiting_sign_off() {
+    let verdict = risk::Verdict {
+        action: risk::Action::Review,
+        rule_index: 0,
+        rule_name: Some("bulk".into()),
+        signals: vec![("is_checkout".into(), 1)],
+    };
+    let mut world = World::with_checkout_verdict(Some(Box::new(verdict)));
+    assert!(world.order.review.is_some(), "the verdict holds the order for review");
+    // The buyer asks for everything back: 70.00 EUR is above the threshold, so it waits.
+    let pending = world.refund(world.request(world.buyer, None, true));
+    assert_eq!(pending.status, RefundStatus::PendingApproval);
+    let reject = Command::ReviewOrder {
+        actor: ADMIN,
+        order_id: world.order.id,
+        approve: false,
+        reason: Some("stolen card".into()),
+    };
+    let Reply::Ordered(order) = world.ok(reject) else { panic!() };
+    assert_eq!(order.review.map(|review| review.status), Some(ReviewStatus::Rejected));
+    assert_eq!(world.state.refund(pending.id).unwrap().status, RefundStatus::Rejected, "the platform decided");
+    let refunds: Vec<Refund> = world.state.order_refunds(world.order.id).cloned().collect();
+    let whole = refunds.last().unwrap();
+    assert_eq!((whole.status, whole.amount.minor, whole.restock), (RefundStatus::Approved, 7_000, true));
+    assert_eq!(whole.reason, "order rejected in a fraud review: stolen card");
+    assert!(world.complete(whole.id).is_ok());
+    assert_eq!((world.counters(0), world.counters(1)), ((10, 0, 0, 0), (10, 0, 0, 0)), "all restocked");
     world.assert_replay_rebuilds();
 }

@@ -41,8 +41,6 @@ use tokio::task::JoinHandle;
 pub const SHARDS_MAX: usize = 64;
 /// Log a line every this many events while replaying the journal at start-up.
 const REPLAY_PROGRESS_EVENTS: usize = 100_000;
-/// How often drop logs that grew get a signed checkpoint.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 /// The transparency signing key (an ed25519 seed, hex), created in the data directory on first start.
 const SIGNING_KEY_FILE: &str = "transparency-ed25519.key";
 
@@ -165,6 +163,16 @@ impl Engine {
         });
         let (journal, writer, n_events, states, watermarks) =
             opened.await.expect("journal open task").map_err(|error| EngineError::Journal(Arc::new(error)))?;
+        // A lost or replaced key file would sign new checkpoints that no earlier receipt names:
+        // refuse to start rather than fork the logs' history silently.
+        let foreign = transparency.foreign_key_ids();
+        if !foreign.is_empty() {
+            let own = transparency.public_key().key_id();
+            return Err(EngineError::SigningKey(format!(
+                "the journal's checkpoints were signed by key {foreign:?}, but {SIGNING_KEY_FILE} holds key {own}; \
+                 restore the key file that belongs to this data directory"
+            )));
+        }
         let directory = Arc::new(Directory::default());
         for token in &config.admin_tokens {
             directory.insert_admin(token);
@@ -475,7 +483,7 @@ async fn run_checkpointer(
     clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+    let mut tick = tokio::time::interval(transparency::CHECKPOINT_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -11,6 +11,7 @@ use domain::{DropId, Event, Order, OrderId, Timestamp};
 use journal::{EncodedEvent, Journal, JournalReader};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use transparency::merkle::{Hash, MerkleTree, leaf_hash};
 use transparency::receipt::{RECEIPT_VERSION, drop_origin};
 use transparency::{Receipt, ReceiptEntry, SignedCheckpoint, Signer};
@@ -19,6 +20,8 @@ use transparency::{Receipt, ReceiptEntry, SignedCheckpoint, Signer};
 pub const CHECKPOINTS_PAGE_MAX: usize = 1_000;
 /// Leaves one log page answers at most.
 pub const LOG_PAGE_MAX: usize = 1_000;
+/// A drop log gets a checkpoint at most this often (periodically or on demand) while it grows.
+pub(crate) const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A leaf decided by a shard, waiting for its batch's commit.
 pub(crate) struct PendingLeaf {
@@ -57,12 +60,22 @@ struct DropLog {
     seqs: Vec<u64>,
     /// The leaf of each order's sale in this drop.
     sales: HashMap<OrderId, u64>,
+    /// Every checkpoint signed, oldest first (a few hundred bytes each, at most one a second while
+    /// the log grows).
     checkpoints: Vec<SignedCheckpoint>,
+    /// When this process last signed one, to sign on demand at most once per `CHECKPOINT_INTERVAL`.
+    last_signed: Option<Instant>,
 }
 
 impl DropLog {
     fn checkpointed_size(&self) -> u64 {
         self.checkpoints.last().map_or(0, |checkpoint| checkpoint.tree_size)
+    }
+
+    /// Never before the last checkpoint: a wall clock stepping back does not make times go back.
+    fn checkpoint_time(&self, now: Timestamp) -> Timestamp {
+        let last = self.checkpoints.last().and_then(SignedCheckpoint::timestamp_ms).unwrap_or(i64::MIN);
+        Timestamp(now.0.max(last))
     }
 }
 
@@ -164,36 +177,42 @@ impl Transparency {
     }
 
     /// Signs a checkpoint of every drop log that grew since its last one, journals them all in one
-    /// append, and publishes them once committed. Returns how many were signed.
+    /// append, and publishes them once committed. Returns how many were signed. A failed append
+    /// forgets which logs grew; it only happens when the journal has failed, which stops the engine.
     pub(crate) async fn sign_round(&self, journal: &Journal, clock: &dyn Clock) -> Result<usize, EngineError> {
         let _round = self.signing.lock().await;
-        // Read under the lock, so checkpoints never go back in time.
+        // Read under the lock, so one round's times never precede an earlier round's.
         let now = clock.now();
         let grown = std::mem::take(&mut *self.grown.lock().expect("grown logs lock"));
         let mut signed = Vec::new();
         for drop_id in grown {
             let Some(log) = self.log(drop_id) else { continue };
-            let log = log.lock().expect("drop log lock");
+            let mut log = log.lock().expect("drop log lock");
             let size = log.tree.len();
             if size > log.checkpointed_size() {
                 let root = log.tree.root(size).expect("size is the tree's");
-                signed.push((drop_id, self.signer.sign(&drop_origin(&self.origin, drop_id), size, &root, now.0)));
+                let at = log.checkpoint_time(now);
+                let checkpoint = self.signer.sign(&drop_origin(&self.origin, drop_id), size, &root, at.0);
+                log.last_signed = Some(Instant::now());
+                signed.push((drop_id, at, checkpoint));
             }
         }
         if signed.is_empty() {
             return Ok(0);
         }
         let events: Vec<Event> =
-            signed.iter().map(|(drop_id, checkpoint)| checkpoint_event(*drop_id, checkpoint, now)).collect();
+            signed.iter().map(|(drop_id, at, checkpoint)| checkpoint_event(*drop_id, checkpoint, *at)).collect();
         journal.append(&events).await.map_err(|error| EngineError::Journal(Arc::new(error)))?;
         let n_signed = signed.len();
-        for (drop_id, checkpoint) in signed {
+        for (drop_id, _, checkpoint) in signed {
             self.record_checkpoint(drop_id, checkpoint);
         }
         Ok(n_signed)
     }
 
-    /// The latest checkpoint of a drop's log, signing one first if the log grew since the last.
+    /// A checkpoint covering every leaf committed before the call: the latest if it does, else one
+    /// signed for it. Anyone may ask, so a log is signed at most once per `CHECKPOINT_INTERVAL`; a
+    /// caller who comes sooner waits for that (or for the periodic round), never longer than it.
     pub(crate) async fn latest(
         &self,
         journal: &Journal,
@@ -201,22 +220,46 @@ impl Transparency {
         clock: &dyn Clock,
     ) -> Result<Option<SignedCheckpoint>, EngineError> {
         let Some(log) = self.log(drop_id) else { return Ok(None) };
-        let current = {
-            let log = log.lock().expect("drop log lock");
-            (log.checkpointed_size() == log.tree.len()).then(|| log.checkpoints.last().cloned()).flatten()
-        };
-        if current.is_some() {
-            return Ok(current);
+        let target = log.lock().expect("drop log lock").tree.len();
+        loop {
+            let wait = {
+                let log = log.lock().expect("drop log lock");
+                if log.checkpointed_size() >= target {
+                    return Ok(log.checkpoints.last().cloned());
+                }
+                log.last_signed.map_or(Duration::ZERO, |at| CHECKPOINT_INTERVAL.saturating_sub(at.elapsed()))
+            };
+            if wait.is_zero() {
+                self.sign_round(journal, clock).await?;
+            } else {
+                tokio::time::sleep(wait).await;
+            }
         }
-        self.sign_round(journal, clock).await?;
-        let log = log.lock().expect("drop log lock");
-        Ok(log.checkpoints.last().cloned())
     }
 
-    pub fn checkpoints(&self, drop_id: DropId, start: usize, limit: usize) -> Result<Vec<SignedCheckpoint>, LogError> {
+    /// Checkpoints `start..start + limit` (at most `CHECKPOINTS_PAGE_MAX`), and how many there are.
+    pub fn checkpoints(
+        &self,
+        drop_id: DropId,
+        start: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<SignedCheckpoint>), LogError> {
         let log = self.log(drop_id).ok_or(LogError::UnknownDrop)?;
         let log = log.lock().expect("drop log lock");
-        Ok(log.checkpoints.iter().skip(start).take(limit.min(CHECKPOINTS_PAGE_MAX)).cloned().collect())
+        let start = usize::try_from(start).unwrap_or(usize::MAX);
+        let page = log.checkpoints.iter().skip(start).take(limit.min(CHECKPOINTS_PAGE_MAX)).cloned().collect();
+        Ok((log.checkpoints.len() as u64, page))
+    }
+
+    /// Key ids of journaled checkpoints that this server's key did not sign.
+    pub(crate) fn foreign_key_ids(&self) -> BTreeSet<String> {
+        let own = self.signer.public_key().key_id();
+        let logs = self.logs.read().expect("transparency logs lock");
+        let ids = logs.values().flat_map(|log| {
+            let log = log.lock().expect("drop log lock");
+            log.checkpoints.iter().map(|checkpoint| checkpoint.key_id.clone()).collect::<Vec<_>>()
+        });
+        ids.filter(|key_id| *key_id != own).collect()
     }
 
     pub fn tree_size(&self, drop_id: DropId) -> Result<u64, LogError> {

@@ -14,6 +14,7 @@ const APPEND_QUEUE_MAX: usize = 1_024;
 /// Events committed in one transaction at most; a larger backlog takes several commits.
 const COMMIT_BATCH_EVENTS_MAX: usize = 8_192;
 const HASH_BYTES: usize = 32;
+const READER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const GENESIS_HASH: [u8; HASH_BYTES] = [0; HASH_BYTES];
 
 #[derive(Debug, thiserror::Error)]
@@ -106,9 +107,13 @@ pub struct JournalReader {
     connection: Arc<Mutex<Connection>>,
 }
 
-/// Owns the writer thread; dropping every `Journal` clone lets it finish the queue and exit.
+/// Owns the writer thread and the data directory's lock; dropping every `Journal` clone lets the
+/// thread finish the queue and exit. The lock is held until this is joined or dropped, so even after
+/// a failed commit has stopped the writer, no second server can take the directory while this one
+/// is still up.
 pub struct JournalWriter {
     thread: std::thread::JoinHandle<()>,
+    _lock: std::fs::File,
 }
 
 impl JournalWriter {
@@ -194,16 +199,15 @@ impl Journal {
         let connection = open_connection(&path)?;
         let (n_events, last_seq, heads) = read_all(&connection, replay)?;
         let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // WAL readers wait only on a checkpoint's brief lock, never on the writer's transactions.
+        reader.busy_timeout(READER_BUSY_TIMEOUT)?;
         let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || {
-                write_loop(connection, heads, last_seq + 1, inbox);
-                drop(lock); // released only once the last commit is done
-            })
+            .spawn(move || write_loop(connection, heads, last_seq + 1, inbox))
             .expect("spawning the journal writer thread");
         let reader = JournalReader { connection: Arc::new(Mutex::new(reader)) };
-        Ok((Journal { requests, reader }, JournalWriter { thread }, n_events))
+        Ok((Journal { requests, reader }, JournalWriter { thread, _lock: lock }, n_events))
     }
 
     /// Queues `events` for the next commit and returns at once (waiting only for queue space), so the
@@ -230,16 +234,14 @@ impl JournalReader {
     /// threads.
     pub async fn read_payloads(&self, seqs: Vec<u64>) -> Result<Vec<String>, JournalError> {
         let connection = self.connection.clone();
-        let read = move || {
+        let read = move || -> Result<Vec<String>, rusqlite::Error> {
             let connection = connection.lock().expect("journal reader lock");
             let mut statement = connection.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
-            let payloads = seqs
-                .iter()
-                .map(|seq| statement.query_row([*seq as i64], |row| row.get::<_, String>(0)))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(payloads)
+            seqs.iter().map(|seq| statement.query_row([*seq as i64], |row| row.get::<_, String>(0))).collect()
         };
-        tokio::task::spawn_blocking(read).await.map_err(|_| JournalError::WriterStopped)?
+        // A read error is a storage error, never "locked by another process" as at open.
+        let read = tokio::task::spawn_blocking(read).await.map_err(|_| JournalError::WriterStopped)?;
+        read.map_err(JournalError::Storage)
     }
 }
 

@@ -16,14 +16,26 @@ use transparency::{PublicKey, SignedCheckpoint};
 /// Progress goes to stderr at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A rate-limited request is tried again at most this many times.
+const RATE_LIMITED_RETRIES_MAX: usize = 10;
 
 struct Api {
     client: reqwest::Client,
 }
 
 impl Api {
+    /// GETs JSON, waiting out the server's rate limit (429 with `Retry-After`) a few times.
     async fn get(&self, url: &str) -> anyhow::Result<Value> {
-        let response = self.client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+        let mut response = self.client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+        for _ in 0..RATE_LIMITED_RETRIES_MAX {
+            if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+                break;
+            }
+            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER);
+            let secs = retry_after.and_then(|value| value.to_str().ok()?.parse().ok()).unwrap_or(1u64);
+            tokio::time::sleep(Duration::from_secs(secs.clamp(1, 60))).await;
+            response = self.client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+        }
         let status = response.status();
         let body: Value = response.json().await.with_context(|| format!("GET {url}: reading the answer"))?;
         if !status.is_success() {
@@ -66,7 +78,8 @@ pub(crate) async fn run(args: &AuditArgs) -> anyhow::Result<()> {
         let page = api.get(&format!("{drop_url}/checkpoints?start={start}")).await?;
         checkpoints.extend(serde_json::from_value::<Vec<SignedCheckpoint>>(page["checkpoints"].clone())?);
         match page["next_start"].as_u64() {
-            Some(next) => start = next,
+            Some(next) if next > start => start = next,
+            Some(next) => bail!("the server's checkpoint pages do not advance (next_start {next} after {start})"),
             None => break,
         }
     }

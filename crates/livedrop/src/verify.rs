@@ -18,7 +18,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<()> {
         Some(key) => Some(PublicKey::from_base64(key.trim()).context("--pubkey")?),
         None => None,
     };
-    let verified = match Receipt::from_json(&text).and_then(|receipt| receipt.verify(pinned.as_ref())) {
+    let verified = match Receipt::verify_json(&text, pinned.as_ref()) {
         Ok(verified) => verified,
         Err(error) => bail!("the receipt is NOT valid: {error}"),
     };

@@ -3,7 +3,8 @@
 //! no unit is sold twice (a hold is sold at most once, only while active, and only the units it
 //! held), no unit is refunded that was not sold, no buyer ever holds or owns more than the drop's
 //! per-buyer limit, and nothing is claimed before the drop opened or after it closed, nor restocked
-//! after. It trusts nothing the server says about counters: only the leaves.
+//! after. It trusts nothing the server says about counters: only the leaves. Hostile leaves (absurd
+//! quantities) make violations, never a panic: the sums saturate.
 
 use domain::{AccountId, DropId, Event, HoldId, HoldStatus};
 use std::collections::HashMap;
@@ -140,9 +141,9 @@ impl DropAudit {
                     self.violation(format!("hold {} takes {quantity} units, {} remained", hold.id, self.remaining));
                 }
                 self.remaining = self.remaining.saturating_sub(quantity);
-                self.held += quantity;
+                self.held = self.held.saturating_add(quantity);
                 let units = self.buyer_units.entry(hold.buyer_id).or_default();
-                *units += hold.quantity;
+                *units = units.saturating_add(hold.quantity);
                 let units = *units;
                 if units > self.per_buyer_limit {
                     self.violation(format!(
@@ -163,10 +164,10 @@ impl DropAudit {
                 }
                 hold.status = HoldStatus::Expired;
                 let (buyer_id, units) = (hold.buyer_id, hold.quantity);
-                self.held -= u64::from(units);
-                self.remaining += u64::from(units);
+                self.held = self.held.saturating_sub(u64::from(units));
+                self.remaining = self.remaining.saturating_add(u64::from(units));
                 if let Some(owned) = self.buyer_units.get_mut(&buyer_id) {
-                    *owned -= units;
+                    *owned = owned.saturating_sub(units);
                 }
             }
             Event::HoldsSold { hold_ids, quantity, .. } => {
@@ -176,7 +177,7 @@ impl DropAudit {
                     match self.holds.get_mut(hold_id) {
                         Some(hold) if hold.status == HoldStatus::Active => {
                             hold.status = HoldStatus::Sold;
-                            units += u64::from(hold.quantity);
+                            units = units.saturating_add(u64::from(hold.quantity));
                         }
                         Some(hold) if hold.status == HoldStatus::Sold => {
                             self.violation(format!("hold {hold_id} sold twice"));
@@ -189,12 +190,14 @@ impl DropAudit {
                     self.violation(format!("a sale of {quantity} units whose holds held {units}"));
                 }
                 self.held = self.held.saturating_sub(units);
-                self.sold += units;
+                self.sold = self.sold.saturating_add(units);
             }
             Event::UnitsRefunded { hold_ids, quantity, restocked, .. } => self.refund(hold_ids, *quantity, *restocked),
             other => self.violation(format!("a {} event has no place in a drop log", other.kind())),
         }
-        if self.remaining + self.held + self.sold + self.released != self.quantity {
+        let accounted =
+            [self.held, self.sold, self.released].iter().fold(self.remaining, |sum, n| sum.saturating_add(*n));
+        if accounted != self.quantity {
             self.violation(format!(
                 "units unaccounted for: {} remaining + {} held + {} sold + {} released != {}",
                 self.remaining, self.held, self.sold, self.released, self.quantity
@@ -211,7 +214,7 @@ impl DropAudit {
         for hold_id in hold_ids {
             match self.holds.get(hold_id) {
                 Some(hold) if hold.status == HoldStatus::Sold => {
-                    refundable += u64::from(hold.quantity - hold.refunded);
+                    refundable = refundable.saturating_add(u64::from(hold.quantity.saturating_sub(hold.refunded)));
                     buyers.insert(hold.buyer_id);
                 }
                 _ => return self.violation(format!("hold {hold_id} refunded but never sold")),
@@ -226,19 +229,19 @@ impl DropAudit {
         let mut left = quantity;
         for hold_id in hold_ids {
             let hold = self.holds.get_mut(hold_id).expect("checked above");
-            let units = left.min(u64::from(hold.quantity - hold.refunded));
-            hold.refunded += units as u32;
+            let units = left.min(u64::from(hold.quantity.saturating_sub(hold.refunded)));
+            hold.refunded = hold.refunded.saturating_add(units as u32);
             left -= units;
         }
         if let Some(owned) = buyers.first().and_then(|buyer| self.buyer_units.get_mut(buyer)) {
             *owned = owned.saturating_sub(quantity as u32);
         }
         self.sold = self.sold.saturating_sub(quantity);
-        self.refunded += quantity;
+        self.refunded = self.refunded.saturating_add(quantity);
         if restocked {
-            self.remaining += quantity;
+            self.remaining = self.remaining.saturating_add(quantity);
         } else {
-            self.released += quantity;
+            self.released = self.released.saturating_add(quantity);
         }
     }
 

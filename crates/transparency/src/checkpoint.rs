@@ -150,7 +150,10 @@ impl Signer {
     }
 
     /// Reads the seed at `path`, or creates it (random, owner-only permissions) on first start, so a
-    /// restarted server keeps signing with the key its earlier receipts name.
+    /// restarted server keeps signing with the key its earlier receipts name. Creation is atomic and
+    /// durable: the seed is written and synced under a temporary name, then linked into place (which
+    /// fails rather than replace a key another process made meanwhile), and the directory is synced.
+    /// A crash leaves either no key file or a whole one.
     pub fn load_or_create(path: &Path) -> Result<Signer, KeyFileError> {
         let io = |source| KeyFileError::Io { path: path.display().to_string(), source };
         match std::fs::read_to_string(path) {
@@ -162,13 +165,27 @@ impl Signer {
                 let mut seed = [0u8; 32];
                 rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut seed)
                     .map_err(|error| io(std::io::Error::other(error)))?;
+                let temporary = path.with_extension(format!("new-{}", std::process::id()));
                 let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
+                options.write(true).create(true).truncate(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io)?;
+                let mut file = options.open(&temporary).map_err(io)?;
                 writeln!(file, "{}", hex::encode(seed)).map_err(io)?;
                 file.sync_all().map_err(io)?;
+                let linked = std::fs::hard_link(&temporary, path);
+                let _ = std::fs::remove_file(&temporary);
+                match linked {
+                    Ok(()) => {}
+                    // Another process created it first: use that one.
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Signer::load_or_create(path);
+                    }
+                    Err(error) => return Err(io(error)),
+                }
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::File::open(dir).and_then(|dir| dir.sync_all()).map_err(io)?;
+                }
                 Ok(Signer::from_seed(seed))
             }
             Err(error) => Err(io(error)),

@@ -7,7 +7,7 @@
 use crate::checkpoint::{PublicKey, SignedCheckpoint, VerifyError};
 use crate::merkle::{self, Hash, ProofError};
 use domain::{DropId, Event, HoldId, OrderId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const RECEIPT_VERSION: u32 = 1;
 /// An order has a line per hold and a cart holds at most this many, so no honest receipt is longer.
@@ -96,6 +96,48 @@ impl Receipt {
             _ => value,
         };
         serde_json::from_value(object).map_err(|error| ReceiptError::Malformed(error.to_string()))
+    }
+
+    /// Parses and verifies `text`: the receipt object, or a whole order answer holding it. For a
+    /// whole answer, its `order_id` and `lines` (drop, hold and units) must also be what the receipt
+    /// proves; prices and totals are not in the drop logs, so they are not checked here.
+    pub fn verify_json(text: &str, pinned: Option<&PublicKey>) -> Result<VerifiedReceipt, ReceiptError> {
+        let verified = Receipt::from_json(text)?.verify(pinned)?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|error| ReceiptError::Malformed(error.to_string()))?;
+        if value.get("receipt").is_none() {
+            return Ok(verified);
+        }
+        let mismatch =
+            |what: &str| ReceiptError::Malformed(format!("the order's {what} are not what its receipt proves"));
+        if value["order_id"].as_str() != Some(verified.order_id.to_string().as_str()) {
+            return Err(mismatch("id"));
+        }
+        let mut claimed: BTreeMap<String, (BTreeSet<String>, u64)> = BTreeMap::new();
+        for line in value["lines"].as_array().ok_or_else(|| mismatch("lines"))? {
+            let (Some(drop_id), Some(hold_id), Some(quantity)) =
+                (line["drop_id"].as_str(), line["hold_id"].as_str(), line["quantity"].as_u64())
+            else {
+                return Err(mismatch("lines"));
+            };
+            let entry = claimed.entry(drop_id.to_owned()).or_default();
+            if !entry.0.insert(hold_id.to_owned()) {
+                return Err(mismatch("lines"));
+            }
+            entry.1 = entry.1.saturating_add(quantity);
+        }
+        let proven: BTreeMap<String, (BTreeSet<String>, u64)> = verified
+            .entries
+            .iter()
+            .map(|entry| {
+                let holds = entry.hold_ids.iter().map(ToString::to_string).collect();
+                (entry.drop_id.to_string(), (holds, entry.quantity))
+            })
+            .collect();
+        if claimed != proven {
+            return Err(mismatch("lines"));
+        }
+        Ok(verified)
     }
 
     /// Checks every signature, every proof and that each leaf is this order's sale in the drop its

@@ -184,34 +184,53 @@ impl State {
         Ok(vec![Event::RefundRequested { refund }])
     }
 
-    /// The refund of everything not yet refunded of an order an admin rejected in a fraud review:
-    /// approved at once and restocked. `None` when nothing is left to refund.
+    /// What an admin rejecting an order in a fraud review does to its refunds: refunds still waiting
+    /// for sign-off are rejected (the platform decided), and everything not yet refunded or being
+    /// paid back is refunded in one refund, approved at once and restocked.
     pub(super) fn refund_rejected_order(
         &self,
         now: Timestamp,
         admin: &Actor,
         order: &Order,
         reason: Option<&str>,
-    ) -> Option<Event> {
+    ) -> Vec<Event> {
+        let reason = match reason {
+            Some(reason) => format!("order rejected in a fraud review: {reason}"),
+            None => "order rejected in a fraud review".to_owned(),
+        };
+        let mut events = Vec::new();
+        let mut freed: HashMap<HoldId, u32> = HashMap::new();
+        let pending = self.order_refunds(order.id).filter(|refund| refund.status == RefundStatus::PendingApproval);
+        for refund in pending {
+            for line in &refund.lines {
+                *freed.entry(line.hold_id).or_default() += line.quantity;
+            }
+            events.push(Event::RefundRejected {
+                refund_id: refund.id,
+                side: RefundSide::Platform,
+                by: admin.id,
+                reason: reason.clone(),
+                at: now,
+            });
+        }
         let lines: Vec<RefundLine> = order
             .lines
             .iter()
             .map(|line| RefundLine {
                 hold_id: line.hold_id,
                 drop_id: line.drop_id,
-                quantity: line.quantity - self.refunds.claimed_units(line.hold_id),
+                quantity: line.quantity - self.refunds.claimed_units(line.hold_id)
+                    + freed.get(&line.hold_id).copied().unwrap_or(0),
                 unit_price: line.unit_price,
             })
             .filter(|line| line.quantity > 0)
             .collect();
-        if lines.is_empty() {
-            return None;
+        if !lines.is_empty() {
+            events.push(Event::RefundRequested {
+                refund: self.new_refund(now, admin, order, lines, reason, true, false),
+            });
         }
-        let reason = match reason {
-            Some(reason) => format!("order rejected in a fraud review: {reason}"),
-            None => "order rejected in a fraud review".to_owned(),
-        };
-        Some(Event::RefundRequested { refund: self.new_refund(now, admin, order, lines, reason, true, false) })
+        events
     }
 
     #[allow(clippy::too_many_arguments)] // each is one fact of the new refund; a struct would only rename them

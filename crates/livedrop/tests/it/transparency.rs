@@ -114,4 +114,12 @@ async fn verify_and_audit_a_drop_across_restarts() {
     }
     let audit = livedrop(&["audit", &drop_url_after_kill, "--pubkey", &key]);
     assert!(audit.status.success(), "{}", text(&audit));
+
+    // A replaced key file would silently fork the logs' history: the server refuses to start.
+    std::mem::drop(process);
+    std::fs::write(data_dir.path().join("transparency-ed25519.key"), format!("{}\n", "07".repeat(32))).unwrap();
+    let data_dir_arg = data_dir.path().to_str().unwrap();
+    let refused = livedrop(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir_arg]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("restore the key file"), "{}", text(&refused));
 }

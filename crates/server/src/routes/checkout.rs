@@ -80,13 +80,13 @@ pub(crate) async fn get_order(
 
 #[utoipa::path(post, path = "/v1/orders/{id}/review", tag = "risk", request_body = ReviewRequest,
     params(("id" = String, Path, description = "order id")), security(("bearer" = [])),
-    responses((status = 200, description = "the order with its review decided", body = OrderBody), (status = 400, body = ErrorBody),
+    responses((status = 200, description = "the order with its review decided; a rejected order is refunded whole", body = OrderBody), (status = 400, body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: admins only", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "order_not_in_review: no review rule fired, or it was already decided", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
-/// An admin approves or rejects an order a `review` rule held. Rejecting records the decision only;
-/// the refund follows once refunds exist.
+/// An admin approves or rejects an order a `review` rule held. Rejecting also refunds the whole
+/// order at once, restocked (refunds still awaiting sign-off are rejected in its favour).
 pub(crate) async fn review_order(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -55,7 +55,12 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
 pub(crate) async fn render_order(app: &AppState, outcome: Outcome, success: StatusCode) -> Result<Response, ApiError> {
     match outcome {
         Ok(Reply::Ordered(order)) => {
-            let receipt = app.engine.receipt(&order).await?;
+            // The order is committed (and paid); failing to read its receipt must not turn that into
+            // an error. The same receipt comes back on the next read of the order.
+            let receipt = app.engine.receipt(&order).await.unwrap_or_else(|error| {
+                tracing::error!(order_id = %order.id, %error, "could not build the order's receipt");
+                None
+            });
             Ok((success, Json(OrderBody::of(&order, receipt))).into_response())
         }
         other => Ok(render(other, success)),

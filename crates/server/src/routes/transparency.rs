@@ -81,11 +81,8 @@ pub(crate) async fn checkpoints(
 ) -> Result<Json<CheckpointsBody>, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;
     let limit = page.limit(CHECKPOINTS_PAGE_MAX)?;
-    let start = usize::try_from(page.start).unwrap_or(usize::MAX);
-    let checkpoints = app.engine.transparency().checkpoints(drop_id, start, limit.saturating_add(1))?;
-    let more = checkpoints.len() > limit;
-    let checkpoints: Vec<_> = checkpoints.into_iter().take(limit).collect();
-    let next_start = more.then(|| page.start + checkpoints.len() as u64);
+    let (total, checkpoints) = app.engine.transparency().checkpoints(drop_id, page.start, limit)?;
+    let next_start = next_start(page.start, checkpoints.len(), total);
     Ok(Json(CheckpointsBody { checkpoints, next_start }))
 }
 

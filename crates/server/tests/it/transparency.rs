@@ -78,8 +78,15 @@ async fn receipts_verify_and_any_change_fails() {
     assert_eq!(drops, expected, "one entry per drop of the order");
     assert!(verified.entries.iter().all(|entry| entry.quantity == 1));
     // The whole checkout response is accepted too, and without a pinned key the embedded one is used.
-    let whole = Receipt::from_json(&order.to_string()).unwrap().verify(None).unwrap();
+    let whole = Receipt::verify_json(&order.to_string(), None).unwrap();
     assert_eq!(whole.key_source, transparency::KeySource::Embedded);
+    // In a whole answer, the order's id and lines must be what the receipt proves.
+    let mut other_lines = order.clone();
+    other_lines["lines"][0]["quantity"] = json!(2);
+    assert!(Receipt::verify_json(&other_lines.to_string(), Some(&key)).is_err());
+    let mut other_id = order.clone();
+    other_id["order_id"] = json!("ord_0000000000ff");
+    assert!(Receipt::verify_json(&other_id.to_string(), Some(&key)).is_err());
 
     // Every read of the order answers the same receipt, byte for byte.
     let checkout = format!("/v1/carts/{}/checkout", order["cart_id"].as_str().unwrap());
@@ -163,6 +170,19 @@ async fn the_log_rebuilds_every_signed_head_and_proofs_check_out() {
     let checkpoints: Vec<SignedCheckpoint> = serde_json::from_value(page["checkpoints"].clone()).unwrap();
     assert!(checkpoints.len() >= 4, "one per request that found the log grown, and the last: {page}");
     assert_eq!(checkpoints.last(), Some(&latest));
+    // Paged two at a time, the pages add up to the whole list.
+    let mut paged: Vec<SignedCheckpoint> = Vec::new();
+    loop {
+        let path = format!("/v1/drops/{}/checkpoints?start={}&limit=2", fixture.drop_id, paged.len());
+        let (status, page) = server.get(&path, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        paged.extend(serde_json::from_value::<Vec<SignedCheckpoint>>(page["checkpoints"].clone()).unwrap());
+        if page["next_start"].is_null() {
+            break;
+        }
+        assert_eq!(page["next_start"].as_u64(), Some(paged.len() as u64));
+    }
+    assert_eq!(paged, checkpoints);
     let drop_id = fixture.drop_id.parse().unwrap();
     assert_eq!(check_checkpoints(drop_id, &checkpoints, &tree, &key), Vec::<String>::new());
     // A log that differs in one leaf no longer matches the signed heads.
