@@ -48,7 +48,7 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         // Without the engine at hand there is no receipt; handlers with one use `render_order`.
         Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
         Reply::Refund(refund) => (success, Json(RefundBody::from(&**refund))).into_response(),
-        // A template just saved is its name's newest version; `rooms::render_template` reads it anyway.
+        // A template is answered when saved, when it is its name's newest version.
         Reply::Template(template) => (success, Json(TemplateBody::of(template, template.version))).into_response(),
         Reply::Episode(episode) => (success, Json(EpisodeBody::from(&**episode))).into_response(),
         Reply::RiskRules { text, version } => {
