@@ -2,8 +2,8 @@
 
 use crate::{
     Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId, Money, Order,
-    OrderId, Partition, Product, ProductId, Refund, RefundId, RefundStatus, Role, Room, RoomId, Slot, StageAction,
-    Template, TemplateId, Timestamp,
+    OrderId, Partition, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
+    Slot, StageAction, Template, TemplateId, Timestamp,
 };
 use risk::Verdict;
 use std::fmt;
@@ -58,6 +58,31 @@ pub enum Command {
     EndEpisode {
         actor: Actor,
         episode_id: EpisodeId,
+    },
+    /// A stage member's vote in the room's poll slot `slot` of a live episode: one per account.
+    VotePoll {
+        actor: Actor,
+        episode_id: EpisodeId,
+        slot: u32,
+        option: u32,
+    },
+    /// A stage member asks in the Q&A queue of a live episode (the room needs a `qa` slot).
+    AskQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        text: String,
+    },
+    UpvoteQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        number: u32,
+    },
+    /// The host or a moderator marks an open question answered or dismisses it.
+    ResolveQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        number: u32,
+        answered: bool,
     },
     /// Joining, raising a hand, and the host's and moderators' controls of a live episode's stage.
     ChangeStage {
@@ -213,6 +238,8 @@ pub enum Reply {
     },
     Template(Box<Template>),
     Episode(Box<Episode>),
+    Poll(Box<PollTally>),
+    Question(Box<Question>),
 }
 
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
@@ -264,6 +291,10 @@ pub enum Rejection {
     /// The account the action is about (or the caller) is not in the episode's stage.
     NotInEpisode,
     EpisodeFull,
+    /// One vote per account in a poll, one upvote per account on a question.
+    AlreadyVoted,
+    /// The question was answered or dismissed.
+    QuestionClosed,
 }
 
 impl Rejection {
@@ -299,6 +330,8 @@ impl Rejection {
             Rejection::BannedFromEpisode => "banned_from_episode",
             Rejection::NotInEpisode => "not_in_episode",
             Rejection::EpisodeFull => "episode_full",
+            Rejection::AlreadyVoted => "already_voted",
+            Rejection::QuestionClosed => "question_closed",
         }
     }
 }
@@ -344,6 +377,8 @@ impl fmt::Display for Rejection {
             Rejection::BannedFromEpisode => f.write_str("you were removed from this episode"),
             Rejection::NotInEpisode => f.write_str("that account has not joined the episode"),
             Rejection::EpisodeFull => f.write_str("the episode has as many members as it may"),
+            Rejection::AlreadyVoted => f.write_str("you already voted on this"),
+            Rejection::QuestionClosed => f.write_str("the question was already answered or dismissed"),
         }
     }
 }

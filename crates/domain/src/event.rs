@@ -142,6 +142,34 @@ pub enum Event {
         action: StageAction,
         at: Timestamp,
     },
+    PollVoted {
+        episode_id: EpisodeId,
+        slot: u32,
+        voter: AccountId,
+        option: u32,
+        at: Timestamp,
+    },
+    /// Question `number` (the queue's length plus one) of the episode.
+    QuestionAsked {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        text: String,
+        at: Timestamp,
+    },
+    QuestionUpvoted {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        at: Timestamp,
+    },
+    QuestionResolved {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        answered: bool,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -194,7 +222,11 @@ impl Event {
             Event::EpisodeScheduled { episode } => episode.id.partition(),
             Event::EpisodeStarted { episode_id, .. }
             | Event::EpisodeEnded { episode_id, .. }
-            | Event::StageChanged { episode_id, .. } => episode_id.partition(),
+            | Event::StageChanged { episode_id, .. }
+            | Event::PollVoted { episode_id, .. }
+            | Event::QuestionAsked { episode_id, .. }
+            | Event::QuestionUpvoted { episode_id, .. }
+            | Event::QuestionResolved { episode_id, .. } => episode_id.partition(),
         }
     }
 
@@ -233,7 +265,11 @@ impl Event {
             Event::EpisodeScheduled { episode } => format!("episode/{}", episode.id),
             Event::EpisodeStarted { episode_id, .. }
             | Event::EpisodeEnded { episode_id, .. }
-            | Event::StageChanged { episode_id, .. } => format!("episode/{episode_id}"),
+            | Event::StageChanged { episode_id, .. }
+            | Event::PollVoted { episode_id, .. }
+            | Event::QuestionAsked { episode_id, .. }
+            | Event::QuestionUpvoted { episode_id, .. }
+            | Event::QuestionResolved { episode_id, .. } => format!("episode/{episode_id}"),
         }
     }
 
@@ -266,6 +302,10 @@ impl Event {
             Event::EpisodeStarted { .. } => "episode_started",
             Event::EpisodeEnded { .. } => "episode_ended",
             Event::StageChanged { .. } => "stage_changed",
+            Event::PollVoted { .. } => "poll_voted",
+            Event::QuestionAsked { .. } => "question_asked",
+            Event::QuestionUpvoted { .. } => "question_upvoted",
+            Event::QuestionResolved { .. } => "question_resolved",
         }
     }
 

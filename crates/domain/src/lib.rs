@@ -32,7 +32,8 @@ pub use model::{
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use rooms::{
-    Episode, EpisodeStatus, Slot, Stage, StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
+    Episode, EpisodeStatus, PollTally, Question, QuestionStatus, Slot, Stage, StageAction, StageMember, StageRole,
+    Template, TemplateRef, may_publish,
 };
 pub use state::State;
 

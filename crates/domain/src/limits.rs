@@ -49,5 +49,9 @@ pub const EPISODE_LENGTH_MS_MAX: i64 = 24 * 3_600 * 1_000;
 /// Accounts in one episode's stage at once (host, moderators, speakers and listeners). The stage is
 /// answered whole by stage calls, so it stays small enough to send in one reply.
 pub const EPISODE_MEMBERS_MAX: usize = 1_000;
+/// A question in an episode's Q&A queue, in characters.
+pub const QUESTION_CHARS_MAX: usize = 280;
+/// Questions one episode's Q&A queue takes at most (answered and dismissed ones count).
+pub const EPISODE_QUESTIONS_MAX: usize = 500;
 /// Accounts banned from one episode at most; a ban beyond it is refused rather than grow the state.
 pub const EPISODE_BANS_MAX: usize = 1_000;

@@ -132,6 +132,48 @@ pub enum StageAction {
     AppointModerator(AccountId),
 }
 
+/// A poll slot's votes in one episode: one per account, never changed once cast.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PollTally {
+    pub episode_id: EpisodeId,
+    /// The poll's index among the room's slots.
+    pub slot: u32,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Votes per option, in the options' order.
+    pub tallies: Vec<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    Open,
+    Answered,
+    Dismissed,
+}
+
+impl QuestionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionStatus::Open => "open",
+            QuestionStatus::Answered => "answered",
+            QuestionStatus::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// A question in an episode's Q&A queue; `number` counts from 1 in the episode.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Question {
+    pub number: u32,
+    pub asked_by: AccountId,
+    pub text: String,
+    /// Each account upvotes a question once.
+    pub upvoters: BTreeSet<AccountId>,
+    pub status: QuestionStatus,
+    pub asked_at: Timestamp,
+}
+
 /// A scheduled live session of a room.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Episode {

@@ -405,6 +405,16 @@ impl State {
             Command::ChangeStage { actor, episode_id, action } => {
                 self.decide_change_stage(now, actor, *episode_id, *action)
             }
+            Command::VotePoll { actor, episode_id, slot, option } => {
+                self.decide_vote_poll(now, actor, *episode_id, *slot, *option)
+            }
+            Command::AskQuestion { actor, episode_id, text } => self.decide_ask_question(now, actor, *episode_id, text),
+            Command::UpvoteQuestion { actor, episode_id, number } => {
+                self.decide_upvote_question(now, actor, *episode_id, *number)
+            }
+            Command::ResolveQuestion { actor, episode_id, number, answered } => {
+                self.decide_resolve_question(now, actor, *episode_id, *number, *answered)
+            }
         }
     }
 
@@ -704,6 +714,14 @@ impl State {
             | Some(Event::StageChanged { episode_id, .. }) => {
                 Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
             }
+            Some(Event::PollVoted { episode_id, slot, .. }) => {
+                Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a voted poll"))))
+            }
+            Some(Event::QuestionAsked { episode_id, number, .. })
+            | Some(Event::QuestionUpvoted { episode_id, number, .. })
+            | Some(Event::QuestionResolved { episode_id, number, .. }) => {
+                Ok(Reply::Question(Box::new(self.question(*episode_id, *number).expect("a known question").clone())))
+            }
             Some(Event::RefundRequested { refund: Refund { id: refund_id, .. } })
             | Some(Event::RefundApproved { refund_id, .. })
             | Some(Event::RefundRejected { refund_id, .. })
@@ -885,9 +903,13 @@ impl State {
                 self.note_id(episode.id.0);
                 self.apply_room_event(event);
             }
-            Event::EpisodeStarted { .. } | Event::EpisodeEnded { .. } | Event::StageChanged { .. } => {
-                self.apply_room_event(event)
-            }
+            Event::EpisodeStarted { .. }
+            | Event::EpisodeEnded { .. }
+            | Event::StageChanged { .. }
+            | Event::PollVoted { .. }
+            | Event::QuestionAsked { .. }
+            | Event::QuestionUpvoted { .. }
+            | Event::QuestionResolved { .. } => self.apply_room_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
@@ -973,7 +995,11 @@ impl Command {
             Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
             Command::StartEpisode { episode_id, .. }
             | Command::EndEpisode { episode_id, .. }
-            | Command::ChangeStage { episode_id, .. } => episode_id.partition(),
+            | Command::ChangeStage { episode_id, .. }
+            | Command::VotePoll { episode_id, .. }
+            | Command::AskQuestion { episode_id, .. }
+            | Command::UpvoteQuestion { episode_id, .. }
+            | Command::ResolveQuestion { episode_id, .. } => episode_id.partition(),
             Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
             Command::Checkout { cart_id, .. } => cart_id.partition(),
             Command::RequestRefund { order_id, .. } => order_id.partition(),

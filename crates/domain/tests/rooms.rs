@@ -307,3 +307,65 @@ fn an_episode_holds_a_bounded_number_of_members() {
         Rejection::EpisodeFull
     );
 }
+
+#[test]
+fn polls_take_one_vote_per_member_and_the_qa_queue_one_upvote() {
+    let mut world = World::new();
+    let creator = world.creator;
+    let [ana, bob, cat] = world.listeners;
+    let slots = vec![Slot::Qa, Slot::Poll { question: "Colour?".into(), options: vec!["red".into(), "blue".into()] }];
+    let Ok(Reply::Template(template)) = world.save(creator, "Talk", slots) else { panic!() };
+    let Reply::Room(room) =
+        world.ok(Command::CreateRoom { actor: creator, title: "r".into(), template_id: Some(template.id) })
+    else {
+        panic!()
+    };
+    let plain_room = std::mem::replace(&mut world.room, room.id);
+    let episode_id = world.schedule();
+    let vote = |actor, slot, option| Command::VotePoll { actor, episode_id, slot, option };
+    assert_eq!(world.refused(vote(ana, 1, 0)), Rejection::EpisodeNotLive);
+    world.ok(Command::StartEpisode { actor: creator, episode_id });
+    assert_eq!(world.refused(vote(ana, 1, 0)), Rejection::NotInEpisode, "members vote");
+    for listener in [ana, bob] {
+        world.stage(listener, episode_id, StageAction::Join).unwrap();
+    }
+    let Reply::Poll(tally) = world.ok(vote(ana, 1, 1)) else { panic!() };
+    assert_eq!(tally.tallies, vec![0, 1]);
+    assert_eq!(world.refused(vote(ana, 1, 0)), Rejection::AlreadyVoted, "one vote per account");
+    assert!(matches!(world.refused(vote(bob, 1, 2)), Rejection::Invalid { .. }));
+    assert_eq!(world.refused(vote(bob, 0, 0)), Rejection::NotFound, "slot 0 is the Q&A, not a poll");
+    world.ok(vote(bob, 1, 1));
+    world.ok(vote(creator, 1, 0));
+    assert_eq!(world.state.poll_tallies(episode_id).unwrap()[0].tallies, vec![1, 2]);
+
+    let ask = |actor, text: &str| Command::AskQuestion { actor, episode_id, text: text.into() };
+    let Reply::Question(first) = world.ok(ask(ana, "Sizes?")) else { panic!() };
+    assert_eq!((first.number, first.status), (1, QuestionStatus::Open));
+    assert_eq!(world.refused(ask(cat, "Me?")), Rejection::NotInEpisode);
+    assert!(matches!(world.refused(ask(bob, " ")), Rejection::Invalid { .. }));
+    assert!(matches!(world.refused(ask(bob, &"q".repeat(QUESTION_CHARS_MAX + 1))), Rejection::Invalid { .. }));
+    let upvote = |actor, number| Command::UpvoteQuestion { actor, episode_id, number };
+    let Reply::Question(upvoted) = world.ok(upvote(bob, 1)) else { panic!() };
+    assert_eq!(upvoted.upvoters.len(), 1);
+    assert_eq!(world.refused(upvote(bob, 1)), Rejection::AlreadyVoted, "one upvote per account");
+    assert_eq!(world.refused(upvote(bob, 2)), Rejection::NotFound);
+    let resolve = |actor, number, answered| Command::ResolveQuestion { actor, episode_id, number, answered };
+    assert_eq!(world.refused(resolve(bob, 1, true)), Rejection::Forbidden, "listeners do not moderate");
+    world.stage(creator, episode_id, StageAction::AppointModerator(bob.id)).unwrap();
+    let Reply::Question(answered) = world.ok(resolve(bob, 1, true)) else { panic!() };
+    assert_eq!(answered.status, QuestionStatus::Answered);
+    assert_eq!(world.refused(resolve(creator, 1, false)), Rejection::QuestionClosed);
+    assert_eq!(world.refused(upvote(ana, 1)), Rejection::QuestionClosed);
+    world.ok(ask(bob, "Shipping?"));
+    world.ok(resolve(creator, 2, false));
+    assert_eq!(world.state.questions(episode_id)[1].status, QuestionStatus::Dismissed);
+
+    // A room without a Q&A slot has no queue.
+    world.room = plain_room;
+    let plain = world.schedule();
+    world.ok(Command::StartEpisode { actor: creator, episode_id: plain });
+    world.stage(ana, plain, StageAction::Join).unwrap();
+    let ask_plain = Command::AskQuestion { actor: ana, episode_id: plain, text: "Hello?".into() };
+    assert_eq!(world.refused(ask_plain), Rejection::NotFound);
+    assert_eq!(world.replayed(), world.state);
+}

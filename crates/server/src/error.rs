@@ -79,7 +79,9 @@ impl From<Rejection> for ApiError {
             | Rejection::EpisodeNotLive
             | Rejection::EpisodeEnded
             | Rejection::NotInEpisode
-            | Rejection::EpisodeFull => StatusCode::CONFLICT,
+            | Rejection::EpisodeFull
+            | Rejection::AlreadyVoted
+            | Rejection::QuestionClosed => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         rooms::create_template, rooms::get_template, rooms::create_episode, rooms::get_episode, rooms::get_stage,
         rooms::start_episode, rooms::end_episode, rooms::join, rooms::raise_hand, rooms::invite,
         rooms::move_to_audience, rooms::mute, rooms::unmute, rooms::remove, rooms::appoint_moderator,
+        rooms::get_polls, rooms::vote, rooms::get_questions, rooms::ask, rooms::upvote, rooms::answer, rooms::dismiss,
         live::live, ops::healthz, ops::metrics, ops::openapi,
     ),
     components(schemas(
@@ -32,7 +33,8 @@ use utoipa::{Modify, OpenApi};
         ::transparency::SignedCheckpoint, ::transparency::Receipt, ::transparency::ReceiptEntry,
         ReviewBody, ReviewRequest, ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody,
         RiskRulesErrorDetail, RuleErrorBody, SignalBody, TemplateRefBody, SlotKind, SlotBody, CreateTemplateRequest,
-        TemplateBody, CreateEpisodeRequest, EpisodeBody, StageTargetRequest, StageMemberBody, StageBody,
+        TemplateBody, CreateEpisodeRequest, EpisodeBody, StageTargetRequest, StageMemberBody, StageBody, VoteRequest,
+        PollBody, PollsBody, AskRequest, QuestionBody, QuestionsBody,
     )),
     modifiers(&BearerAuth),
 )]

@@ -3,8 +3,8 @@
 
 use crate::error::ApiError;
 use domain::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, Episode, Fulfilment, Hold, HoldStatus, Order, Product, Refund,
-    RefundApproval, RefundSide, ReviewStatus, Role, Room, Slot, StageMember, Template, Timestamp,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, Episode, Fulfilment, Hold, HoldStatus, Order, PollTally, Product,
+    Question, Refund, RefundApproval, RefundSide, ReviewStatus, Role, Room, Slot, StageMember, Template, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -981,4 +981,79 @@ pub(crate) struct ReviewRequest {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     pub(crate) reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VoteRequest {
+    /// The option's index, from 0.
+    #[schema(minimum = 0, maximum = 5)]
+    pub(crate) option: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PollBody {
+    pub(crate) episode_id: String,
+    /// The poll's index among the room's slots.
+    pub(crate) slot: u32,
+    pub(crate) question: String,
+    pub(crate) options: Vec<String>,
+    /// Votes per option, in the options' order; one vote per account.
+    pub(crate) tallies: Vec<u64>,
+}
+
+impl From<&PollTally> for PollBody {
+    fn from(tally: &PollTally) -> PollBody {
+        PollBody {
+            episode_id: tally.episode_id.to_string(),
+            slot: tally.slot,
+            question: tally.question.clone(),
+            options: tally.options.clone(),
+            tallies: tally.tallies.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PollsBody {
+    pub(crate) polls: Vec<PollBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AskRequest {
+    #[schema(min_length = 1, max_length = 280, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuestionBody {
+    /// Counts from 1 in the episode.
+    pub(crate) number: u32,
+    pub(crate) asked_by: String,
+    pub(crate) text: String,
+    pub(crate) upvotes: usize,
+    /// `open`, `answered` or `dismissed`.
+    pub(crate) status: String,
+    pub(crate) asked_at: String,
+}
+
+impl From<&Question> for QuestionBody {
+    fn from(question: &Question) -> QuestionBody {
+        QuestionBody {
+            number: question.number,
+            asked_by: question.asked_by.to_string(),
+            text: question.text.clone(),
+            upvotes: question.upvoters.len(),
+            status: question.status.as_str().to_owned(),
+            asked_at: rfc3339(question.asked_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuestionsBody {
+    /// Open questions first, most upvoted first (then in the order asked), then the answered and
+    /// dismissed ones in the order asked.
+    pub(crate) questions: Vec<QuestionBody>,
 }

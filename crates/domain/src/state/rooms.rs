@@ -7,10 +7,11 @@
 use super::{State, check_title, require_role};
 use crate::limits::*;
 use crate::{
-    AccountId, Actor, Episode, EpisodeId, EpisodeStatus, Event, Rejection, Role, RoomId, Slot, Stage, StageAction,
-    StageMember, StageRole, Template, TemplateId, TemplateRef, Timestamp,
+    AccountId, Actor, Episode, EpisodeId, EpisodeStatus, Event, PollTally, Question, QuestionStatus, Rejection, Role,
+    RoomId, Slot, Stage, StageAction, StageMember, StageRole, Template, TemplateId, TemplateRef, Timestamp,
 };
 use hashbrown::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct RoomBook {
@@ -20,6 +21,10 @@ pub(super) struct RoomBook {
     pub(super) episodes: HashMap<EpisodeId, Episode>,
     /// The live episode of each room that has one.
     live: HashMap<RoomId, EpisodeId>,
+    /// Each poll's votes in an episode, by (episode, slot index): voter → option.
+    votes: HashMap<(EpisodeId, u32), BTreeMap<AccountId, u32>>,
+    /// Each episode's Q&A queue, in the order asked (question `n` at index `n - 1`).
+    questions: HashMap<EpisodeId, Vec<Question>>,
 }
 
 fn member(stage: &mut Stage, id: AccountId) -> &mut StageMember {
@@ -47,6 +52,131 @@ impl State {
 
     pub fn episode(&self, id: EpisodeId) -> Option<&Episode> {
         self.room_book.episodes.get(&id)
+    }
+
+    /// The tally of the room's poll slot `slot` in an episode; `None` unless that slot is a poll.
+    pub fn poll_tally(&self, episode_id: EpisodeId, slot: u32) -> Option<PollTally> {
+        let episode = self.room_book.episodes.get(&episode_id)?;
+        let Some(Slot::Poll { question, options }) = self.rooms[&episode.room_id].slots.get(slot as usize) else {
+            return None;
+        };
+        let mut tallies = vec![0u64; options.len()];
+        for option in self.room_book.votes.get(&(episode_id, slot)).into_iter().flat_map(BTreeMap::values) {
+            tallies[*option as usize] += 1;
+        }
+        Some(PollTally { episode_id, slot, question: question.clone(), options: options.clone(), tallies })
+    }
+
+    /// Every poll slot of the episode's room, tallied.
+    pub fn poll_tallies(&self, episode_id: EpisodeId) -> Option<Vec<PollTally>> {
+        let episode = self.room_book.episodes.get(&episode_id)?;
+        let n_slots = self.rooms[&episode.room_id].slots.len() as u32;
+        Some((0..n_slots).filter_map(|slot| self.poll_tally(episode_id, slot)).collect())
+    }
+
+    pub fn question(&self, episode_id: EpisodeId, number: u32) -> Option<&Question> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        self.room_book.questions.get(&episode_id)?.get(index)
+    }
+
+    /// The episode's questions in the order asked.
+    pub fn questions(&self, episode_id: EpisodeId) -> &[Question] {
+        self.room_book.questions.get(&episode_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// A live episode the caller is a member of.
+    fn live_membership(&self, actor: &Actor, episode_id: EpisodeId) -> Result<(&Episode, StageRole), Rejection> {
+        let episode = self.room_book.episodes.get(&episode_id).ok_or(Rejection::NotFound)?;
+        match episode.status {
+            EpisodeStatus::Live => {}
+            EpisodeStatus::Scheduled => return Err(Rejection::EpisodeNotLive),
+            EpisodeStatus::Ended => return Err(Rejection::EpisodeEnded),
+        }
+        let member = episode.stage.members.get(&actor.id).ok_or(Rejection::NotInEpisode)?;
+        Ok((episode, member.role))
+    }
+
+    pub(super) fn decide_vote_poll(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        slot: u32,
+        option: u32,
+    ) -> Result<Vec<Event>, Rejection> {
+        let tally = self.poll_tally(episode_id, slot).ok_or(Rejection::NotFound)?;
+        self.live_membership(actor, episode_id)?;
+        if option as usize >= tally.options.len() {
+            return Err(Rejection::invalid("option", format!("must be 0 to {}", tally.options.len() - 1)));
+        }
+        if self.room_book.votes.get(&(episode_id, slot)).is_some_and(|votes| votes.contains_key(&actor.id)) {
+            return Err(Rejection::AlreadyVoted);
+        }
+        Ok(vec![Event::PollVoted { episode_id, slot, voter: actor.id, option, at: now }])
+    }
+
+    pub(super) fn decide_ask_question(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        text: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        let episode = self.room_book.episodes.get(&episode_id).ok_or(Rejection::NotFound)?;
+        if !self.rooms[&episode.room_id].slots.contains(&Slot::Qa) {
+            return Err(Rejection::NotFound); // no Q&A queue in this room
+        }
+        self.live_membership(actor, episode_id)?;
+        check_name("text", text, QUESTION_CHARS_MAX)?;
+        let n_questions = self.questions(episode_id).len();
+        if n_questions >= EPISODE_QUESTIONS_MAX {
+            return Err(Rejection::invalid(
+                "text",
+                format!("an episode takes at most {EPISODE_QUESTIONS_MAX} questions"),
+            ));
+        }
+        let number = n_questions as u32 + 1;
+        Ok(vec![Event::QuestionAsked { episode_id, number, by: actor.id, text: text.to_owned(), at: now }])
+    }
+
+    pub(super) fn decide_upvote_question(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        number: u32,
+    ) -> Result<Vec<Event>, Rejection> {
+        let question = self.question(episode_id, number).ok_or(Rejection::NotFound)?;
+        self.live_membership(actor, episode_id)?;
+        if question.status != QuestionStatus::Open {
+            return Err(Rejection::QuestionClosed);
+        }
+        if question.upvoters.contains(&actor.id) {
+            return Err(Rejection::AlreadyVoted);
+        }
+        Ok(vec![Event::QuestionUpvoted { episode_id, number, by: actor.id, at: now }])
+    }
+
+    pub(super) fn decide_resolve_question(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        number: u32,
+        answered: bool,
+    ) -> Result<Vec<Event>, Rejection> {
+        let question = self.question(episode_id, number).ok_or(Rejection::NotFound)?;
+        let (_, role) = self.live_membership(actor, episode_id).map_err(|rejection| match rejection {
+            Rejection::NotInEpisode => Rejection::Forbidden,
+            other => other,
+        })?;
+        if !matches!(role, StageRole::Host | StageRole::Moderator) {
+            return Err(Rejection::Forbidden);
+        }
+        if question.status != QuestionStatus::Open {
+            return Err(Rejection::QuestionClosed);
+        }
+        Ok(vec![Event::QuestionResolved { episode_id, number, by: actor.id, answered, at: now }])
     }
 
     pub(super) fn decide_save_template(
@@ -370,6 +500,31 @@ impl State {
                     }
                 }
             }
+            Event::PollVoted { episode_id, slot, voter, option, .. } => {
+                let previous = book.votes.entry((*episode_id, *slot)).or_default().insert(*voter, *option);
+                assert!(previous.is_none(), "{voter} voted twice in poll {slot} of {episode_id}");
+            }
+            Event::QuestionAsked { episode_id, number, by, text, at } => {
+                let questions = book.questions.entry(*episode_id).or_default();
+                assert_eq!(questions.len() as u32 + 1, *number, "question {number} of {episode_id} out of order");
+                questions.push(Question {
+                    number: *number,
+                    asked_by: *by,
+                    text: text.clone(),
+                    upvoters: BTreeSet::new(),
+                    status: QuestionStatus::Open,
+                    asked_at: *at,
+                });
+            }
+            Event::QuestionUpvoted { episode_id, number, by, .. } => {
+                let question = &mut book.questions.get_mut(episode_id).expect("known queue")[*number as usize - 1];
+                assert!(question.upvoters.insert(*by), "{by} upvoted question {number} twice");
+            }
+            Event::QuestionResolved { episode_id, number, answered, .. } => {
+                let question = &mut book.questions.get_mut(episode_id).expect("known queue")[*number as usize - 1];
+                assert_eq!(question.status, QuestionStatus::Open, "question {number} resolved twice");
+                question.status = if *answered { QuestionStatus::Answered } else { QuestionStatus::Dismissed };
+            }
             other => unreachable!("{} is not a room event", other.kind()),
         }
     }
@@ -398,6 +553,19 @@ impl State {
             if *n_live > 1 || book.live.get(room_id).is_none() {
                 return Err(format!("room {room_id}: more than one live episode, or its index out of step"));
             }
+        }
+        for ((episode_id, slot), votes) in &book.votes {
+            let episode = book.episodes.get(episode_id).ok_or("votes of an unknown episode")?;
+            let n_options = match self.rooms[&episode.room_id].slots.get(*slot as usize) {
+                Some(Slot::Poll { options, .. }) => options.len() as u32,
+                _ => return Err(format!("episode {episode_id}: votes in slot {slot}, which is not a poll")),
+            };
+            if votes.values().any(|option| *option >= n_options) {
+                return Err(format!("episode {episode_id}: a vote for an option poll {slot} does not have"));
+            }
+        }
+        if book.questions.values().any(|questions| questions.len() > EPISODE_QUESTIONS_MAX) {
+            return Err("a Q&A queue over its bound".to_owned());
         }
         if book.live.len() != n_live_by_room.len() {
             return Err("live episode index out of step".to_owned());

@@ -14,7 +14,8 @@ pub(crate) mod transparency;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::wire::{
-    AccountBody, ClaimBody, DropBody, EpisodeBody, OrderBody, ProductBody, RefundBody, RoomBody, TemplateBody,
+    AccountBody, ClaimBody, DropBody, EpisodeBody, OrderBody, PollBody, ProductBody, QuestionBody, RefundBody,
+    RoomBody, TemplateBody,
 };
 use axum::Json;
 use axum::http::StatusCode;
@@ -51,6 +52,8 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         // A template is answered when saved, when it is its name's newest version.
         Reply::Template(template) => (success, Json(TemplateBody::of(template, template.version))).into_response(),
         Reply::Episode(episode) => (success, Json(EpisodeBody::from(&**episode))).into_response(),
+        Reply::Poll(tally) => (success, Json(PollBody::from(&**tally))).into_response(),
+        Reply::Question(question) => (success, Json(QuestionBody::from(&**question))).into_response(),
         Reply::RiskRules { text, version } => {
             (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
         }

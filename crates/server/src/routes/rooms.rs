@@ -1,13 +1,13 @@
-//! Room templates, episodes and the stage of a live episode. Everything here lives in the creator's
+//! Room templates, episodes, the stage of a live episode, and its polls and Q&A queue. Everything here lives in the creator's
 //! partition: a template in its creator's, an episode in its room's, so each call goes to one shard.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, ApiPathPair, Authenticated, OptionalIdempotencyKey};
 use crate::routes::{body_id, path_id, render};
 use crate::wire::{
-    CreateEpisodeRequest, CreateTemplateRequest, EpisodeBody, StageBody, StageTargetRequest, TemplateBody,
-    parse_rfc3339,
+    AskRequest, CreateEpisodeRequest, CreateTemplateRequest, EpisodeBody, PollBody, PollsBody, QuestionBody,
+    QuestionsBody, StageBody, StageTargetRequest, TemplateBody, VoteRequest, parse_rfc3339,
 };
 use axum::Json;
 use axum::extract::State;
@@ -298,4 +298,138 @@ pub(crate) async fn appoint_moderator(
     ApiJson(request): ApiJson<StageTargetRequest>,
 ) -> Result<Response, ApiError> {
     change_stage(&app, actor, &episode_id, StageAction::AppointModerator(target(&request)?)).await
+}
+
+fn question_number(text: &str) -> Result<u32, ApiError> {
+    text.parse().ok().filter(|number| *number >= 1).ok_or_else(ApiError::not_found)
+}
+
+#[utoipa::path(get, path = "/v1/episodes/{id}/polls", tag = "rooms", params(("id" = String, Path, description = "episode id")),
+    responses((status = 200, description = "every poll slot of the episode's room, with its tallies in this episode", body = PollsBody),
+        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn get_polls(State(app): State<AppState>, ApiPath(episode_id): ApiPath) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let read = app.engine.read(episode_id.partition(), move |state| {
+        state.poll_tallies(episode_id).map(|tallies| PollsBody { polls: tallies.iter().map(PollBody::from).collect() })
+    });
+    let (polls, _) = read.await?;
+    Ok(Json(polls.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/polls/{slot}/votes", tag = "rooms", request_body = VoteRequest,
+    params(("id" = String, Path, description = "episode id"), ("slot" = u32, Path, description = "the poll's index among the room's slots")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the poll's tallies with the vote counted", body = PollBody),
+        (status = 400, description = "invalid_request (no such option) or invalid_json", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 404, description = "no such episode, or that slot is not a poll", body = ErrorBody),
+        (status = 409, description = "already_voted (one vote per account), not_in_episode (join first), episode_not_live or episode_ended", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn vote(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPathPair(episode_id, slot): ApiPathPair,
+    ApiJson(request): ApiJson<VoteRequest>,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let slot: u32 = path_id(&slot)?;
+    let command = Command::VotePoll { actor, episode_id, slot, option: request.option };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(get, path = "/v1/episodes/{id}/questions", tag = "rooms", params(("id" = String, Path, description = "episode id")),
+    responses((status = 200, description = "the Q&A queue: open questions by upvotes, then the answered and dismissed", body = QuestionsBody),
+        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn get_questions(
+    State(app): State<AppState>,
+    ApiPath(episode_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let read = app.engine.read(episode_id.partition(), move |state| {
+        state.episode(episode_id)?;
+        let mut questions: Vec<&domain::Question> = state.questions(episode_id).iter().collect();
+        let open_first = |question: &&domain::Question| question.status != domain::QuestionStatus::Open;
+        questions.sort_by_key(|question| {
+            let upvotes = if open_first(question) { 0 } else { question.upvoters.len() };
+            (open_first(question), std::cmp::Reverse(upvotes), question.number)
+        });
+        Some(QuestionsBody { questions: questions.into_iter().map(QuestionBody::from).collect() })
+    });
+    let (questions, _) = read.await?;
+    Ok(Json(questions.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/questions", tag = "rooms", request_body = AskRequest,
+    params(("id" = String, Path, description = "episode id")), security(("bearer" = [])),
+    responses((status = 201, description = "the question, `open`, numbered in the episode", body = QuestionBody),
+        (status = 400, description = "invalid_request (text, or the queue is full) or invalid_json", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 404, description = "no such episode, or its room has no `qa` slot", body = ErrorBody),
+        (status = 409, description = "not_in_episode (join first), episode_not_live or episode_ended", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn ask(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+    ApiJson(request): ApiJson<AskRequest>,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let command = Command::AskQuestion { actor, episode_id, text: request.text };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/questions/{number}/upvote", tag = "rooms",
+    params(("id" = String, Path, description = "episode id"), ("number" = u32, Path, description = "the question's number")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the question with the upvote counted", body = QuestionBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "already_voted (one upvote per account), question_closed, not_in_episode, episode_not_live or episode_ended", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn upvote(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPathPair(episode_id, number): ApiPathPair,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let command = Command::UpvoteQuestion { actor, episode_id, number: question_number(&number)? };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
+}
+
+async fn resolve(app: &AppState, actor: Actor, path: ApiPathPair, answered: bool) -> Result<Response, ApiError> {
+    let ApiPathPair(episode_id, number) = path;
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let command = Command::ResolveQuestion { actor, episode_id, number: question_number(&number)?, answered };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/questions/{number}/answer", tag = "rooms",
+    params(("id" = String, Path, description = "episode id"), ("number" = u32, Path, description = "the question's number")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the question, `answered`", body = QuestionBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "question_closed, episode_not_live or episode_ended", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn answer(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    path: ApiPathPair,
+) -> Result<Response, ApiError> {
+    resolve(&app, actor, path, true).await
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/questions/{number}/dismiss", tag = "rooms",
+    params(("id" = String, Path, description = "episode id"), ("number" = u32, Path, description = "the question's number")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the question, `dismissed`", body = QuestionBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "question_closed, episode_not_live or episode_ended", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn dismiss(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    path: ApiPathPair,
+) -> Result<Response, ApiError> {
+    resolve(&app, actor, path, false).await
 }

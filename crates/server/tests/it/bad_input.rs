@@ -279,6 +279,12 @@ async fn idempotency_replays_and_mismatches() {
         "/v1/episodes/{id}/unmute",
         "/v1/episodes/{id}/remove",
         "/v1/episodes/{id}/moderators",
+        "/v1/episodes/{id}/polls",
+        "/v1/episodes/{id}/polls/{slot}/votes",
+        "/v1/episodes/{id}/questions",
+        "/v1/episodes/{id}/questions/{number}/upvote",
+        "/v1/episodes/{id}/questions/{number}/answer",
+        "/v1/episodes/{id}/questions/{number}/dismiss",
         "/healthz",
         "/metrics",
     ] {
@@ -310,6 +316,8 @@ async fn idempotency_replays_and_mismatches() {
     assert_eq!(bound("SlotBody", "options", "minItems"), Some(domain::POLL_OPTIONS_MIN as u64));
     assert_eq!(bound("SlotBody", "options", "maxItems"), Some(domain::POLL_OPTIONS_MAX as u64));
     assert_eq!(bound("CreateEpisodeRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("VoteRequest", "option", "maximum"), Some(domain::POLL_OPTIONS_MAX as u64 - 1));
+    assert_eq!(bound("AskRequest", "text", "maxLength"), Some(domain::QUESTION_CHARS_MAX as u64));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

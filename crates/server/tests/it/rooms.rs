@@ -377,3 +377,121 @@ async fn the_stage_moves_members_and_decides_who_may_publish_across_a_restart() 
         body["members"].as_array().unwrap().iter().filter(|m| m["may_publish"] == true).collect();
     assert!(publishing.is_empty(), "nobody publishes once the episode ended: {body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_count_one_vote_per_member_and_the_qa_queue_orders_by_upvotes() {
+    let server = TestServer::start(Options::default()).await;
+    let room = room(&server).await;
+    let [ana, bob, cat] = [
+        server.account("ana", "buyer").await,
+        server.account("bob", "buyer").await,
+        server.account("cat", "buyer").await,
+    ];
+    let bob_id = account_id(&server, &bob).await;
+    let slots =
+        json!([{"kind": "qa"}, {"kind": "poll", "question": "Next drop?", "options": ["hoodie", "cap", "tee"]}]);
+    let (_, template) =
+        server.post("/v1/templates", Some(&room.creator), None, json!({"name": "Talk", "slots": slots})).await;
+    let (_, built) = server
+        .post("/v1/rooms", Some(&room.creator), None, json!({"title": "Q&A night", "template_id": template["id"]}))
+        .await;
+    let built = Room { room_id: built["id"].as_str().unwrap().to_owned(), ..room };
+    let episode = schedule(&server, &built, "Friday").await;
+    let (votes, questions) =
+        (format!("/v1/episodes/{episode}/polls/1/votes"), format!("/v1/episodes/{episode}/questions"));
+    let (status, answer) = server.post(&votes, Some(&ana), None, json!({"option": 0})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "episode_not_live"));
+    server.send("POST", &format!("/v1/episodes/{episode}/start"), Some(&built.creator), None, None).await;
+    let (status, answer) = server.post(&votes, Some(&ana), None, json!({"option": 0})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "not_in_episode"), "join first");
+    for token in [&ana, &bob, &cat] {
+        stage(&server, &episode, "join", token, None).await;
+    }
+
+    let (status, poll) = server.post(&votes, Some(&ana), None, json!({"option": 2})).await;
+    assert_eq!((status, &poll["tallies"]), (StatusCode::CREATED, &json!([0, 0, 1])), "{poll}");
+    for (token, path, body, expected_status, expected_code) in [
+        (&ana, votes.clone(), json!({"option": 1}), StatusCode::CONFLICT, "already_voted"),
+        (&bob, votes.clone(), json!({"option": 3}), StatusCode::BAD_REQUEST, "invalid_request"),
+        (&bob, votes.clone(), json!({"option": -1}), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            &bob,
+            format!("/v1/episodes/{episode}/polls/0/votes"),
+            json!({"option": 0}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            &bob,
+            format!("/v1/episodes/{episode}/polls/x/votes"),
+            json!({"option": 0}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (&bob, questions.clone(), json!({"text": ""}), StatusCode::BAD_REQUEST, "invalid_request"),
+        (&bob, questions.clone(), json!({"text": "q".repeat(281)}), StatusCode::BAD_REQUEST, "invalid_request"),
+    ] {
+        let (status, answer) = server.post(&path, Some(token), None, body.clone()).await;
+        assert_eq!((status, error_code(&answer)), (expected_status, expected_code), "{path} {body}: {answer}");
+    }
+    server.post(&votes, Some(&bob), None, json!({"option": 2})).await;
+    let (status, poll) = server.post(&votes, Some(&built.creator), None, json!({"option": 0})).await;
+    assert_eq!((status, &poll["tallies"]), (StatusCode::CREATED, &json!([1, 0, 2])));
+
+    for (token, text) in [(&ana, "Sizes?"), (&bob, "Shipping to Canada?"), (&cat, "Colours?")] {
+        let (status, question) = server.post(&questions, Some(token), None, json!({"text": text})).await;
+        assert_eq!((status, question["status"].as_str()), (StatusCode::CREATED, Some("open")), "{question}");
+    }
+    let upvote = |number: u32| format!("/v1/episodes/{episode}/questions/{number}/upvote");
+    for token in [&ana, &cat] {
+        let (status, _) = server.send("POST", &upvote(2), Some(token), None, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    server.send("POST", &upvote(3), Some(&ana), None, None).await;
+    let (status, answer) = server.send("POST", &upvote(2), Some(&ana), None, None).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "already_voted"), "one upvote per account");
+    let (status, _) = server.send("POST", &upvote(9), Some(&ana), None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, queue) = server.get(&questions, None).await;
+    let numbers: Vec<u64> =
+        queue["questions"].as_array().unwrap().iter().map(|q| q["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [2, 3, 1], "most upvoted first: {queue}");
+
+    let answer_path = format!("/v1/episodes/{episode}/questions/2/answer");
+    let (status, answer) = server.send("POST", &answer_path, Some(&bob), None, None).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::FORBIDDEN, "forbidden"), "listeners do not moderate");
+    stage(&server, &episode, "moderators", &built.creator, Some(&bob_id)).await;
+    let (status, answered) = server.send("POST", &answer_path, Some(&bob), None, None).await;
+    assert_eq!((status, answered["status"].as_str()), (StatusCode::OK, Some("answered")));
+    let (status, answer) = server
+        .send("POST", &format!("/v1/episodes/{episode}/questions/2/dismiss"), Some(&built.creator), None, None)
+        .await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "question_closed"));
+    let (status, dismissed) = server
+        .send("POST", &format!("/v1/episodes/{episode}/questions/1/dismiss"), Some(&built.creator), None, None)
+        .await;
+    assert_eq!((status, dismissed["status"].as_str()), (StatusCode::OK, Some("dismissed")));
+
+    let polls = format!("/v1/episodes/{episode}/polls");
+    let before = (server.get(&polls, None).await, server.get(&questions, None).await);
+    assert_eq!(before.0.1["polls"][0]["tallies"], json!([1, 0, 2]));
+    let numbers: Vec<u64> =
+        before.1.1["questions"].as_array().unwrap().iter().map(|q| q["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [3, 1, 2], "open first, then the closed in the order asked");
+    let server = server.restart().await;
+    assert_eq!((server.get(&polls, None).await, server.get(&questions, None).await), before, "a restart keeps them");
+    let (status, answer) = server.post(&votes, Some(&ana), None, json!({"option": 0})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "already_voted"), "and the votes cast");
+
+    // A room without a `qa` slot has no queue.
+    let plain =
+        schedule(&server, &Room { room_id: room_id_of_plain(&server, &built.creator).await, ..built }, "Plain").await;
+    let (status, _) =
+        server.post(&format!("/v1/episodes/{plain}/questions"), Some(&ana), None, json!({"text": "hi"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn room_id_of_plain(server: &TestServer, creator: &str) -> String {
+    let (_, room) = server.post("/v1/rooms", Some(creator), None, json!({"title": "Plain"})).await;
+    room["id"].as_str().unwrap().to_owned()
+}
