@@ -369,3 +369,103 @@ fn polls_take_one_vote_per_member_and_the_qa_queue_one_upvote() {
     assert_eq!(world.refused(ask_plain), Rejection::NotFound);
     assert_eq!(world.replayed(), world.state);
 }
+
+mod random_stage {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Start(usize),
+        End(usize),
+        /// `actor` (0 the host, then the listeners) acts on `target` in episode `episode`.
+        Stage {
+            episode: usize,
+            actor: usize,
+            action: u8,
+            target: usize,
+        },
+        Vote {
+            episode: usize,
+            actor: usize,
+            option: u32,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            1 => (0..2usize).prop_map(Op::Start),
+            1 => (0..2usize).prop_map(Op::End),
+            // Half the actions are the host's: most of the others' are refused.
+            48 => (0..2usize, prop_oneof![Just(0usize), 0..4usize], 0..10u8, 0..4usize)
+                .prop_map(|(episode, actor, action, target)| Op::Stage { episode, actor, action, target }),
+            6 => (0..2usize, 0..4usize, 0..3u32).prop_map(|(episode, actor, option)| Op::Vote { episode, actor, option }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Whatever the order of stage actions: the invariants hold after each, the banned never
+        /// get back in, `may_publish` is exactly "live, on stage, not muted", and replay rebuilds it.
+        #[test]
+        fn stage_invariants_hold_and_replay_rebuilds_them(ops in prop::collection::vec(op(), 1..60)) {
+            let mut world = World::new();
+            let creator = world.creator;
+            let slots = vec![Slot::Poll { question: "q".into(), options: vec!["a".into(), "b".into()] }];
+            let Ok(Reply::Template(template)) = world.save(creator, "p", slots) else { panic!() };
+            let Reply::Room(room) =
+                world.ok(Command::CreateRoom { actor: creator, title: "r".into(), template_id: Some(template.id) })
+            else {
+                panic!()
+            };
+            world.room = room.id;
+            let episodes = [world.schedule(), world.schedule()];
+            world.ok(Command::StartEpisode { actor: creator, episode_id: episodes[0] });
+            let people: Vec<Actor> = std::iter::once(creator).chain(world.listeners).collect();
+            for listener in world.listeners {
+                world.stage(listener, episodes[0], StageAction::Join).unwrap();
+            }
+            for op in ops {
+                match op {
+                    Op::Start(idx) => { let _ = world.run(Command::StartEpisode { actor: creator, episode_id: episodes[idx] }); }
+                    Op::End(idx) => { let _ = world.run(Command::EndEpisode { actor: creator, episode_id: episodes[idx] }); }
+                    Op::Stage { episode, actor, action, target } => {
+                        let (actor, target) = (people[actor], people[target].id);
+                        let action = match action {
+                            0..=2 => StageAction::Join,
+                            3 => StageAction::RaiseHand,
+                            4 => StageAction::Invite(target),
+                            5 => StageAction::MoveToAudience(target),
+                            6 => StageAction::Mute(target),
+                            7 => StageAction::Unmute(target),
+                            8 => StageAction::Remove(target),
+                            _ => StageAction::AppointModerator(target),
+                        };
+                        let before = world.episode(episodes[episode]);
+                        let was_banned = before.status == EpisodeStatus::Live && before.stage.banned.contains(&actor.id);
+                        let outcome = world.run(Command::ChangeStage { actor, episode_id: episodes[episode], action });
+                        if was_banned && action == StageAction::Join {
+                            prop_assert_eq!(outcome, Err(Rejection::BannedFromEpisode));
+                        }
+                    }
+                    Op::Vote { episode, actor, option } => {
+                        let _ = world.run(Command::VotePoll { actor: people[actor], episode_id: episodes[episode], slot: 0, option });
+                    }
+                }
+                for episode_id in episodes {
+                    let episode = world.episode(episode_id);
+                    for person in &people {
+                        let member = episode.stage.members.get(&person.id);
+                        let expected = episode.status == EpisodeStatus::Live
+                            && member.is_some_and(|member| member.role != StageRole::Listener && !member.muted);
+                        prop_assert_eq!(may_publish(episode, person.id), expected);
+                    }
+                    let n_voters: u64 = world.state.poll_tally(episode_id, 0).unwrap().tallies.iter().sum();
+                    prop_assert!(n_voters <= people.len() as u64, "one vote per account");
+                }
+            }
+            prop_assert_eq!(world.replayed(), world.state);
+        }
+    }
+}
