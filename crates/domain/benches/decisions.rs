@@ -48,7 +48,8 @@ impl World {
             fulfilment: Fulfilment::Ship,
         };
         let Reply::Product(product) = run(&mut self.state, product) else { panic!("product") };
-        let Reply::Room(room) = run(&mut self.state, Command::CreateRoom { actor: self.creator, title: "r".into() })
+        let Reply::Room(room) =
+            run(&mut self.state, Command::CreateRoom { actor: self.creator, title: "r".into(), template_id: None })
         else {
             panic!("room")
         };

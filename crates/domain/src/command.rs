@@ -1,8 +1,9 @@
 //! What callers ask of the state, and what it answers.
 
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Fulfilment, HoldId, Money, Order, OrderId, Partition,
-    Product, ProductId, Refund, RefundId, RefundStatus, Role, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId, Money, Order,
+    OrderId, Partition, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
+    Slot, StageAction, Template, TemplateId, Timestamp,
 };
 use risk::Verdict;
 use std::fmt;
@@ -30,9 +31,64 @@ pub enum Command {
         stock: u64,
         fulfilment: Fulfilment,
     },
+    /// With a template, the room records its id and version and gets a copy of its slots.
     CreateRoom {
         actor: Actor,
         title: String,
+        template_id: Option<TemplateId>,
+    },
+    /// Saves a template: version 1 of a new name, or the next version of one the creator saved before.
+    SaveTemplate {
+        actor: Actor,
+        name: String,
+        slots: Vec<Slot>,
+    },
+    /// The room's creator schedules a live session of the room.
+    ScheduleEpisode {
+        actor: Actor,
+        room_id: RoomId,
+        title: String,
+        starts_at: Timestamp,
+        ends_at: Option<Timestamp>,
+    },
+    StartEpisode {
+        actor: Actor,
+        episode_id: EpisodeId,
+    },
+    EndEpisode {
+        actor: Actor,
+        episode_id: EpisodeId,
+    },
+    /// A stage member's vote in the room's poll slot `slot` of a live episode: one per account.
+    VotePoll {
+        actor: Actor,
+        episode_id: EpisodeId,
+        slot: u32,
+        option: u32,
+    },
+    /// A stage member asks in the Q&A queue of a live episode (the room needs a `qa` slot).
+    AskQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        text: String,
+    },
+    UpvoteQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        number: u32,
+    },
+    /// The host or a moderator marks an open question answered or dismisses it.
+    ResolveQuestion {
+        actor: Actor,
+        episode_id: EpisodeId,
+        number: u32,
+        answered: bool,
+    },
+    /// Joining, raising a hand, and the host's and moderators' controls of a live episode's stage.
+    ChangeStage {
+        actor: Actor,
+        episode_id: EpisodeId,
+        action: StageAction,
     },
     CreateDrop {
         actor: Actor,
@@ -180,6 +236,10 @@ pub enum Reply {
         text: String,
         version: u64,
     },
+    Template(Box<Template>),
+    Episode(Box<Episode>),
+    Poll(Box<PollTally>),
+    Question(Box<Question>),
 }
 
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
@@ -223,6 +283,18 @@ pub enum Rejection {
     /// A fraud rule blocked the request; which one is journaled, never told to the caller.
     BlockedByRisk,
     OrderNotInReview,
+    /// Another episode of the room is live; a room hosts one live session at a time.
+    EpisodeAlreadyLive,
+    EpisodeNotLive,
+    EpisodeEnded,
+    BannedFromEpisode,
+    /// The account the action is about (or the caller) is not in the episode's stage.
+    NotInEpisode,
+    EpisodeFull,
+    /// One vote per account in a poll, one upvote per account on a question.
+    AlreadyVoted,
+    /// The question was answered or dismissed.
+    QuestionClosed,
 }
 
 impl Rejection {
@@ -252,6 +324,14 @@ impl Rejection {
             Rejection::RefundNotPending { .. } => "refund_not_pending",
             Rejection::BlockedByRisk => "blocked_by_risk_rules",
             Rejection::OrderNotInReview => "order_not_in_review",
+            Rejection::EpisodeAlreadyLive => "episode_already_live",
+            Rejection::EpisodeNotLive => "episode_not_live",
+            Rejection::EpisodeEnded => "episode_ended",
+            Rejection::BannedFromEpisode => "banned_from_episode",
+            Rejection::NotInEpisode => "not_in_episode",
+            Rejection::EpisodeFull => "episode_full",
+            Rejection::AlreadyVoted => "already_voted",
+            Rejection::QuestionClosed => "question_closed",
         }
     }
 }
@@ -291,6 +371,14 @@ impl fmt::Display for Rejection {
             }
             Rejection::BlockedByRisk => f.write_str("this request was refused by the platform's risk rules"),
             Rejection::OrderNotInReview => f.write_str("the order is not waiting for a review"),
+            Rejection::EpisodeAlreadyLive => f.write_str("another episode of this room is live; end it first"),
+            Rejection::EpisodeNotLive => f.write_str("the episode is not live"),
+            Rejection::EpisodeEnded => f.write_str("the episode has ended"),
+            Rejection::BannedFromEpisode => f.write_str("you were removed from this episode"),
+            Rejection::NotInEpisode => f.write_str("that account has not joined the episode"),
+            Rejection::EpisodeFull => f.write_str("the episode has as many members as it may"),
+            Rejection::AlreadyVoted => f.write_str("you already voted on this"),
+            Rejection::QuestionClosed => f.write_str("the question was already answered or dismissed"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Facts. Every change of state is one of these, journaled before it is acknowledged.
 
 use crate::{
-    Account, AccountId, CartId, Drop, DropId, Hold, HoldId, Order, OrderId, Outcome, Partition, Product, Refund,
-    RefundId, RefundSide, Room, RoomId, Timestamp,
+    Account, AccountId, CartId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome, Partition,
+    Product, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp,
 };
 use risk::Verdict;
 
@@ -119,6 +119,57 @@ pub enum Event {
         reason: Option<String>,
         at: Timestamp,
     },
+    /// A template version, immutable once saved.
+    TemplateSaved {
+        template: Template,
+    },
+    EpisodeScheduled {
+        episode: Episode,
+    },
+    /// The host is on the stage from here on.
+    EpisodeStarted {
+        episode_id: EpisodeId,
+        at: Timestamp,
+    },
+    EpisodeEnded {
+        episode_id: EpisodeId,
+        at: Timestamp,
+    },
+    /// One change of a live episode's stage, made by `by`.
+    StageChanged {
+        episode_id: EpisodeId,
+        by: AccountId,
+        action: StageAction,
+        at: Timestamp,
+    },
+    PollVoted {
+        episode_id: EpisodeId,
+        slot: u32,
+        voter: AccountId,
+        option: u32,
+        at: Timestamp,
+    },
+    /// Question `number` (the queue's length plus one) of the episode.
+    QuestionAsked {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        text: String,
+        at: Timestamp,
+    },
+    QuestionUpvoted {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        at: Timestamp,
+    },
+    QuestionResolved {
+        episode_id: EpisodeId,
+        number: u32,
+        by: AccountId,
+        answered: bool,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -167,6 +218,15 @@ impl Event {
             Event::IdempotencyRecorded { partition, .. } | Event::RiskDecided { partition, .. } => *partition,
             Event::RiskRulesSaved { .. } => crate::command::RISK_RULES_PARTITION,
             Event::OrderReviewed { order_id, .. } => order_id.partition(),
+            Event::TemplateSaved { template } => template.id.partition(),
+            Event::EpisodeScheduled { episode } => episode.id.partition(),
+            Event::EpisodeStarted { episode_id, .. }
+            | Event::EpisodeEnded { episode_id, .. }
+            | Event::StageChanged { episode_id, .. }
+            | Event::PollVoted { episode_id, .. }
+            | Event::QuestionAsked { episode_id, .. }
+            | Event::QuestionUpvoted { episode_id, .. }
+            | Event::QuestionResolved { episode_id, .. } => episode_id.partition(),
         }
     }
 
@@ -201,6 +261,15 @@ impl Event {
             Event::RiskDecided { partition, .. } => format!("risk/{partition:02x}"),
             Event::RiskRulesSaved { .. } => "risk-rules".to_owned(),
             Event::OrderReviewed { order_id, .. } => format!("order/{order_id}"),
+            Event::TemplateSaved { template } => format!("template/{}", template.id),
+            Event::EpisodeScheduled { episode } => format!("episode/{}", episode.id),
+            Event::EpisodeStarted { episode_id, .. }
+            | Event::EpisodeEnded { episode_id, .. }
+            | Event::StageChanged { episode_id, .. }
+            | Event::PollVoted { episode_id, .. }
+            | Event::QuestionAsked { episode_id, .. }
+            | Event::QuestionUpvoted { episode_id, .. }
+            | Event::QuestionResolved { episode_id, .. } => format!("episode/{episode_id}"),
         }
     }
 
@@ -228,6 +297,15 @@ impl Event {
             Event::RiskDecided { .. } => "risk_decided",
             Event::RiskRulesSaved { .. } => "risk_rules_saved",
             Event::OrderReviewed { .. } => "order_reviewed",
+            Event::TemplateSaved { .. } => "template_saved",
+            Event::EpisodeScheduled { .. } => "episode_scheduled",
+            Event::EpisodeStarted { .. } => "episode_started",
+            Event::EpisodeEnded { .. } => "episode_ended",
+            Event::StageChanged { .. } => "stage_changed",
+            Event::PollVoted { .. } => "poll_voted",
+            Event::QuestionAsked { .. } => "question_asked",
+            Event::QuestionUpvoted { .. } => "question_upvoted",
+            Event::QuestionResolved { .. } => "question_resolved",
         }
     }
 

@@ -87,6 +87,8 @@ entity_id!(HoldId, "hold");
 entity_id!(CartId, "cart");
 entity_id!(OrderId, "ord");
 entity_id!(RefundId, "rf");
+entity_id!(TemplateId, "tpl");
+entity_id!(EpisodeId, "ep");
 
 #[cfg(test)]
 mod tests {

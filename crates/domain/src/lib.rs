@@ -12,6 +12,7 @@ mod ids;
 mod limits;
 mod model;
 mod money;
+mod rooms;
 mod state;
 
 pub use command::{
@@ -20,8 +21,8 @@ pub use command::{
 };
 pub use event::Event;
 pub use ids::{
-    AccountId, CartId, DropId, EntityId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition, ProductId,
-    RefundId, RoomId,
+    AccountId, CartId, DropId, EntityId, EpisodeId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition,
+    ProductId, RefundId, RoomId, TemplateId,
 };
 pub use limits::*;
 pub use model::{
@@ -30,6 +31,10 @@ pub use model::{
     ReviewStatus, Role, Room,
 };
 pub use money::{Currency, CurrencyError, Money};
+pub use rooms::{
+    Episode, EpisodeStatus, PollTally, Question, QuestionStatus, Slot, Stage, StageAction, StageMember, StageRole,
+    Template, TemplateRef, may_publish,
+};
 pub use state::State;
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.

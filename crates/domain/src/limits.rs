@@ -31,3 +31,27 @@ pub const REFUND_REASON_CHARS_MAX: usize = 500;
 pub const REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT: i64 = 5_000;
 /// A fraud rule text at most (the HTTP body limit is the same).
 pub const RISK_RULES_BYTES_MAX: usize = 16 * 1_024;
+/// A room template's name, in characters (names are matched exactly: one name, one version line).
+pub const TEMPLATE_NAME_CHARS_MAX: usize = 100;
+/// Slots per template (and so per room): a room is a handful of widgets, not a page builder.
+pub const TEMPLATE_SLOTS_MAX: usize = 12;
+/// Versions one template name may have; each save is kept whole, so this bounds a creator's history.
+pub const TEMPLATE_VERSIONS_MAX: u32 = 1_000;
+/// The only lengths a demo window may have, in seconds (the product's countdown in the room).
+pub const DEMO_SECONDS_ALLOWED: [u32; 2] = [60, 90];
+pub const POLL_OPTIONS_MIN: usize = 2;
+pub const POLL_OPTIONS_MAX: usize = 6;
+pub const POLL_OPTION_CHARS_MAX: usize = 100;
+/// Episodes a room may ever schedule: the room's reply lists them all.
+pub const ROOM_EPISODES_MAX: usize = 500;
+/// An episode lasts at most a day from its scheduled start.
+pub const EPISODE_LENGTH_MS_MAX: i64 = 24 * 3_600 * 1_000;
+/// Accounts in one episode's stage at once (host, moderators, speakers and listeners). The stage is
+/// answered whole by stage calls, so it stays small enough to send in one reply.
+pub const EPISODE_MEMBERS_MAX: usize = 1_000;
+/// A question in an episode's Q&A queue, in characters.
+pub const QUESTION_CHARS_MAX: usize = 280;
+/// Questions one episode's Q&A queue takes at most (answered and dismissed ones count).
+pub const EPISODE_QUESTIONS_MAX: usize = 500;
+/// Accounts banned from one episode at most; a ban beyond it is refused rather than grow the state.
+pub const EPISODE_BANS_MAX: usize = 1_000;

@@ -50,6 +50,16 @@ pub struct Room {
     pub title: String,
     pub drop_ids: Vec<DropId>,
     pub created_at: Timestamp,
+    /// The template version the room was built from, if any; its slots were copied at creation, so
+    /// later versions of the template do not change the room. Absent in journals written before
+    /// templates, like the two fields after it.
+    #[serde(default)]
+    pub template: Option<crate::TemplateRef>,
+    #[serde(default)]
+    pub slots: Vec<crate::Slot>,
+    /// Every episode the room scheduled, oldest first.
+    #[serde(default)]
+    pub episode_ids: Vec<crate::EpisodeId>,
 }
 
 /// The stored lifecycle of a drop; `sold_out` is derived from the counters, see [`DropStatus`].

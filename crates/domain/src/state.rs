@@ -2,6 +2,7 @@
 //! due timers (hold expiry, drop open and close) as events.
 
 mod refunds;
+mod rooms;
 
 use crate::command::IdempotencyKey;
 use crate::limits::*;
@@ -14,6 +15,7 @@ use crate::{
 use hashbrown::{Equivalent, HashMap};
 use refunds::RefundBook;
 use risk::{Action, Verdict};
+use rooms::RoomBook;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,6 +64,8 @@ pub struct State {
     /// Units a buyer holds or bought (and was not refunded) in a drop, checked against the limit.
     buyer_units: HashMap<(DropId, AccountId), u32>,
     refunds: RefundBook,
+    /// Templates, episodes and their stages.
+    room_book: RoomBook,
     idempotency: HashMap<RecordKey, IdempotencyRecord>,
     /// When each idempotency record stops mattering, in the order they were recorded, so `advance`
     /// forgets from the front (a clock stepping back only delays forgetting: lookups ignore expired
@@ -314,15 +318,19 @@ impl State {
                 };
                 Ok(vec![Event::ProductCreated { product }])
             }
-            Command::CreateRoom { actor, title } => {
+            Command::CreateRoom { actor, title, template_id } => {
                 require_role(actor, Role::Creator)?;
                 check_title("title", title)?;
+                let (template, slots) = self.room_template(actor, *template_id)?;
                 let room = Room {
                     id: RoomId(self.allocator(actor.id.partition()).next()),
                     creator_id: actor.id,
                     title: title.clone(),
                     drop_ids: Vec::new(),
                     created_at: now,
+                    template,
+                    slots,
+                    episode_ids: Vec::new(),
                 };
                 Ok(vec![Event::RoomCreated { room }])
             }
@@ -387,6 +395,25 @@ impl State {
             }
             Command::CompleteRefund { refund_id, provider_refund_id } => {
                 self.decide_complete_refund(now, *refund_id, provider_refund_id)
+            }
+            Command::SaveTemplate { actor, name, slots } => self.decide_save_template(now, actor, name, slots),
+            Command::ScheduleEpisode { actor, room_id, title, starts_at, ends_at } => {
+                self.decide_schedule_episode(now, actor, *room_id, title, *starts_at, *ends_at)
+            }
+            Command::StartEpisode { actor, episode_id } => self.decide_start_episode(now, actor, *episode_id),
+            Command::EndEpisode { actor, episode_id } => self.decide_end_episode(now, actor, *episode_id),
+            Command::ChangeStage { actor, episode_id, action } => {
+                self.decide_change_stage(now, actor, *episode_id, *action)
+            }
+            Command::VotePoll { actor, episode_id, slot, option } => {
+                self.decide_vote_poll(now, actor, *episode_id, *slot, *option)
+            }
+            Command::AskQuestion { actor, episode_id, text } => self.decide_ask_question(now, actor, *episode_id, text),
+            Command::UpvoteQuestion { actor, episode_id, number } => {
+                self.decide_upvote_question(now, actor, *episode_id, *number)
+            }
+            Command::ResolveQuestion { actor, episode_id, number, answered } => {
+                self.decide_resolve_question(now, actor, *episode_id, *number, *answered)
             }
         }
     }
@@ -678,6 +705,23 @@ impl State {
                 Ok(Reply::RiskRules { text: text.clone(), version: *version })
             }
             Some(Event::OrderReviewed { order_id, .. }) => Ok(Reply::Ordered(self.orders[order_id].clone())),
+            Some(Event::TemplateSaved { template }) => {
+                Ok(Reply::Template(Box::new(self.room_book.templates[&template.id].clone())))
+            }
+            Some(Event::EpisodeScheduled { episode: crate::Episode { id: episode_id, .. } })
+            | Some(Event::EpisodeStarted { episode_id, .. })
+            | Some(Event::EpisodeEnded { episode_id, .. })
+            | Some(Event::StageChanged { episode_id, .. }) => {
+                Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
+            }
+            Some(Event::PollVoted { episode_id, slot, .. }) => {
+                Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a voted poll"))))
+            }
+            Some(Event::QuestionAsked { episode_id, number, .. })
+            | Some(Event::QuestionUpvoted { episode_id, number, .. })
+            | Some(Event::QuestionResolved { episode_id, number, .. }) => {
+                Ok(Reply::Question(Box::new(self.question(*episode_id, *number).expect("a known question").clone())))
+            }
             Some(Event::RefundRequested { refund: Refund { id: refund_id, .. } })
             | Some(Event::RefundApproved { refund_id, .. })
             | Some(Event::RefundRejected { refund_id, .. })
@@ -690,6 +734,12 @@ impl State {
                 Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(self.drops[drop_id].clone())),
                 Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
                     Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
+                }
+                // Starting a live episode, ending an ended one, a stage action that changes nothing.
+                Command::StartEpisode { episode_id, .. }
+                | Command::EndEpisode { episode_id, .. }
+                | Command::ChangeStage { episode_id, .. } => {
+                    Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
                 }
                 other => unreachable!("{other:?} decided no events"),
             },
@@ -845,6 +895,21 @@ impl State {
                 review.reason = reason.clone();
                 review.decided_at = Some(*at);
             }
+            Event::TemplateSaved { template } => {
+                self.note_id(template.id.0);
+                self.apply_room_event(event);
+            }
+            Event::EpisodeScheduled { episode } => {
+                self.note_id(episode.id.0);
+                self.apply_room_event(event);
+            }
+            Event::EpisodeStarted { .. }
+            | Event::EpisodeEnded { .. }
+            | Event::StageChanged { .. }
+            | Event::PollVoted { .. }
+            | Event::QuestionAsked { .. }
+            | Event::QuestionUpvoted { .. }
+            | Event::QuestionResolved { .. } => self.apply_room_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
@@ -862,6 +927,7 @@ impl State {
         let mut sold_by_drop: BTreeMap<DropId, u64> = BTreeMap::new();
         let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
         self.refunds.check(&self.orders)?;
+        self.check_room_invariants()?;
         for hold in self.holds.values() {
             // Refunded units leave `sold` and the buyer's count.
             let quantity = match hold.status {
@@ -924,7 +990,16 @@ impl Command {
             Command::CreateAccount { partition, .. } => *partition,
             Command::CreateProduct { actor, .. }
             | Command::CreateRoom { actor, .. }
-            | Command::CreateDrop { actor, .. } => actor.id.partition(),
+            | Command::CreateDrop { actor, .. }
+            | Command::SaveTemplate { actor, .. } => actor.id.partition(),
+            Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
+            Command::StartEpisode { episode_id, .. }
+            | Command::EndEpisode { episode_id, .. }
+            | Command::ChangeStage { episode_id, .. }
+            | Command::VotePoll { episode_id, .. }
+            | Command::AskQuestion { episode_id, .. }
+            | Command::UpvoteQuestion { episode_id, .. }
+            | Command::ResolveQuestion { episode_id, .. } => episode_id.partition(),
             Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
             Command::Checkout { cart_id, .. } => cart_id.partition(),
             Command::RequestRefund { order_id, .. } => order_id.partition(),

@@ -121,7 +121,11 @@ impl World {
             Ok(Reply::Product(product)) => product.id,
             other => panic!("product: {other:?}"),
         };
-        let room_id = match world.run(Envelope::plain(Command::CreateRoom { actor: creator, title: "room".into() })) {
+        let room_id = match world.run(Envelope::plain(Command::CreateRoom {
+            actor: creator,
+            title: "room".into(),
+            template_id: None,
+        })) {
             Ok(Reply::Room(room)) => room.id,
             other => panic!("room: {other:?}"),
         };

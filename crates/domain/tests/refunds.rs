@@ -62,7 +62,10 @@ impl World {
         let creator = account("creator", Role::Creator);
         let buyer = account("buyer", Role::Buyer);
         let stranger = account("stranger", Role::Buyer);
-        let Reply::Room(room) = run!(Command::CreateRoom { actor: creator, title: "room".into() }) else { panic!() };
+        let Reply::Room(room) = run!(Command::CreateRoom { actor: creator, title: "room".into(), template_id: None })
+        else {
+            panic!()
+        };
         let mut drops = Vec::new();
         let mut products = Vec::new();
         for price in [1_500, 4_000] {

@@ -131,7 +131,9 @@ async fn run_seed(seed: u64) {
     let product =
         Command::CreateProduct { actor: creator, title: "tee".into(), price, stock: 40, fulfilment: Fulfilment::Ship };
     let Reply::Product(product) = ok(&engine, product).await else { panic!("product") };
-    let Reply::Room(room) = ok(&engine, Command::CreateRoom { actor: creator, title: "room".into() }).await else {
+    let Reply::Room(room) =
+        ok(&engine, Command::CreateRoom { actor: creator, title: "room".into(), template_id: None }).await
+    else {
         panic!("room")
     };
     let mut drop_ids = Vec::new();

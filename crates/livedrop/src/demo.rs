@@ -49,10 +49,13 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
         Reply::Product(product) => product,
         other => bail!("unexpected reply {other:?}"),
     };
-    let room = match run(engine, Command::CreateRoom { actor: creator, title: "Launch night".into() }).await? {
-        Reply::Room(room) => room,
-        other => bail!("unexpected reply {other:?}"),
-    };
+    let room =
+        match run(engine, Command::CreateRoom { actor: creator, title: "Launch night".into(), template_id: None })
+            .await?
+        {
+            Reply::Room(room) => room,
+            other => bail!("unexpected reply {other:?}"),
+        };
     let opens_at = engine.now().plus_ms(DEMO_OPENS_AFTER_MS);
     let drop = match run(
         engine,

@@ -59,7 +59,7 @@ impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let status = match &rejection {
             Rejection::Invalid { .. } => StatusCode::BAD_REQUEST,
-            Rejection::Forbidden | Rejection::BlockedByRisk => StatusCode::FORBIDDEN,
+            Rejection::Forbidden | Rejection::BlockedByRisk | Rejection::BannedFromEpisode => StatusCode::FORBIDDEN,
             Rejection::NotFound => StatusCode::NOT_FOUND,
             Rejection::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             Rejection::InsufficientStock { .. } | Rejection::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,7 +74,14 @@ impl From<Rejection> for ApiError {
             | Rejection::CurrencyMismatch
             | Rejection::RefundExceedsPaid { .. }
             | Rejection::RefundNotPending { .. }
-            | Rejection::OrderNotInReview => StatusCode::CONFLICT,
+            | Rejection::OrderNotInReview
+            | Rejection::EpisodeAlreadyLive
+            | Rejection::EpisodeNotLive
+            | Rejection::EpisodeEnded
+            | Rejection::NotInEpisode
+            | Rejection::EpisodeFull
+            | Rejection::AlreadyVoted
+            | Rejection::QuestionClosed => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

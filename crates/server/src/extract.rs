@@ -84,6 +84,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     }
 }
 
+/// Two path segments (a resource and an item of it); anything axum cannot decode names nothing: 404.
+pub(crate) struct ApiPathPair(pub(crate) String, pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPathPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((first, second))) => Ok(ApiPathPair(first, second)),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
+}
+
 /// Query parameters; a malformed or unknown one is a 400 naming it, as JSON.
 pub(crate) struct ApiQuery<T>(pub(crate) T);
 

@@ -1,14 +1,14 @@
 //! The OpenAPI document, generated from the handlers' annotations and the wire types.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, risk, transparency};
+use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, risk, rooms, transparency};
 use crate::wire::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund."),
+    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund; room templates, episodes and the stage."),
     paths(
         accounts::create_account, accounts::me,
         catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
@@ -18,6 +18,10 @@ use utoipa::{Modify, OpenApi};
         refunds::reject_refund, risk::get_risk_rules, risk::put_risk_rules,
         transparency::keys, transparency::checkpoint, transparency::checkpoints, transparency::log,
         transparency::inclusion, transparency::consistency,
+        rooms::create_template, rooms::get_template, rooms::create_episode, rooms::get_episode, rooms::get_stage,
+        rooms::start_episode, rooms::end_episode, rooms::join, rooms::raise_hand, rooms::invite,
+        rooms::move_to_audience, rooms::mute, rooms::unmute, rooms::remove, rooms::appoint_moderator,
+        rooms::get_polls, rooms::vote, rooms::get_questions, rooms::ask, rooms::upvote, rooms::answer, rooms::dismiss,
         live::live, ops::healthz, ops::metrics, ops::openapi,
     ),
     components(schemas(
@@ -28,7 +32,9 @@ use utoipa::{Modify, OpenApi};
         OrderRefundsBody, KeysBody, KeyBody, CheckpointsBody, LogBody, LogEntryBody, InclusionBody, ConsistencyBody,
         ::transparency::SignedCheckpoint, ::transparency::Receipt, ::transparency::ReceiptEntry,
         ReviewBody, ReviewRequest, ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody,
-        RiskRulesErrorDetail, RuleErrorBody, SignalBody,
+        RiskRulesErrorDetail, RuleErrorBody, SignalBody, TemplateRefBody, SlotKind, SlotBody, CreateTemplateRequest,
+        TemplateBody, CreateEpisodeRequest, EpisodeBody, StageTargetRequest, StageMemberBody, StageBody, VoteRequest,
+        PollBody, PollsBody, AskRequest, QuestionBody, QuestionsBody,
     )),
     modifiers(&BearerAuth),
 )]

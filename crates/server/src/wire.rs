@@ -3,8 +3,8 @@
 
 use crate::error::ApiError;
 use domain::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, Fulfilment, Hold, HoldStatus, Order, Product, Refund,
-    RefundApproval, RefundSide, ReviewStatus, Role, Room, Timestamp,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, Episode, Fulfilment, Hold, HoldStatus, Order, PollTally, Product,
+    Question, Refund, RefundApproval, RefundSide, ReviewStatus, Role, Room, Slot, StageMember, Template, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -152,6 +152,9 @@ pub(crate) struct CreateRoomRequest {
     /// Printable characters, not only spaces.
     #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub(crate) title: String,
+    /// One of your templates (a version's id): the room records it and gets a copy of its slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) template_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -161,16 +164,271 @@ pub(crate) struct RoomBody {
     pub(crate) title: String,
     pub(crate) created_at: String,
     pub(crate) drops: Vec<DropBody>,
+    /// The template version the room was built from.
+    pub(crate) template: Option<TemplateRefBody>,
+    /// The room's slots, copied from its template when it was created.
+    pub(crate) slots: Vec<SlotBody>,
+    /// Every episode of the room, oldest first.
+    pub(crate) episodes: Vec<EpisodeBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TemplateRefBody {
+    pub(crate) id: String,
+    pub(crate) version: u32,
 }
 
 impl RoomBody {
-    pub(crate) fn of(room: &Room, drops: Vec<DropBody>) -> RoomBody {
+    pub(crate) fn of(room: &Room, drops: Vec<DropBody>, episodes: Vec<EpisodeBody>) -> RoomBody {
         RoomBody {
             id: room.id.to_string(),
             creator_id: room.creator_id.to_string(),
             title: room.title.clone(),
             created_at: rfc3339(room.created_at),
             drops,
+            template: room
+                .template
+                .map(|template| TemplateRefBody { id: template.id.to_string(), version: template.version }),
+            slots: room.slots.iter().map(SlotBody::from).collect(),
+            episodes,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SlotKind {
+    Buy,
+    Demo,
+    Poll,
+    Qa,
+    Drop,
+}
+
+/// One slot of a template (and of a room). Which fields it takes depends on `kind`: `buy` and
+/// `drop` a `product_id`; `demo` a `product_id` and `seconds` (60 or 90); `poll` a `question` and
+/// 2 to 6 distinct `options`; `qa` nothing more. Any other field is refused.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SlotBody {
+    pub(crate) kind: SlotKind,
+    /// One of your products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) product_id: Option<String>,
+    /// The demo's countdown: 60 or 90.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 60, maximum = 90)]
+    pub(crate) seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
+    pub(crate) question: Option<String>,
+    /// Each 1 to 100 printable characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 2, max_items = 6)]
+    pub(crate) options: Option<Vec<String>>,
+}
+
+impl From<&Slot> for SlotBody {
+    fn from(slot: &Slot) -> SlotBody {
+        let mut body = SlotBody { kind: SlotKind::Qa, product_id: None, seconds: None, question: None, options: None };
+        match slot {
+            Slot::Buy { product_id } => (body.kind, body.product_id) = (SlotKind::Buy, Some(product_id.to_string())),
+            Slot::Drop { product_id } => (body.kind, body.product_id) = (SlotKind::Drop, Some(product_id.to_string())),
+            Slot::Demo { product_id, seconds } => {
+                (body.kind, body.product_id, body.seconds) =
+                    (SlotKind::Demo, Some(product_id.to_string()), Some(*seconds))
+            }
+            Slot::Poll { question, options } => {
+                (body.kind, body.question, body.options) =
+                    (SlotKind::Poll, Some(question.clone()), Some(options.clone()))
+            }
+            Slot::Qa => {}
+        }
+        body
+    }
+}
+
+impl SlotBody {
+    /// The domain slot, or a 400 naming the field that does not belong to the kind or is missing.
+    /// Values (durations, option counts, whose product) are the domain's to check.
+    pub(crate) fn to_slot(&self, slot_idx: usize) -> Result<Slot, ApiError> {
+        let field = |name: &str| format!("slots[{slot_idx}].{name}");
+        let present = [
+            ("product_id", self.product_id.is_some()),
+            ("seconds", self.seconds.is_some()),
+            ("question", self.question.is_some()),
+            ("options", self.options.is_some()),
+        ];
+        let takes: &[&str] = match self.kind {
+            SlotKind::Buy | SlotKind::Drop => &["product_id"],
+            SlotKind::Demo => &["product_id", "seconds"],
+            SlotKind::Poll => &["question", "options"],
+            SlotKind::Qa => &[],
+        };
+        for (name, is_present) in present {
+            if is_present != takes.contains(&name) {
+                let problem =
+                    if is_present { "not taken by this kind of slot" } else { "required by this kind of slot" };
+                return Err(ApiError::invalid(&field(name), problem));
+            }
+        }
+        let product_id = || -> Result<domain::ProductId, ApiError> {
+            let text = self.product_id.as_deref().unwrap_or_default();
+            text.parse().map_err(|_| ApiError::invalid(&field("product_id"), "malformed id"))
+        };
+        Ok(match self.kind {
+            SlotKind::Buy => Slot::Buy { product_id: product_id()? },
+            SlotKind::Drop => Slot::Drop { product_id: product_id()? },
+            SlotKind::Demo => Slot::Demo { product_id: product_id()?, seconds: self.seconds.unwrap_or_default() },
+            SlotKind::Poll => Slot::Poll {
+                question: self.question.clone().unwrap_or_default(),
+                options: self.options.clone().unwrap_or_default(),
+            },
+            SlotKind::Qa => Slot::Qa,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateTemplateRequest {
+    /// Saving a name you saved before makes its next version.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) name: String,
+    #[schema(min_items = 1, max_items = 12)]
+    pub(crate) slots: Vec<SlotBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TemplateBody {
+    pub(crate) id: String,
+    pub(crate) creator_id: String,
+    pub(crate) name: String,
+    /// 1 for a name's first save; versions never change once saved.
+    pub(crate) version: u32,
+    /// The newest version of this name.
+    pub(crate) latest_version: u32,
+    pub(crate) slots: Vec<SlotBody>,
+    pub(crate) created_at: String,
+}
+
+impl TemplateBody {
+    pub(crate) fn of(template: &Template, latest_version: u32) -> TemplateBody {
+        TemplateBody {
+            id: template.id.to_string(),
+            creator_id: template.creator_id.to_string(),
+            name: template.name.clone(),
+            version: template.version,
+            latest_version,
+            slots: template.slots.iter().map(SlotBody::from).collect(),
+            created_at: rfc3339(template.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateEpisodeRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) title: String,
+    /// RFC 3339, within a year of now.
+    #[schema(format = DateTime)]
+    pub(crate) starts_at: String,
+    /// RFC 3339, after `starts_at` and at most a day later.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub(crate) ends_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EpisodeBody {
+    pub(crate) id: String,
+    pub(crate) room_id: String,
+    /// The room's creator.
+    pub(crate) host_id: String,
+    pub(crate) title: String,
+    /// `scheduled`, `live` or `ended`.
+    pub(crate) status: String,
+    pub(crate) starts_at: String,
+    pub(crate) ends_at: Option<String>,
+    pub(crate) started_at: Option<String>,
+    pub(crate) ended_at: Option<String>,
+    /// Members of the stage right now (see `/v1/episodes/{id}/stage`).
+    pub(crate) members: usize,
+    pub(crate) created_at: String,
+}
+
+impl From<&Episode> for EpisodeBody {
+    fn from(episode: &Episode) -> EpisodeBody {
+        EpisodeBody {
+            id: episode.id.to_string(),
+            room_id: episode.room_id.to_string(),
+            host_id: episode.host_id.to_string(),
+            title: episode.title.clone(),
+            status: episode.status.as_str().to_owned(),
+            starts_at: rfc3339(episode.starts_at),
+            ends_at: episode.ends_at.map(rfc3339),
+            started_at: episode.started_at.map(rfc3339),
+            ended_at: episode.ended_at.map(rfc3339),
+            members: episode.stage.members.len(),
+            created_at: rfc3339(episode.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StageTargetRequest {
+    /// The member the action is about.
+    pub(crate) account_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StageMemberBody {
+    pub(crate) account_id: String,
+    /// `host`, `moderator`, `speaker` or `listener`.
+    pub(crate) role: String,
+    pub(crate) hand_raised: bool,
+    pub(crate) muted: bool,
+    /// Whether the member's audio may be published now: on stage (host, moderator, speaker) and not muted.
+    pub(crate) may_publish: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StageBody {
+    pub(crate) episode_id: String,
+    /// `scheduled`, `live` or `ended`.
+    pub(crate) status: String,
+    /// In account id order.
+    pub(crate) members: Vec<StageMemberBody>,
+    pub(crate) raised_hands: Vec<String>,
+    pub(crate) muted: Vec<String>,
+    /// Removed from the episode; they may not join it again.
+    pub(crate) banned: Vec<String>,
+}
+
+impl From<&Episode> for StageBody {
+    fn from(episode: &Episode) -> StageBody {
+        let members = &episode.stage.members;
+        let ids_where = |keep: fn(&StageMember) -> bool| {
+            members.iter().filter(|(_, member)| keep(member)).map(|(id, _)| id.to_string()).collect()
+        };
+        StageBody {
+            episode_id: episode.id.to_string(),
+            status: episode.status.as_str().to_owned(),
+            members: members
+                .iter()
+                .map(|(id, member)| StageMemberBody {
+                    account_id: id.to_string(),
+                    role: member.role.as_str().to_owned(),
+                    hand_raised: member.hand_raised,
+                    muted: member.muted,
+                    may_publish: domain::may_publish(episode, *id),
+                })
+                .collect(),
+            raised_hands: ids_where(|member| member.hand_raised),
+            muted: ids_where(|member| member.muted),
+            banned: episode.stage.banned.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -723,4 +981,79 @@ pub(crate) struct ReviewRequest {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     pub(crate) reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VoteRequest {
+    /// The option's index, from 0.
+    #[schema(minimum = 0, maximum = 5)]
+    pub(crate) option: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PollBody {
+    pub(crate) episode_id: String,
+    /// The poll's index among the room's slots.
+    pub(crate) slot: u32,
+    pub(crate) question: String,
+    pub(crate) options: Vec<String>,
+    /// Votes per option, in the options' order; one vote per account.
+    pub(crate) tallies: Vec<u64>,
+}
+
+impl From<&PollTally> for PollBody {
+    fn from(tally: &PollTally) -> PollBody {
+        PollBody {
+            episode_id: tally.episode_id.to_string(),
+            slot: tally.slot,
+            question: tally.question.clone(),
+            options: tally.options.clone(),
+            tallies: tally.tallies.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PollsBody {
+    pub(crate) polls: Vec<PollBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AskRequest {
+    #[schema(min_length = 1, max_length = 280, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuestionBody {
+    /// Counts from 1 in the episode.
+    pub(crate) number: u32,
+    pub(crate) asked_by: String,
+    pub(crate) text: String,
+    pub(crate) upvotes: usize,
+    /// `open`, `answered` or `dismissed`.
+    pub(crate) status: String,
+    pub(crate) asked_at: String,
+}
+
+impl From<&Question> for QuestionBody {
+    fn from(question: &Question) -> QuestionBody {
+        QuestionBody {
+            number: question.number,
+            asked_by: question.asked_by.to_string(),
+            text: question.text.clone(),
+            upvotes: question.upvoters.len(),
+            status: question.status.as_str().to_owned(),
+            asked_at: rfc3339(question.asked_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuestionsBody {
+    /// Open questions first, most upvoted first (then in the order asked), then the answered and
+    /// dismissed ones in the order asked.
+    pub(crate) questions: Vec<QuestionBody>,
 }

@@ -1,13 +1,13 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey};
-use crate::routes::{path_id, render};
-use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, ProductBody, RoomBody};
+use crate::routes::{body_id, path_id, render};
+use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, EpisodeBody, ProductBody, RoomBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{Command, Currency, Envelope, Money, ProductId, RoomId};
+use domain::{Command, Currency, Envelope, Money, ProductId, RoomId, TemplateId};
 
 #[utoipa::path(post, path = "/v1/products", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateProductRequest, security(("bearer" = [])),
@@ -34,7 +34,8 @@ pub(crate) async fn create_product(
 
 #[utoipa::path(post, path = "/v1/rooms", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateRoomRequest, security(("bearer" = [])),
-    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "forbidden: creators only, from their own templates", body = ErrorBody), (status = 404, description = "no such template", body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn create_room(
@@ -43,8 +44,18 @@ pub(crate) async fn create_room(
     key: OptionalIdempotencyKey,
     ApiJson(request): ApiJson<CreateRoomRequest>,
 ) -> Result<Response, ApiError> {
+    let template_id: Option<TemplateId> =
+        request.template_id.as_deref().map(|text| body_id("template_id", text)).transpose()?;
+    if template_id.is_some_and(|template_id| template_id.partition() != actor.id.partition()) {
+        // Templates live in their creator's partition, so this one cannot be the caller's.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "rooms may be built from your own templates only",
+        ));
+    }
     let idempotency = key.bind(actor.id, "/v1/rooms", &request);
-    let command = Command::CreateRoom { actor, title: request.title };
+    let command = Command::CreateRoom { actor, title: request.title, template_id };
     Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
 }
 
@@ -65,7 +76,8 @@ pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option
     let read = app.engine.read(room_id.partition(), move |state| {
         let room = state.room(room_id)?;
         let drops = room.drop_ids.iter().filter_map(|drop_id| state.drop(*drop_id)).map(DropBody::from).collect();
-        Some(RoomBody::of(room, drops))
+        let episodes = room.episode_ids.iter().filter_map(|id| state.episode(*id)).map(EpisodeBody::from).collect();
+        Some(RoomBody::of(room, drops, episodes))
     });
     Ok(read.await?)
 }

@@ -8,11 +8,15 @@ pub(crate) mod live;
 pub(crate) mod ops;
 pub(crate) mod refunds;
 pub(crate) mod risk;
+pub(crate) mod rooms;
 pub(crate) mod transparency;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::wire::{AccountBody, ClaimBody, DropBody, OrderBody, ProductBody, RefundBody, RoomBody};
+use crate::wire::{
+    AccountBody, ClaimBody, DropBody, EpisodeBody, OrderBody, PollBody, ProductBody, QuestionBody, RefundBody,
+    RoomBody, TemplateBody,
+};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,12 +43,17 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
     match &reply {
         Reply::Account(account) => (success, Json(AccountBody::of(account, None))).into_response(),
         Reply::Product(product) => (success, Json(ProductBody::from(product))).into_response(),
-        Reply::Room(room) => (success, Json(RoomBody::of(room, Vec::new()))).into_response(),
+        Reply::Room(room) => (success, Json(RoomBody::of(room, Vec::new(), Vec::new()))).into_response(),
         Reply::Drop(drop) => (success, Json(DropBody::from(drop))).into_response(),
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
         // Without the engine at hand there is no receipt; handlers with one use `render_order`.
         Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
         Reply::Refund(refund) => (success, Json(RefundBody::from(&**refund))).into_response(),
+        // A template is answered when saved, when it is its name's newest version.
+        Reply::Template(template) => (success, Json(TemplateBody::of(template, template.version))).into_response(),
+        Reply::Episode(episode) => (success, Json(EpisodeBody::from(&**episode))).into_response(),
+        Reply::Poll(tally) => (success, Json(PollBody::from(&**tally))).into_response(),
+        Reply::Question(question) => (success, Json(QuestionBody::from(&**question))).into_response(),
         Reply::RiskRules { text, version } => {
             (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
         }

@@ -264,6 +264,27 @@ async fn idempotency_replays_and_mismatches() {
         "/v1/refunds/{id}",
         "/v1/refunds/{id}/approve",
         "/v1/refunds/{id}/reject",
+        "/v1/templates",
+        "/v1/templates/{id}",
+        "/v1/rooms/{room_id}/episodes",
+        "/v1/episodes/{id}",
+        "/v1/episodes/{id}/stage",
+        "/v1/episodes/{id}/start",
+        "/v1/episodes/{id}/end",
+        "/v1/episodes/{id}/join",
+        "/v1/episodes/{id}/raise-hand",
+        "/v1/episodes/{id}/invite",
+        "/v1/episodes/{id}/move-to-audience",
+        "/v1/episodes/{id}/mute",
+        "/v1/episodes/{id}/unmute",
+        "/v1/episodes/{id}/remove",
+        "/v1/episodes/{id}/moderators",
+        "/v1/episodes/{id}/polls",
+        "/v1/episodes/{id}/polls/{slot}/votes",
+        "/v1/episodes/{id}/questions",
+        "/v1/episodes/{id}/questions/{number}/upvote",
+        "/v1/episodes/{id}/questions/{number}/answer",
+        "/v1/episodes/{id}/questions/{number}/dismiss",
         "/healthz",
         "/metrics",
     ] {
@@ -286,6 +307,17 @@ async fn idempotency_replays_and_mismatches() {
     assert_eq!(bound("CreateRefundRequest", "reason", "maxLength"), Some(domain::REFUND_REASON_CHARS_MAX as u64));
     assert_eq!(bound("RejectRefundRequest", "reason", "maxLength"), Some(domain::REFUND_REASON_CHARS_MAX as u64));
     assert_eq!(bound("RefundLineRequest", "quantity", "maximum"), Some(domain::PER_BUYER_LIMIT_MAX.into()));
+    assert_eq!(bound("CreateTemplateRequest", "name", "maxLength"), Some(domain::TEMPLATE_NAME_CHARS_MAX as u64));
+    assert_eq!(bound("CreateTemplateRequest", "slots", "maxItems"), Some(domain::TEMPLATE_SLOTS_MAX as u64));
+    let demo_seconds = domain::DEMO_SECONDS_ALLOWED.map(u64::from);
+    assert_eq!(bound("SlotBody", "seconds", "minimum"), demo_seconds.iter().min().copied());
+    assert_eq!(bound("SlotBody", "seconds", "maximum"), demo_seconds.iter().max().copied());
+    assert_eq!(bound("SlotBody", "question", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("SlotBody", "options", "minItems"), Some(domain::POLL_OPTIONS_MIN as u64));
+    assert_eq!(bound("SlotBody", "options", "maxItems"), Some(domain::POLL_OPTIONS_MAX as u64));
+    assert_eq!(bound("CreateEpisodeRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("VoteRequest", "option", "maximum"), Some(domain::POLL_OPTIONS_MAX as u64 - 1));
+    assert_eq!(bound("AskRequest", "text", "maxLength"), Some(domain::QUESTION_CHARS_MAX as u64));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

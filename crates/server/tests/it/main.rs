@@ -8,4 +8,5 @@ mod limits;
 mod live;
 mod refunds;
 mod risk;
+mod rooms;
 mod transparency;
