@@ -13,7 +13,7 @@ mod transparency;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
-pub use hub::DropCounters;
+pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 pub use payments::{
     BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
 };
@@ -445,7 +445,7 @@ impl Engine {
         outcome
     }
 
-    pub fn subscribe(&self, room_id: RoomId) -> broadcast::Receiver<DropCounters> {
+    pub fn subscribe(&self, room_id: RoomId) -> broadcast::Receiver<RoomUpdate> {
         self.hub.subscribe(room_id)
     }
 

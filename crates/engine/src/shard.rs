@@ -9,10 +9,10 @@
 //! everything they may have observed.
 
 use crate::directory::Directory;
-use crate::hub::{DropCounters, Hub};
+use crate::hub::{DropCounters, EpisodeChange, EpisodeUpdate, Hub, RoomUpdate};
 use crate::transparency::{PendingLeaf, Transparency, pending_leaves};
 use crate::{Clock, EngineError};
-use domain::{Actor, Command, DropId, Envelope, Event, Outcome, Reply, State};
+use domain::{Actor, Command, DropId, Envelope, EpisodeId, Event, Outcome, Reply, State};
 use journal::{Journal, PendingAppend};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -51,7 +51,8 @@ pub(crate) struct ShardContext {
 struct Batch {
     pending: Option<PendingAppend>,
     deliveries: Vec<Delivery>,
-    counters: Vec<DropCounters>,
+    /// Room updates to publish once the batch is durable; `seq` is filled in then.
+    updates: Vec<RoomUpdate>,
     accounts: Vec<(String, Actor, domain::Timestamp)>,
     leaves: Vec<PendingLeaf>,
 }
@@ -86,7 +87,7 @@ pub(crate) async fn run_shard(
         let mut batch = Batch {
             pending: None,
             deliveries: Vec::new(),
-            counters: Vec::new(),
+            updates: Vec::new(),
             accounts: Vec::new(),
             leaves: Vec::new(),
         };
@@ -103,9 +104,7 @@ pub(crate) async fn run_shard(
         if !batch.deliveries.is_empty() {
             metrics::histogram!("livedrop_shard_batch_requests").record(batch.deliveries.len() as f64);
         }
-        let touched: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
-        batch.counters =
-            touched.iter().filter_map(|drop_id| state.drop(*drop_id)).map(|drop| DropCounters::of(drop, 0)).collect();
+        batch.updates = room_updates(&state, &events);
         if !events.is_empty() {
             // Encoded here rather than on the journal's single writer thread, which every shard shares.
             let encoded: Vec<_> = events.iter().map(journal::encode).collect();
@@ -170,6 +169,69 @@ fn handle(
     }
 }
 
+/// Which part of an episode an event changes, for live updates.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Touched {
+    Status,
+    Stage,
+    Poll(u32),
+    Questions,
+}
+
+/// The room updates a batch's events call for, read from the state after the whole batch.
+///
+/// Each touched drop or episode part is published once per batch, as its whole current state, not
+/// once per event: the state already holds the batch's net effect, a burst of votes in one batch costs
+/// one message, and the room's bounded buffer fills per batch rather than per request. Episodes live
+/// in their room's partition (this shard), so the episode gives the room to publish to. Starting an
+/// episode also puts the host on the stage, so it publishes the stage too.
+fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
+    let touched_drops: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
+    let mut updates: Vec<RoomUpdate> = touched_drops
+        .iter()
+        .filter_map(|drop_id| state.drop(*drop_id))
+        .map(|drop| RoomUpdate::Drop(DropCounters::of(drop, 0)))
+        .collect();
+    let mut touched: BTreeSet<(EpisodeId, Touched)> = BTreeSet::new();
+    for event in events {
+        match event {
+            Event::EpisodeStarted { episode_id, .. } => {
+                touched.insert((*episode_id, Touched::Status));
+                touched.insert((*episode_id, Touched::Stage));
+            }
+            Event::EpisodeEnded { episode_id, .. } => {
+                touched.insert((*episode_id, Touched::Status));
+            }
+            Event::StageChanged { episode_id, .. } => {
+                touched.insert((*episode_id, Touched::Stage));
+            }
+            Event::PollVoted { episode_id, slot, .. } => {
+                touched.insert((*episode_id, Touched::Poll(*slot)));
+            }
+            Event::QuestionAsked { episode_id, .. }
+            | Event::QuestionUpvoted { episode_id, .. }
+            | Event::QuestionResolved { episode_id, .. } => {
+                touched.insert((*episode_id, Touched::Questions));
+            }
+            _ => {}
+        }
+    }
+    for (episode_id, part) in touched {
+        let Some(episode) = state.episode(episode_id) else { continue };
+        let change = match part {
+            Touched::Status => EpisodeChange::Status(Arc::new(episode.clone())),
+            Touched::Stage => EpisodeChange::Stage(Arc::new(episode.clone())),
+            Touched::Poll(slot) => match state.poll_tally(episode_id, slot) {
+                Some(tally) => EpisodeChange::Poll(Arc::new(tally)),
+                None => continue,
+            },
+            Touched::Questions => EpisodeChange::Questions(Arc::new(state.questions(episode_id).to_vec())),
+        };
+        updates.push(RoomUpdate::Episode(EpisodeUpdate { seq: 0, room_id: episode.room_id, episode_id, change }));
+    }
+    updates
+}
+
 async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Batch>, mut watermark: u64) {
     while let Some(batch) = batches.recv().await {
         let committed = match batch.pending {
@@ -193,9 +255,9 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
             for (token_sha256, actor, created_at) in batch.accounts {
                 context.directory.insert(token_sha256, actor, created_at);
             }
-            for mut counters in batch.counters {
-                counters.seq = seq;
-                context.hub.publish(counters);
+            for mut update in batch.updates {
+                update.set_seq(seq);
+                context.hub.publish(update);
             }
         }
         for delivery in batch.deliveries {

@@ -54,6 +54,11 @@ impl State {
         self.room_book.episodes.get(&id)
     }
 
+    /// The room's live episode, if it has one.
+    pub fn live_episode(&self, room_id: RoomId) -> Option<&Episode> {
+        self.room_book.live.get(&room_id).and_then(|id| self.room_book.episodes.get(id))
+    }
+
     /// The tally of the room's poll slot `slot` in an episode; `None` unless that slot is a poll.
     pub fn poll_tally(&self, episode_id: EpisodeId, slot: u32) -> Option<PollTally> {
         let episode = self.room_book.episodes.get(&episode_id)?;

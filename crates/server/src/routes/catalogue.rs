@@ -73,13 +73,16 @@ pub(crate) async fn get_product(
 
 /// A room with its drops, read in one shard turn so the counters are consistent with each other.
 pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option<RoomBody>, u64), ApiError> {
-    let read = app.engine.read(room_id.partition(), move |state| {
-        let room = state.room(room_id)?;
-        let drops = room.drop_ids.iter().filter_map(|drop_id| state.drop(*drop_id)).map(DropBody::from).collect();
-        let episodes = room.episode_ids.iter().filter_map(|id| state.episode(*id)).map(EpisodeBody::from).collect();
-        Some(RoomBody::of(room, drops, episodes))
-    });
+    let read = app.engine.read(room_id.partition(), move |state| room_body(state, room_id));
     Ok(read.await?)
+}
+
+/// A room as `GET /v1/rooms/{id}` answers it, read from the state of its shard.
+pub(crate) fn room_body(state: &domain::State, room_id: RoomId) -> Option<RoomBody> {
+    let room = state.room(room_id)?;
+    let drops = room.drop_ids.iter().filter_map(|drop_id| state.drop(*drop_id)).map(DropBody::from).collect();
+    let episodes = room.episode_ids.iter().filter_map(|id| state.episode(*id)).map(EpisodeBody::from).collect();
+    Some(RoomBody::of(room, drops, episodes))
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),

@@ -1,26 +1,30 @@
-//! `GET /v1/rooms/{id}/live`: a snapshot, then committed drop counters in journal order (`seq` never
-//! decreases; drops changed in one shard batch share it), coalesced to at most one message per drop per
-//! `LIVE_FLUSH_MS`. A subscriber that lags behind the room's buffer
-//! gets a fresh snapshot instead of an ever-growing queue.
+//! `GET /v1/rooms/{id}/live`: a snapshot (the room, its drops and its live episode with stage, polls
+//! and questions), then committed changes in journal order (`seq` never decreases; everything changed
+//! in one shard batch shares it): `drop` counters, and the live episode's `episode` status, `stage`,
+//! `poll` tallies and `questions`. Every message carries a whole current state, never a delta, so
+//! updates are coalesced per key (a drop, an episode's status, stage or queue, one poll) to at most one
+//! message per `LIVE_FLUSH_MS`, the newest. A subscriber that lags behind the room's buffer gets a
+//! fresh snapshot instead of an ever-growing queue.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
-use crate::routes::catalogue::read_room;
+use crate::routes::catalogue::{read_room, room_body};
 use crate::routes::path_id;
-use crate::wire::rfc3339;
+use crate::routes::rooms::questions_body;
+use crate::wire::{EpisodeBody, PollBody, StageBody, rfc3339};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::{DropId, RoomId};
-use engine::DropCounters;
+use domain::{DropId, EpisodeId, RoomId};
+use engine::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// Counter updates per drop are sent at most this often.
+/// Updates per key (a drop, a poll, an episode's status, stage or queue) are sent at most this often.
 pub const LIVE_FLUSH_MS: u64 = 100;
 /// Live connections served at once; more get 503.
 pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
@@ -28,7 +32,7 @@ pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
 const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
 #[utoipa::path(get, path = "/v1/rooms/{id}/live", tag = "live", params(("id" = String, Path, description = "room id")),
-    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop` messages with non-decreasing `seq`"),
+    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll` and `questions` messages with non-decreasing `seq`"),
         (status = 400, description = "websocket_required: not a WebSocket upgrade request", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn live(
@@ -71,17 +75,96 @@ async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> Result<(
     }
 }
 
-/// Sends a snapshot and returns the journal position it reflects.
+/// Sends a snapshot and returns the journal position it reflects. The room and its live episode are
+/// read together from the room's shard (episodes live in their room's partition), so they agree.
 async fn send_snapshot(app: &AppState, room_id: RoomId, socket: &mut WebSocket) -> Result<u64, axum::Error> {
-    let (room, seq) = read_room(app, room_id).await.map_err(|error| axum::Error::new(error.message))?;
+    let read = app.engine.read(room_id.partition(), move |state| {
+        let room = room_body(state, room_id);
+        let live = state.live_episode(room_id).map(|episode| {
+            let polls = state.poll_tallies(episode.id).unwrap_or_default();
+            serde_json::json!({
+                "episode": EpisodeBody::from(episode),
+                "stage": StageBody::from(episode),
+                "polls": polls.iter().map(PollBody::from).collect::<Vec<_>>(),
+                "questions": questions_body(state.questions(episode.id)).questions,
+            })
+        });
+        (room, live)
+    });
+    let ((room, live), seq) = read.await.map_err(|error| axum::Error::new(error.to_string()))?;
     let message = serde_json::json!({
         "type": "snapshot",
         "seq": seq,
         "server_time": rfc3339(app.engine.now()),
         "room": room,
+        "live_episode": live,
     });
     send_json(socket, message).await?;
     Ok(seq)
+}
+
+/// What a pending update replaces: only the newest state per key is worth sending.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Drop(DropId),
+    Status(EpisodeId),
+    Stage(EpisodeId),
+    Poll(EpisodeId, u32),
+    Questions(EpisodeId),
+}
+
+fn key(update: &RoomUpdate) -> Key {
+    match update {
+        RoomUpdate::Drop(counters) => Key::Drop(counters.drop_id),
+        RoomUpdate::Episode(EpisodeUpdate { episode_id, change, .. }) => match change {
+            EpisodeChange::Status(_) => Key::Status(*episode_id),
+            EpisodeChange::Stage(_) => Key::Stage(*episode_id),
+            EpisodeChange::Poll(tally) => Key::Poll(*episode_id, tally.slot),
+            EpisodeChange::Questions(_) => Key::Questions(*episode_id),
+        },
+    }
+}
+
+fn message(update: &RoomUpdate) -> serde_json::Value {
+    let seq = update.seq();
+    match update {
+        RoomUpdate::Drop(counters) => drop_message(counters),
+        RoomUpdate::Episode(EpisodeUpdate { episode_id, change, .. }) => {
+            let episode_id = episode_id.to_string();
+            match change {
+                EpisodeChange::Status(episode) => serde_json::json!({
+                    "type": "episode", "seq": seq, "episode_id": episode_id, "state": episode.status.as_str(),
+                }),
+                EpisodeChange::Stage(episode) => {
+                    let mut message = serde_json::to_value(StageBody::from(&**episode)).expect("a stage serialises");
+                    message["type"] = "stage".into();
+                    message["seq"] = seq.into();
+                    message
+                }
+                EpisodeChange::Poll(tally) => serde_json::json!({
+                    "type": "poll", "seq": seq, "episode_id": episode_id, "slot": tally.slot, "tallies": tally.tallies,
+                }),
+                EpisodeChange::Questions(questions) => serde_json::json!({
+                    "type": "questions", "seq": seq, "episode_id": episode_id,
+                    "questions": questions_body(questions).questions,
+                }),
+            }
+        }
+    }
+}
+
+fn drop_message(counters: &DropCounters) -> serde_json::Value {
+    serde_json::json!({
+        "type": "drop",
+        "seq": counters.seq,
+        "drop_id": counters.drop_id.to_string(),
+        "state": counters.status.as_str(),
+        "quantity": counters.quantity,
+        "remaining": counters.remaining,
+        "held": counters.held,
+        "sold": counters.sold,
+        "released": counters.released,
+    })
 }
 
 async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Result<(), axum::Error> {
@@ -89,16 +172,16 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
     let mut updates = app.engine.subscribe(room_id);
     let mut shutdown = app.shutdown.clone();
     let mut seen_seq = send_snapshot(&app, room_id, &mut socket).await?;
-    let mut pending: BTreeMap<DropId, DropCounters> = BTreeMap::new();
+    let mut pending: BTreeMap<Key, RoomUpdate> = BTreeMap::new();
     let mut flush = tokio::time::interval(Duration::from_millis(LIVE_FLUSH_MS));
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             update = updates.recv() => match update {
-                // `>=`: a snapshot's watermark can cover counters decided after its read in the same
-                // batch; resending equal counters is harmless, dropping newer ones is not.
-                Ok(counters) if counters.seq >= seen_seq => {
-                    pending.insert(counters.drop_id, counters);
+                // `>=`: a snapshot's watermark can cover updates decided after its read in the same
+                // batch; resending an equal state is harmless, dropping a newer one is not.
+                Ok(update) if update.seq() >= seen_seq => {
+                    pending.insert(key(&update), update);
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
@@ -109,22 +192,13 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
                 Err(RecvError::Closed) => return Ok(()),
             },
             _ = flush.tick() => {
-                let mut due: Vec<DropCounters> = std::mem::take(&mut pending).into_values().collect();
-                due.sort_by_key(|counters| counters.seq);
-                for counters in due {
-                    seen_seq = seen_seq.max(counters.seq);
-                    let message = serde_json::json!({
-                        "type": "drop",
-                        "seq": counters.seq,
-                        "drop_id": counters.drop_id.to_string(),
-                        "state": counters.status.as_str(),
-                        "quantity": counters.quantity,
-                        "remaining": counters.remaining,
-                        "held": counters.held,
-                        "sold": counters.sold,
-                        "released": counters.released,
-                    });
-                    send_json(&mut socket, message).await?;
+                // Every kind goes through this one buffer, sorted by `seq`, so the order across kinds
+                // is the journal's even though each key keeps only its newest state.
+                let mut due: Vec<RoomUpdate> = std::mem::take(&mut pending).into_values().collect();
+                due.sort_by_key(RoomUpdate::seq);
+                for update in due {
+                    seen_seq = seen_seq.max(update.seq());
+                    send_json(&mut socket, message(&update)).await?;
                 }
             }
             incoming = socket.recv() => match incoming {

@@ -349,16 +349,22 @@ pub(crate) async fn get_questions(
     let episode_id: EpisodeId = path_id(&episode_id)?;
     let read = app.engine.read(episode_id.partition(), move |state| {
         state.episode(episode_id)?;
-        let mut questions: Vec<&domain::Question> = state.questions(episode_id).iter().collect();
-        let open_first = |question: &&domain::Question| question.status != domain::QuestionStatus::Open;
-        questions.sort_by_key(|question| {
-            let upvotes = if open_first(question) { 0 } else { question.upvoters.len() };
-            (open_first(question), std::cmp::Reverse(upvotes), question.number)
-        });
-        Some(QuestionsBody { questions: questions.into_iter().map(QuestionBody::from).collect() })
+        Some(questions_body(state.questions(episode_id)))
     });
     let (questions, _) = read.await?;
     Ok(Json(questions.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+/// A Q&A queue as `GET /v1/episodes/{id}/questions` answers it: open questions first, most upvoted
+/// first, then in the order asked.
+pub(crate) fn questions_body(questions: &[domain::Question]) -> QuestionsBody {
+    let mut questions: Vec<&domain::Question> = questions.iter().collect();
+    let open_first = |question: &&domain::Question| question.status != domain::QuestionStatus::Open;
+    questions.sort_by_key(|question| {
+        let upvotes = if open_first(question) { 0 } else { question.upvoters.len() };
+        (open_first(question), std::cmp::Reverse(upvotes), question.number)
+    });
+    QuestionsBody { questions: questions.into_iter().map(QuestionBody::from).collect() }
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/questions", tag = "rooms", request_body = AskRequest,

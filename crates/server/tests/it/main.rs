@@ -9,4 +9,5 @@ mod live;
 mod refunds;
 mod risk;
 mod rooms;
+mod rooms_live;
 mod transparency;

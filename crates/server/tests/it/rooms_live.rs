@@ -1,0 +1,187 @@
+//! The room's live feed with a live episode: the snapshot carries its stage, polls and questions, then
+//! ordered `stage`, `poll` (coalesced), `questions` and `episode` messages; a reconnect's snapshot
+//! matches the GET endpoints.
+
+use crate::harness::{Options, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A connected listener that checks, message by message, that `seq` never decreases.
+struct Listener {
+    socket: Socket,
+    last_seq: u64,
+}
+
+impl Listener {
+    async fn connect(server: &TestServer, room_id: &str) -> (Listener, Value) {
+        let url = format!("{}/v1/rooms/{room_id}/live", server.base.replace("http://", "ws://"));
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut listener = Listener { socket, last_seq: 0 };
+        let snapshot = listener.next().await;
+        assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+        (listener, snapshot)
+    }
+
+    async fn next(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+                .await
+                .expect("a live message")
+                .unwrap()
+                .unwrap();
+            if let Message::Text(text) = message {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                let seq = value["seq"].as_u64().expect("every message has a seq");
+                assert!(seq >= self.last_seq, "seq never decreases: {seq} after {}", self.last_seq);
+                self.last_seq = seq;
+                return value;
+            }
+        }
+    }
+
+    /// Messages up to and including the first of `kind` that `done` accepts.
+    async fn until(&mut self, kind: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let message = self.next().await;
+            let found = message["type"] == kind && done(&message);
+            seen.push(message);
+            if found {
+                return seen;
+            }
+        }
+    }
+}
+
+async fn account_id(server: &TestServer, token: &str) -> String {
+    let (_, me) = server.get("/v1/accounts/me", Some(token)).await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+/// What the GET endpoints answer for an episode: stage, polls, questions.
+async fn rendered(server: &TestServer, episode: &str) -> (Value, Value, Value) {
+    let (_, stage) = server.get(&format!("/v1/episodes/{episode}/stage"), None).await;
+    let (_, polls) = server.get(&format!("/v1/episodes/{episode}/polls"), None).await;
+    let (_, questions) = server.get(&format!("/v1/episodes/{episode}/questions"), None).await;
+    (stage, polls["polls"].clone(), questions["questions"].clone())
+}
+
+fn assert_snapshot_matches(snapshot: &Value, episode: &str, expected: &(Value, Value, Value)) {
+    let live = &snapshot["live_episode"];
+    assert_eq!(live["episode"]["id"], episode, "{snapshot}");
+    assert_eq!(live["episode"]["status"], "live");
+    assert_eq!((&live["stage"], &live["polls"], &live["questions"]), (&expected.0, &expected.1, &expected.2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_follow_the_live_episode_stage_polls_and_questions() {
+    let server = TestServer::start(Options::default()).await;
+    let creator = server.account("creator", "creator").await;
+    let slots =
+        json!([{"kind": "qa"}, {"kind": "poll", "question": "Next drop?", "options": ["hoodie", "cap", "tee"]}]);
+    let (_, template) =
+        server.post("/v1/templates", Some(&creator), None, json!({"name": "Talk", "slots": slots})).await;
+    let (status, room) =
+        server.post("/v1/rooms", Some(&creator), None, json!({"title": "Live", "template_id": template["id"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{room}");
+    let room_id = room["id"].as_str().unwrap().to_owned();
+
+    // Before any episode is live the snapshot says so.
+    let (mut early, snapshot) = Listener::connect(&server, &room_id).await;
+    assert_eq!(snapshot["live_episode"], Value::Null, "{snapshot}");
+
+    let starts_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::hours(1);
+    let starts_at = starts_at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (status, episode) = server
+        .post(
+            &format!("/v1/rooms/{room_id}/episodes"),
+            Some(&creator),
+            None,
+            json!({"title": "Friday", "starts_at": starts_at}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{episode}");
+    let episode = episode["id"].as_str().unwrap().to_owned();
+    let (status, _) = server.send("POST", &format!("/v1/episodes/{episode}/start"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let started = early.until("episode", |message| message["state"] == "live").await;
+    assert_eq!(started.last().unwrap()["episode_id"], episode.as_str());
+
+    const N_VOTERS: usize = 16;
+    let mut voters = Vec::new();
+    for voter_idx in 0..N_VOTERS {
+        let token = server.account(&format!("voter{voter_idx}"), "buyer").await;
+        let (status, _) = server.send("POST", &format!("/v1/episodes/{episode}/join"), Some(&token), None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        voters.push(token);
+    }
+    let ana_id = account_id(&server, &voters[0]).await;
+
+    // A new listener's snapshot holds the live episode exactly as the GET endpoints render it.
+    let (mut listener, snapshot) = Listener::connect(&server, &room_id).await;
+    assert_snapshot_matches(&snapshot, &episode, &rendered(&server, &episode).await);
+    assert_eq!(snapshot["live_episode"]["stage"]["members"].as_array().unwrap().len(), N_VOTERS + 1);
+    listener.last_seq = snapshot["seq"].as_u64().unwrap();
+
+    // An invite: a `stage` message with the whole stage, ana now a speaker.
+    let (status, _) = server
+        .post(&format!("/v1/episodes/{episode}/invite"), Some(&creator), None, json!({"account_id": ana_id}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let is_speaker = |message: &Value| {
+        let members = message["members"].as_array().unwrap();
+        members.iter().any(|member| member["account_id"] == ana_id.as_str() && member["role"] == "speaker")
+    };
+    let seen = listener.until("stage", is_speaker).await;
+    let stage = seen.last().unwrap();
+    assert_eq!(stage["episode_id"], episode.as_str());
+    assert!(stage["members"].as_array().unwrap().iter().any(|member| member["may_publish"] == true));
+
+    // A burst of votes: few `poll` messages, the last with the final tally.
+    let votes = format!("/v1/episodes/{episode}/polls/1/votes");
+    // One after another, so each vote is a commit (a shard batch) of its own: only the feed's
+    // coalescing can fold them into few messages.
+    for (voter_idx, token) in voters.iter().enumerate() {
+        let (status, _) = server.post(&votes, Some(token), None, json!({"option": voter_idx % 3})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let total =
+        |message: &Value| message["tallies"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum::<u64>();
+    let seen = listener.until("poll", |message| total(message) == N_VOTERS as u64).await;
+    let polls: Vec<&Value> = seen.iter().filter(|message| message["type"] == "poll").collect();
+    assert!(polls.len() < N_VOTERS / 2, "{} poll messages for {N_VOTERS} votes: coalesced", polls.len());
+    assert!(polls.iter().all(|poll| poll["episode_id"] == episode.as_str() && poll["slot"] == 1));
+    assert_eq!(polls.last().unwrap()["tallies"], json!([6, 5, 5]));
+
+    // The Q&A queue: asked, then upvoted, each a `questions` message with the whole queue.
+    let questions = format!("/v1/episodes/{episode}/questions");
+    let (status, _) = server.post(&questions, Some(&voters[1]), None, json!({"text": "When is the restock?"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let seen = listener.until("questions", |message| message["questions"].as_array().unwrap().len() == 1).await;
+    assert_eq!(seen.last().unwrap()["questions"][0]["text"], "When is the restock?");
+    let (status, _) =
+        server.send("POST", &format!("/v1/episodes/{episode}/questions/1/upvote"), Some(&voters[2]), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    listener.until("questions", |message| message["questions"][0]["upvotes"] == 1).await;
+
+    // A reconnect's snapshot is what the GET endpoints answer now.
+    let (_, snapshot) = Listener::connect(&server, &room_id).await;
+    let now = rendered(&server, &episode).await;
+    assert_snapshot_matches(&snapshot, &episode, &now);
+    assert_eq!(now.1[0]["tallies"], json!([6, 5, 5]));
+    let (_, room) = server.get(&format!("/v1/rooms/{room_id}"), None).await;
+    assert_eq!(snapshot["room"], room);
+
+    // The end of the episode.
+    let (status, _) = server.send("POST", &format!("/v1/episodes/{episode}/end"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = listener.until("episode", |message| message["state"] == "ended").await;
+    assert_eq!(seen.last().unwrap()["episode_id"], episode.as_str());
+    let (_, snapshot) = Listener::connect(&server, &room_id).await;
+    assert_eq!(snapshot["live_episode"], Value::Null, "no live episode once it ended");
+}
