@@ -3,7 +3,7 @@
 //! Each turn drains up to `SHARD_BATCH_COMMANDS_MAX` requests, fires due timers, decides every request
 //! against the in-memory state (applying at once, so the next request sees the new stock), submits the
 //! batch's events to the journal as one append, and hands the batch to the shard's replier. The
-//! replier waits for the commit and only then answers the waiters and publishes counters. So the next
+//! replier waits for the commit and only then answers the waiters and publishes room updates. So the next
 //! batch is decided while the previous one is being written (pipelining), but no answer leaves before
 //! the events that justify it are durable; reads are answered in the same order, after the commit of
 //! everything they may have observed.
@@ -184,7 +184,8 @@ enum Touched {
 /// once per event: the state already holds the batch's net effect, a burst of votes in one batch costs
 /// one message, and the room's bounded buffer fills per batch rather than per request. Episodes live
 /// in their room's partition (this shard), so the episode gives the room to publish to. Starting an
-/// episode also puts the host on the stage, so it publishes the stage too.
+/// episode also puts the host on the stage, and starting or ending it changes the stage's status and
+/// who may publish, so both publish the stage too.
 fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
     let touched_drops: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
     let mut updates: Vec<RoomUpdate> = touched_drops
@@ -195,12 +196,9 @@ fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
     let mut touched: BTreeSet<(EpisodeId, Touched)> = BTreeSet::new();
     for event in events {
         match event {
-            Event::EpisodeStarted { episode_id, .. } => {
+            Event::EpisodeStarted { episode_id, .. } | Event::EpisodeEnded { episode_id, .. } => {
                 touched.insert((*episode_id, Touched::Status));
                 touched.insert((*episode_id, Touched::Stage));
-            }
-            Event::EpisodeEnded { episode_id, .. } => {
-                touched.insert((*episode_id, Touched::Status));
             }
             Event::StageChanged { episode_id, .. } => {
                 touched.insert((*episode_id, Touched::Stage));

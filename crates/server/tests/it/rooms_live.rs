@@ -182,6 +182,8 @@ async fn listeners_follow_the_live_episode_stage_polls_and_questions() {
     assert_eq!(status, StatusCode::OK);
     let seen = listener.until("episode", |message| message["state"] == "ended").await;
     assert_eq!(seen.last().unwrap()["episode_id"], episode.as_str());
+    let stage = listener.until("stage", |message| message["status"] == "ended").await;
+    assert!(stage.last().unwrap()["members"].as_array().unwrap().iter().all(|member| member["may_publish"] == false));
     let (_, snapshot) = Listener::connect(&server, &room_id).await;
     assert_eq!(snapshot["live_episode"], Value::Null, "no live episode once it ended");
 }
