@@ -33,21 +33,27 @@ pub(crate) struct PendingLeaf {
     closes: bool,
 }
 
+impl PendingLeaf {
+    fn of(event: &Event, drop_id: DropId, position: u64, payload: &str) -> PendingLeaf {
+        PendingLeaf {
+            position,
+            drop_id,
+            hash: leaf_hash(payload.as_bytes()),
+            sale: match event {
+                Event::HoldsSold { order_id, .. } => Some(*order_id),
+                _ => None,
+            },
+            closes: matches!(event, Event::DropClosed { .. }),
+        }
+    }
+}
+
 /// The leaves among a batch's events, hashed on the shard's thread.
 pub(crate) fn pending_leaves(events: &[Event], encoded: &[EncodedEvent]) -> Vec<PendingLeaf> {
     let mut leaves = Vec::new();
     for (position, (event, encoded)) in events.iter().zip(encoded).enumerate() {
         if let Some(drop_id) = event.drop_id() {
-            leaves.push(PendingLeaf {
-                position: position as u64,
-                drop_id,
-                hash: leaf_hash(encoded.payload().as_bytes()),
-                sale: match event {
-                    Event::HoldsSold { order_id, .. } => Some(*order_id),
-                    _ => None,
-                },
-                closes: matches!(event, Event::DropClosed { .. }),
-            });
+            leaves.push(PendingLeaf::of(event, drop_id, position as u64, encoded.payload()));
         }
     }
     leaves
@@ -138,33 +144,32 @@ impl Transparency {
     /// Adds the leaves of an append that committed at `first_seq`.
     pub(crate) fn append(&self, first_seq: u64, leaves: Vec<PendingLeaf>) {
         let mut any_closed = false;
-        let mut grown = self.grown.lock().expect("grown logs lock");
         for leaf in leaves {
-            grown.insert(leaf.drop_id);
-            let log = self.log_or_new(leaf.drop_id);
-            let mut log = log.lock().expect("drop log lock");
-            if let Some(order_id) = leaf.sale {
-                let index = log.tree.len();
-                log.sales.insert(order_id, index);
-            }
-            log.tree.push(leaf.hash);
-            log.seqs.push(first_seq + leaf.position);
             any_closed |= leaf.closes;
+            self.add_leaf(first_seq, leaf);
         }
         if any_closed {
             self.closed.notify_one();
         }
     }
 
-    /// Rebuilds the logs while the journal is replayed.
+    fn add_leaf(&self, first_seq: u64, leaf: PendingLeaf) {
+        self.grown.lock().expect("grown logs lock").insert(leaf.drop_id);
+        let log = self.log_or_new(leaf.drop_id);
+        let mut log = log.lock().expect("drop log lock");
+        if let Some(order_id) = leaf.sale {
+            let index = log.tree.len();
+            log.sales.insert(order_id, index);
+        }
+        log.tree.push(leaf.hash);
+        log.seqs.push(first_seq + leaf.position);
+    }
+
+    /// Rebuilds the logs while the journal is replayed (a close found there needs no wake-up: the
+    /// first round after start signs every log that grew past its last checkpoint).
     pub(crate) fn replay(&self, seq: u64, payload: &str, event: &Event) {
         if let Some(drop_id) = event.drop_id() {
-            let sale = match event {
-                Event::HoldsSold { order_id, .. } => Some(*order_id),
-                _ => None,
-            };
-            let leaf = PendingLeaf { position: 0, drop_id, hash: leaf_hash(payload.as_bytes()), sale, closes: false };
-            self.append(seq, vec![leaf]);
+            self.add_leaf(seq, PendingLeaf::of(event, drop_id, 0, payload));
         } else if let Event::LogCheckpointed { drop_id, .. } = event
             && let Some(checkpoint) = checkpoint_of(event)
         {

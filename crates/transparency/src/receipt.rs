@@ -7,6 +7,7 @@
 use crate::checkpoint::{PublicKey, SignedCheckpoint, VerifyError};
 use crate::merkle::{self, Hash, ProofError};
 use domain::{DropId, Event, HoldId, OrderId};
+use serde::Deserialize as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const RECEIPT_VERSION: u32 = 1;
@@ -89,22 +90,23 @@ pub enum ReceiptError {
 impl Receipt {
     /// Parses a receipt: either the `receipt` object itself or a whole checkout response holding it.
     pub fn from_json(text: &str) -> Result<Receipt, ReceiptError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|error| ReceiptError::Malformed(error.to_string()))?;
+        Receipt::from_value(&parse(text)?)
+    }
+
+    fn from_value(value: &serde_json::Value) -> Result<Receipt, ReceiptError> {
         let object = match value.get("receipt") {
-            Some(receipt) if value.get("order_id").is_some() => receipt.clone(),
+            Some(receipt) if value.get("order_id").is_some() => receipt,
             _ => value,
         };
-        serde_json::from_value(object).map_err(|error| ReceiptError::Malformed(error.to_string()))
+        Receipt::deserialize(object).map_err(|error| ReceiptError::Malformed(error.to_string()))
     }
 
     /// Parses and verifies `text`: the receipt object, or a whole order answer holding it. For a
     /// whole answer, its `order_id` and `lines` (drop, hold and units) must also be what the receipt
     /// proves; prices and totals are not in the drop logs, so they are not checked here.
     pub fn verify_json(text: &str, pinned: Option<&PublicKey>) -> Result<VerifiedReceipt, ReceiptError> {
-        let verified = Receipt::from_json(text)?.verify(pinned)?;
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|error| ReceiptError::Malformed(error.to_string()))?;
+        let value = parse(text)?;
+        let verified = Receipt::from_value(&value)?.verify(pinned)?;
         if value.get("receipt").is_none() {
             return Ok(verified);
         }
@@ -212,6 +214,10 @@ impl ReceiptEntry {
             timestamp: self.checkpoint.timestamp.clone(),
         })
     }
+}
+
+fn parse(text: &str) -> Result<serde_json::Value, ReceiptError> {
+    serde_json::from_str(text).map_err(|error| ReceiptError::Malformed(error.to_string()))
 }
 
 /// The origin of a drop's log names the drop last: `<server origin>/drops/<drop id>`.
