@@ -1,5 +1,6 @@
 //! `--demo`: seeds a creator, a buyer, a room, a product and a drop that opens a minute after start,
-//! then prints how to try it with curl. Handles get a random suffix so every start seeds afresh.
+//! then prints the web pages (the host console signs in from the URL fragment) and how to try it
+//! with curl. Handles get a random suffix so every start seeds afresh.
 
 use anyhow::{Context, bail};
 use domain::{Command, Envelope, Fulfilment, Money, NewDrop, Reply, Role};
@@ -81,6 +82,7 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
     println!(
         "\nlivedrop demo seeded — the drop opens in {} seconds\n\
          \n  creator token  {creator_token}\n  buyer token    {buyer_token}\n\
+         \n  room page      {base}/rooms/{room}\n  host console   {base}/rooms/{room}/host#token={creator_token}\n\
          \n  room           {base}/v1/rooms/{room}\n  drop           {base}/v1/drops/{drop}\n  live feed      ws://{address}/v1/rooms/{room}/live\n\
          \nClaim one unit once the drop is open:\n\
          \n  curl -s -X POST {base}/v1/drops/{drop}/claims -H 'Authorization: Bearer {buyer_token}' \\\n       -H 'Idempotency-Key: demo-claim-1' -H 'Content-Type: application/json' -d '{{\"quantity\": 1}}'\n\

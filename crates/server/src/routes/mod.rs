@@ -10,6 +10,7 @@ pub(crate) mod refunds;
 pub(crate) mod risk;
 pub(crate) mod rooms;
 pub(crate) mod transparency;
+pub(crate) mod web;
 
 use crate::AppState;
 use crate::error::ApiError;

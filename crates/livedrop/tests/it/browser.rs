@@ -1,0 +1,391 @@
+//! The web client in headless Chromium against the real binary: a host console and a buyer's room
+//! page in two browser sessions. The host goes live and speaks with Chromium's fake microphone, the
+//! listener receives the audio (inbound RTP packets rising, non-zero audio energy), the host creates
+//! and pins a drop, the buyer is declined once, pays, sees the stock go down and gets a receipt; a
+//! demo window counts down, and a poll vote and a question go through too. Screenshots of both
+//! pages at phone size are written to docs/room.png and docs/host.png.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/install-chromium`, which `scripts/test`
+//! runs first). `LIVEDROP_SKIP_BROWSER=1` skips it. The audio checks run first but are reported
+//! last, so the purchase, the screenshots and the rest are checked even when audio fails.
+
+use crate::process::ServerProcess;
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// A phone: the pages must work at this width.
+const PHONE_WIDTH: u32 = 390;
+const PHONE_HEIGHT: u32 = 844;
+/// Screenshots are taken of the whole page, at most this tall.
+const SCREENSHOT_HEIGHT_MAX: u32 = 4_000;
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Flags for a closed network: without the background-networking ones Chromium keeps trying to
+/// reach its services. The fake devices give a microphone (a beep) without a prompt.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+];
+
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver");
+        let driver = ChromeDriver { child, url: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start listening");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+
+    async fn session(&self, profile: &Path) -> Client {
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| (*flag).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--window-size={PHONE_WIDTH},{PHONE_HEIGHT}"));
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector).capabilities(capabilities).connect(&self.url).await.expect("a Chromium session")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser window on one page, driven through small scripts (elements are re-rendered from
+/// live messages, so scripts find them afresh every time rather than holding references).
+struct Page {
+    name: &'static str,
+    client: Client,
+}
+
+impl Page {
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, Vec::new()).await.unwrap_or_else(|error| panic!("{}: {script}: {error}", self.name))
+    }
+
+    /// Waits until `expression` is truthy and returns its value.
+    async fn wait(&self, what: &str, expression: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        let script = format!("try {{ return ({expression}) || null; }} catch (e) {{ return null; }}");
+        loop {
+            let value = self.js(&script).await;
+            if !value.is_null() && value != json!(false) {
+                return value;
+            }
+            if Instant::now() > deadline {
+                let status = self.js("return document.querySelector('#status')?.textContent").await;
+                let toasts =
+                    self.js("return Array.from(document.querySelectorAll('.toast')).map(t => t.textContent)").await;
+                panic!("{}: timed out waiting for {what} ({expression}); status {status}, toasts {toasts}", self.name);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks the element once it is there and enabled.
+    async fn click(&self, selector: &str) {
+        let found = format!("document.querySelector({selector:?}) && !document.querySelector({selector:?}).disabled");
+        self.wait(&format!("{selector} to be clickable"), &found).await;
+        self.js(&format!("document.querySelector({selector:?}).click(); return true")).await;
+    }
+
+    async fn set(&self, selector: &str, value: &str) {
+        self.wait(&format!("{selector} to exist"), &format!("document.querySelector({selector:?})")).await;
+        self.js(&format!(
+            "const node = document.querySelector({selector:?}); node.value = {value:?}; \
+             node.dispatchEvent(new Event('input', {{bubbles: true}})); node.dispatchEvent(new Event('change', {{bubbles: true}})); return true"
+        ))
+        .await;
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        let value = self.js(&format!("return document.querySelector({selector:?})?.textContent ?? ''")).await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Inbound audio of the page's listening peer connection (`window[pc]`).
+    async fn inbound_audio(&self, pc: &str) -> Value {
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; const pc = window.{pc}; \
+             if (!pc) {{ done(null); return; }} \
+             pc.getStats().then(stats => {{ let packets = 0, energy = 0, tracks = 0; \
+               stats.forEach(r => {{ if (r.type === 'inbound-rtp' && r.kind === 'audio') {{ tracks++; packets += r.packetsReceived || 0; energy += r.totalAudioEnergy || 0; }} }}); \
+               done({{packets, energy, tracks, state: pc.connectionState}}); }}, e => done({{error: String(e)}}));"
+        );
+        self.client.execute_async(&script, Vec::new()).await.unwrap()
+    }
+
+    /// The whole page at phone width, as PNG.
+    async fn screenshot(&self, path: &Path) {
+        self.js("document.querySelector('.toasts')?.remove(); window.scrollTo(0, 0); document.activeElement?.blur(); return true").await;
+        // The window's outer size is set, the page's viewport follows: grow until the page fits.
+        let mut window = PHONE_HEIGHT;
+        for _ in 0..4 {
+            let sizes = self.js("return [document.documentElement.scrollHeight, window.innerHeight]").await;
+            let (page, viewport) = (sizes[0].as_u64().unwrap_or(0), sizes[1].as_u64().unwrap_or(0));
+            if page <= viewport || window >= SCREENSHOT_HEIGHT_MAX {
+                break;
+            }
+            let grow = u32::try_from(page - viewport).unwrap_or(SCREENSHOT_HEIGHT_MAX);
+            window = window.saturating_add(grow).min(SCREENSHOT_HEIGHT_MAX);
+            self.client.set_window_size(PHONE_WIDTH, window).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(path, png).unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
+        self.client.set_window_size(PHONE_WIDTH, PHONE_HEIGHT).await.unwrap();
+    }
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Value {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    async fn get(&self, path: &str) -> (u16, String, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|value| value.to_str().ok()).unwrap_or("").to_owned();
+        (status, content_type, response.text().await.unwrap())
+    }
+}
+
+fn docs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_buyer_in_chromium() {
+    if std::env::var("LIVEDROP_SKIP_BROWSER").as_deref() == Ok("1") {
+        println!("browser test skipped: LIVEDROP_SKIP_BROWSER=1");
+        return;
+    }
+    assert!(
+        Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
+        "the browser test needs {CHROMIUM} and {CHROMEDRIVER}: run scripts/install-chromium (or set LIVEDROP_SKIP_BROWSER=1)"
+    );
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(data_dir.path());
+    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+
+    // The pages are served by the binary, each with its type; unknown files are the JSON 404.
+    for (path, content_type) in [
+        ("/", "text/html"),
+        ("/rooms/room_000000000001", "text/html"),
+        ("/rooms/room_000000000001/host", "text/html"),
+        ("/web/js/room.js", "text/javascript"),
+        ("/web/css/app.css", "text/css"),
+    ] {
+        let (status, served_type, _) = api.get(path).await;
+        assert_eq!((status, served_type.starts_with(content_type)), (200, true), "{path}: {served_type}");
+    }
+    let (status, served_type, body) = api.get("/web/js/missing.js").await;
+    assert_eq!((status, served_type.as_str()), (404, "application/json"), "{body}");
+    assert!(body.contains("not_found"));
+
+    // A creator, a product, a room with a poll and a Q&A slot, and a first drop.
+    let creator = api.post("/v1/accounts", None, json!({"handle": "host_ana", "role": "creator"})).await;
+    let token = creator["token"].as_str().unwrap().to_owned();
+    let product =
+        json!({"title": "Tour tee", "price_minor": 2500, "currency": "EUR", "stock": 100, "fulfilment": "ship"});
+    let product = api.post("/v1/products", Some(&token), product).await;
+    let slots = json!([{"kind": "qa"}, {"kind": "poll", "question": "Which colour next?", "options": ["Black", "Sand", "Forest"]}]);
+    let template = api.post("/v1/templates", Some(&token), json!({"name": "Launch", "slots": slots})).await;
+    let room =
+        api.post("/v1/rooms", Some(&token), json!({"title": "Launch night", "template_id": template["id"]})).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let first = json!({"product_id": product["id"], "quantity": 10, "per_buyer_limit": 2, "hold_seconds": 120});
+    api.post(&format!("/v1/rooms/{room_id}/drops"), Some(&token), first).await;
+
+    let driver = ChromeDriver::start();
+    let profiles = tempfile::tempdir().unwrap();
+    let host = Page { name: "host", client: driver.session(&profiles.path().join("host")).await };
+    let buyer = Page { name: "buyer", client: driver.session(&profiles.path().join("buyer")).await };
+
+    // The host console signs in from the fragment and clears it from the address bar.
+    host.client.goto(&format!("{}/rooms/{room_id}/host#token={token}", server.base)).await.unwrap();
+    host.wait("the console", "!document.querySelector('#console').hidden").await;
+    let url = host.client.current_url().await.unwrap();
+    assert_eq!(url.fragment(), None, "the token is cleared from the URL: {url}");
+    host.wait("the feed", "document.querySelector('#status').dataset.state === 'offline'").await;
+
+    // The buyer page makes a buyer account and shows the room offline.
+    buyer.client.goto(&format!("{}/rooms/{room_id}", server.base)).await.unwrap();
+    buyer.wait("the offline room", "!document.querySelector('#offline').hidden").await;
+    let account = buyer.wait("a buyer account", "JSON.parse(localStorage.getItem('livedrop.buyer'))").await;
+    assert!(account["handle"].as_str().unwrap().starts_with("buyer_"), "{account}");
+
+    // Go live: the buyer's page follows by itself.
+    host.click("#go-live").await;
+    host.wait("live", "document.querySelector('#status').dataset.state === 'live'").await;
+    buyer.wait("live on the buyer page", "document.querySelector('#status').dataset.state === 'live'").await;
+    buyer.wait("the stage", "!document.querySelector('#stage-card').hidden").await;
+
+    // Audio: the host speaks with the fake microphone, the buyer listens. Checked now, reported last.
+    let audio = check_audio(&host, &buyer).await;
+
+    // The host creates a drop (pinned at once) and sees it.
+    host.click("#new-drop-panel > summary").await;
+    host.set("#drop-product", product["id"].as_str().unwrap()).await;
+    host.set("#drop-quantity", "5").await;
+    host.set("#drop-limit", "2").await;
+    host.set("#drop-hold", "60").await;
+    host.click("#create-drop").await;
+    host.wait("two drops", "document.querySelectorAll('.drop-card').length === 2").await;
+    let drop_id = host.js("return document.querySelector('.drop-card').dataset.dropId").await;
+    let drop_id = drop_id.as_str().unwrap().to_owned();
+    host.wait("the pin", &format!("window.livedropHost.live.rituals?.pinned?.drop_id === {drop_id:?}")).await;
+    host.wait("the pinned card", "document.querySelector('.drop-card.pinned')").await;
+
+    // The buyer sees it, is declined once (the hold stays), pays and gets a receipt.
+    buyer.wait("the new drop", &format!("document.querySelector('#product').dataset.dropId === {drop_id:?}")).await;
+    buyer.wait("5 left", "document.querySelector('#stock-text').dataset.remaining === '5'").await;
+    assert!(buyer.text("#product-title").await.contains("Tour tee"));
+    buyer.wait("the fulfilment", "document.querySelector('#product-fulfilment').textContent.includes('Ships')").await;
+    buyer.set("#payment-method", "pm_card_chargeDeclinedInsufficientFunds").await;
+    buyer.click("#buy").await;
+    buyer.wait("the decline", "document.querySelector('#buy-error')?.dataset.code === 'payment_declined'").await;
+    buyer
+        .wait("the hold countdown", "document.querySelector('#hold-countdown')?.textContent.match(/^[01]:\\d\\d$/)")
+        .await;
+    buyer.wait("4 left while held", "document.querySelector('#stock-text').dataset.remaining === '4'").await;
+    host.wait("one held", "document.querySelector('.drop-card [data-counter=held]')?.textContent === '1'").await;
+    buyer.set("#payment-method", "pm_card_visa").await;
+    buyer.click("#pay").await;
+    buyer.wait("the receipt", "!document.querySelector('#receipt').hidden").await;
+    let order_id = buyer.text("#order-id").await;
+    assert!(order_id.starts_with("ord_"), "{order_id}");
+    assert!(buyer.text("#order-total").await.contains("25"));
+    assert!(buyer.text("#receipt").await.contains("livedrop verify"));
+    host.wait("one sold", "document.querySelector('.drop-card [data-counter=sold]')?.textContent === '1'").await;
+    buyer.wait("still 4 left", "document.querySelector('#stock-text').dataset.remaining === '4'").await;
+
+    // A 90 s demo window: the room counts it down.
+    host.click("#demo button.primary:last-child").await;
+    host.wait("the demo countdown", "document.querySelector('#demo .countdown')").await;
+    buyer.wait("the demo in the room", "!document.querySelector('#demo').hidden && document.querySelector('#demo .countdown').textContent.startsWith('1:')").await;
+
+    // A vote and a question, seen by the host, who answers it.
+    buyer.click("#poll-list .option").await;
+    buyer.wait("the tallies", "document.querySelector('#poll-list .option.mine .share')?.textContent === '100%'").await;
+    host.wait(
+        "the vote on the host console",
+        "document.querySelector('#polls .option .share')?.textContent.startsWith('1 ')",
+    )
+    .await;
+    buyer.set("#ask-text", "Does it come in XL?").await;
+    buyer.click("#ask button").await;
+    buyer.wait("the question", "document.querySelector('#questions')?.textContent.includes('XL')").await;
+    host.wait("the question on the host console", "document.querySelector('#questions')?.textContent.includes('XL')")
+        .await;
+
+    // Screenshots at phone size, for the README.
+    let docs = docs_dir();
+    std::fs::create_dir_all(&docs).unwrap();
+    buyer.screenshot(&docs.join("room.png")).await;
+    host.screenshot(&docs.join("host.png")).await;
+
+    // The host answers; the room ends.
+    host.click("#questions .actions .primary").await;
+    buyer.wait("the answer", "document.querySelector('#questions .question-item.answered')").await;
+    host.click("#end-episode").await;
+    buyer.wait("offline again", "document.querySelector('#status').dataset.state === 'offline'").await;
+
+    host.client.close().await.unwrap();
+    buyer.client.close().await.unwrap();
+    if let Err(problem) = audio {
+        panic!("audio: {problem}");
+    }
+}
+
+/// The host goes live with the microphone (WHIP) and the buyer listens (WHEP): the listener's
+/// inbound audio must carry packets, more and more of them, with non-zero energy.
+async fn check_audio(host: &Page, buyer: &Page) -> Result<(), String> {
+    host.click("#go-live-mic").await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = host.js("return window.livedropPublisher?.connectionState ?? null").await;
+        if state == json!("connected") {
+            break;
+        }
+        let error = host
+            .js("return Array.from(document.querySelectorAll('.toast.error')).map(t => t.textContent).join(' ')")
+            .await;
+        if Instant::now() > deadline || error.as_str().is_some_and(|text| !text.is_empty()) {
+            return Err(format!("the host's microphone did not connect (state {state}, errors {error})"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    buyer.click("#listen").await;
+    let deadline = Instant::now() + WAIT;
+    let mut first: Option<u64> = None;
+    loop {
+        let stats = buyer.inbound_audio("livedropListener").await;
+        let packets = stats["packets"].as_u64().unwrap_or(0);
+        let energy = stats["energy"].as_f64().unwrap_or(0.0);
+        match first {
+            None if packets > 0 => first = Some(packets),
+            Some(earlier) if packets > earlier && energy > 0.0 => return Ok(()),
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            let error = buyer
+                .js("return Array.from(document.querySelectorAll('.toast')).map(t => t.textContent).join(' ')")
+                .await;
+            return Err(format!("the listener received no audio: {stats} (page says: {error})"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

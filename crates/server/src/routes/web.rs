@@ -1,0 +1,170 @@
+//! The web client: a landing page, the buyer's room page and the host console, plain ES modules and
+//! CSS from `web/` at the repository root, embedded at compile time so the binary serves them alone.
+//! Every file is listed here by hand with its type; a name not in the list is the API's JSON 404.
+//! Pages never carry a token in their path: the host console reads it from the URL fragment or a
+//! sign-in form, the room page makes a buyer account and keeps its token in localStorage.
+
+use crate::error::ApiError;
+use crate::extract::ApiPath;
+use crate::routes::path_id;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::RoomId;
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+/// One embedded file.
+pub(crate) struct Asset {
+    /// The path under `/web/` (pages are served under their own routes too).
+    pub(crate) name: &'static str,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($name:literal, $type:expr) => {
+        Asset { name: $name, content_type: $type, body: include_bytes!(concat!("../../../../web/", $name)) }
+    };
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+pub(crate) const ASSETS: &[Asset] = &[
+    asset!("index.html", HTML),
+    asset!("room.html", HTML),
+    asset!("host.html", HTML),
+    asset!("css/app.css", "text/css; charset=utf-8"),
+    asset!("js/api.js", JS),
+    asset!("js/live.js", JS),
+    asset!("js/media.js", JS),
+    asset!("js/ui.js", JS),
+    asset!("js/index.js", JS),
+    asset!("js/room.js", JS),
+    asset!("js/host.js", JS),
+    asset!("icon.svg", "image/svg+xml"),
+];
+
+/// Pages and modules change with the binary, not on a schedule: browsers revalidate every time and
+/// get a 304 while the ETag (a hash of the bytes) matches.
+const CACHE_CONTROL: &str = "no-cache";
+/// Scripts, styles, media and connections only from this server (the live feed and WHIP/WHEP are
+/// same-origin); nothing may frame the pages.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn find(name: &str) -> Option<(usize, &'static Asset)> {
+    ASSETS.iter().enumerate().find(|(_, asset)| asset.name == name)
+}
+
+fn etag(index: usize) -> &'static str {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    let etags = ETAGS.get_or_init(|| {
+        ASSETS.iter().map(|asset| format!("\"{}\"", &hex::encode(Sha256::digest(asset.body))[..20])).collect()
+    });
+    &etags[index]
+}
+
+fn serve(name: &str, request: &HeaderMap) -> Response {
+    let Some((index, asset)) = find(name) else {
+        return ApiError::not_found().into_response();
+    };
+    let etag = etag(index);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL));
+    headers.insert(header::ETAG, HeaderValue::from_static(etag));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if asset.content_type == HTML {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    if matches {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    (StatusCode::OK, headers, asset.body).into_response()
+}
+
+/// `GET /`: what livedrop is, and a form to open a room.
+pub(crate) async fn index(request: HeaderMap) -> Response {
+    serve("index.html", &request)
+}
+
+/// `GET /rooms/{id}`: the buyer's room page. A malformed room id is a 404 like any unknown path; a
+/// well-formed id of no room is the page's to say.
+pub(crate) async fn room(ApiPath(room_id): ApiPath, request: HeaderMap) -> Result<Response, ApiError> {
+    let _: RoomId = path_id(&room_id)?;
+    Ok(serve("room.html", &request))
+}
+
+/// `GET /rooms/{id}/host`: the host console.
+pub(crate) async fn host(ApiPath(room_id): ApiPath, request: HeaderMap) -> Result<Response, ApiError> {
+    let _: RoomId = path_id(&room_id)?;
+    Ok(serve("host.html", &request))
+}
+
+/// `GET /web/{file}`: the modules, styles and icon. Pages are served by their routes above.
+pub(crate) async fn file(ApiPath(name): ApiPath, request: HeaderMap) -> Response {
+    if name.ends_with(".html") {
+        return ApiError::not_found().into_response();
+    }
+    serve(&name, &request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_is_typed_by_its_extension() {
+        for asset in ASSETS {
+            let extension = asset.name.rsplit('.').next().unwrap();
+            let expected = match extension {
+                "html" => HTML,
+                "js" => JS,
+                "css" => "text/css; charset=utf-8",
+                "svg" => "image/svg+xml",
+                other => panic!("no type for .{other}"),
+            };
+            assert_eq!(asset.content_type, expected, "{}", asset.name);
+            assert!(!asset.body.is_empty(), "{} is empty", asset.name);
+        }
+    }
+
+    /// Every `/web/…` a page or module names, and every relative module import, is in the list, so
+    /// a file added to `web/` and forgotten here fails the build's tests rather than a browser.
+    #[test]
+    fn every_referenced_file_is_embedded() {
+        for asset in ASSETS {
+            let text = std::str::from_utf8(asset.body).unwrap();
+            let mut referenced: Vec<String> = Vec::new();
+            for (at, _) in text.match_indices("/web/") {
+                let rest = &text[at + "/web/".len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || "._-/".contains(c))).unwrap_or(rest.len());
+                referenced.push(rest[..end].to_owned());
+            }
+            for (at, _) in text.match_indices("from './") {
+                let rest = &text[at + "from './".len()..];
+                let end = rest.find('\'').unwrap();
+                referenced.push(format!("js/{}", &rest[..end]));
+            }
+            for name in referenced {
+                assert!(find(&name).is_some(), "{} names /web/{name}, which is not embedded", asset.name);
+            }
+        }
+    }
+
+    #[test]
+    fn etags_differ_per_file_and_revalidate() {
+        let (index, _) = find("js/api.js").unwrap();
+        let mut request = HeaderMap::new();
+        request.insert(header::IF_NONE_MATCH, HeaderValue::from_static(etag(index)));
+        assert_eq!(serve("js/api.js", &request).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(serve("js/live.js", &request).status(), StatusCode::OK);
+        assert_eq!(serve("js/nope.js", &HeaderMap::new()).status(), StatusCode::NOT_FOUND);
+    }
+}
