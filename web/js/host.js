@@ -343,7 +343,7 @@ function renderMic() {
       el('button', { class: 'primary big', id: 'go-live-mic', type: 'button', onclick: (event) => busy(event.currentTarget, goLiveWithMic, fail) }, '🎙️ Go live with microphone'),
       el('p', { class: 'muted small' }, 'Your browser asks for the microphone. Listeners hear the host and up to two other speakers.'),
       state.hearing ? null : el('button', { class: 'ghost small', type: 'button', onclick: (event) => busy(event.currentTarget, hear, fail) }, '🎧 Only listen to the stage'),
-      state.hearing ? el('p', { class: 'muted small' }, `Hearing the stage: ${connectionText(state.hearing.state)} · ${sink.count} track(s)`) : null,
+      state.hearing ? el('p', { class: 'muted small' }, `Hearing the stage: ${connectionText(state.hearing.state)}`) : null,
     );
     return;
   }
@@ -358,7 +358,7 @@ function renderMic() {
     el('div', { class: 'row' },
       el('button', { class: mic.muted ? 'primary' : 'ghost', type: 'button', id: 'mute-mic', onclick: toggleMute }, mic.muted ? 'Unmute' : 'Mute'),
       el('button', { class: 'danger', type: 'button', onclick: (event) => busy(event.currentTarget, stopAudio, fail) }, 'Stop audio')),
-    el('p', { class: 'muted small' }, state.hearing ? `Hearing the stage: ${connectionText(state.hearing.state)} · ${sink.count} track(s)` : 'Not hearing the stage'),
+    el('p', { class: 'muted small' }, state.hearing ? `Hearing the stage: ${connectionText(state.hearing.state)}` : 'Not hearing the stage'),
   );
 }
 
@@ -517,6 +517,7 @@ async function createDrop() {
   if (opensIn > 0) body.opens_at = new Date(serverNow() + opensIn * 1_000).toISOString();
   const drop = await api.post(`/v1/rooms/${encodeURIComponent(roomId)}/drops`, body);
   state.drops.set(drop.id, drop);
+  $('#new-drop-panel').open = false;
   renderDrops();
   toast(`Drop created: ${drop.quantity} × ${drop.title}`, 'ok');
   if ($('#drop-pin').checked && state.live) await pin(drop.id).catch(fail);

@@ -365,7 +365,7 @@ function renderStage() {
         { class: `person ${m.may_publish ? 'speaking' : ''}`, title: `${m.role} ${m.account_id}` },
         avatar(m.account_id, m.role === 'host' ? initials(state.room?.title) : m.account_id === state.me.id ? state.me.handle : null, 'large'),
         el('span', { class: 'name' }, m.role === 'host' ? 'Host' : m.account_id === state.me.id ? 'You' : shortId(m.account_id)),
-        el('span', { class: `role ${m.role}` }, m.muted ? '🔇 muted' : m.role),
+        el('span', { class: `role ${m.role}` }, m.muted ? '🔇 muted' : m.role === 'host' ? '🎙 on stage' : m.role),
       ),
     ),
   );
@@ -373,7 +373,7 @@ function renderStage() {
   $('#stage-counts').textContent = `${speakers} speaker${speakers === 1 ? '' : 's'} · ${listeners} listening`;
   const listenButton = $('#listen');
   listenButton.classList.toggle('on', !!state.listening);
-  fill(listenButton, el('span', { class: 'icon' }, state.listening ? '🔊' : '🎧'), state.listening ? ' Listening — tap to stop' : ' Listen live');
+  fill(listenButton, el('span', { class: 'icon' }, state.listening ? '🔊' : '🎧'), state.listening ? ' Stop listening' : ' Listen live');
   const hand = $('#raise-hand');
   hand.hidden = me && me.role !== 'listener';
   hand.disabled = !!me?.hand_raised;
@@ -381,10 +381,10 @@ function renderStage() {
   const listenState = $('#listen-state');
   listenState.hidden = !state.listening;
   if (state.listening) {
-    const tracks = sink.count;
+    const voices = onStage.filter((m) => m.may_publish).length;
     listenState.textContent =
       state.listenState === 'connected'
-        ? `Connected · ${tracks} audio track${tracks === 1 ? '' : 's'}`
+        ? `Audio connected · ${voices} voice${voices === 1 ? '' : 's'} on stage`
         : state.listenState === 'failed'
           ? 'Audio connection lost — reconnecting…'
           : 'Connecting audio…';
@@ -526,10 +526,14 @@ function renderReceipt() {
   const order = state.purchase?.order ?? state.purchase?.lastOrder;
   const card = $('#receipt');
   card.hidden = !order;
-  if (!order) return;
+  // An order never changes: build its card (and its download link) once.
+  if (!order || card.dataset.orderId === order.order_id) return;
+  card.dataset.orderId = order.order_id;
+  if (card.dataset.download) URL.revokeObjectURL(card.dataset.download);
   const entries = order.receipt?.entries ?? [];
   const json = JSON.stringify(order, null, 2);
-  const download = el('a', { class: 'ghost button', download: `order-${order.order_id}.json`, href: URL.createObjectURL(new Blob([json], { type: 'application/json' })) }, 'Download order.json');
+  card.dataset.download = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  const download = el('a', { class: 'ghost button', download: `order-${order.order_id}.json`, href: card.dataset.download }, 'Download order.json');
   fill(
     card,
     el('div', { class: 'receipt-head' }, el('span', { class: 'tick', 'aria-hidden': 'true' }, '✓'), el('div', {}, el('h2', {}, 'Order confirmed'), el('p', { class: 'muted small', id: 'order-id' }, order.order_id))),

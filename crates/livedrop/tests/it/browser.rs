@@ -309,6 +309,13 @@ async fn host_and_buyer_in_chromium() {
     assert!(order_id.starts_with("ord_"), "{order_id}");
     assert!(buyer.text("#order-total").await.contains("25"));
     assert!(buyer.text("#receipt").await.contains("livedrop verify"));
+    // What the buyer keeps (and downloads as order.json) is what `livedrop verify` checks.
+    let order = buyer.js("return JSON.stringify(window.livedropRoom.purchase.order, null, 2)").await;
+    let order_file = data_dir.path().join("order.json");
+    std::fs::write(&order_file, order.as_str().unwrap()).unwrap();
+    let verified = Command::new(env!("CARGO_BIN_EXE_livedrop")).arg("verify").arg(&order_file).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&verified.stdout), String::from_utf8_lossy(&verified.stderr));
+    assert!(verified.status.success() && said.contains(&format!("receipt of order {order_id} is valid")), "{said}");
     host.wait("one sold", "document.querySelector('.drop-card [data-counter=sold]')?.textContent === '1'").await;
     buyer.wait("still 4 left", "document.querySelector('#stock-text').dataset.remaining === '4'").await;
 
@@ -377,7 +384,10 @@ async fn check_audio(host: &Page, buyer: &Page) -> Result<(), String> {
         let energy = stats["energy"].as_f64().unwrap_or(0.0);
         match first {
             None if packets > 0 => first = Some(packets),
-            Some(earlier) if packets > earlier && energy > 0.0 => return Ok(()),
+            Some(earlier) if packets > earlier && energy > 0.0 => {
+                println!("the listener receives audio: {stats}");
+                return Ok(());
+            }
             _ => {}
         }
         if Instant::now() > deadline {
