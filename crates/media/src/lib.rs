@@ -7,10 +7,12 @@
 //!
 //! `sfu.rs` is the forwarding core (sessions, episodes, slots' timelines), `slots.rs` the
 //! loudest-speaker choice, `recording.rs` the Ogg Opus files, `opus.rs` packet durations, and
-//! `driver.rs` the socket and the thread around them.
+//! `driver.rs` the socket and the thread around them. `peer.rs` is a synthetic client for tests
+//! and the audio load generator.
 
 mod driver;
 mod opus;
+pub mod peer;
 mod recording;
 mod sfu;
 mod slots;

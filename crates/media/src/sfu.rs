@@ -334,16 +334,29 @@ impl Sfu {
         stats
     }
 
-    /// Closes every session (and so every recording): the server is stopping.
+    /// Closes every session and finishes every recording before returning: the server is stopping.
     pub(crate) fn shutdown(&mut self) {
         let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
-            self.remove(id);
+            if let Some(recorder) = self.take_session(id) {
+                finish_recording(recorder);
+            }
         }
     }
 
     fn remove(&mut self, id: SessionId) {
-        let Some(mut session) = self.sessions.remove(&id) else { return };
+        if let Some(recorder) = self.take_session(id) {
+            // Finishing syncs the file; that must not stall forwarding for everyone else.
+            std::thread::Builder::new()
+                .name("livedrop-recording-close".into())
+                .spawn(move || finish_recording(recorder))
+                .expect("spawning a thread");
+        }
+    }
+
+    /// Forgets a session; its recording, if any, is the caller's to finish.
+    fn take_session(&mut self, id: SessionId) -> Option<Recorder> {
+        let mut session = self.sessions.remove(&id)?;
         session.rtc.disconnect();
         for address in &session.addresses {
             self.by_address.remove(address);
@@ -353,16 +366,7 @@ impl Sfu {
             episode.listeners.retain(|other| *other != id);
             episode.slots.remove(id);
         }
-        if let Some(recorder) = session.recorder.take() {
-            // Finishing syncs the file; that must not stall forwarding for everyone else.
-            std::thread::Builder::new()
-                .name("livedrop-recording-close".into())
-                .spawn(move || match recorder.finish() {
-                    Ok(path) => tracing::info!(path = %path.display(), "recording finished"),
-                    Err(error) => tracing::error!(%error, "could not finish a recording"),
-                })
-                .expect("spawning a thread");
-        }
+        session.recorder.take()
     }
 
     fn forward_scratch(&mut self, id: SessionId, now: Instant, transmit: Transmit<'_>) {
@@ -429,6 +433,13 @@ impl Sfu {
             let latency = Instant::now().saturating_duration_since(data.network_time);
             let _ = latency_us.record((latency.as_micros() as u64).max(1));
         }
+    }
+}
+
+fn finish_recording(recorder: Recorder) {
+    match recorder.finish() {
+        Ok(path) => tracing::info!(path = %path.display(), "recording finished"),
+        Err(error) => tracing::error!(%error, "could not finish a recording"),
     }
 }
 

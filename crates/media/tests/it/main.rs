@@ -5,7 +5,7 @@ mod peer;
 
 use domain::{AccountId, EntityId, EpisodeId};
 use media::{Media, MediaConfig};
-use peer::{Peer, connect_listener, connect_speaker, pump_until};
+use peer::{TestPeer, connect_listener, connect_speaker, pump_until};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,12 @@ fn start(recordings: Option<&std::path::Path>) -> Media {
 
 /// Sends 20 ms packets from each (speaker, number, level) for `duration`, at real time, pumping
 /// every peer in between. `rtp` holds each speaker's next RTP time.
-fn talk(speakers: &mut [(&mut Peer, u8, i8)], listeners: &mut [&mut Peer], rtp: &mut [u64], duration: Duration) {
+fn talk(
+    speakers: &mut [(&mut TestPeer, u8, i8)],
+    listeners: &mut [&mut TestPeer],
+    rtp: &mut [u64],
+    duration: Duration,
+) {
     let start = Instant::now();
     let mut next_frame = start;
     while Instant::now() < start + duration {
@@ -61,7 +66,7 @@ async fn a_listener_joining_after_65536_packets_hears_the_speaker() {
     let mut first = connect_listener(&media, ep, early, 3).await;
     // 70 000 packets, well past the 16-bit sequence space, as fast as loopback takes them.
     let mut rtp = 0u64;
-    while speaker.sent < 70_000 {
+    while speaker.sent() < 70_000 {
         for _ in 0..100 {
             speaker.say(7, rtp, -30);
             rtp += 960;
@@ -155,7 +160,7 @@ async fn permissions_gate_forwarding_and_recordings_keep_time() {
     assert!(listener.heard.len() >= heard_before_mute + 40, "heard again after unmute");
     let talk_time = talk_started.elapsed();
     // The speaker's clock: 20 ms per packet sent, mute included (a muted browser keeps sending).
-    let on_air_ms = speaker.sent as i64 * 20;
+    let on_air_ms = speaker.sent() as i64 * 20;
 
     // The guest leaves the stage: its session is closed by the next permissions update.
     media.set_permissions(ep, 12, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
