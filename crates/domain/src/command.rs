@@ -84,6 +84,41 @@ pub enum Command {
         number: u32,
         answered: bool,
     },
+    /// The host or a moderator pins a drop of the episode's room as its buy slot (replacing the pin).
+    PinDrop {
+        actor: Actor,
+        episode_id: EpisodeId,
+        drop_id: DropId,
+    },
+    UnpinDrop {
+        actor: Actor,
+        episode_id: EpisodeId,
+    },
+    /// The host or a moderator opens a demo window of one of the room creator's products, from `now`.
+    StartDemo {
+        actor: Actor,
+        episode_id: EpisodeId,
+        product_id: ProductId,
+        seconds: u32,
+    },
+    /// Ends the running demo now.
+    StopDemo {
+        actor: Actor,
+        episode_id: EpisodeId,
+    },
+    /// The host or a moderator starts a poll during a live episode, beside the room's template polls.
+    StartPoll {
+        actor: Actor,
+        episode_id: EpisodeId,
+        question: String,
+        options: Vec<String>,
+    },
+    /// The host or a moderator closes a poll (template or live) of a live episode for further votes.
+    ClosePoll {
+        actor: Actor,
+        episode_id: EpisodeId,
+        slot: u32,
+    },
     /// Joining, raising a hand, and the host's and moderators' controls of a live episode's stage.
     ChangeStage {
         actor: Actor,
@@ -295,6 +330,10 @@ pub enum Rejection {
     AlreadyVoted,
     /// The question was answered or dismissed.
     QuestionClosed,
+    /// A demo window is still running; stop it first.
+    DemoRunning,
+    /// The poll was closed: it takes no more votes.
+    PollClosed,
 }
 
 impl Rejection {
@@ -332,6 +371,8 @@ impl Rejection {
             Rejection::EpisodeFull => "episode_full",
             Rejection::AlreadyVoted => "already_voted",
             Rejection::QuestionClosed => "question_closed",
+            Rejection::DemoRunning => "demo_running",
+            Rejection::PollClosed => "poll_closed",
         }
     }
 }
@@ -379,6 +420,8 @@ impl fmt::Display for Rejection {
             Rejection::EpisodeFull => f.write_str("the episode has as many members as it may"),
             Rejection::AlreadyVoted => f.write_str("you already voted on this"),
             Rejection::QuestionClosed => f.write_str("the question was already answered or dismissed"),
+            Rejection::DemoRunning => f.write_str("a demo is running; stop it before starting another"),
+            Rejection::PollClosed => f.write_str("the poll is closed"),
         }
     }
 }

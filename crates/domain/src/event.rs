@@ -2,7 +2,7 @@
 
 use crate::{
     Account, AccountId, CartId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome, Partition,
-    Product, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp,
+    Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp,
 };
 use risk::Verdict;
 
@@ -170,6 +170,49 @@ pub enum Event {
         answered: bool,
         at: Timestamp,
     },
+    /// The host or a moderator pinned a drop of the room as the episode's buy slot, replacing any
+    /// pin before it. In the episode's stream, not the drop's: it says nothing about the drop's units.
+    DropPinned {
+        episode_id: EpisodeId,
+        drop_id: DropId,
+        by: AccountId,
+        at: Timestamp,
+    },
+    DropUnpinned {
+        episode_id: EpisodeId,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// A demo window of `seconds` opens at `at` (and so ends at `at` + `seconds`).
+    DemoStarted {
+        episode_id: EpisodeId,
+        product_id: ProductId,
+        seconds: u32,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// The running demo ends early, at `at`.
+    DemoStopped {
+        episode_id: EpisodeId,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// A live poll, numbered `slot` (`LIVE_POLL_SLOT_FIRST` plus the episode's live polls so far).
+    PollStarted {
+        episode_id: EpisodeId,
+        slot: u32,
+        question: String,
+        options: Vec<String>,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// A poll (template or live) takes no more votes in this episode.
+    PollClosed {
+        episode_id: EpisodeId,
+        slot: u32,
+        by: AccountId,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -226,7 +269,13 @@ impl Event {
             | Event::PollVoted { episode_id, .. }
             | Event::QuestionAsked { episode_id, .. }
             | Event::QuestionUpvoted { episode_id, .. }
-            | Event::QuestionResolved { episode_id, .. } => episode_id.partition(),
+            | Event::QuestionResolved { episode_id, .. }
+            | Event::DropPinned { episode_id, .. }
+            | Event::DropUnpinned { episode_id, .. }
+            | Event::DemoStarted { episode_id, .. }
+            | Event::DemoStopped { episode_id, .. }
+            | Event::PollStarted { episode_id, .. }
+            | Event::PollClosed { episode_id, .. } => episode_id.partition(),
         }
     }
 
@@ -269,7 +318,13 @@ impl Event {
             | Event::PollVoted { episode_id, .. }
             | Event::QuestionAsked { episode_id, .. }
             | Event::QuestionUpvoted { episode_id, .. }
-            | Event::QuestionResolved { episode_id, .. } => format!("episode/{episode_id}"),
+            | Event::QuestionResolved { episode_id, .. }
+            | Event::DropPinned { episode_id, .. }
+            | Event::DropUnpinned { episode_id, .. }
+            | Event::DemoStarted { episode_id, .. }
+            | Event::DemoStopped { episode_id, .. }
+            | Event::PollStarted { episode_id, .. }
+            | Event::PollClosed { episode_id, .. } => format!("episode/{episode_id}"),
         }
     }
 
@@ -306,6 +361,12 @@ impl Event {
             Event::QuestionAsked { .. } => "question_asked",
             Event::QuestionUpvoted { .. } => "question_upvoted",
             Event::QuestionResolved { .. } => "question_resolved",
+            Event::DropPinned { .. } => "drop_pinned",
+            Event::DropUnpinned { .. } => "drop_unpinned",
+            Event::DemoStarted { .. } => "demo_started",
+            Event::DemoStopped { .. } => "demo_stopped",
+            Event::PollStarted { .. } => "poll_started",
+            Event::PollClosed { .. } => "poll_closed",
         }
     }
 

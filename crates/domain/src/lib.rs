@@ -32,8 +32,8 @@ pub use model::{
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use rooms::{
-    Episode, EpisodeStatus, PollTally, Question, QuestionStatus, Slot, Stage, StageAction, StageMember, StageRole,
-    Template, TemplateRef, may_publish,
+    Demo, Episode, EpisodeStatus, LivePoll, Pin, PollTally, Question, QuestionStatus, Rituals, Slot, Stage,
+    StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
 };
 pub use state::State;
 

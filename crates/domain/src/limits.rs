@@ -55,3 +55,11 @@ pub const QUESTION_CHARS_MAX: usize = 280;
 pub const EPISODE_QUESTIONS_MAX: usize = 500;
 /// Accounts banned from one episode at most; a ban beyond it is refused rather than grow the state.
 pub const EPISODE_BANS_MAX: usize = 1_000;
+/// Polls the host and moderators may start during one episode (closed ones count): each is kept
+/// whole with its votes, and `GET …/polls` answers them all.
+pub const EPISODE_LIVE_POLLS_MAX: usize = 50;
+/// The slot number of an episode's first live poll; the n-th (from 0) is this plus n. Template
+/// slots are numbered 0..`TEMPLATE_SLOTS_MAX`, so the two ranges never meet, whatever the room's
+/// slots, and a slot number alone tells a live poll from a template one.
+pub const LIVE_POLL_SLOT_FIRST: u32 = 1_000;
+const _: () = assert!(LIVE_POLL_SLOT_FIRST as usize > TEMPLATE_SLOTS_MAX, "live poll slots never meet template slots");

@@ -2,7 +2,7 @@
 //! a room) and the stage of a live episode (who is host, moderator, speaker or listener). All of it
 //! lives in the creator's partition, beside the creator's rooms and drops.
 
-use crate::{AccountId, EpisodeId, ProductId, RoomId, TemplateId, Timestamp};
+use crate::{AccountId, DropId, EpisodeId, ProductId, RoomId, TemplateId, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One building block of a room. Only its configuration for now; live slot state (tallies, queues)
@@ -132,16 +132,60 @@ pub enum StageAction {
     AppointModerator(AccountId),
 }
 
-/// A poll slot's votes in one episode: one per account, never changed once cast.
+/// A poll's votes in one episode: one per account, never changed once cast.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PollTally {
     pub episode_id: EpisodeId,
-    /// The poll's index among the room's slots.
+    /// The poll's index among the room's slots, or `LIVE_POLL_SLOT_FIRST + n` for the episode's
+    /// n-th live poll (from 0).
     pub slot: u32,
     pub question: String,
     pub options: Vec<String>,
     /// Votes per option, in the options' order.
     pub tallies: Vec<u64>,
+    /// False once the host or a moderator closed it: it takes no more votes.
+    pub open: bool,
+}
+
+/// A poll the host or a moderator started during an episode, beside the room's template polls.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LivePoll {
+    pub question: String,
+    pub options: Vec<String>,
+    pub started_by: AccountId,
+    pub started_at: Timestamp,
+}
+
+/// The drop pinned as the episode's buy slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pin {
+    pub drop_id: DropId,
+    pub pinned_at: Timestamp,
+}
+
+/// A product's demo window: a countdown from `started_at` to `ends_at`. It stays as the episode's
+/// last demo once over; whether it runs is a question about a given `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Demo {
+    pub product_id: ProductId,
+    /// One of `DEMO_SECONDS_ALLOWED`, as asked (stopping early moves `ends_at`, not this).
+    pub seconds: u32,
+    pub started_at: Timestamp,
+    pub ends_at: Timestamp,
+}
+
+impl Demo {
+    pub fn running(&self, now: Timestamp) -> bool {
+        now < self.ends_at
+    }
+}
+
+/// What the host runs during a live episode besides the stage: the pinned buy slot and the demo
+/// window. Changed only while the episode is live; an ended episode keeps its last rituals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rituals {
+    pub pinned: Option<Pin>,
+    pub demo: Option<Demo>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -188,6 +232,9 @@ pub struct Episode {
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
     pub stage: Stage,
+    /// Defaults when absent: episodes journaled before rituals existed had none.
+    #[serde(default)]
+    pub rituals: Rituals,
     pub created_at: Timestamp,
 }
 

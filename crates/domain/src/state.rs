@@ -415,6 +415,16 @@ impl State {
             Command::ResolveQuestion { actor, episode_id, number, answered } => {
                 self.decide_resolve_question(now, actor, *episode_id, *number, *answered)
             }
+            Command::PinDrop { actor, episode_id, drop_id } => self.decide_pin_drop(now, actor, *episode_id, *drop_id),
+            Command::UnpinDrop { actor, episode_id } => self.decide_unpin_drop(now, actor, *episode_id),
+            Command::StartDemo { actor, episode_id, product_id, seconds } => {
+                self.decide_start_demo(now, actor, *episode_id, *product_id, *seconds)
+            }
+            Command::StopDemo { actor, episode_id } => self.decide_stop_demo(now, actor, *episode_id),
+            Command::StartPoll { actor, episode_id, question, options } => {
+                self.decide_start_poll(now, actor, *episode_id, question, options)
+            }
+            Command::ClosePoll { actor, episode_id, slot } => self.decide_close_poll(now, actor, *episode_id, *slot),
         }
     }
 
@@ -711,11 +721,17 @@ impl State {
             Some(Event::EpisodeScheduled { episode: crate::Episode { id: episode_id, .. } })
             | Some(Event::EpisodeStarted { episode_id, .. })
             | Some(Event::EpisodeEnded { episode_id, .. })
-            | Some(Event::StageChanged { episode_id, .. }) => {
+            | Some(Event::StageChanged { episode_id, .. })
+            | Some(Event::DropPinned { episode_id, .. })
+            | Some(Event::DropUnpinned { episode_id, .. })
+            | Some(Event::DemoStarted { episode_id, .. })
+            | Some(Event::DemoStopped { episode_id, .. }) => {
                 Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
             }
-            Some(Event::PollVoted { episode_id, slot, .. }) => {
-                Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a voted poll"))))
+            Some(Event::PollVoted { episode_id, slot, .. })
+            | Some(Event::PollStarted { episode_id, slot, .. })
+            | Some(Event::PollClosed { episode_id, slot, .. }) => {
+                Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a known poll"))))
             }
             Some(Event::QuestionAsked { episode_id, number, .. })
             | Some(Event::QuestionUpvoted { episode_id, number, .. })
@@ -735,11 +751,19 @@ impl State {
                 Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
                     Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
                 }
-                // Starting a live episode, ending an ended one, a stage action that changes nothing.
+                // Starting a live episode, ending an ended one, a stage action that changes nothing;
+                // pinning the pinned drop, unpinning or stopping what is not there.
                 Command::StartEpisode { episode_id, .. }
                 | Command::EndEpisode { episode_id, .. }
-                | Command::ChangeStage { episode_id, .. } => {
+                | Command::ChangeStage { episode_id, .. }
+                | Command::PinDrop { episode_id, .. }
+                | Command::UnpinDrop { episode_id, .. }
+                | Command::StopDemo { episode_id, .. } => {
                     Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
+                }
+                // Closing a closed poll.
+                Command::ClosePoll { episode_id, slot, .. } => {
+                    Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a known poll"))))
                 }
                 other => unreachable!("{other:?} decided no events"),
             },
@@ -909,7 +933,13 @@ impl State {
             | Event::PollVoted { .. }
             | Event::QuestionAsked { .. }
             | Event::QuestionUpvoted { .. }
-            | Event::QuestionResolved { .. } => self.apply_room_event(event),
+            | Event::QuestionResolved { .. }
+            | Event::DropPinned { .. }
+            | Event::DropUnpinned { .. }
+            | Event::DemoStarted { .. }
+            | Event::DemoStopped { .. }
+            | Event::PollStarted { .. }
+            | Event::PollClosed { .. } => self.apply_room_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
@@ -999,7 +1029,13 @@ impl Command {
             | Command::VotePoll { episode_id, .. }
             | Command::AskQuestion { episode_id, .. }
             | Command::UpvoteQuestion { episode_id, .. }
-            | Command::ResolveQuestion { episode_id, .. } => episode_id.partition(),
+            | Command::ResolveQuestion { episode_id, .. }
+            | Command::PinDrop { episode_id, .. }
+            | Command::UnpinDrop { episode_id, .. }
+            | Command::StartDemo { episode_id, .. }
+            | Command::StopDemo { episode_id, .. }
+            | Command::StartPoll { episode_id, .. }
+            | Command::ClosePoll { episode_id, .. } => episode_id.partition(),
             Command::CloseDrop { drop_id, .. } | Command::Claim { drop_id, .. } => drop_id.partition(),
             Command::Checkout { cart_id, .. } => cart_id.partition(),
             Command::RequestRefund { order_id, .. } => order_id.partition(),

@@ -1,5 +1,6 @@
 //! Room templates, episodes and the stage in the domain: versioning, validation, the one-live-episode
-//! rule, who may do what on the stage, `may_publish`, and replay.
+//! rule, who may do what on the stage, `may_publish`, the host's rituals (pin, demo, live polls,
+//! closing polls), and replay.
 
 use domain::*;
 
@@ -98,6 +99,21 @@ impl World {
 
     fn stage(&mut self, actor: Actor, episode_id: EpisodeId, action: StageAction) -> Outcome {
         self.run(Command::ChangeStage { actor, episode_id, action })
+    }
+
+    /// A drop of one unit of the world's product in `room_id`, open now.
+    fn drop_in(&mut self, room_id: RoomId) -> DropId {
+        let drop = NewDrop {
+            room_id,
+            product_id: self.product,
+            quantity: 1,
+            per_buyer_limit: 1,
+            hold_seconds: 60,
+            opens_at: None,
+            closes_at: None,
+        };
+        let Reply::Drop(drop) = self.ok(Command::CreateDrop { actor: self.creator, drop }) else { panic!() };
+        drop.id
     }
 
     fn episode(&self, episode_id: EpisodeId) -> &Episode {
@@ -370,6 +386,217 @@ fn polls_take_one_vote_per_member_and_the_qa_queue_one_upvote() {
     assert_eq!(world.replayed(), world.state);
 }
 
+#[test]
+fn the_host_and_moderators_pin_a_drop_of_the_room() {
+    let mut world = World::new();
+    let creator = world.creator;
+    let [ana, bob, cat] = world.listeners;
+    let (first_drop, second_drop) = (world.drop_in(world.room), world.drop_in(world.room));
+    let other_room = match world.ok(Command::CreateRoom { actor: creator, title: "other".into(), template_id: None }) {
+        Reply::Room(room) => room.id,
+        other => panic!("{other:?}"),
+    };
+    let foreign_drop = world.drop_in(other_room);
+    let episode_id = world.schedule();
+    let pin = |actor, drop_id| Command::PinDrop { actor, episode_id, drop_id };
+    assert_eq!(world.refused(pin(creator, first_drop)), Rejection::EpisodeNotLive);
+    world.ok(Command::StartEpisode { actor: creator, episode_id });
+    for listener in [ana, bob] {
+        world.stage(listener, episode_id, StageAction::Join).unwrap();
+    }
+    world.stage(creator, episode_id, StageAction::Invite(bob.id)).unwrap();
+    // Listeners, speakers and accounts off the stage run no rituals.
+    for actor in [ana, bob, cat, world.other_creator] {
+        assert_eq!(world.refused(pin(actor, first_drop)), Rejection::Forbidden, "{actor:?}");
+        assert_eq!(world.refused(Command::UnpinDrop { actor, episode_id }), Rejection::Forbidden);
+    }
+    assert!(matches!(world.refused(pin(creator, foreign_drop)), Rejection::Invalid { .. }), "another room's drop");
+    let unknown = DropId(EntityId { partition: 3, serial: 999 });
+    assert_eq!(world.refused(pin(creator, unknown)), Rejection::NotFound);
+    assert_eq!(world.episode(episode_id).rituals, Rituals::default(), "refusals pinned nothing");
+
+    let Reply::Episode(pinned) = world.ok(pin(creator, first_drop)) else { panic!() };
+    assert_eq!(pinned.rituals.pinned, Some(Pin { drop_id: first_drop, pinned_at: START }));
+    let n_events = world.events.len();
+    world.now = world.now.plus_ms(1_000);
+    world.ok(pin(creator, first_drop));
+    assert_eq!(world.events.len(), n_events, "pinning the pinned drop changes nothing");
+    // A moderator replaces the pin.
+    world.stage(creator, episode_id, StageAction::AppointModerator(ana.id)).unwrap();
+    let Reply::Episode(replaced) = world.ok(pin(ana, second_drop)) else { panic!() };
+    assert_eq!(replaced.rituals.pinned, Some(Pin { drop_id: second_drop, pinned_at: world.now }));
+    let Reply::Episode(unpinned) = world.ok(Command::UnpinDrop { actor: ana, episode_id }) else { panic!() };
+    assert_eq!(unpinned.rituals.pinned, None);
+    let n_events = world.events.len();
+    world.ok(Command::UnpinDrop { actor: creator, episode_id });
+    assert_eq!(world.events.len(), n_events, "unpinning nothing changes nothing");
+    world.ok(pin(creator, first_drop));
+
+    // An ended episode keeps its pin, read-only.
+    world.ok(Command::EndEpisode { actor: creator, episode_id });
+    assert_eq!(world.refused(pin(creator, second_drop)), Rejection::EpisodeNotLive);
+    assert_eq!(world.refused(Command::UnpinDrop { actor: creator, episode_id }), Rejection::EpisodeNotLive);
+    assert_eq!(world.episode(episode_id).rituals.pinned.map(|pin| pin.drop_id), Some(first_drop));
+    assert_eq!(world.replayed(), world.state);
+}
+
+#[test]
+fn a_demo_window_runs_from_now_for_its_seconds_once_at_a_time() {
+    let mut world = World::new();
+    let creator = world.creator;
+    let [ana, bob, _] = world.listeners;
+    let product = world.product;
+    let Reply::Product(foreign) = world.ok(Command::CreateProduct {
+        actor: world.other_creator,
+        title: "cap".into(),
+        price: Money { minor: 900, currency: "EUR".parse().unwrap() },
+        stock: 5,
+        fulfilment: Fulfilment::Ship,
+    }) else {
+        panic!()
+    };
+    let episode_id = world.schedule();
+    let demo = |actor, product_id, seconds| Command::StartDemo { actor, episode_id, product_id, seconds };
+    assert_eq!(world.refused(demo(creator, product, 60)), Rejection::EpisodeNotLive);
+    world.ok(Command::StartEpisode { actor: creator, episode_id });
+    for listener in [ana, bob] {
+        world.stage(listener, episode_id, StageAction::Join).unwrap();
+    }
+    world.stage(creator, episode_id, StageAction::Invite(bob.id)).unwrap();
+    for actor in [ana, bob, world.other_creator] {
+        assert_eq!(world.refused(demo(actor, product, 60)), Rejection::Forbidden);
+        assert_eq!(world.refused(Command::StopDemo { actor, episode_id }), Rejection::Forbidden);
+    }
+    for seconds in [0, 30, 61, 120] {
+        assert!(matches!(world.refused(demo(creator, product, seconds)), Rejection::Invalid { .. }), "{seconds}");
+    }
+    assert!(matches!(world.refused(demo(creator, foreign.id, 60)), Rejection::Invalid { .. }), "not the host's");
+
+    let Reply::Episode(started) = world.ok(demo(creator, product, 90)) else { panic!() };
+    let expected = Demo { product_id: product, seconds: 90, started_at: START, ends_at: START.plus_ms(90_000) };
+    assert_eq!(started.rituals.demo, Some(expected));
+    world.now = world.now.plus_ms(30_000);
+    assert_eq!(world.refused(demo(creator, product, 60)), Rejection::DemoRunning);
+    world.stage(creator, episode_id, StageAction::AppointModerator(ana.id)).unwrap();
+    assert_eq!(world.refused(demo(ana, product, 60)), Rejection::DemoRunning, "a moderator too");
+    let Reply::Episode(stopped) = world.ok(Command::StopDemo { actor: ana, episode_id }) else { panic!() };
+    assert_eq!(stopped.rituals.demo, Some(Demo { ends_at: world.now, ..expected }), "stopped early, now");
+    let n_events = world.events.len();
+    world.ok(Command::StopDemo { actor: creator, episode_id });
+    assert_eq!(world.events.len(), n_events, "stopping a stopped demo changes nothing");
+
+    // Once a window is over (stopped or run out) the next one may start.
+    let Reply::Episode(second) = world.ok(demo(ana, product, 60)) else { panic!() };
+    assert_eq!(second.rituals.demo.unwrap().ends_at, world.now.plus_ms(60_000));
+    world.now = world.now.plus_ms(59_999);
+    assert_eq!(world.refused(demo(creator, product, 60)), Rejection::DemoRunning);
+    world.now = world.now.plus_ms(1);
+    let n_events = world.events.len();
+    world.ok(Command::StopDemo { actor: creator, episode_id });
+    assert_eq!(world.events.len(), n_events, "a demo that ran out has nothing to stop");
+    world.ok(demo(creator, product, 90));
+
+    world.ok(Command::EndEpisode { actor: creator, episode_id });
+    assert_eq!(world.refused(Command::StopDemo { actor: creator, episode_id }), Rejection::EpisodeNotLive);
+    world.now = world.now.plus_ms(90_000);
+    assert_eq!(world.refused(demo(creator, product, 60)), Rejection::EpisodeNotLive, "read-only once ended");
+    assert_eq!(world.episode(episode_id).rituals.demo.unwrap().seconds, 90, "the last demo stays");
+    assert_eq!(world.replayed(), world.state);
+}
+
+#[test]
+fn live_polls_take_votes_until_closed_beside_the_template_polls() {
+    let mut world = World::new();
+    let creator = world.creator;
+    let [ana, bob, cat] = world.listeners;
+    let slots = vec![Slot::Qa, Slot::Poll { question: "Colour?".into(), options: vec!["red".into(), "blue".into()] }];
+    let Ok(Reply::Template(template)) = world.save(creator, "Talk", slots) else { panic!() };
+    let Reply::Room(room) =
+        world.ok(Command::CreateRoom { actor: creator, title: "r".into(), template_id: Some(template.id) })
+    else {
+        panic!()
+    };
+    world.room = room.id;
+    let episode_id = world.schedule();
+    let options = |options: &[&str]| options.iter().map(|option| option.to_string()).collect::<Vec<_>>();
+    let start = |actor, question: &str, choices: &[&str]| Command::StartPoll {
+        actor,
+        episode_id,
+        question: question.into(),
+        options: options(choices),
+    };
+    assert_eq!(world.refused(start(creator, "Size?", &["S", "M"])), Rejection::EpisodeNotLive);
+    world.ok(Command::StartEpisode { actor: creator, episode_id });
+    for listener in [ana, bob, cat] {
+        world.stage(listener, episode_id, StageAction::Join).unwrap();
+    }
+    world.stage(creator, episode_id, StageAction::Invite(bob.id)).unwrap();
+    for actor in [ana, bob] {
+        assert_eq!(world.refused(start(actor, "Size?", &["S", "M"])), Rejection::Forbidden);
+        assert_eq!(world.refused(Command::ClosePoll { actor, episode_id, slot: 1 }), Rejection::Forbidden);
+    }
+    // The bounds of a template's poll slot.
+    let too_many = ["a", "b", "c", "d", "e", "f", "g"];
+    let long_option = "o".repeat(POLL_OPTION_CHARS_MAX + 1);
+    let long_question = "q".repeat(TITLE_CHARS_MAX + 1);
+    for (question, choices) in [
+        ("Size?", &["S"][..]),
+        ("Size?", &["S", "S"][..]),
+        ("Size?", &too_many[..]),
+        ("Size?", &["S", " "][..]),
+        ("Size?", &["S", long_option.as_str()][..]),
+        (" ", &["S", "M"][..]),
+        (long_question.as_str(), &["S", "M"][..]),
+    ] {
+        let rejection = world.refused(start(creator, question, choices));
+        assert!(matches!(rejection, Rejection::Invalid { .. }), "{question:?} {choices:?}: {rejection:?}");
+    }
+
+    let Reply::Poll(size) = world.ok(start(creator, "Size?", &["S", "M", "L"])) else { panic!() };
+    assert_eq!((size.slot, size.tallies.as_slice(), size.open), (LIVE_POLL_SLOT_FIRST, &[0, 0, 0][..], true));
+    world.stage(creator, episode_id, StageAction::AppointModerator(ana.id)).unwrap();
+    let Reply::Poll(fit) = world.ok(start(ana, "Fit?", &["slim", "loose"])) else { panic!() };
+    assert_eq!(fit.slot, LIVE_POLL_SLOT_FIRST + 1, "live polls count on from the first live slot");
+    let vote = |actor, slot, option| Command::VotePoll { actor, episode_id, slot, option };
+    world.ok(vote(bob, size.slot, 2));
+    world.ok(vote(cat, size.slot, 2));
+    world.ok(vote(cat, 1, 0));
+    assert_eq!(world.refused(vote(cat, size.slot, 0)), Rejection::AlreadyVoted);
+    assert!(matches!(world.refused(vote(bob, size.slot, 3)), Rejection::Invalid { .. }));
+    assert_eq!(world.refused(vote(bob, LIVE_POLL_SLOT_FIRST + 2, 0)), Rejection::NotFound, "no third live poll");
+    let slots: Vec<u32> = world.state.poll_tallies(episode_id).unwrap().iter().map(|poll| poll.slot).collect();
+    assert_eq!(slots, [1, LIVE_POLL_SLOT_FIRST, LIVE_POLL_SLOT_FIRST + 1], "template polls, then live ones");
+
+    // Closing: any poll, template or live; no vote after; closing again changes nothing.
+    let close = |actor, slot| Command::ClosePoll { actor, episode_id, slot };
+    assert_eq!(world.refused(close(creator, 0)), Rejection::NotFound, "slot 0 is the Q&A");
+    let Reply::Poll(closed) = world.ok(close(ana, size.slot)) else { panic!() };
+    assert_eq!((closed.open, closed.tallies), (false, vec![0, 0, 2]));
+    assert_eq!(world.refused(vote(ana, size.slot, 0)), Rejection::PollClosed);
+    let n_events = world.events.len();
+    world.ok(close(creator, size.slot));
+    assert_eq!(world.events.len(), n_events, "closing a closed poll changes nothing");
+    world.ok(close(creator, 1));
+    assert_eq!(world.refused(vote(bob, 1, 1)), Rejection::PollClosed, "template polls close too");
+    world.ok(vote(bob, fit.slot, 0));
+    assert!(world.state.poll_tally(episode_id, fit.slot).unwrap().open, "the other polls stay open");
+
+    // A bounded number of live polls per episode.
+    for poll_idx in 2..EPISODE_LIVE_POLLS_MAX {
+        world.ok(start(creator, &format!("Poll {poll_idx}?"), &["yes", "no"]));
+    }
+    assert!(matches!(world.refused(start(creator, "One more?", &["yes", "no"])), Rejection::Invalid { .. }));
+
+    world.ok(Command::EndEpisode { actor: creator, episode_id });
+    assert_eq!(world.refused(start(creator, "Late?", &["yes", "no"])), Rejection::EpisodeNotLive);
+    assert_eq!(world.refused(close(creator, fit.slot)), Rejection::EpisodeNotLive);
+    assert_eq!(world.refused(vote(bob, fit.slot, 1)), Rejection::EpisodeEnded);
+    let replayed = world.replayed();
+    assert_eq!(replayed, world.state);
+    assert!(!replayed.poll_tally(episode_id, size.slot).unwrap().open, "closed after replay");
+    assert_eq!(replayed.live_polls(episode_id).len(), EPISODE_LIVE_POLLS_MAX);
+}
+
 mod random_stage {
     use super::*;
     use proptest::prelude::*;
@@ -385,11 +612,21 @@ mod random_stage {
             action: u8,
             target: usize,
         },
+        /// A vote in the room's poll (slot 0) or the episode's first live poll.
         Vote {
             episode: usize,
             actor: usize,
+            live: bool,
             option: u32,
         },
+        /// `actor` runs a ritual: pin or unpin, start or stop a demo, start or close a poll.
+        Ritual {
+            episode: usize,
+            actor: usize,
+            ritual: u8,
+        },
+        /// Time passes, in seconds (demo windows run out).
+        Wait(u64),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -399,15 +636,21 @@ mod random_stage {
             // Half the actions are the host's: most of the others' are refused.
             48 => (0..2usize, prop_oneof![Just(0usize), 0..4usize], 0..10u8, 0..4usize)
                 .prop_map(|(episode, actor, action, target)| Op::Stage { episode, actor, action, target }),
-            6 => (0..2usize, 0..4usize, 0..3u32).prop_map(|(episode, actor, option)| Op::Vote { episode, actor, option }),
+            6 => (0..2usize, 0..4usize, any::<bool>(), 0..3u32)
+                .prop_map(|(episode, actor, live, option)| Op::Vote { episode, actor, live, option }),
+            12 => (0..2usize, prop_oneof![Just(0usize), 0..4usize], 0..9u8)
+                .prop_map(|(episode, actor, ritual)| Op::Ritual { episode, actor, ritual }),
+            2 => (0..100u64).prop_map(Op::Wait),
         ]
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
-        /// Whatever the order of stage actions: the invariants hold after each, the banned never
-        /// get back in, `may_publish` is exactly "live, on stage, not muted", and replay rebuilds it.
+        /// Whatever the order of stage actions and rituals: the invariants hold after each, the
+        /// banned never get back in, `may_publish` is exactly "live, on stage, not muted", only the
+        /// host and moderators of a live episode change its rituals, a closed poll takes no vote, and
+        /// replay rebuilds it all.
         #[test]
         fn stage_invariants_hold_and_replay_rebuilds_them(ops in prop::collection::vec(op(), 1..60)) {
             let mut world = World::new();
@@ -420,6 +663,7 @@ mod random_stage {
                 panic!()
             };
             world.room = room.id;
+            let drops = [world.drop_in(room.id), world.drop_in(room.id)];
             let episodes = [world.schedule(), world.schedule()];
             world.ok(Command::StartEpisode { actor: creator, episode_id: episodes[0] });
             let people: Vec<Actor> = std::iter::once(creator).chain(world.listeners).collect();
@@ -449,9 +693,48 @@ mod random_stage {
                             prop_assert_eq!(outcome, Err(Rejection::BannedFromEpisode));
                         }
                     }
-                    Op::Vote { episode, actor, option } => {
-                        let _ = world.run(Command::VotePoll { actor: people[actor], episode_id: episodes[episode], slot: 0, option });
+                    Op::Vote { episode, actor, live, option } => {
+                        let (episode_id, slot) = (episodes[episode], if live { LIVE_POLL_SLOT_FIRST } else { 0 });
+                        let closed = world.state.poll_tally(episode_id, slot).is_some_and(|poll| !poll.open);
+                        let outcome = world.run(Command::VotePoll { actor: people[actor], episode_id, slot, option });
+                        if closed {
+                            prop_assert!(outcome.is_err(), "a closed poll takes no vote");
+                        }
                     }
+                    Op::Ritual { episode, actor, ritual } => {
+                        let (actor, episode_id) = (people[actor], episodes[episode]);
+                        let command = match ritual {
+                            0 | 1 => Command::PinDrop { actor, episode_id, drop_id: drops[ritual as usize] },
+                            2 => Command::UnpinDrop { actor, episode_id },
+                            3 | 4 => {
+                                let seconds = DEMO_SECONDS_ALLOWED[ritual as usize - 3];
+                                Command::StartDemo { actor, episode_id, product_id: world.product, seconds }
+                            }
+                            5 => Command::StopDemo { actor, episode_id },
+                            6 => Command::StartPoll {
+                                actor,
+                                episode_id,
+                                question: "live?".into(),
+                                options: vec!["yes".into(), "no".into()],
+                            },
+                            7 => Command::ClosePoll { actor, episode_id, slot: 0 },
+                            _ => Command::ClosePoll { actor, episode_id, slot: LIVE_POLL_SLOT_FIRST },
+                        };
+                        let before = world.episode(episode_id);
+                        let may_run = before.status == EpisodeStatus::Live
+                            && before.stage.members.get(&actor.id).is_some_and(|member| {
+                                matches!(member.role, StageRole::Host | StageRole::Moderator)
+                            });
+                        let n_events = world.events.len();
+                        let outcome = world.run(command);
+                        if !may_run {
+                            prop_assert!(outcome.is_err(), "only the host and moderators of a live episode");
+                        }
+                        if outcome.is_err() {
+                            prop_assert_eq!(world.events.len(), n_events, "a refused ritual writes nothing");
+                        }
+                    }
+                    Op::Wait(seconds) => world.now = world.now.plus_ms(seconds * 1_000),
                 }
                 for episode_id in episodes {
                     let episode = world.episode(episode_id);

@@ -1,7 +1,7 @@
 //! Fan-out of committed room updates (drop counters, the live episode's state) to the live
 //! subscribers of each room.
 
-use domain::{Drop, DropId, DropStatus, Episode, EpisodeId, PollTally, Question, RoomId};
+use domain::{Drop, DropId, DropStatus, Episode, EpisodeId, PollTally, Question, Rituals, RoomId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -50,10 +50,13 @@ pub enum EpisodeChange {
     Status(Arc<Episode>),
     /// The stage after the batch (roles, raised hands, muted, banned).
     Stage(Arc<Episode>),
-    /// One poll slot's tallies.
+    /// One poll's tallies, question, options and whether it is open (a new live poll, a vote, a
+    /// close), so a subscriber that never saw the poll can show it.
     Poll(Arc<PollTally>),
     /// The whole Q&A queue in the order asked.
     Questions(Arc<Vec<Question>>),
+    /// The pinned drop and the demo window.
+    Rituals(Arc<Rituals>),
 }
 
 /// An episode's state as of journal position `seq` (the batch's last event, as for drop counters).

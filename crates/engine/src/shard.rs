@@ -176,6 +176,7 @@ enum Touched {
     Stage,
     Poll(u32),
     Questions,
+    Rituals,
 }
 
 /// The room updates a batch's events call for, read from the state after the whole batch.
@@ -185,7 +186,8 @@ enum Touched {
 /// one message, and the room's bounded buffer fills per batch rather than per request. Episodes live
 /// in their room's partition (this shard), so the episode gives the room to publish to. Starting an
 /// episode also puts the host on the stage, and starting or ending it changes the stage's status and
-/// who may publish, so both publish the stage too.
+/// who may publish, so both publish the stage too. A new live poll and a closed poll publish the poll
+/// (with its question and options); a pin or demo change publishes the rituals.
 fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
     let touched_drops: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();
     let mut updates: Vec<RoomUpdate> = touched_drops
@@ -203,8 +205,16 @@ fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
             Event::StageChanged { episode_id, .. } => {
                 touched.insert((*episode_id, Touched::Stage));
             }
-            Event::PollVoted { episode_id, slot, .. } => {
+            Event::PollVoted { episode_id, slot, .. }
+            | Event::PollStarted { episode_id, slot, .. }
+            | Event::PollClosed { episode_id, slot, .. } => {
                 touched.insert((*episode_id, Touched::Poll(*slot)));
+            }
+            Event::DropPinned { episode_id, .. }
+            | Event::DropUnpinned { episode_id, .. }
+            | Event::DemoStarted { episode_id, .. }
+            | Event::DemoStopped { episode_id, .. } => {
+                touched.insert((*episode_id, Touched::Rituals));
             }
             Event::QuestionAsked { episode_id, .. }
             | Event::QuestionUpvoted { episode_id, .. }
@@ -224,6 +234,7 @@ fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
                 None => continue,
             },
             Touched::Questions => EpisodeChange::Questions(Arc::new(state.questions(episode_id).to_vec())),
+            Touched::Rituals => EpisodeChange::Rituals(Arc::new(episode.rituals)),
         };
         updates.push(RoomUpdate::Episode(EpisodeUpdate { seq: 0, room_id: episode.room_id, episode_id, change }));
     }

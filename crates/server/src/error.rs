@@ -81,7 +81,9 @@ impl From<Rejection> for ApiError {
             | Rejection::NotInEpisode
             | Rejection::EpisodeFull
             | Rejection::AlreadyVoted
-            | Rejection::QuestionClosed => StatusCode::CONFLICT,
+            | Rejection::QuestionClosed
+            | Rejection::DemoRunning
+            | Rejection::PollClosed => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

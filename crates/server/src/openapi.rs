@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund; room templates, episodes and the stage."),
+    info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund; room templates, episodes, the stage and the host's rituals."),
     paths(
         accounts::create_account, accounts::me,
         catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         rooms::start_episode, rooms::end_episode, rooms::join, rooms::raise_hand, rooms::invite,
         rooms::move_to_audience, rooms::mute, rooms::unmute, rooms::remove, rooms::appoint_moderator,
         rooms::get_polls, rooms::vote, rooms::get_questions, rooms::ask, rooms::upvote, rooms::answer, rooms::dismiss,
+        rooms::start_poll, rooms::close_poll, rooms::get_rituals, rooms::pin, rooms::unpin, rooms::start_demo,
+        rooms::stop_demo,
         live::live, ops::healthz, ops::metrics, ops::openapi,
     ),
     components(schemas(
@@ -34,7 +36,8 @@ use utoipa::{Modify, OpenApi};
         ReviewBody, ReviewRequest, ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody,
         RiskRulesErrorDetail, RuleErrorBody, SignalBody, TemplateRefBody, SlotKind, SlotBody, CreateTemplateRequest,
         TemplateBody, CreateEpisodeRequest, EpisodeBody, StageTargetRequest, StageMemberBody, StageBody, VoteRequest,
-        PollBody, PollsBody, AskRequest, QuestionBody, QuestionsBody,
+        PollBody, PollsBody, AskRequest, QuestionBody, QuestionsBody, PinRequest, DemoRequest, StartPollRequest,
+        PinBody, DemoBody, RitualsBody,
     )),
     modifiers(&BearerAuth),
 )]

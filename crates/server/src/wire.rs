@@ -3,8 +3,9 @@
 
 use crate::error::ApiError;
 use domain::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, Episode, Fulfilment, Hold, HoldStatus, Order, PollTally, Product,
-    Question, Refund, RefundApproval, RefundSide, ReviewStatus, Role, Room, Slot, StageMember, Template, Timestamp,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, Episode, EpisodeId, Fulfilment, Hold, HoldStatus, Order, PollTally,
+    Product, Question, Refund, RefundApproval, RefundSide, ReviewStatus, Rituals, Role, Room, Slot, StageMember,
+    Template, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -430,6 +431,83 @@ impl From<&Episode> for StageBody {
             muted: ids_where(|member| member.muted),
             banned: episode.stage.banned.iter().map(ToString::to_string).collect(),
         }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PinRequest {
+    /// A drop of the episode's room.
+    pub(crate) drop_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DemoRequest {
+    /// One of the room creator's products.
+    pub(crate) product_id: String,
+    /// The demo's countdown: 60 or 90.
+    #[schema(minimum = 60, maximum = 90)]
+    pub(crate) seconds: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartPollRequest {
+    /// Printable characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub(crate) question: String,
+    /// Distinct, each 1 to 100 printable characters.
+    #[schema(min_items = 2, max_items = 6)]
+    pub(crate) options: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PinBody {
+    pub(crate) drop_id: String,
+    pub(crate) pinned_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DemoBody {
+    pub(crate) product_id: String,
+    /// The length asked for: 60 or 90.
+    pub(crate) seconds: u32,
+    pub(crate) started_at: String,
+    /// `started_at` + `seconds`, or when it was stopped; the demo runs while the server's time is
+    /// before it (the live feed's snapshot carries `server_time`).
+    pub(crate) ends_at: String,
+}
+
+/// The host's rituals of an episode: the pinned buy slot and the last demo window. An ended
+/// episode keeps its last rituals, read-only.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RitualsBody {
+    pub(crate) episode_id: String,
+    pub(crate) pinned: Option<PinBody>,
+    pub(crate) demo: Option<DemoBody>,
+}
+
+impl RitualsBody {
+    pub(crate) fn of(episode_id: EpisodeId, rituals: &Rituals) -> RitualsBody {
+        RitualsBody {
+            episode_id: episode_id.to_string(),
+            pinned: rituals
+                .pinned
+                .map(|pin| PinBody { drop_id: pin.drop_id.to_string(), pinned_at: rfc3339(pin.pinned_at) }),
+            demo: rituals.demo.map(|demo| DemoBody {
+                product_id: demo.product_id.to_string(),
+                seconds: demo.seconds,
+                started_at: rfc3339(demo.started_at),
+                ends_at: rfc3339(demo.ends_at),
+            }),
+        }
+    }
+}
+
+impl From<&Episode> for RitualsBody {
+    fn from(episode: &Episode) -> RitualsBody {
+        RitualsBody::of(episode.id, &episode.rituals)
     }
 }
 
@@ -994,12 +1072,15 @@ pub(crate) struct VoteRequest {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PollBody {
     pub(crate) episode_id: String,
-    /// The poll's index among the room's slots.
+    /// The poll's index among the room's slots (below 1000), or 1000 + n for the n-th poll (from 0)
+    /// started live in the episode.
     pub(crate) slot: u32,
     pub(crate) question: String,
     pub(crate) options: Vec<String>,
     /// Votes per option, in the options' order; one vote per account.
     pub(crate) tallies: Vec<u64>,
+    /// False once the host or a moderator closed it: no more votes.
+    pub(crate) open: bool,
 }
 
 impl From<&PollTally> for PollBody {
@@ -1010,6 +1091,7 @@ impl From<&PollTally> for PollBody {
             question: tally.question.clone(),
             options: tally.options.clone(),
             tallies: tally.tallies.clone(),
+            open: tally.open,
         }
     }
 }

@@ -2,15 +2,18 @@
 //!
 //! A template version is immutable: saving a name again adds the next version. A room has at most
 //! one live episode. A live episode's stage has exactly one host (the room's creator); the banned
-//! are never members; members are bounded by `EPISODE_MEMBERS_MAX`.
+//! are never members; members are bounded by `EPISODE_MEMBERS_MAX`. The host's rituals (the pinned
+//! drop, the demo window, live polls and closing polls) change only while the episode is live, by
+//! the host or a moderator.
 
 use super::{State, check_title, require_role};
 use crate::limits::*;
 use crate::{
-    AccountId, Actor, Episode, EpisodeId, EpisodeStatus, Event, PollTally, Question, QuestionStatus, Rejection, Role,
-    RoomId, Slot, Stage, StageAction, StageMember, StageRole, Template, TemplateId, TemplateRef, Timestamp,
+    AccountId, Actor, Demo, DropId, Episode, EpisodeId, EpisodeStatus, Event, LivePoll, Pin, PollTally, ProductId,
+    Question, QuestionStatus, Rejection, Role, RoomId, Slot, Stage, StageAction, StageMember, StageRole, Template,
+    TemplateId, TemplateRef, Timestamp,
 };
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,8 +24,12 @@ pub(super) struct RoomBook {
     pub(super) episodes: HashMap<EpisodeId, Episode>,
     /// The live episode of each room that has one.
     live: HashMap<RoomId, EpisodeId>,
-    /// Each poll's votes in an episode, by (episode, slot index): voter → option.
+    /// Each poll's votes in an episode, by (episode, slot): voter → option.
     votes: HashMap<(EpisodeId, u32), BTreeMap<AccountId, u32>>,
+    /// The polls started during each episode, in order: slot `LIVE_POLL_SLOT_FIRST + n` at index `n`.
+    live_polls: HashMap<EpisodeId, Vec<LivePoll>>,
+    /// Polls (template or live) closed in an episode, by (episode, slot).
+    closed_polls: HashSet<(EpisodeId, u32)>,
     /// Each episode's Q&A queue, in the order asked (question `n` at index `n - 1`).
     questions: HashMap<EpisodeId, Vec<Question>>,
 }
@@ -37,6 +44,30 @@ fn check_name(field: &str, text: &str, chars_max: usize) -> Result<(), Rejection
         return Err(Rejection::invalid(field, format!("must be 1 to {chars_max} printable characters")));
     }
     Ok(())
+}
+
+/// A poll's question and options, for a template's poll slot and a live poll alike; `prefix` goes
+/// before the field names (`slots[2].` for a slot, nothing for a live poll).
+fn check_poll(prefix: &str, question: &str, options: &[String]) -> Result<(), Rejection> {
+    check_title(&format!("{prefix}question"), question)?;
+    if !(POLL_OPTIONS_MIN..=POLL_OPTIONS_MAX).contains(&options.len()) {
+        return Err(Rejection::invalid(
+            &format!("{prefix}options"),
+            format!("must hold {POLL_OPTIONS_MIN} to {POLL_OPTIONS_MAX} options"),
+        ));
+    }
+    for (option_idx, option) in options.iter().enumerate() {
+        check_name(&format!("{prefix}options[{option_idx}]"), option, POLL_OPTION_CHARS_MAX)?;
+        if options[..option_idx].contains(option) {
+            return Err(Rejection::invalid(&format!("{prefix}options"), "must be distinct"));
+        }
+    }
+    Ok(())
+}
+
+/// The `n`-th live poll's index among an episode's live polls, if `slot` is in their range.
+fn live_poll_index(slot: u32) -> Option<usize> {
+    slot.checked_sub(LIVE_POLL_SLOT_FIRST).map(|index| index as usize)
 }
 
 impl State {
@@ -59,24 +90,51 @@ impl State {
         self.room_book.live.get(&room_id).and_then(|id| self.room_book.episodes.get(id))
     }
 
-    /// The tally of the room's poll slot `slot` in an episode; `None` unless that slot is a poll.
-    pub fn poll_tally(&self, episode_id: EpisodeId, slot: u32) -> Option<PollTally> {
+    /// The question and options of poll `slot` in an episode: a poll slot of the room (below
+    /// `LIVE_POLL_SLOT_FIRST`) or one of the episode's live polls.
+    fn poll(&self, episode_id: EpisodeId, slot: u32) -> Option<(&str, &[String])> {
         let episode = self.room_book.episodes.get(&episode_id)?;
-        let Some(Slot::Poll { question, options }) = self.rooms[&episode.room_id].slots.get(slot as usize) else {
-            return None;
-        };
+        if let Some(index) = live_poll_index(slot) {
+            let poll = self.room_book.live_polls.get(&episode_id)?.get(index)?;
+            return Some((&poll.question, &poll.options));
+        }
+        match self.rooms[&episode.room_id].slots.get(slot as usize) {
+            Some(Slot::Poll { question, options }) => Some((question, options)),
+            _ => None,
+        }
+    }
+
+    /// The tally of poll `slot` in an episode; `None` unless that slot is a poll of the room or
+    /// one of the episode's live polls.
+    pub fn poll_tally(&self, episode_id: EpisodeId, slot: u32) -> Option<PollTally> {
+        let (question, options) = self.poll(episode_id, slot)?;
         let mut tallies = vec![0u64; options.len()];
         for option in self.room_book.votes.get(&(episode_id, slot)).into_iter().flat_map(BTreeMap::values) {
             tallies[*option as usize] += 1;
         }
-        Some(PollTally { episode_id, slot, question: question.clone(), options: options.clone(), tallies })
+        Some(PollTally {
+            episode_id,
+            slot,
+            question: question.to_owned(),
+            options: options.to_vec(),
+            tallies,
+            open: !self.room_book.closed_polls.contains(&(episode_id, slot)),
+        })
     }
 
-    /// Every poll slot of the episode's room, tallied.
+    /// Every poll slot of the episode's room, then the episode's live polls in the order started,
+    /// tallied.
     pub fn poll_tallies(&self, episode_id: EpisodeId) -> Option<Vec<PollTally>> {
         let episode = self.room_book.episodes.get(&episode_id)?;
         let n_slots = self.rooms[&episode.room_id].slots.len() as u32;
-        Some((0..n_slots).filter_map(|slot| self.poll_tally(episode_id, slot)).collect())
+        let n_live = self.live_polls(episode_id).len() as u32;
+        let live_slots = LIVE_POLL_SLOT_FIRST..LIVE_POLL_SLOT_FIRST + n_live;
+        Some((0..n_slots).chain(live_slots).filter_map(|slot| self.poll_tally(episode_id, slot)).collect())
+    }
+
+    /// The polls started during the episode, in order (the n-th has slot `LIVE_POLL_SLOT_FIRST + n`).
+    pub fn live_polls(&self, episode_id: EpisodeId) -> &[LivePoll] {
+        self.room_book.live_polls.get(&episode_id).map_or(&[], Vec::as_slice)
     }
 
     pub fn question(&self, episode_id: EpisodeId, number: u32) -> Option<&Question> {
@@ -111,6 +169,9 @@ impl State {
     ) -> Result<Vec<Event>, Rejection> {
         let tally = self.poll_tally(episode_id, slot).ok_or(Rejection::NotFound)?;
         self.live_membership(actor, episode_id)?;
+        if !tally.open {
+            return Err(Rejection::PollClosed);
+        }
         if option as usize >= tally.options.len() {
             return Err(Rejection::invalid("option", format!("must be 0 to {}", tally.options.len() - 1)));
         }
@@ -228,22 +289,7 @@ impl State {
                 let [short, long] = DEMO_SECONDS_ALLOWED;
                 Err(Rejection::invalid(&format!("slots[{slot_idx}].seconds"), format!("must be {short} or {long}")))
             }
-            Slot::Poll { question, options } => {
-                check_title(&format!("slots[{slot_idx}].question"), question)?;
-                if !(POLL_OPTIONS_MIN..=POLL_OPTIONS_MAX).contains(&options.len()) {
-                    return Err(Rejection::invalid(
-                        &format!("slots[{slot_idx}].options"),
-                        format!("must hold {POLL_OPTIONS_MIN} to {POLL_OPTIONS_MAX} options"),
-                    ));
-                }
-                for (option_idx, option) in options.iter().enumerate() {
-                    check_name(&format!("slots[{slot_idx}].options[{option_idx}]"), option, POLL_OPTION_CHARS_MAX)?;
-                    if options[..option_idx].contains(option) {
-                        return Err(Rejection::invalid(&format!("slots[{slot_idx}].options"), "must be distinct"));
-                    }
-                }
-                Ok(())
-            }
+            Slot::Poll { question, options } => check_poll(&format!("slots[{slot_idx}]."), question, options),
             _ => Ok(()),
         }
     }
@@ -301,6 +347,7 @@ impl State {
             started_at: None,
             ended_at: None,
             stage: Stage::default(),
+            rituals: Default::default(),
             created_at: now,
         };
         Ok(vec![Event::EpisodeScheduled { episode }])
@@ -435,6 +482,132 @@ impl State {
         Ok(if changed { vec![event] } else { Vec::new() })
     }
 
+    /// A live episode the caller runs rituals in: as its host or a moderator. An ended episode's
+    /// rituals are read-only, so it answers like a scheduled one: not live.
+    fn moderated_episode(&self, actor: &Actor, episode_id: EpisodeId) -> Result<&Episode, Rejection> {
+        let episode = self.room_book.episodes.get(&episode_id).ok_or(Rejection::NotFound)?;
+        if episode.status != EpisodeStatus::Live {
+            return Err(Rejection::EpisodeNotLive);
+        }
+        match episode.stage.members.get(&actor.id).map(|member| member.role) {
+            Some(StageRole::Host | StageRole::Moderator) => Ok(episode),
+            _ => Err(Rejection::Forbidden),
+        }
+    }
+
+    /// Pinning the pinned drop again changes nothing; pinning another replaces the pin.
+    pub(super) fn decide_pin_drop(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        drop_id: DropId,
+    ) -> Result<Vec<Event>, Rejection> {
+        let episode = self.moderated_episode(actor, episode_id)?;
+        let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
+        if drop.room_id != episode.room_id {
+            return Err(Rejection::invalid("drop_id", "not a drop of this episode's room"));
+        }
+        if episode.rituals.pinned.is_some_and(|pin| pin.drop_id == drop_id) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::DropPinned { episode_id, drop_id, by: actor.id, at: now }])
+    }
+
+    /// Unpinning with nothing pinned changes nothing.
+    pub(super) fn decide_unpin_drop(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+    ) -> Result<Vec<Event>, Rejection> {
+        let episode = self.moderated_episode(actor, episode_id)?;
+        if episode.rituals.pinned.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::DropUnpinned { episode_id, by: actor.id, at: now }])
+    }
+
+    pub(super) fn decide_start_demo(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        product_id: ProductId,
+        seconds: u32,
+    ) -> Result<Vec<Event>, Rejection> {
+        let episode = self.moderated_episode(actor, episode_id)?;
+        // A moderator demonstrates the host's products: the room is the creator's shop.
+        if self.products.get(&product_id).is_none_or(|product| product.creator_id != episode.host_id) {
+            return Err(Rejection::invalid("product_id", "not one of the room creator's products"));
+        }
+        if !DEMO_SECONDS_ALLOWED.contains(&seconds) {
+            let [short, long] = DEMO_SECONDS_ALLOWED;
+            return Err(Rejection::invalid("seconds", format!("must be {short} or {long}")));
+        }
+        if episode.rituals.demo.is_some_and(|demo| demo.running(now)) {
+            return Err(Rejection::DemoRunning);
+        }
+        Ok(vec![Event::DemoStarted { episode_id, product_id, seconds, by: actor.id, at: now }])
+    }
+
+    /// Stopping when no demo runs (none yet, or its window is over) changes nothing.
+    pub(super) fn decide_stop_demo(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+    ) -> Result<Vec<Event>, Rejection> {
+        let episode = self.moderated_episode(actor, episode_id)?;
+        if !episode.rituals.demo.is_some_and(|demo| demo.running(now)) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::DemoStopped { episode_id, by: actor.id, at: now }])
+    }
+
+    pub(super) fn decide_start_poll(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        question: &str,
+        options: &[String],
+    ) -> Result<Vec<Event>, Rejection> {
+        self.moderated_episode(actor, episode_id)?;
+        check_poll("", question, options)?;
+        let n_live = self.live_polls(episode_id).len();
+        if n_live >= EPISODE_LIVE_POLLS_MAX {
+            return Err(Rejection::invalid(
+                "question",
+                format!("an episode takes at most {EPISODE_LIVE_POLLS_MAX} live polls"),
+            ));
+        }
+        Ok(vec![Event::PollStarted {
+            episode_id,
+            slot: LIVE_POLL_SLOT_FIRST + n_live as u32,
+            question: question.to_owned(),
+            options: options.to_vec(),
+            by: actor.id,
+            at: now,
+        }])
+    }
+
+    /// Closing a closed poll changes nothing.
+    pub(super) fn decide_close_poll(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        episode_id: EpisodeId,
+        slot: u32,
+    ) -> Result<Vec<Event>, Rejection> {
+        let tally = self.poll_tally(episode_id, slot).ok_or(Rejection::NotFound)?;
+        self.moderated_episode(actor, episode_id)?;
+        if !tally.open {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::PollClosed { episode_id, slot, by: actor.id, at: now }])
+    }
+
     pub(super) fn apply_room_event(&mut self, event: &Event) {
         let book = &mut self.room_book;
         match event {
@@ -530,6 +703,41 @@ impl State {
                 assert_eq!(question.status, QuestionStatus::Open, "question {number} resolved twice");
                 question.status = if *answered { QuestionStatus::Answered } else { QuestionStatus::Dismissed };
             }
+            Event::DropPinned { episode_id, drop_id, at, .. } => {
+                let episode = book.episodes.get_mut(episode_id).expect("known episode");
+                assert_eq!(episode.status, EpisodeStatus::Live, "a pin in episode {episode_id}, which is not live");
+                episode.rituals.pinned = Some(Pin { drop_id: *drop_id, pinned_at: *at });
+            }
+            Event::DropUnpinned { episode_id, .. } => {
+                let episode = book.episodes.get_mut(episode_id).expect("known episode");
+                assert!(episode.rituals.pinned.take().is_some(), "episode {episode_id} unpinned with no pin");
+            }
+            Event::DemoStarted { episode_id, product_id, seconds, at, .. } => {
+                let episode = book.episodes.get_mut(episode_id).expect("known episode");
+                assert_eq!(episode.status, EpisodeStatus::Live, "a demo in episode {episode_id}, which is not live");
+                let ends_at = at.plus_ms(u64::from(*seconds) * 1_000);
+                episode.rituals.demo =
+                    Some(Demo { product_id: *product_id, seconds: *seconds, started_at: *at, ends_at });
+            }
+            Event::DemoStopped { episode_id, at, .. } => {
+                let episode = book.episodes.get_mut(episode_id).expect("known episode");
+                let demo = episode.rituals.demo.as_mut().expect("a demo to stop");
+                assert!(demo.running(*at), "episode {episode_id}: a demo stopped after its end");
+                demo.ends_at = *at;
+            }
+            Event::PollStarted { episode_id, slot, question, options, by, at } => {
+                let polls = book.live_polls.entry(*episode_id).or_default();
+                assert_eq!(live_poll_index(*slot), Some(polls.len()), "live poll {slot} of {episode_id} out of order");
+                polls.push(LivePoll {
+                    question: question.clone(),
+                    options: options.clone(),
+                    started_by: *by,
+                    started_at: *at,
+                });
+            }
+            Event::PollClosed { episode_id, slot, .. } => {
+                assert!(book.closed_polls.insert((*episode_id, *slot)), "poll {slot} of {episode_id} closed twice");
+            }
             other => unreachable!("{} is not a room event", other.kind()),
         }
     }
@@ -560,13 +768,38 @@ impl State {
             }
         }
         for ((episode_id, slot), votes) in &book.votes {
-            let episode = book.episodes.get(episode_id).ok_or("votes of an unknown episode")?;
-            let n_options = match self.rooms[&episode.room_id].slots.get(*slot as usize) {
-                Some(Slot::Poll { options, .. }) => options.len() as u32,
-                _ => return Err(format!("episode {episode_id}: votes in slot {slot}, which is not a poll")),
+            let Some((_, options)) = self.poll(*episode_id, *slot) else {
+                return Err(format!("episode {episode_id}: votes in slot {slot}, which is not a poll"));
             };
-            if votes.values().any(|option| *option >= n_options) {
+            if votes.values().any(|option| *option as usize >= options.len()) {
                 return Err(format!("episode {episode_id}: a vote for an option poll {slot} does not have"));
+            }
+        }
+        if book.live_polls.values().any(|polls| polls.len() > EPISODE_LIVE_POLLS_MAX) {
+            return Err("live polls over their bound".to_owned());
+        }
+        if let Some((episode_id, slot)) = book.closed_polls.iter().find(|(id, slot)| self.poll(*id, *slot).is_none()) {
+            return Err(format!("episode {episode_id}: closed poll {slot} is not a poll"));
+        }
+        for episode in book.episodes.values() {
+            let rituals = &episode.rituals;
+            if episode.status == EpisodeStatus::Scheduled && *rituals != Default::default() {
+                return Err(format!("episode {}: rituals before it went live", episode.id));
+            }
+            if let Some(pin) = rituals.pinned
+                && self.drops.get(&pin.drop_id).is_none_or(|drop| drop.room_id != episode.room_id)
+            {
+                return Err(format!("episode {}: the pinned drop is not the room's", episode.id));
+            }
+            if let Some(demo) = rituals.demo {
+                let full_length_ends_at = demo.started_at.plus_ms(u64::from(demo.seconds) * 1_000);
+                let product = self.products.get(&demo.product_id);
+                if product.is_none_or(|product| product.creator_id != episode.host_id)
+                    || !DEMO_SECONDS_ALLOWED.contains(&demo.seconds)
+                    || !(demo.started_at..=full_length_ends_at).contains(&demo.ends_at)
+                {
+                    return Err(format!("episode {}: a demo of another's product or out of its window", episode.id));
+                }
             }
         }
         if book.questions.values().any(|questions| questions.len() > EPISODE_QUESTIONS_MAX) {

@@ -1,10 +1,12 @@
-//! `GET /v1/rooms/{id}/live`: a snapshot (the room, its drops and its live episode with stage, polls
-//! and questions), then committed changes in journal order (`seq` never decreases; everything changed
-//! in one shard batch shares it): `drop` counters, and the live episode's `episode` status, `stage`,
-//! `poll` tallies and `questions`. Every message carries a whole current state, never a delta, so
-//! updates are coalesced per key (a drop, an episode's status, stage or queue, one poll) to at most one
-//! message per `LIVE_FLUSH_MS`, the newest. A subscriber that lags behind the room's buffer gets a
-//! fresh snapshot instead of an ever-growing queue.
+//! `GET /v1/rooms/{id}/live`: a snapshot (the room, its drops and its live episode with stage, polls,
+//! questions and rituals), then committed changes in journal order (`seq` never decreases; everything
+//! changed in one shard batch shares it): `drop` counters, and the live episode's `episode` status,
+//! `stage`, `poll` (tallies, with the question, options and whether it is open, so a poll started
+//! live can be shown from its first message), `questions` and `rituals` (the pinned drop and the demo
+//! window). Every message carries a whole current state, never a delta, so updates are coalesced per
+//! key (a drop, an episode's status, stage, queue or rituals, one poll) to at most one message per
+//! `LIVE_FLUSH_MS`, the newest. A subscriber that lags behind the room's buffer gets a fresh snapshot
+//! instead of an ever-growing queue.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -12,7 +14,7 @@ use crate::extract::ApiPath;
 use crate::routes::catalogue::{read_room, room_body};
 use crate::routes::path_id;
 use crate::routes::rooms::questions_body;
-use crate::wire::{EpisodeBody, PollBody, StageBody, rfc3339};
+use crate::wire::{EpisodeBody, PollBody, RitualsBody, StageBody, rfc3339};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -24,7 +26,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// Updates per key (a drop, a poll, an episode's status, stage or queue) are sent at most this often.
+/// Updates per key (a drop, a poll, an episode's status, stage, queue or rituals) are sent at most this often.
 pub const LIVE_FLUSH_MS: u64 = 100;
 /// Live connections served at once; more get 503.
 pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
@@ -32,7 +34,7 @@ pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
 const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
 #[utoipa::path(get, path = "/v1/rooms/{id}/live", tag = "live", params(("id" = String, Path, description = "room id")),
-    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll` and `questions` messages with non-decreasing `seq`"),
+    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll`, `questions` and `rituals` messages with non-decreasing `seq`"),
         (status = 400, description = "websocket_required: not a WebSocket upgrade request", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
 pub(crate) async fn live(
@@ -87,6 +89,7 @@ async fn send_snapshot(app: &AppState, room_id: RoomId, socket: &mut WebSocket) 
                 "stage": StageBody::from(episode),
                 "polls": polls.iter().map(PollBody::from).collect::<Vec<_>>(),
                 "questions": questions_body(state.questions(episode.id)).questions,
+                "rituals": RitualsBody::from(episode),
             })
         });
         (room, live)
@@ -111,6 +114,7 @@ enum Key {
     Stage(EpisodeId),
     Poll(EpisodeId, u32),
     Questions(EpisodeId),
+    Rituals(EpisodeId),
 }
 
 fn key(update: &RoomUpdate) -> Key {
@@ -121,6 +125,7 @@ fn key(update: &RoomUpdate) -> Key {
             EpisodeChange::Stage(_) => Key::Stage(*episode_id),
             EpisodeChange::Poll(tally) => Key::Poll(*episode_id, tally.slot),
             EpisodeChange::Questions(_) => Key::Questions(*episode_id),
+            EpisodeChange::Rituals(_) => Key::Rituals(*episode_id),
         },
     }
 }
@@ -130,10 +135,10 @@ fn message(update: &RoomUpdate) -> serde_json::Value {
     match update {
         RoomUpdate::Drop(counters) => drop_message(counters),
         RoomUpdate::Episode(EpisodeUpdate { episode_id, change, .. }) => {
-            let episode_id = episode_id.to_string();
+            let id = episode_id.to_string();
             match change {
                 EpisodeChange::Status(episode) => serde_json::json!({
-                    "type": "episode", "seq": seq, "episode_id": episode_id, "state": episode.status.as_str(),
+                    "type": "episode", "seq": seq, "episode_id": id, "state": episode.status.as_str(),
                 }),
                 EpisodeChange::Stage(episode) => {
                     let mut message = serde_json::to_value(StageBody::from(&**episode)).expect("a stage serialises");
@@ -142,12 +147,20 @@ fn message(update: &RoomUpdate) -> serde_json::Value {
                     message
                 }
                 EpisodeChange::Poll(tally) => serde_json::json!({
-                    "type": "poll", "seq": seq, "episode_id": episode_id, "slot": tally.slot, "tallies": tally.tallies,
+                    "type": "poll", "seq": seq, "episode_id": id, "slot": tally.slot, "tallies": tally.tallies,
+                    "open": tally.open, "question": tally.question, "options": tally.options,
                 }),
                 EpisodeChange::Questions(questions) => serde_json::json!({
-                    "type": "questions", "seq": seq, "episode_id": episode_id,
+                    "type": "questions", "seq": seq, "episode_id": id,
                     "questions": questions_body(questions).questions,
                 }),
+                EpisodeChange::Rituals(rituals) => {
+                    let body = RitualsBody::of(*episode_id, rituals);
+                    let mut message = serde_json::to_value(body).expect("rituals serialise");
+                    message["type"] = "rituals".into();
+                    message["seq"] = seq.into();
+                    message
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Room templates, episodes, the stage of a live episode, and its polls and Q&A queue. Everything here lives in the creator's
+//! Room templates, episodes, the stage of a live episode, its polls and Q&A queue, and the host's
+//! rituals (the pinned drop, the demo window, live polls). Everything here lives in the creator's
 //! partition: a template in its creator's, an episode in its room's, so each call goes to one shard.
 
 use crate::AppState;
@@ -6,8 +7,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiPathPair, Authenticated, OptionalIdempotencyKey};
 use crate::routes::{body_id, path_id, render};
 use crate::wire::{
-    AskRequest, CreateEpisodeRequest, CreateTemplateRequest, EpisodeBody, PollBody, PollsBody, QuestionBody,
-    QuestionsBody, StageBody, StageTargetRequest, TemplateBody, VoteRequest, parse_rfc3339,
+    AskRequest, CreateEpisodeRequest, CreateTemplateRequest, DemoRequest, EpisodeBody, PinRequest, PollBody, PollsBody,
+    QuestionBody, QuestionsBody, RitualsBody, StageBody, StageTargetRequest, StartPollRequest, TemplateBody,
+    VoteRequest, parse_rfc3339,
 };
 use axum::Json;
 use axum::extract::State;
@@ -305,7 +307,7 @@ fn question_number(text: &str) -> Result<u32, ApiError> {
 }
 
 #[utoipa::path(get, path = "/v1/episodes/{id}/polls", tag = "rooms", params(("id" = String, Path, description = "episode id")),
-    responses((status = 200, description = "every poll slot of the episode's room, with its tallies in this episode", body = PollsBody),
+    responses((status = 200, description = "every poll slot of the episode's room, then the polls started live in the episode, with their tallies in this episode and whether they are open", body = PollsBody),
         (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
         (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn get_polls(State(app): State<AppState>, ApiPath(episode_id): ApiPath) -> Result<Response, ApiError> {
@@ -318,12 +320,12 @@ pub(crate) async fn get_polls(State(app): State<AppState>, ApiPath(episode_id): 
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/polls/{slot}/votes", tag = "rooms", request_body = VoteRequest,
-    params(("id" = String, Path, description = "episode id"), ("slot" = u32, Path, description = "the poll's index among the room's slots")),
+    params(("id" = String, Path, description = "episode id"), ("slot" = u32, Path, description = "the poll's index among the room's slots, or 1000 + n for the episode's n-th live poll")),
     security(("bearer" = [])),
     responses((status = 201, description = "the poll's tallies with the vote counted", body = PollBody),
         (status = 400, description = "invalid_request (no such option) or invalid_json", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 404, description = "no such episode, or that slot is not a poll", body = ErrorBody),
-        (status = 409, description = "already_voted (one vote per account), not_in_episode (join first), episode_not_live or episode_ended", body = ErrorBody),
+        (status = 409, description = "already_voted (one vote per account), poll_closed, not_in_episode (join first), episode_not_live or episode_ended", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn vote(
@@ -336,6 +338,144 @@ pub(crate) async fn vote(
     let slot: u32 = path_id(&slot)?;
     let command = Command::VotePoll { actor, episode_id, slot, option: request.option };
     Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/polls", tag = "rooms", request_body = StartPollRequest,
+    params(("id" = String, Path, description = "episode id"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the new live poll, open, numbered 1000 + n (n live polls before it in the episode); members vote in it as in the room's polls", body = PollBody),
+        (status = 400, description = "invalid_request (question, options, or the episode has 50 live polls), invalid_json or invalid_idempotency_key", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn start_poll(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
+    ApiPath(episode_id): ApiPath,
+    ApiJson(request): ApiJson<StartPollRequest>,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let idempotency = key.bind(actor.id, &format!("/v1/episodes/{episode_id}/polls"), &request);
+    let command = Command::StartPoll { actor, episode_id, question: request.question, options: request.options };
+    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/polls/{slot}/close", tag = "rooms",
+    params(("id" = String, Path, description = "episode id"), ("slot" = u32, Path, description = "a template poll's slot or a live poll's (1000 + n)")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the poll, closed (`open: false`): further votes get 409 poll_closed; closing again changes nothing", body = PollBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, description = "no such episode, or that slot is not a poll", body = ErrorBody),
+        (status = 409, description = "episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn close_poll(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPathPair(episode_id, slot): ApiPathPair,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let slot: u32 = path_id(&slot)?;
+    let command = Command::ClosePoll { actor, episode_id, slot };
+    Ok(render(app.engine.execute(Envelope::plain(command)).await?, StatusCode::OK))
+}
+
+#[utoipa::path(get, path = "/v1/episodes/{id}/rituals", tag = "rooms", params(("id" = String, Path, description = "episode id")),
+    responses((status = 200, description = "the pinned drop and the last demo window (`null` when none); an ended episode keeps its last ones", body = RitualsBody),
+        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn get_rituals(
+    State(app): State<AppState>,
+    ApiPath(episode_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let read = app.engine.read(episode_id.partition(), move |state| state.episode(episode_id).map(RitualsBody::from));
+    let (rituals, _) = read.await?;
+    Ok(Json(rituals.ok_or_else(ApiError::not_found)?).into_response())
+}
+
+/// Runs a ritual (pin, unpin, demo) and answers the episode's rituals as they are after it.
+async fn change_rituals(app: &AppState, envelope: Envelope) -> Result<Response, ApiError> {
+    match app.engine.execute(envelope).await? {
+        Ok(Reply::Episode(episode)) => Ok(Json(RitualsBody::from(&*episode)).into_response()),
+        other => Ok(render(other, StatusCode::OK)),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/pin", tag = "rooms", request_body = PinRequest,
+    params(("id" = String, Path, description = "episode id")), security(("bearer" = [])),
+    responses((status = 200, description = "the rituals, with the drop pinned as the buy slot (replacing any other pin; pinning it again changes nothing)", body = RitualsBody),
+        (status = 400, description = "invalid_request (a malformed id, or a drop of another room) or invalid_json", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, description = "no such episode or drop", body = ErrorBody), (status = 409, description = "episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn pin(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+    ApiJson(request): ApiJson<PinRequest>,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let drop_id = body_id("drop_id", &request.drop_id)?;
+    change_rituals(&app, Envelope::plain(Command::PinDrop { actor, episode_id, drop_id })).await
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/unpin", tag = "rooms", params(("id" = String, Path, description = "episode id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the rituals, with nothing pinned (unpinning again changes nothing)", body = RitualsBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn unpin(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    change_rituals(&app, Envelope::plain(Command::UnpinDrop { actor, episode_id })).await
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/demo", tag = "rooms", request_body = DemoRequest,
+    params(("id" = String, Path, description = "episode id"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the rituals, with the demo running from now (`started_at`) to `ends_at` = started_at + seconds", body = RitualsBody),
+        (status = 400, description = "invalid_request (seconds, or not a product of the room's creator), invalid_json or invalid_idempotency_key", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "demo_running (stop it first) or episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn start_demo(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    key: OptionalIdempotencyKey,
+    ApiPath(episode_id): ApiPath,
+    ApiJson(request): ApiJson<DemoRequest>,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let product_id = body_id("product_id", &request.product_id)?;
+    // Keyed: starting a demo is not idempotent by itself (a retry would meet its own demo running).
+    let idempotency = key.bind(actor.id, &format!("/v1/episodes/{episode_id}/demo"), &request);
+    let command = Command::StartDemo { actor, episode_id, product_id, seconds: request.seconds };
+    change_rituals(&app, Envelope { idempotency, command }).await
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/demo/stop", tag = "rooms", params(("id" = String, Path, description = "episode id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the rituals, with the running demo ended now (`ends_at`); with none running nothing changes", body = RitualsBody),
+        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: the host and moderators only", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live (scheduled or ended)", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+pub(crate) async fn stop_demo(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    change_rituals(&app, Envelope::plain(Command::StopDemo { actor, episode_id })).await
 }
 
 #[utoipa::path(get, path = "/v1/episodes/{id}/questions", tag = "rooms", params(("id" = String, Path, description = "episode id")),

@@ -285,6 +285,12 @@ async fn idempotency_replays_and_mismatches() {
         "/v1/episodes/{id}/questions/{number}/upvote",
         "/v1/episodes/{id}/questions/{number}/answer",
         "/v1/episodes/{id}/questions/{number}/dismiss",
+        "/v1/episodes/{id}/polls/{slot}/close",
+        "/v1/episodes/{id}/rituals",
+        "/v1/episodes/{id}/pin",
+        "/v1/episodes/{id}/unpin",
+        "/v1/episodes/{id}/demo",
+        "/v1/episodes/{id}/demo/stop",
         "/healthz",
         "/metrics",
     ] {
@@ -318,6 +324,15 @@ async fn idempotency_replays_and_mismatches() {
     assert_eq!(bound("CreateEpisodeRequest", "title", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
     assert_eq!(bound("VoteRequest", "option", "maximum"), Some(domain::POLL_OPTIONS_MAX as u64 - 1));
     assert_eq!(bound("AskRequest", "text", "maxLength"), Some(domain::QUESTION_CHARS_MAX as u64));
+    assert_eq!(bound("DemoRequest", "seconds", "minimum"), demo_seconds.iter().min().copied());
+    assert_eq!(bound("DemoRequest", "seconds", "maximum"), demo_seconds.iter().max().copied());
+    assert_eq!(bound("StartPollRequest", "question", "maxLength"), Some(domain::TITLE_CHARS_MAX as u64));
+    assert_eq!(bound("StartPollRequest", "options", "minItems"), Some(domain::POLL_OPTIONS_MIN as u64));
+    assert_eq!(bound("StartPollRequest", "options", "maxItems"), Some(domain::POLL_OPTIONS_MAX as u64));
+    let start_poll = &openapi["paths"]["/v1/episodes/{id}/polls"]["post"];
+    assert!(start_poll.is_object(), "starting a live poll is documented beside the list");
+    // Live poll slots are documented as 1000 + n: the constant the domain numbers them from.
+    assert_eq!(domain::LIVE_POLL_SLOT_FIRST, 1_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

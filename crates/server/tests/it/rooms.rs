@@ -495,3 +495,268 @@ async fn room_id_of_plain(server: &TestServer, creator: &str) -> String {
     let (_, room) = server.post("/v1/rooms", Some(creator), None, json!({"title": "Plain"})).await;
     room["id"].as_str().unwrap().to_owned()
 }
+
+/// A request that must be refused: the path after `/v1/episodes/{id}/`, the token, the body, and
+/// the status and code expected.
+type Refusal<'a> = (&'a str, Option<&'a str>, Option<Value>, StatusCode, &'a str);
+
+fn millis(rfc3339: &Value) -> i128 {
+    let text = rfc3339.as_str().unwrap_or_else(|| panic!("not a time: {rfc3339}"));
+    let moment = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+    moment.unix_timestamp_nanos() / 1_000_000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_pins_demos_and_runs_live_polls_across_a_restart() {
+    let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let room = room(&server).await;
+    let other = server.account("other", "creator").await;
+    let [ana, bob] = [server.account("ana", "buyer").await, server.account("bob", "buyer").await];
+    let [ana_id, bob_id] = [account_id(&server, &ana).await, account_id(&server, &bob).await];
+    let (_, foreign_product) = server
+        .post(
+            "/v1/products",
+            Some(&other),
+            None,
+            json!({"title": "Cap", "price_minor": 900, "currency": "EUR", "stock": 5, "fulfilment": "ship"}),
+        )
+        .await;
+    let slots = json!([{"kind": "qa"}, {"kind": "poll", "question": "Next drop?", "options": ["hoodie", "cap"]}]);
+    let (_, template) =
+        server.post("/v1/templates", Some(&room.creator), None, json!({"name": "Show", "slots": slots})).await;
+    let (_, built) = server
+        .post("/v1/rooms", Some(&room.creator), None, json!({"title": "Show", "template_id": template["id"]}))
+        .await;
+    let built = Room { room_id: built["id"].as_str().unwrap().to_owned(), ..room };
+    let drop_in = |room_id: String| {
+        let (server, creator, product_id) = (&server, built.creator.clone(), built.product_id.clone());
+        async move {
+            let body = json!({"product_id": product_id, "quantity": 2, "per_buyer_limit": 1, "hold_seconds": 60});
+            let (status, drop) = server.post(&format!("/v1/rooms/{room_id}/drops"), Some(&creator), None, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{drop}");
+            drop["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (tee, hoodie) = (drop_in(built.room_id.clone()).await, drop_in(built.room_id.clone()).await);
+    let foreign_drop = drop_in(room_id_of_plain(&server, &built.creator).await).await;
+    let episode = schedule(&server, &built, "Friday").await;
+    let path = |tail: &str| format!("/v1/episodes/{episode}/{tail}");
+    let rituals = path("rituals");
+    let (status, answer) = server.post(&path("pin"), Some(&built.creator), None, json!({"drop_id": tee})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "episode_not_live"));
+    let (status, empty) = server.get(&rituals, None).await;
+    assert_eq!((status, empty), (StatusCode::OK, json!({"episode_id": episode, "pinned": null, "demo": null})));
+    server.send("POST", &path("start"), Some(&built.creator), None, None).await;
+    for token in [&ana, &bob] {
+        stage(&server, &episode, "join", token, None).await;
+    }
+    stage(&server, &episode, "invite", &built.creator, Some(&bob_id)).await;
+
+    // Refusals: a 4xx naming the problem, and no pin, demo or poll comes of them.
+    let before = (server.get(&rituals, None).await, server.get(&path("polls"), None).await);
+    let product = built.product_id.as_str();
+    let poll = |question: &str, options: Value| json!({"question": question, "options": options});
+    let bad: Vec<Refusal> = vec![
+        ("pin", Some(&ana), Some(json!({"drop_id": tee})), StatusCode::FORBIDDEN, "forbidden"),
+        ("pin", Some(&bob), Some(json!({"drop_id": tee})), StatusCode::FORBIDDEN, "forbidden"),
+        ("pin", Some(&other), Some(json!({"drop_id": tee})), StatusCode::FORBIDDEN, "forbidden"),
+        ("pin", None, Some(json!({"drop_id": tee})), StatusCode::UNAUTHORIZED, "unauthorized"),
+        ("pin", Some(&built.creator), Some(json!({"drop_id": "drop_zz"})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "pin",
+            Some(&built.creator),
+            Some(json!({"drop_id": foreign_drop})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "pin",
+            Some(&built.creator),
+            Some(json!({"drop_id": tee, "at": 1})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        ("pin", Some(&built.creator), Some(json!({})), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "pin",
+            Some(&built.creator),
+            Some(json!({"drop_id": format!("drop_{}ff0999", &tee[5..11])})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        ("unpin", Some(&ana), None, StatusCode::FORBIDDEN, "forbidden"),
+        ("demo", Some(&ana), Some(json!({"product_id": product, "seconds": 60})), StatusCode::FORBIDDEN, "forbidden"),
+        ("demo", Some(&bob), Some(json!({"product_id": product, "seconds": 60})), StatusCode::FORBIDDEN, "forbidden"),
+        (
+            "demo",
+            Some(&built.creator),
+            Some(json!({"product_id": product, "seconds": 45})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "demo",
+            Some(&built.creator),
+            Some(json!({"product_id": product, "seconds": -60})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "demo",
+            Some(&built.creator),
+            Some(json!({"product_id": product})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "demo",
+            Some(&built.creator),
+            Some(json!({"product_id": foreign_product["id"], "seconds": 60})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "demo",
+            Some(&built.creator),
+            Some(json!({"product_id": "prod_zz", "seconds": 60})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        ("demo/stop", Some(&bob), None, StatusCode::FORBIDDEN, "forbidden"),
+        ("polls", Some(&ana), Some(poll("Size?", json!(["S", "M"]))), StatusCode::FORBIDDEN, "forbidden"),
+        ("polls", Some(&bob), Some(poll("Size?", json!(["S", "M"]))), StatusCode::FORBIDDEN, "forbidden"),
+        ("polls", Some(&built.creator), Some(poll("Size?", json!(["S"]))), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "polls",
+            Some(&built.creator),
+            Some(poll("Size?", json!(["a", "b", "c", "d", "e", "f", "g"]))),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "polls",
+            Some(&built.creator),
+            Some(poll("Size?", json!(["S", "S"]))),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        ("polls", Some(&built.creator), Some(poll(" ", json!(["S", "M"]))), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "polls",
+            Some(&built.creator),
+            Some(poll(&"q".repeat(201), json!(["S", "M"]))),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "polls",
+            Some(&built.creator),
+            Some(poll("Size?", json!(["S", "o".repeat(101)]))),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        ("polls/1/close", Some(&ana), None, StatusCode::FORBIDDEN, "forbidden"),
+        ("polls/0/close", Some(&built.creator), None, StatusCode::NOT_FOUND, "not_found"),
+        ("polls/1000/close", Some(&built.creator), None, StatusCode::NOT_FOUND, "not_found"),
+        ("polls/x/close", Some(&built.creator), None, StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (tail, token, body, expected_status, expected_code) in bad {
+        let (status, answer) = server.send("POST", &path(tail), token, None, body.clone()).await;
+        assert_eq!((status, error_code(&answer)), (expected_status, expected_code), "{tail} {body:?}: {answer}");
+    }
+    let (status, answer) =
+        server.post("/v1/episodes/ep_ff0000000999/pin", Some(&built.creator), None, json!({"drop_id": tee})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(server.get("/v1/episodes/ep_ff0000000999/rituals", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!((server.get(&rituals, None).await, server.get(&path("polls"), None).await), before);
+
+    // The pinned buy slot: pinned, replaced, unpinned, pinned again.
+    let (status, body) = server.post(&path("pin"), Some(&built.creator), None, json!({"drop_id": tee})).await;
+    assert_eq!((status, &body["pinned"]["drop_id"]), (StatusCode::OK, &json!(tee)), "{body}");
+    assert_eq!((&body["episode_id"], &body["demo"]), (&json!(episode), &Value::Null));
+    stage(&server, &episode, "moderators", &built.creator, Some(&ana_id)).await;
+    clock.advance_ms(1_000);
+    let (status, body) = server.post(&path("pin"), Some(&ana), None, json!({"drop_id": hoodie})).await;
+    assert_eq!((status, &body["pinned"]["drop_id"]), (StatusCode::OK, &json!(hoodie)), "a moderator replaces it");
+    let (status, body) = server.send("POST", &path("unpin"), Some(&built.creator), None, None).await;
+    assert_eq!((status, &body["pinned"]), (StatusCode::OK, &Value::Null));
+    let (_, pinned) = server.post(&path("pin"), Some(&built.creator), None, json!({"drop_id": tee})).await;
+    assert_eq!(millis(&pinned["pinned"]["pinned_at"]), i128::from(server.engine.now().0));
+
+    // The demo window: from now for its seconds, one at a time, stopped early.
+    let demo = json!({"product_id": product, "seconds": 90});
+    let (status, body) = server.post(&path("demo"), Some(&ana), Some("demo-1"), demo.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let started_at = millis(&body["demo"]["started_at"]);
+    assert_eq!(started_at, i128::from(server.engine.now().0));
+    assert_eq!(millis(&body["demo"]["ends_at"]) - started_at, 90_000);
+    assert_eq!((&body["demo"]["product_id"], &body["demo"]["seconds"]), (&json!(product), &json!(90)));
+    assert_eq!(body["pinned"], pinned["pinned"], "the pin stays");
+    let (status, replay) = server.post(&path("demo"), Some(&ana), Some("demo-1"), demo.clone()).await;
+    assert_eq!((status, &replay), (StatusCode::OK, &body), "a keyed retry answers the first response");
+    clock.advance_ms(10_000);
+    let (status, answer) = server.post(&path("demo"), Some(&built.creator), None, demo.clone()).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "demo_running"));
+    let (status, stopped) = server.send("POST", &path("demo/stop"), Some(&built.creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(millis(&stopped["demo"]["ends_at"]), started_at + 10_000, "ended now");
+    let (_, again) = server.send("POST", &path("demo/stop"), Some(&built.creator), None, None).await;
+    assert_eq!(again, stopped, "stopping again changes nothing");
+
+    // A live poll beside the template's: its own slot range, votes, then closed.
+    let (status, size) = server.post(&path("polls"), Some(&ana), None, poll("Size?", json!(["S", "M", "L"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{size}");
+    assert_eq!(
+        size,
+        json!({"episode_id": episode, "slot": 1000, "question": "Size?", "options": ["S", "M", "L"], "tallies": [0, 0, 0], "open": true})
+    );
+    let (status, voted) = server.post(&path("polls/1000/votes"), Some(&bob), None, json!({"option": 2})).await;
+    assert_eq!((status, &voted["tallies"]), (StatusCode::CREATED, &json!([0, 0, 1])));
+    server.post(&path("polls/1/votes"), Some(&bob), None, json!({"option": 0})).await;
+    let (status, closed) = server.send("POST", &path("polls/1000/close"), Some(&built.creator), None, None).await;
+    assert_eq!((status, &closed["open"], &closed["tallies"]), (StatusCode::OK, &json!(false), &json!([0, 0, 1])));
+    let (status, answer) = server.post(&path("polls/1000/votes"), Some(&ana), None, json!({"option": 0})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "poll_closed"));
+    let (status, _) = server.send("POST", &path("polls/1/close"), Some(&ana), None, None).await;
+    assert_eq!(status, StatusCode::OK, "template polls close too");
+    let (status, answer) = server.post(&path("polls/1/votes"), Some(&ana), None, json!({"option": 1})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "poll_closed"));
+    let (_, fit) =
+        server.post(&path("polls"), Some(&built.creator), None, poll("Fit?", json!(["slim", "loose"]))).await;
+    assert_eq!(fit["slot"], 1001);
+    let (_, polls) = server.get(&path("polls"), None).await;
+    let listed: Vec<(u64, bool)> = polls["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|poll| (poll["slot"].as_u64().unwrap(), poll["open"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(listed, [(1, false), (1000, false), (1001, true)], "template polls, then live ones: {polls}");
+
+    // A restart keeps the pin, the demo and the live polls with their votes and closes.
+    let before = (server.get(&rituals, None).await, server.get(&path("polls"), None).await);
+    let server = server.restart().await;
+    assert_eq!((server.get(&rituals, None).await, server.get(&path("polls"), None).await), before);
+    let (status, answer) = server.post(&path("polls/1000/votes"), Some(&ana), None, json!({"option": 0})).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "poll_closed"), "still closed");
+    let (status, voted) = server.post(&path("polls/1001/votes"), Some(&ana), None, json!({"option": 1})).await;
+    assert_eq!((status, &voted["tallies"]), (StatusCode::CREATED, &json!([0, 1])));
+
+    // An ended episode's rituals are read-only, and kept.
+    server.send("POST", &path("end"), Some(&built.creator), None, None).await;
+    let kept = server.get(&rituals, None).await;
+    assert_eq!(kept, before.0);
+    for (tail, body) in [
+        ("pin", Some(json!({"drop_id": hoodie}))),
+        ("unpin", None),
+        ("demo", Some(json!({"product_id": product, "seconds": 60}))),
+        ("demo/stop", None),
+        ("polls", Some(poll("Late?", json!(["yes", "no"])))),
+        ("polls/1001/close", None),
+    ] {
+        let (status, answer) = server.send("POST", &path(tail), Some(&built.creator), None, body).await;
+        assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "episode_not_live"), "{tail}: {answer}");
+    }
+    assert_eq!(server.get(&rituals, None).await, kept);
+}

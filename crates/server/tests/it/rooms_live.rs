@@ -1,6 +1,6 @@
-//! The room's live feed with a live episode: the snapshot carries its stage, polls and questions, then
-//! ordered `stage`, `poll` (coalesced), `questions` and `episode` messages; a reconnect's snapshot
-//! matches the GET endpoints.
+//! The room's live feed with a live episode: the snapshot carries its stage, polls, questions and
+//! rituals, then ordered `stage`, `poll` (coalesced; live polls and closes too), `questions`,
+//! `rituals` and `episode` messages; a reconnect's snapshot matches the GET endpoints.
 
 use crate::harness::{Options, TestServer};
 use futures_util::StreamExt;
@@ -186,4 +186,99 @@ async fn listeners_follow_the_live_episode_stage_polls_and_questions() {
     assert!(stage.last().unwrap()["members"].as_array().unwrap().iter().all(|member| member["may_publish"] == false));
     let (_, snapshot) = Listener::connect(&server, &room_id).await;
     assert_eq!(snapshot["live_episode"], Value::Null, "no live episode once it ended");
+}
+
+/// A message without its `type` and `seq`: the body of the GET endpoint it mirrors.
+fn body_of(message: &Value) -> Value {
+    let mut body = message.clone();
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("type");
+    fields.remove("seq");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_follow_the_pin_the_demo_and_live_polls() {
+    let server = TestServer::start(Options::default()).await;
+    let creator = server.account("creator", "creator").await;
+    let buyer = server.account("buyer", "buyer").await;
+    let product =
+        json!({"title": "Tour tee", "price_minor": 1250, "currency": "EUR", "stock": 10, "fulfilment": "ship"});
+    let (_, product) = server.post("/v1/products", Some(&creator), None, product).await;
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let slots = json!([{"kind": "poll", "question": "Next drop?", "options": ["hoodie", "cap"]}]);
+    let (_, template) =
+        server.post("/v1/templates", Some(&creator), None, json!({"name": "Show", "slots": slots})).await;
+    let (_, room) =
+        server.post("/v1/rooms", Some(&creator), None, json!({"title": "Live", "template_id": template["id"]})).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let drop = json!({"product_id": product_id, "quantity": 5, "per_buyer_limit": 1, "hold_seconds": 60});
+    let (status, drop) = server.post(&format!("/v1/rooms/{room_id}/drops"), Some(&creator), None, drop).await;
+    assert_eq!(status, StatusCode::CREATED, "{drop}");
+    let drop_id = drop["id"].as_str().unwrap().to_owned();
+    let starts_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::hours(1);
+    let starts_at = starts_at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (_, episode) = server
+        .post(
+            &format!("/v1/rooms/{room_id}/episodes"),
+            Some(&creator),
+            None,
+            json!({"title": "Friday", "starts_at": starts_at}),
+        )
+        .await;
+    let episode = episode["id"].as_str().unwrap().to_owned();
+    let path = |tail: &str| format!("/v1/episodes/{episode}/{tail}");
+    server.send("POST", &path("start"), Some(&creator), None, None).await;
+    server.send("POST", &path("join"), Some(&buyer), None, None).await;
+
+    // The snapshot holds the rituals as `GET …/rituals` renders them: nothing yet.
+    let (mut listener, snapshot) = Listener::connect(&server, &room_id).await;
+    let (_, rituals) = server.get(&path("rituals"), None).await;
+    assert_eq!(snapshot["live_episode"]["rituals"], rituals, "{snapshot}");
+    assert_eq!(rituals, json!({"episode_id": episode, "pinned": null, "demo": null}));
+    listener.last_seq = snapshot["seq"].as_u64().unwrap();
+
+    // A pin, then a demo: each a `rituals` message with the whole rituals body.
+    let (status, pinned) = server.post(&path("pin"), Some(&creator), None, json!({"drop_id": drop_id})).await;
+    assert_eq!(status, StatusCode::OK, "{pinned}");
+    let seen = listener.until("rituals", |message| message["pinned"]["drop_id"] == drop_id.as_str()).await;
+    assert_eq!(body_of(seen.last().unwrap()), pinned);
+    let demo = json!({"product_id": product_id, "seconds": 60});
+    let (status, demoing) = server.post(&path("demo"), Some(&creator), None, demo).await;
+    assert_eq!(status, StatusCode::OK, "{demoing}");
+    let seen = listener.until("rituals", |message| message["demo"].is_object()).await;
+    assert_eq!(body_of(seen.last().unwrap()), demoing, "the pin and the demo together");
+
+    // A live poll arrives as a `poll` message a client that never saw it can render; so do its
+    // votes and its close.
+    let (status, poll) = server
+        .post(&path("polls"), Some(&creator), None, json!({"question": "Size?", "options": ["S", "M", "L"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{poll}");
+    let seen = listener.until("poll", |message| message["slot"] == 1000).await;
+    assert_eq!(body_of(seen.last().unwrap()), poll, "question, options, tallies and open");
+    server.post(&path("polls/1000/votes"), Some(&buyer), None, json!({"option": 1})).await;
+    listener.until("poll", |message| message["slot"] == 1000 && message["tallies"] == json!([0, 1, 0])).await;
+    let (status, closed) = server.send("POST", &path("polls/1000/close"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = listener.until("poll", |message| message["slot"] == 1000 && message["open"] == false).await;
+    assert_eq!(body_of(seen.last().unwrap()), closed);
+    let (status, _) = server.send("POST", &path("polls/0/close"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = listener.until("poll", |message| message["slot"] == 0).await;
+    let template_poll = seen.last().unwrap();
+    assert_eq!((&template_poll["open"], &template_poll["question"]), (&json!(false), &json!("Next drop?")));
+
+    // Stopping the demo moves its end to now.
+    let (_, stopped) = server.send("POST", &path("demo/stop"), Some(&creator), None, None).await;
+    let seen = listener.until("rituals", |message| message["demo"]["ends_at"] == stopped["demo"]["ends_at"]).await;
+    assert_eq!(body_of(seen.last().unwrap()), stopped);
+    assert_ne!(stopped["demo"]["ends_at"], demoing["demo"]["ends_at"]);
+
+    // A reconnect's snapshot: the rituals and every poll (template and live) as the GET endpoints answer.
+    let (_, snapshot) = Listener::connect(&server, &room_id).await;
+    let (_, rituals) = server.get(&path("rituals"), None).await;
+    let (_, polls) = server.get(&path("polls"), None).await;
+    assert_eq!((&snapshot["live_episode"]["rituals"], &snapshot["live_episode"]["polls"]), (&rituals, &polls["polls"]));
+    assert_eq!(polls["polls"].as_array().unwrap().len(), 2, "{polls}");
 }
