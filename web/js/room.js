@@ -4,7 +4,7 @@
 
 import { ApiError, client, describe, newIdempotencyKey, request } from './api.js';
 import { connectLive, serverNow } from './live.js';
-import { audioSink, inboundAudio, listen } from './media.js';
+import { audioSink, inboundAudio, listen, publish } from './media.js';
 import { $, FULFILMENT, avatar, busy, clock, el, fill, money, roomIdFromPath, shortId, store, toast, when } from './ui.js';
 
 const roomId = roomIdFromPath();
@@ -29,6 +29,7 @@ const state = {
   feed: 'connecting',
   joined: null, // episode id joined
   listening: null, // { session, episodeId }
+  speaking: null, // { session, stream, episodeId, state }
   listenState: null,
   purchase: null,
   voted: store(`livedrop.votes.${roomId}`),
@@ -108,6 +109,7 @@ function onSnapshot(message) {
   const live = message.live_episode;
   state.live = live ? { ...live, rituals: live.rituals ?? null } : null;
   if (state.live && !live.rituals) fetchRituals(state.live.episode.id);
+  if (!state.live || (state.speaking && state.speaking.episodeId !== state.live.episode.id)) stopSpeaking();
   if (!state.live) stopListening();
   else if (state.listening && state.listening.episodeId !== state.live.episode.id) stopListening();
   render();
@@ -306,6 +308,68 @@ async function startListening() {
   render();
 }
 
+// Invited to the stage: speak with the microphone over WHIP while the host lets you (unmuted).
+async function startSpeaking() {
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser cannot use a microphone here (it needs https or localhost)');
+  const episodeId = state.live.episode.id;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  let session;
+  try {
+    session = await publish(episodeId, state.me.token, stream, {
+      onState: (connection) => {
+        if (state.speaking) state.speaking.state = connection;
+        render();
+      },
+    });
+  } catch (error) {
+    stream.getTracks().forEach((track) => track.stop());
+    throw error;
+  }
+  state.speaking = { session, stream, episodeId, state: session.pc.connectionState };
+  window.livedropSpeaker = session.pc;
+  if (!state.listening) startListening().catch(() => {});
+  render();
+}
+
+function stopSpeaking() {
+  if (!state.speaking) return;
+  state.speaking.stream.getTracks().forEach((track) => track.stop());
+  state.speaking.session.stop();
+  state.speaking = null;
+}
+
+async function leaveStage() {
+  stopSpeaking();
+  const episodeId = state.live.episode.id;
+  state.live.stage = await api.post(`/v1/episodes/${encodeURIComponent(episodeId)}/move-to-audience`, { account_id: state.me.id });
+  render();
+}
+
+function renderSpeak(me) {
+  const root = $('#speak');
+  const onStage = me && me.role !== 'listener' && me.role !== 'host';
+  if (!onStage && state.speaking) stopSpeaking();
+  root.hidden = !onStage;
+  if (!onStage) return;
+  const speaking = state.speaking;
+  let line;
+  if (me.muted) line = '🔇 The host muted you.';
+  else if (speaking) line = speaking.state === 'connected' ? '🎙 You are on air.' : '🎙 Connecting your microphone…';
+  else line = '🎉 You are invited to speak.';
+  fill(
+    root,
+    el('p', { class: 'small', id: 'speak-state' }, line),
+    el('div', { class: 'row' },
+      speaking
+        ? el('button', { class: 'ghost grow', type: 'button', id: 'stop-speaking', onclick: () => { stopSpeaking(); render(); } }, 'Stop mic')
+        : el('button', {
+            class: 'primary grow', type: 'button', id: 'start-speaking', disabled: !me.may_publish,
+            onclick: (event) => busy(event.currentTarget, startSpeaking, (error) => toast(describe(error), 'error')),
+          }, '🎙 Speak'),
+      el('button', { class: 'ghost', type: 'button', onclick: (event) => busy(event.currentTarget, leaveStage, (error) => toast(describe(error), 'error')) }, 'Leave stage')),
+  );
+}
+
 function stopListening() {
   if (!state.listening) return;
   state.listening.session.stop();
@@ -374,6 +438,7 @@ function renderStage() {
   const listenButton = $('#listen');
   listenButton.classList.toggle('on', !!state.listening);
   fill(listenButton, el('span', { class: 'icon' }, state.listening ? '🔊' : '🎧'), state.listening ? ' Stop listening' : ' Listen live');
+  renderSpeak(me);
   const hand = $('#raise-hand');
   hand.hidden = me && me.role !== 'listener';
   hand.disabled = !!me?.hand_raised;
@@ -558,6 +623,7 @@ function renderPolls() {
   const polls = state.live?.polls ?? [];
   card.hidden = polls.length === 0;
   if (card.hidden) return;
+  $('#polls h2').textContent = polls.length > 1 ? 'Polls' : 'Poll';
   const voted = state.voted.get() ?? {};
   fill(
     $('#poll-list'),

@@ -338,6 +338,16 @@ async fn host_and_buyer_in_chromium() {
     host.wait("the question on the host console", "document.querySelector('#questions')?.textContent.includes('XL')")
         .await;
 
+    // A poll started live reaches the room.
+    host.set("#poll-question", "What should we drop next?").await;
+    host.set("#poll-options", "Hoodie\nCap\nTote bag").await;
+    host.click("#new-poll button[type=submit]").await;
+    buyer.wait("the live poll", "document.querySelector('#poll-list').textContent.includes('drop next?')").await;
+    host.wait("the live poll on the host console", "document.querySelectorAll('#polls .poll').length === 2").await;
+
+    // A raised hand, an invitation, and the buyer speaks: the host hears it. Audio, so reported last.
+    let speaker = check_speaker(&host, &buyer).await;
+
     // Screenshots at phone size, for the README.
     let docs = docs_dir();
     std::fs::create_dir_all(&docs).unwrap();
@@ -354,6 +364,31 @@ async fn host_and_buyer_in_chromium() {
     buyer.client.close().await.unwrap();
     if let Err(problem) = audio {
         panic!("audio: {problem}");
+    }
+    if let Err(problem) = speaker {
+        panic!("audio from the stage: {problem}");
+    }
+}
+
+/// The buyer raises a hand, the host invites them, the buyer speaks with the fake microphone
+/// (WHIP) and the host's listening connection (WHEP) receives it.
+async fn check_speaker(host: &Page, buyer: &Page) -> Result<(), String> {
+    buyer.click("#raise-hand").await;
+    host.wait("the raised hand", "document.querySelector('#raised-hands .member')").await;
+    host.click("#raised-hands .member button.primary").await;
+    buyer.click("#start-speaking").await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let stats = host.inbound_audio("livedropHostListener").await;
+        if stats["packets"].as_u64().unwrap_or(0) > 0 && stats["energy"].as_f64().unwrap_or(0.0) > 0.0 {
+            println!("the host hears the speaker: {stats}");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let speaker = buyer.js("return window.livedropSpeaker?.connectionState ?? null").await;
+            return Err(format!("the host heard nothing: {stats} (the speaker's connection: {speaker})"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
