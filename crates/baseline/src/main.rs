@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
             store
         }
     };
-    let config = ServerConfig { rate_limit_per_ip: 0, rate_limit_per_account: 0 };
+    let config = ServerConfig { rate_limit_per_ip: 0, rate_limit_per_account: 0, media: None };
     let server = Server::with_inventory(engine.clone(), inventory, &config);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %args.listen, "baseline serving");

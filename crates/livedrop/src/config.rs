@@ -2,7 +2,7 @@
 //! checked and defaulted.
 
 use anyhow::bail;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 #[derive(clap::Parser)]
@@ -83,6 +83,17 @@ pub(crate) struct ServeArgs {
     /// public host name. Changing it later starts new checkpoints under the new name.
     #[arg(long, default_value = "livedrop", env = "LIVEDROP_LOG_ORIGIN")]
     log_origin: String,
+    /// UDP address of the audio SFU, shared by every WebRTC session; defaults to the --listen IP
+    /// with a port the OS picks (logged at start).
+    #[arg(long, env = "LIVEDROP_MEDIA_LISTEN")]
+    media_listen: Option<SocketAddr>,
+    /// The IP clients reach the SFU at, put in its ICE candidate: needed when --media-listen is a
+    /// wildcard (0.0.0.0) or behind 1:1 NAT.
+    #[arg(long, env = "LIVEDROP_MEDIA_PUBLIC_IP")]
+    media_public_ip: Option<IpAddr>,
+    /// Do not record speakers (by default each one's audio goes to <data-dir>/recordings/<episode>/).
+    #[arg(long)]
+    no_recordings: bool,
 }
 
 pub(crate) struct Config {
@@ -96,6 +107,7 @@ pub(crate) struct Config {
     pub(crate) refund_approval_threshold_minor: i64,
     pub(crate) log_format: LogFormat,
     pub(crate) log_origin: String,
+    pub(crate) media: media::MediaConfig,
 }
 
 /// An origin is one line of a signed note: printable ASCII without spaces.
@@ -120,7 +132,13 @@ impl TryFrom<ServeArgs> for Config {
         if origin.is_empty() || origin.len() > LOG_ORIGIN_CHARS_MAX || !origin.bytes().all(|b| b.is_ascii_graphic()) {
             bail!("--log-origin must be 1 to {LOG_ORIGIN_CHARS_MAX} printable ASCII characters without spaces");
         }
+        let media = media::MediaConfig {
+            listen: args.media_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0)),
+            public_ip: args.media_public_ip,
+            recordings_dir: (!args.no_recordings).then(|| args.data_dir.join("recordings")),
+        };
         Ok(Config {
+            media,
             listen: args.listen,
             data_dir: args.data_dir,
             demo: args.demo,

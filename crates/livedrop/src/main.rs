@@ -73,9 +73,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.demo {
         demo::seed(&engine, address).await.context("seeding the demo")?;
     }
+    let media = Arc::new(media::Media::start(config.media.clone()).context("starting the media server")?);
     let server_config = ServerConfig {
         rate_limit_per_ip: config.rate_limit_per_ip,
         rate_limit_per_account: config.rate_limit_per_account,
+        media: Some(media.clone()),
     };
     let server = Server::new(engine.clone(), &server_config);
     let (signalled, mut signal_seen) = tokio::sync::watch::channel(false);
@@ -96,7 +98,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         served = serving => served.context("serving HTTP")?,
         _ = grace_over => tracing::warn!(grace_secs = SHUTDOWN_GRACE_SECS, "requests still in flight; stopping anyway"),
     }
-    tracing::info!("HTTP stopped; draining the engine");
+    tracing::info!("HTTP stopped; closing media sessions and draining the engine");
+    // Closing the sessions finishes every recording's file.
+    tokio::task::spawn_blocking(move || media.shutdown()).await.context("stopping the media server")?;
     engine.shutdown().await;
     Ok(())
 }

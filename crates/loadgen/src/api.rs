@@ -3,16 +3,16 @@
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-pub(crate) struct Api {
+pub struct Api {
     http: reqwest::Client,
     base: String,
 }
 
 /// An answer: status and JSON body (`Null` when the body is not JSON).
-pub(crate) type Answer = (u16, Value);
+pub type Answer = (u16, Value);
 
 impl Api {
-    pub(crate) fn new(base: &str, connections: usize) -> anyhow::Result<Api> {
+    pub fn new(base: &str, connections: usize) -> anyhow::Result<Api> {
         // A request that takes a minute is a hung server: counted as a transport error, never waited out.
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
@@ -21,7 +21,7 @@ impl Api {
         Ok(Api { http, base: base.trim_end_matches('/').to_owned() })
     }
 
-    pub(crate) async fn post(
+    pub async fn post(
         &self,
         path: &str,
         token: Option<&str>,
@@ -32,7 +32,7 @@ impl Api {
     }
 
     /// Any call, with an optional `X-Device-Id` (read by the fraud rules).
-    pub(crate) async fn send(
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -56,14 +56,14 @@ impl Api {
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
-    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<Answer> {
+    pub async fn get(&self, path: &str) -> anyhow::Result<Answer> {
         let response =
             self.http.get(format!("{}{path}", self.base)).send().await.with_context(|| format!("GET {path}"))?;
         let status = response.status().as_u16();
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
-    pub(crate) async fn created(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+    pub async fn created(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
         let (status, answer) = self.post(path, token, None, &body).await?;
         if status != 201 {
             bail!("POST {path} answered {status}: {answer}");
@@ -72,7 +72,7 @@ impl Api {
     }
 
     /// A new account's bearer token.
-    pub(crate) async fn account(&self, handle: &str, role: &str) -> anyhow::Result<String> {
+    pub async fn account(&self, handle: &str, role: &str) -> anyhow::Result<String> {
         let account = self.created("/v1/accounts", None, json!({"handle": handle, "role": role})).await?;
         Ok(account["token"].as_str().context("account token")?.to_owned())
     }

@@ -5,13 +5,13 @@
 //! drop, no hold given twice, no buyer over the limit, identical replays, refused key reuse.
 //! Only ever points at a server the caller names (loopback).
 
-mod api;
 mod workload;
 
 use anyhow::{Context, bail};
-use api::Api;
 use clap::{Parser, ValueEnum};
 use futures_util::{StreamExt, stream};
+use loadgen::api::Api;
+use loadgen::procfs;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{}: {} buyers, {} drop(s) of {units_per_drop} units", args.label, buyers.len(), n_drops);
     let done = Arc::new(AtomicU64::new(0));
     let progress = progress_bar(buyers.len() as u64, done.clone());
-    let cpu_before = cpu_seconds(&args.server_pids)?;
+    let cpu_before = procfs::cpu_seconds(&args.server_pids)?;
     let start = Instant::now() + Duration::from_millis(100);
     let mut tasks = Vec::with_capacity(buyers.len());
     for buyer_idx in 0..buyers.len() {
@@ -155,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
     }
     progress.abort();
     let elapsed = start.elapsed();
-    let server_cpu_s = cpu_seconds(&args.server_pids)? - cpu_before;
+    let server_cpu_s = procfs::cpu_seconds(&args.server_pids)? - cpu_before;
     if elapsed.as_secs() >= HOLD_SECONDS {
         bail!("the run outlasted the holds ({HOLD_SECONDS} s); the stock check would be meaningless");
     }
@@ -235,20 +235,6 @@ fn progress_bar(total: u64, done: Arc<AtomicU64>) -> tokio::task::JoinHandle<()>
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
-}
-
-/// User and system CPU time consumed so far by `pids` (exited ones count as zero).
-fn cpu_seconds(pids: &[u32]) -> anyhow::Result<f64> {
-    // USER_HZ: 100 on every Linux architecture this runs on (x86_64, aarch64).
-    const TICKS_PER_SECOND: f64 = 100.0;
-    let mut ticks = 0u64;
-    for pid in pids {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // Fields after the command name (which may contain spaces) start after the last ')'.
-        let fields: Vec<&str> = stat.rsplit_once(')').context("proc stat")?.1.split_whitespace().collect();
-        ticks += fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    }
-    Ok(ticks as f64 / TICKS_PER_SECOND)
 }
 
 /// Each drop's counters as the server reports them.

@@ -2,7 +2,7 @@
 //! with another body, a second unit, abandoning, a declined card), all drawn from one seed. And the
 //! ledger of what the server acknowledged, checked at the end for oversells and duplicates.
 
-use crate::api::Api;
+use loadgen::api::Api;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};

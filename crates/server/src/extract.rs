@@ -70,6 +70,32 @@ async fn read_body(request: Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
+/// An SDP offer (WHIP/WHEP): `application/sdp`, UTF-8, at most `BODY_BYTES_MAX` bytes. Whether it
+/// is a usable offer is the media server's to say (400 `invalid_sdp`).
+pub(crate) struct SdpBody(pub(crate) String);
+
+impl FromRequest<AppState> for SdpBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+        let is_sdp = content_type
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/sdp"));
+        if !is_sdp {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the offer as application/sdp",
+            ));
+        }
+        let bytes = read_body(request).await?;
+        let offer =
+            String::from_utf8(bytes).map_err(|_| ApiError::bad_request("invalid_sdp", "the offer is not UTF-8"))?;
+        Ok(SdpBody(offer))
+    }
+}
+
 /// A path segment naming a resource. Anything axum cannot decode names nothing: 404, as JSON.
 pub(crate) struct ApiPath(pub(crate) String);
 

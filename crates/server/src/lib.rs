@@ -19,7 +19,7 @@ pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
 pub use telemetry::metrics_handle;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
@@ -42,6 +42,10 @@ pub struct AppState {
     pub(crate) metrics: PrometheusHandle,
     pub(crate) live_slots: Arc<Semaphore>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// The audio SFU; `None` serves no WHIP/WHEP (the benchmark baselines).
+    pub(crate) media: Option<Arc<media::Media>>,
+    /// Episodes whose stage a task feeds to the SFU (`routes/media.rs`), at most one task each.
+    pub(crate) media_watched: Arc<std::sync::Mutex<std::collections::HashSet<domain::EpisodeId>>>,
 }
 
 pub struct ServerConfig {
@@ -49,6 +53,8 @@ pub struct ServerConfig {
     pub rate_limit_per_ip: u32,
     /// Requests per second per account; 0 turns the limit off.
     pub rate_limit_per_account: u32,
+    /// The audio SFU behind WHIP/WHEP; `None` answers them 503 `media_unavailable`.
+    pub media: Option<Arc<media::Media>>,
 }
 
 /// A running HTTP front of an engine.
@@ -74,6 +80,8 @@ impl Server {
             metrics: metrics_handle(),
             live_slots: Arc::new(Semaphore::new(LIVE_CONNECTIONS_MAX)),
             shutdown: shutdown_signal,
+            media: config.media.clone(),
+            media_watched: Default::default(),
         };
         Server { router: router(app), shutdown }
     }
@@ -132,6 +140,12 @@ fn router(app: AppState) -> Router {
         .route("/v1/episodes/{id}/demo", post(rooms::start_demo))
         .route("/v1/episodes/{id}/demo/stop", post(rooms::stop_demo))
         .route("/v1/episodes/{id}/questions", get(rooms::get_questions).post(rooms::ask))
+        .route("/v1/episodes/{id}/whip", post(media::whip))
+        .route("/v1/episodes/{id}/whep", post(media::whep))
+        .route("/v1/episodes/{id}/recordings", get(media::recordings))
+        .route("/v1/episodes/{id}/recordings/{file}", get(media::recording_file))
+        .route("/v1/media/sessions/{id}", delete(media::end_session).patch(media::patch_session))
+        .route("/v1/admin/media/stats", get(media::stats))
         .route("/v1/episodes/{id}/questions/{number}/upvote", post(rooms::upvote))
         .route("/v1/episodes/{id}/questions/{number}/answer", post(rooms::answer))
         .route("/v1/episodes/{id}/questions/{number}/dismiss", post(rooms::dismiss))

@@ -1,7 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations and the wire types.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, catalogue, checkout, drops, live, ops, refunds, risk, rooms, transparency};
+use crate::routes::media::{MediaStatsBody, RecordingBody, RecordingsBody};
+use crate::routes::{accounts, catalogue, checkout, drops, live, media, ops, refunds, risk, rooms, transparency};
 use crate::wire::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,10 +25,11 @@ use utoipa::{Modify, OpenApi};
         rooms::get_polls, rooms::vote, rooms::get_questions, rooms::ask, rooms::upvote, rooms::answer, rooms::dismiss,
         rooms::start_poll, rooms::close_poll, rooms::get_rituals, rooms::pin, rooms::unpin, rooms::start_demo,
         rooms::stop_demo,
+        media::whip, media::whep, media::end_session, media::recordings, media::recording_file, media::stats,
         live::live, ops::healthz, ops::metrics, ops::openapi,
     ),
     components(schemas(
-        ErrorBody, ErrorDetail, CreateAccountRequest, SignupRole, AccountBody, CreateProductRequest, FulfilmentWire,
+        ErrorBody, ErrorDetail, RecordingBody, RecordingsBody, MediaStatsBody, CreateAccountRequest, SignupRole, AccountBody, CreateProductRequest, FulfilmentWire,
         ProductBody, CreateRoomRequest, RoomBody, CreateDropRequest, DropBody, ClaimRequest, ClaimBody,
         CheckoutRequest, OrderBody, OrderLineBody, CartBody, HoldBody, CreateRefundRequest,
         RefundLineRequest, RejectRefundRequest, RefundBody, RefundLineBody, RefundApprovalBody, RefundRejectionBody,

@@ -5,6 +5,7 @@ pub(crate) mod catalogue;
 pub(crate) mod checkout;
 pub(crate) mod drops;
 pub(crate) mod live;
+pub(crate) mod media;
 pub(crate) mod ops;
 pub(crate) mod refunds;
 pub(crate) mod risk;

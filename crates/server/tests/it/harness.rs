@@ -88,7 +88,15 @@ impl TestServer {
         })
         .await
         .unwrap();
+        // Every test server has an SFU of its own on a loopback port, recording into its data dir.
+        let media = media::Media::start(media::MediaConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_ip: None,
+            recordings_dir: Some(data_dir.path().join("recordings")),
+        })
+        .unwrap();
         let config = ServerConfig {
+            media: Some(Arc::new(media)),
             rate_limit_per_ip: options.rate_limit_per_ip,
             rate_limit_per_account: options.rate_limit_per_account,
         };

@@ -6,6 +6,7 @@ mod concurrency;
 mod harness;
 mod limits;
 mod live;
+mod media;
 mod refunds;
 mod risk;
 mod rooms;

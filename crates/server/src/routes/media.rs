@@ -1,0 +1,327 @@
+//! Audio: WHIP (RFC 9725) for speakers, WHEP for listeners, the sessions they create, and the
+//! episode's recordings. The SFU (`crates/media`) forwards; who may publish is the stage's answer
+//! (`domain::may_publish`), checked here before a WHIP session is made and then kept current by
+//! one watcher task per episode that feeds every committed stage change to the SFU.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, ApiPathPair, Authenticated, SdpBody};
+use crate::routes::path_id;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::{AccountId, Episode, EpisodeId, EpisodeStatus, Role};
+use engine::{EpisodeChange, RoomUpdate};
+use media::{Media, MediaError, SessionId};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+
+fn media_of(app: &AppState) -> Result<&Arc<Media>, ApiError> {
+    app.media.as_ref().ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media_unavailable", "this server runs no media server")
+    })
+}
+
+impl From<MediaError> for ApiError {
+    fn from(error: MediaError) -> ApiError {
+        match error {
+            MediaError::InvalidSdp(_) => ApiError::bad_request("invalid_sdp", error.to_string()),
+            MediaError::TooManySessions | MediaError::TooManyPublishers => {
+                ApiError::new(StatusCode::CONFLICT, "too_many_media_sessions", error.to_string())
+            }
+            MediaError::Full | MediaError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media_busy", error.to_string()).retry_after(2)
+            }
+            MediaError::Stopped | MediaError::Start(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media_unavailable", error.to_string())
+            }
+        }
+    }
+}
+
+/// Who may publish and who is on the stage at all, as the SFU takes them.
+fn permissions(episode: &Episode) -> (BTreeSet<AccountId>, BTreeSet<AccountId>) {
+    let members: BTreeSet<AccountId> = if episode.status == EpisodeStatus::Live {
+        episode.stage.members.keys().copied().collect()
+    } else {
+        BTreeSet::new()
+    };
+    let publishers = members.iter().copied().filter(|account| domain::may_publish(episode, *account)).collect();
+    (publishers, members)
+}
+
+/// Reads the episode with the journal position the read reflects.
+async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode, u64), ApiError> {
+    let read = app.engine.read(episode_id.partition(), move |state| state.episode(episode_id).cloned());
+    let (episode, seq) = read.await?;
+    Ok((episode.ok_or_else(ApiError::not_found)?, seq))
+}
+
+/// Starts the episode's watcher unless one runs: it subscribes to the room first, then reads the
+/// stage, so no committed change falls between the two, and exits when the episode ends.
+fn watch(app: &AppState, media: &Arc<Media>, episode: &Episode) {
+    let episode_id = episode.id;
+    if !app.media_watched.lock().expect("watch set lock").insert(episode_id) {
+        return;
+    }
+    let (app, media, room_id) = (app.clone(), media.clone(), episode.room_id);
+    let task = async move {
+        let mut updates = app.engine.subscribe(room_id);
+        let mut stopping = app.shutdown.clone();
+        let mut resync = true;
+        loop {
+            if resync {
+                resync = false;
+                let Ok((episode, seq)) = read_episode(&app, episode_id).await else { break };
+                let (publishers, members) = permissions(&episode);
+                if media.set_permissions(episode_id, seq, publishers, members).await.is_err() {
+                    break;
+                }
+                if episode.status == EpisodeStatus::Ended {
+                    break;
+                }
+            }
+            let update = tokio::select! {
+                update = updates.recv() => update,
+                _ = stopping.changed() => break,
+            };
+            let episode = match update {
+                Ok(RoomUpdate::Episode(update)) if update.episode_id == episode_id => match update.change {
+                    EpisodeChange::Stage(episode) | EpisodeChange::Status(episode) => (episode, update.seq),
+                    _ => continue,
+                },
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => {
+                    updates = updates.resubscribe();
+                    resync = true;
+                    continue;
+                }
+                Err(RecvError::Closed) => break,
+            };
+            let ((publishers, members), seq) = (permissions(&episode.0), episode.1);
+            if media.set_permissions(episode_id, seq, publishers, members).await.is_err() {
+                break;
+            }
+            if episode.0.status == EpisodeStatus::Ended {
+                break;
+            }
+        }
+        let _ = media.end_episode(episode_id).await;
+        app.media_watched.lock().expect("watch set lock").remove(&episode_id);
+        tracing::debug!(%episode_id, "media watcher stopped");
+    };
+    tokio::spawn(task);
+}
+
+fn sdp_created(session_id: SessionId, answer: String) -> Response {
+    let location = format!("/v1/media/sessions/{session_id}");
+    (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/sdp".to_owned()), (header::LOCATION, location)], answer)
+        .into_response()
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/whip", tag = "media", params(("id" = String, Path, description = "episode id")),
+    request_body(content = String, content_type = "application/sdp", description = "SDP offer with a send-only Opus audio section"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "SDP answer (application/sdp); `Location` names the session", content_type = "application/sdp", body = String),
+        (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "not_allowed_to_publish: only the host, moderators and unmuted speakers of the live episode", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
+pub(crate) async fn whip(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+    SdpBody(offer): SdpBody,
+) -> Result<Response, ApiError> {
+    let media = media_of(&app)?;
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let (episode, seq) = read_episode(&app, episode_id).await?;
+    if episode.status != EpisodeStatus::Live {
+        return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
+    }
+    if !domain::may_publish(&episode, actor.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_allowed_to_publish",
+            "only the host, moderators and unmuted speakers may publish audio",
+        ));
+    }
+    watch(&app, media, &episode);
+    let negotiated = media.publish(episode_id, actor.id, seq, &offer).await?;
+    tracing::info!(%episode_id, account_id = %actor.id, session = %negotiated.session_id, "publishing");
+    Ok(sdp_created(negotiated.session_id, negotiated.answer))
+}
+
+#[utoipa::path(post, path = "/v1/episodes/{id}/whep", tag = "media", params(("id" = String, Path, description = "episode id")),
+    request_body(content = String, content_type = "application/sdp", description = "SDP offer with up to three receive-only Opus audio sections: the listener's slots"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "SDP answer (application/sdp); `Location` names the session", content_type = "application/sdp", body = String),
+        (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "not_in_episode: join the episode first", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
+pub(crate) async fn whep(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(episode_id): ApiPath,
+    SdpBody(offer): SdpBody,
+) -> Result<Response, ApiError> {
+    let media = media_of(&app)?;
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let (episode, seq) = read_episode(&app, episode_id).await?;
+    if episode.status != EpisodeStatus::Live {
+        return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
+    }
+    if !episode.stage.members.contains_key(&actor.id) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "not_in_episode", "join the episode before listening"));
+    }
+    watch(&app, media, &episode);
+    let negotiated = media.listen(episode_id, actor.id, seq, &offer).await?;
+    Ok(sdp_created(negotiated.session_id, negotiated.answer))
+}
+
+#[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the session ended"), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 404, description = "no such session of the caller's", body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn end_session(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(session_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let media = media_of(&app)?;
+    let session_id: SessionId = session_id.parse().map_err(|_| ApiError::not_found())?;
+    if !media.close(session_id, actor.id).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Trickle ICE and ICE restarts are not supported (the server is ICE-lite with one host
+/// candidate, which the answer already carries); RFC 9725 §4.3.1 asks for 405 then.
+pub(crate) async fn patch_session() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "trickle_ice_not_supported", "this server does not take trickle ICE")
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct RecordingBody {
+    pub(crate) file: String,
+    pub(crate) account_id: String,
+    /// When the speaker's first packet arrived (RFC 3339).
+    pub(crate) started_at: String,
+    pub(crate) duration_ms: u64,
+    pub(crate) bytes: u64,
+    /// False while the speaker is on air, or if the server stopped before finishing the file (it
+    /// still plays up to its last page).
+    pub(crate) complete: bool,
+    /// Ogg Opus (`audio/ogg`).
+    pub(crate) url: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct RecordingsBody {
+    pub(crate) episode_id: String,
+    pub(crate) recordings: Vec<RecordingBody>,
+}
+
+#[utoipa::path(get, path = "/v1/episodes/{id}/recordings", tag = "media", params(("id" = String, Path, description = "episode id")),
+    responses((status = 200, description = "each speaker's recordings, oldest first", body = RecordingsBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn recordings(
+    State(app): State<AppState>,
+    ApiPath(episode_id): ApiPath,
+) -> Result<Response, ApiError> {
+    let media = media_of(&app)?.clone();
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    read_episode(&app, episode_id).await?;
+    let infos = tokio::task::spawn_blocking(move || media.recordings(episode_id))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "listing recordings failed"))?
+        .map_err(|error| {
+            tracing::error!(%error, "listing recordings");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "listing recordings failed")
+        })?;
+    let recordings = infos
+        .into_iter()
+        .map(|info| RecordingBody {
+            url: format!("/v1/episodes/{episode_id}/recordings/{}", info.file_name),
+            file: info.file_name,
+            account_id: info.tags.account_id,
+            started_at: info.tags.started_at,
+            duration_ms: info.duration_ms,
+            bytes: info.bytes,
+            complete: info.complete,
+        })
+        .collect();
+    Ok(Json(RecordingsBody { episode_id: episode_id.to_string(), recordings }).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/episodes/{id}/recordings/{file}", tag = "media",
+    params(("id" = String, Path, description = "episode id"), ("file" = String, Path, description = "file name from the list")),
+    responses((status = 200, description = "Ogg Opus", content_type = "audio/ogg"), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn recording_file(
+    State(app): State<AppState>,
+    ApiPathPair(episode_id, file): ApiPathPair,
+) -> Result<Response, ApiError> {
+    let media = media_of(&app)?;
+    let episode_id: EpisodeId = path_id(&episode_id)?;
+    let path = media.recording_path(episode_id, &file).ok_or_else(ApiError::not_found)?;
+    // Recordings are a few MB an hour; read whole rather than streamed.
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "reading the recording failed"))?
+        .map_err(|_| ApiError::not_found())?;
+    Ok(([(header::CONTENT_TYPE, "audio/ogg")], bytes).into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatsQuery {
+    /// Start a new latency window after this read (default false).
+    #[serde(default)]
+    reset: bool,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct MediaStatsBody {
+    publishers: u64,
+    listeners: u64,
+    packets_in: u64,
+    packets_forwarded: u64,
+    sends_dropped: u64,
+    /// From a packet's arrival to its last copy handed to the socket, since the last reset.
+    forward_latency_us_p50: u64,
+    forward_latency_us_p99: u64,
+    forward_latency_us_max: u64,
+    forward_latency_samples: u64,
+}
+
+#[utoipa::path(get, path = "/v1/admin/media/stats", tag = "media", params(StatsQuery), security(("bearer" = [])),
+    responses((status = 200, body = MediaStatsBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn stats(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<StatsQuery>,
+) -> Result<Response, ApiError> {
+    if actor.role != Role::Admin {
+        return Err(domain::Rejection::Forbidden.into());
+    }
+    let stats = media_of(&app)?.stats(query.reset).await?;
+    Ok(Json(MediaStatsBody {
+        publishers: stats.publishers,
+        listeners: stats.listeners,
+        packets_in: stats.packets_in,
+        packets_forwarded: stats.packets_forwarded,
+        sends_dropped: stats.sends_dropped,
+        forward_latency_us_p50: stats.forward_latency_us_p50,
+        forward_latency_us_p99: stats.forward_latency_us_p99,
+        forward_latency_us_max: stats.forward_latency_us_max,
+        forward_latency_samples: stats.forward_latency_samples,
+    })
+    .into_response())
+}
