@@ -820,6 +820,7 @@ async function start() {
   api = client(() => state.me.token);
   purchaseStore = store(`livedrop.purchase.${roomId}.${state.me.id}`);
   state.purchase = purchaseStore.get();
+  if (state.purchase) state.purchase.paying = false; // a reload in the middle of paying: the key is kept
   $('#whoami').textContent = `You are ${state.me.handle} on this device.`;
   render();
   feed = connectLive(roomId, {

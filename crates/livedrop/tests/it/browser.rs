@@ -11,8 +11,10 @@
 
 use crate::process::ServerProcess;
 use fantoccini::{Client, ClientBuilder};
+use futures_util::FutureExt;
 use serde_json::{Value, json};
 use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -249,20 +251,50 @@ async fn host_and_buyer_in_chromium() {
     let first = json!({"product_id": product["id"], "quantity": 10, "per_buyer_limit": 2, "hold_seconds": 120});
     api.post(&format!("/v1/rooms/{room_id}/drops"), Some(&token), first).await;
 
+    let seeded = Seeded { room_id, token, product_id: product["id"].as_str().unwrap().to_owned() };
     let driver = ChromeDriver::start();
     let profiles = tempfile::tempdir().unwrap();
     let host = Page { name: "host", client: driver.session(&profiles.path().join("host")).await };
     let buyer = Page { name: "buyer", client: driver.session(&profiles.path().join("buyer")).await };
 
+    // Whatever happens, the browsers are closed (a panic would leave them running).
+    let outcome = AssertUnwindSafe(drive(&server.base, &seeded, &host, &buyer, data_dir.path())).catch_unwind().await;
+    let _ = host.client.close().await;
+    let _ = buyer.client.close().await;
+    let (audio, speaker) = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Err(problem) = audio {
+        panic!("audio: {problem}");
+    }
+    if let Err(problem) = speaker {
+        panic!("audio from the stage: {problem}");
+    }
+}
+
+/// What the test seeded over HTTP.
+struct Seeded {
+    room_id: String,
+    token: String,
+    product_id: String,
+}
+
+/// Both pages through the whole story; the audio outcomes are returned to be reported last.
+async fn drive(
+    base: &str,
+    seeded: &Seeded,
+    host: &Page,
+    buyer: &Page,
+    scratch: &Path,
+) -> (Result<(), String>, Result<(), String>) {
+    let Seeded { room_id, token, product_id } = seeded;
     // The host console signs in from the fragment and clears it from the address bar.
-    host.client.goto(&format!("{}/rooms/{room_id}/host#token={token}", server.base)).await.unwrap();
+    host.client.goto(&format!("{base}/rooms/{room_id}/host#token={token}")).await.unwrap();
     host.wait("the console", "!document.querySelector('#console').hidden").await;
     let url = host.client.current_url().await.unwrap();
     assert_eq!(url.fragment(), None, "the token is cleared from the URL: {url}");
     host.wait("the feed", "document.querySelector('#status').dataset.state === 'offline'").await;
 
     // The buyer page makes a buyer account and shows the room offline.
-    buyer.client.goto(&format!("{}/rooms/{room_id}", server.base)).await.unwrap();
+    buyer.client.goto(&format!("{base}/rooms/{room_id}")).await.unwrap();
     buyer.wait("the offline room", "!document.querySelector('#offline').hidden").await;
     let account = buyer.wait("a buyer account", "JSON.parse(localStorage.getItem('livedrop.buyer'))").await;
     assert!(account["handle"].as_str().unwrap().starts_with("buyer_"), "{account}");
@@ -274,11 +306,11 @@ async fn host_and_buyer_in_chromium() {
     buyer.wait("the stage", "!document.querySelector('#stage-card').hidden").await;
 
     // Audio: the host speaks with the fake microphone, the buyer listens. Checked now, reported last.
-    let audio = check_audio(&host, &buyer).await;
+    let audio = check_audio(host, buyer).await;
 
     // The host creates a drop (pinned at once) and sees it.
     host.click("#new-drop-panel > summary").await;
-    host.set("#drop-product", product["id"].as_str().unwrap()).await;
+    host.set("#drop-product", product_id.as_str()).await;
     host.set("#drop-quantity", "5").await;
     host.set("#drop-limit", "2").await;
     host.set("#drop-hold", "60").await;
@@ -311,7 +343,7 @@ async fn host_and_buyer_in_chromium() {
     assert!(buyer.text("#receipt").await.contains("livedrop verify"));
     // What the buyer keeps (and downloads as order.json) is what `livedrop verify` checks.
     let order = buyer.js("return JSON.stringify(window.livedropRoom.purchase.order, null, 2)").await;
-    let order_file = data_dir.path().join("order.json");
+    let order_file = scratch.join("order.json");
     std::fs::write(&order_file, order.as_str().unwrap()).unwrap();
     let verified = Command::new(env!("CARGO_BIN_EXE_livedrop")).arg("verify").arg(&order_file).output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&verified.stdout), String::from_utf8_lossy(&verified.stderr));
@@ -346,7 +378,7 @@ async fn host_and_buyer_in_chromium() {
     host.wait("the live poll on the host console", "document.querySelectorAll('#polls .poll').length === 2").await;
 
     // A raised hand, an invitation, and the buyer speaks: the host hears it. Audio, so reported last.
-    let speaker = check_speaker(&host, &buyer).await;
+    let speaker = check_speaker(host, buyer).await;
 
     // Screenshots at phone size, for the README.
     let docs = docs_dir();
@@ -360,14 +392,7 @@ async fn host_and_buyer_in_chromium() {
     host.click("#end-episode").await;
     buyer.wait("offline again", "document.querySelector('#status').dataset.state === 'offline'").await;
 
-    host.client.close().await.unwrap();
-    buyer.client.close().await.unwrap();
-    if let Err(problem) = audio {
-        panic!("audio: {problem}");
-    }
-    if let Err(problem) = speaker {
-        panic!("audio from the stage: {problem}");
-    }
+    (audio, speaker)
 }
 
 /// The buyer raises a hand, the host invites them, the buyer speaks with the fake microphone
