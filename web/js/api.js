@@ -118,10 +118,23 @@ const MESSAGES = {
   handle_taken: 'That handle is taken.',
 };
 
+const DECLINES = {
+  generic_decline: 'the bank declined it',
+  insufficient_funds: 'insufficient funds',
+  fraudulent: 'the bank flagged it as fraudulent',
+  expired_card: 'the card has expired',
+  incorrect_cvc: 'the security code is wrong',
+  processing_error: 'the bank could not process it',
+};
+
 export function describe(error) {
   if (!(error instanceof ApiError)) return error?.message ?? String(error);
   const plain = MESSAGES[error.code];
-  if (error.code === 'payment_declined' && error.message) return `${plain} (${error.message})`;
+  if (error.code === 'payment_declined') {
+    const code = error.message?.match(/\(([a-z_]+)\)/)?.[1];
+    const reason = DECLINES[code] ?? code?.replaceAll('_', ' ');
+    return `Your card was declined${reason ? `: ${reason}` : ''}. Nothing was charged; your unit stays held until the timer ends, so you can pay with another card.`;
+  }
   if (error.code === 'invalid_request' || !plain) return error.message;
   return plain;
 }

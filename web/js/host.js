@@ -579,7 +579,7 @@ function renderDemo() {
           if (rituals) state.live.rituals = rituals;
           renderDemo();
         }, fail),
-      }, `Start ${seconds} s demo`))));
+      }, `▶ ${seconds} s demo`))));
   renderProducts();
 }
 

@@ -655,7 +655,7 @@ function renderPolls() {
             );
           }),
         ),
-        el('p', { class: 'muted small' }, `${total} vote${total === 1 ? '' : 's'}`),
+        el('p', { class: 'muted small' }, `${total} vote${total === 1 ? '' : 's'}`, showResults ? '' : ' · tap an answer to vote'),
       );
     }),
   );
