@@ -46,16 +46,20 @@ class Session {
     this.resource = null;
     this.stopped = false;
     pc.addEventListener('connectionstatechange', () => onState?.(pc.connectionState));
+    // Leaving the page ends the session at once rather than when the server notices silence.
+    this.onPageHide = () => this.stop({ keepalive: true });
+    window.addEventListener('pagehide', this.onPageHide);
   }
 
-  async stop() {
+  async stop({ keepalive = false } = {}) {
     if (this.stopped) return;
     this.stopped = true;
+    window.removeEventListener('pagehide', this.onPageHide);
     this.pc.getSenders().forEach((sender) => sender.track?.stop());
     this.pc.close();
     if (this.resource) {
       try {
-        await fetch(this.resource, { method: 'DELETE', headers: { Authorization: `Bearer ${this.token}` } });
+        await fetch(this.resource, { method: 'DELETE', keepalive, headers: { Authorization: `Bearer ${this.token}` } });
       } catch {
         // the server ends sessions whose peer went away by itself
       }
