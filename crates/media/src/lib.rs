@@ -31,6 +31,7 @@ use std::time::Instant;
 use str0m::change::SdpOffer;
 use str0m::config::{CryptoProvider, DtlsCert};
 use str0m::media::{Direction, MediaKind};
+use str0m::rtp::{Extension, ExtensionMap};
 use str0m::{Candidate, Rtc};
 use tokio::sync::{mpsc, oneshot};
 
@@ -80,6 +81,17 @@ pub enum MediaError {
 pub struct Negotiated {
     pub session_id: SessionId,
     pub answer: String,
+}
+
+/// The RTP header extensions an audio room needs: the RFC 6464 level (which speaker is loudest)
+/// and the MID (which section a stream belongs to). Leaving out transport-wide congestion control
+/// spares every listener's feedback and its processing: audio at a few dozen kbit/s is not
+/// bandwidth-estimated.
+pub fn audio_extensions() -> ExtensionMap {
+    let mut extensions = ExtensionMap::empty();
+    extensions.set(1, Extension::AudioLevel);
+    extensions.set(4, Extension::RtpMid);
+    extensions
 }
 
 /// The handle the HTTP layer holds; the SFU itself runs on its own thread.
@@ -209,6 +221,7 @@ impl Media {
             .set_ice_lite(true)
             .clear_codecs()
             .enable_opus(true, false)
+            .set_extension_map(audio_extensions())
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(self.candidate, "udp").expect("checked at start"));
         let answer = rtc.sdp_api().accept_offer(offer).map_err(|error| MediaError::InvalidSdp(error.to_string()))?;

@@ -44,6 +44,7 @@ impl Peer {
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
             .clear_codecs()
             .enable_opus(true, false)
+            .set_extension_map(crate::audio_extensions())
             .build(now);
         rtc.add_local_candidate(Candidate::host(local, "udp").expect("a loopback or host address"));
         let mut change = rtc.sdp_api();

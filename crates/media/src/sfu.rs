@@ -125,11 +125,15 @@ pub struct MediaStats {
     pub packets_in: u64,
     pub packets_forwarded: u64,
     pub sends_dropped: u64,
-    /// Microseconds from a packet's arrival to its last listener's datagram handed to the socket.
+    /// Microseconds from a packet's arrival to each listener's copy handed to the socket.
     pub forward_latency_us_p50: u64,
     pub forward_latency_us_p99: u64,
     pub forward_latency_us_max: u64,
     pub forward_latency_samples: u64,
+    /// Microseconds from a packet's arrival to its last listener's copy: the whole fan-out.
+    pub fanout_latency_us_p50: u64,
+    pub fanout_latency_us_p99: u64,
+    pub fanout_latency_us_max: u64,
 }
 
 pub(crate) struct Sfu {
@@ -138,6 +142,7 @@ pub(crate) struct Sfu {
     episodes: HashMap<EpisodeId, EpisodeMedia>,
     recordings_dir: Option<PathBuf>,
     latency_us: Histogram<u64>,
+    fanout_us: Histogram<u64>,
     packets_in: u64,
     packets_forwarded: u64,
     pub(crate) sends_dropped: u64,
@@ -154,6 +159,7 @@ impl Sfu {
             episodes: HashMap::new(),
             recordings_dir,
             latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
+            fanout_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
             packets_in: 0,
             packets_forwarded: 0,
             sends_dropped: 0,
@@ -327,9 +333,13 @@ impl Sfu {
             forward_latency_us_p99: self.latency_us.value_at_quantile(0.99),
             forward_latency_us_max: self.latency_us.max(),
             forward_latency_samples: self.latency_us.len(),
+            fanout_latency_us_p50: self.fanout_us.value_at_quantile(0.5),
+            fanout_latency_us_p99: self.fanout_us.value_at_quantile(0.99),
+            fanout_latency_us_max: self.fanout_us.max(),
         };
         if reset {
             self.latency_us.reset();
+            self.fanout_us.reset();
         }
         stats
     }
@@ -383,7 +393,7 @@ impl Sfu {
     /// One Opus packet of a publisher: gate it on the stage, record it, and send it on its
     /// speaker's slot to every listener of the episode but the speaker.
     fn forward(&mut self, speaker_id: SessionId, data: MediaData, now: Instant, transmit: Transmit<'_>) {
-        let Sfu { sessions, episodes, recordings_dir, latency_us, packets_in, packets_forwarded, .. } = self;
+        let Sfu { sessions, episodes, recordings_dir, latency_us, fanout_us, packets_in, packets_forwarded, .. } = self;
         let speaker = sessions.get_mut(&speaker_id).expect("the session that produced the data");
         let Some(episode) = episodes.get_mut(&speaker.episode_id) else { return };
         if speaker.role != Role::Publisher || !episode.publishers_allowed.contains(&speaker.account_id) {
@@ -427,11 +437,13 @@ impl Sfu {
             }
             drain(listener, transmit, &mut Vec::new());
             *packets_forwarded += 1;
+            let latency = Instant::now().saturating_duration_since(data.network_time);
+            let _ = latency_us.record((latency.as_micros() as u64).max(1));
             forwarded = true;
         }
         if forwarded {
             let latency = Instant::now().saturating_duration_since(data.network_time);
-            let _ = latency_us.record((latency.as_micros() as u64).max(1));
+            let _ = fanout_us.record((latency.as_micros() as u64).max(1));
         }
     }
 }

@@ -364,17 +364,18 @@ async fn main() -> anyhow::Result<()> {
         "server_rss_mib": {"speakers_only": rss_speakers_only as f64 / 1_048_576.0, "listening": rss_listening as f64 / 1_048_576.0, "per_listener_kib": (rss_listening.saturating_sub(rss_speakers_only)) as f64 / 1_024.0 / n},
     });
     println!(
-        "| listeners × speakers | loss | forward p50 / p99 / max (server) | end to end p50 / p99 | offer → first packet p50 / p99 | server CPU per listener | server memory per listener |"
+        "| listeners × speakers | loss | forward p50 / p99 / max (server, per copy) | fan-out p99 (to the last listener) | end to end p50 / p99 | offer → first packet p50 / p99 | server CPU per listener | server memory per listener |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     println!(
-        "| {} × {} | {:.3} % ({received}/{expected}) | {} / {} / {} µs | {:.2} / {:.2} ms | {:.0} / {:.0} ms | {:.2} % of a core | {:.0} KiB |",
+        "| {} × {} | {:.3} % ({received}/{expected}) | {} / {} / {} µs | {} µs | {:.2} / {:.2} ms | {:.0} / {:.0} ms | {:.2} % of a core | {:.0} KiB |",
         args.listeners,
         args.speakers,
         loss_percent,
         server["forward_latency_us_p50"],
         server["forward_latency_us_p99"],
         server["forward_latency_us_max"],
+        server["fanout_latency_us_p99"],
         latency.value_at_quantile(0.5) as f64 / 1e3,
         latency.value_at_quantile(0.99) as f64 / 1e3,
         first_packet.value_at_quantile(0.5) as f64 / 1e3,

@@ -293,11 +293,15 @@ pub(crate) struct MediaStatsBody {
     packets_in: u64,
     packets_forwarded: u64,
     sends_dropped: u64,
-    /// From a packet's arrival to its last copy handed to the socket, since the last reset.
+    /// From a packet's arrival to each listener's copy handed to the socket, since the last reset.
     forward_latency_us_p50: u64,
     forward_latency_us_p99: u64,
     forward_latency_us_max: u64,
     forward_latency_samples: u64,
+    /// From a packet's arrival to its last listener's copy (the whole fan-out), since the last reset.
+    fanout_latency_us_p50: u64,
+    fanout_latency_us_p99: u64,
+    fanout_latency_us_max: u64,
 }
 
 #[utoipa::path(get, path = "/v1/admin/media/stats", tag = "media", params(StatsQuery), security(("bearer" = [])),
@@ -322,6 +326,9 @@ pub(crate) async fn stats(
         forward_latency_us_p99: stats.forward_latency_us_p99,
         forward_latency_us_max: stats.forward_latency_us_max,
         forward_latency_samples: stats.forward_latency_samples,
+        fanout_latency_us_p50: stats.fanout_latency_us_p50,
+        fanout_latency_us_p99: stats.fanout_latency_us_p99,
+        fanout_latency_us_max: stats.fanout_latency_us_max,
     })
     .into_response())
 }
