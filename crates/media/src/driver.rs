@@ -24,7 +24,6 @@ pub(crate) enum Command {
     Permissions { episode_id: EpisodeId, seq: u64, publishers: BTreeSet<AccountId>, members: BTreeSet<AccountId> },
     EndEpisode(EpisodeId),
     Stats { reset: bool, reply: oneshot::Sender<MediaStats> },
-    Shutdown,
 }
 
 pub(crate) struct Limits {
@@ -47,11 +46,12 @@ pub(crate) async fn run(mut sfu: Sfu, socket: UdpSocket, mut commands: mpsc::Rec
     loop {
         let wake = sfu.next_timeout().unwrap_or_else(Instant::now).max(Instant::now());
         let wake = wake.min(Instant::now() + Duration::from_millis(IDLE_WAKE_MS));
+        // Not biased: a burst of commands (a thousand listeners joining) must not starve the socket.
         tokio::select! {
-            biased;
             command = commands.recv() => match command {
-                Some(Command::Shutdown) | None => break,
                 Some(command) => handle(&mut sfu, command, &limits, &mut transmit),
+                // The handle dropped its sender: stop.
+                None => break,
             },
             readable = socket.readable() => {
                 if readable.is_err() {
@@ -83,21 +83,16 @@ fn handle(sfu: &mut Sfu, command: Command, limits: &Limits, transmit: &mut dyn F
             } else if sfu.sessions_of(new.episode_id, new.account_id) >= limits.account_sessions_max {
                 Some(crate::MediaError::TooManySessions)
             } else if new.role == crate::Role::Publisher
-                && sfu.publishers_of(new.episode_id) >= limits.episode_publishers_max
+                && sfu.publishers_of(new.episode_id, new.account_id) >= limits.episode_publishers_max
             {
                 Some(crate::MediaError::TooManyPublishers)
             } else {
                 None
             };
-            match refusal {
-                Some(error) => {
-                    let _ = reply.send(Err(error));
-                }
-                None => {
-                    sfu.add(*new, transmit);
-                    let _ = reply.send(Ok(()));
-                }
-            }
+            let _ = reply.send(match refusal {
+                Some(error) => Err(error),
+                None => sfu.add(*new, transmit),
+            });
         }
         Command::Close { id, account_id, done } => {
             let _ = done.send(sfu.close(id, account_id));
@@ -105,10 +100,9 @@ fn handle(sfu: &mut Sfu, command: Command, limits: &Limits, transmit: &mut dyn F
         Command::Permissions { episode_id, seq, publishers, members } => {
             sfu.set_permissions(episode_id, seq, publishers, members)
         }
-        Command::EndEpisode(episode_id) => sfu.end_episode(episode_id),
+        Command::EndEpisode(episode_id) => sfu.end_episode(episode_id, Instant::now()),
         Command::Stats { reset, reply } => {
             let _ = reply.send(sfu.stats(reset));
         }
-        Command::Shutdown => unreachable!("handled by the loop"),
     }
 }

@@ -37,12 +37,13 @@ use tokio::sync::{mpsc, oneshot};
 
 /// WebRTC sessions (publishers and listeners together) one server drives.
 pub const SESSIONS_MAX: usize = 2_000;
-/// Sessions one account may hold in one episode (a reloaded page leaves one behind until ICE
-/// notices it is gone).
+/// Sessions one account may hold in one episode (a reloaded page leaves its listening session
+/// behind until ICE notices it is gone; a new publishing session replaces the account's last).
 pub const ACCOUNT_SESSIONS_MAX: usize = 4;
-/// Publishing sessions per episode: the stage may be large, but only this many may send at once.
+/// Publishing accounts per episode: the stage may be large, but only this many may send at once.
 pub const EPISODE_PUBLISHERS_MAX: usize = 16;
-/// An SDP offer is a few kilobytes; anything beyond this is refused before parsing.
+/// An SDP offer is a few kilobytes; anything beyond this is refused before parsing. (Over HTTP the
+/// server's 16 KiB body limit comes first.)
 pub const SDP_BYTES_MAX: usize = 32 * 1_024;
 /// Commands queued for the SFU thread; a full queue answers 503.
 const COMMANDS_MAX: usize = 1_024;
@@ -70,6 +71,10 @@ pub enum MediaError {
     TooManyPublishers,
     #[error("the media server is busy")]
     Busy,
+    #[error("the episode has ended")]
+    EpisodeEnded,
+    #[error("the account is no longer on the episode's stage")]
+    NotOnStage,
     #[error("the media server is not running")]
     Stopped,
     #[error("cannot start the media server: {0}")]
@@ -96,7 +101,8 @@ pub fn audio_extensions() -> ExtensionMap {
 
 /// The handle the HTTP layer holds; the SFU itself runs on its own thread.
 pub struct Media {
-    commands: mpsc::Sender<Command>,
+    /// Taken (and so the queue closed) by `shutdown`.
+    commands: std::sync::Mutex<Option<mpsc::Sender<Command>>>,
     candidate: SocketAddr,
     recordings_dir: Option<PathBuf>,
     crypto: Arc<CryptoProvider>,
@@ -145,7 +151,7 @@ impl Media {
             .map_err(|error| start_error("spawning the sfu thread", &error))?;
         tracing::info!(udp = %local, candidate = %candidate, "media server started");
         Ok(Media {
-            commands,
+            commands: std::sync::Mutex::new(Some(commands)),
             candidate,
             recordings_dir: config.recordings_dir,
             crypto,
@@ -224,6 +230,8 @@ impl Media {
             .set_extension_map(audio_extensions())
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(self.candidate, "udp").expect("checked at start"));
+        // str0m's contract: drain the output after every mutation before the next one.
+        while !matches!(rtc.poll_output(), Ok(str0m::Output::Timeout(_)) | Err(_)) {}
         let answer = rtc.sdp_api().accept_offer(offer).map_err(|error| MediaError::InvalidSdp(error.to_string()))?;
         // `MediaAdded` events only come once DTLS is up; the answer's sections, in offer order,
         // say now what this session carries.
@@ -271,12 +279,12 @@ impl Media {
     ) -> Result<(), MediaError> {
         // Waits for queue space: a permission change must never be dropped.
         let command = Command::Permissions { episode_id, seq, publishers, members };
-        self.commands.send(command).await.map_err(|_| MediaError::Stopped)
+        self.sender()?.send(command).await.map_err(|_| MediaError::Stopped)
     }
 
-    /// The episode ended: its sessions close and its recordings are finished.
+    /// The episode ended: its sessions close, its recordings are finished, and it takes no more.
     pub async fn end_episode(&self, episode_id: EpisodeId) -> Result<(), MediaError> {
-        self.commands.send(Command::EndEpisode(episode_id)).await.map_err(|_| MediaError::Stopped)
+        self.sender()?.send(Command::EndEpisode(episode_id)).await.map_err(|_| MediaError::Stopped)
     }
 
     /// Session counts, packet counters and the forwarding latency since the last reset.
@@ -320,16 +328,21 @@ impl Media {
         (plain && path.is_file()).then_some(path)
     }
 
-    /// Stops the SFU thread, closing every session and finishing every recording.
+    /// Stops the SFU thread once it has handled what is queued, closing every session; returns
+    /// when every recording is finished (the file synced).
     pub fn shutdown(&self) {
-        let _ = self.commands.try_send(Command::Shutdown);
+        drop(self.commands.lock().expect("media commands lock").take());
         if let Some(thread) = self.thread.lock().expect("media thread lock").take() {
             let _ = thread.join();
         }
     }
 
+    fn sender(&self) -> Result<mpsc::Sender<Command>, MediaError> {
+        self.commands.lock().expect("media commands lock").clone().ok_or(MediaError::Stopped)
+    }
+
     fn send(&self, command: Command) -> Result<(), MediaError> {
-        self.commands.try_send(command).map_err(|error| match error {
+        self.sender()?.try_send(command).map_err(|error| match error {
             mpsc::error::TrySendError::Full(_) => MediaError::Busy,
             mpsc::error::TrySendError::Closed(_) => MediaError::Stopped,
         })

@@ -37,19 +37,24 @@ pub(crate) fn is_stereo(packet: &[u8]) -> bool {
     packet.first().is_some_and(|toc| toc & 0b100 != 0)
 }
 
-/// Packets that play `samples` of nothing: one-byte packets (a TOC, one frame of length zero,
-/// which RFC 6716 §3.2.1 defines as DTX or a lost frame, so the decoder conceals or stays silent).
-/// CELT full-band configurations of 20, 10, 5 and 2.5 ms cover any multiple of 2.5 ms; a remainder
-/// below that is dropped.
-pub(crate) fn silence(samples: u64, stereo: bool) -> impl Iterator<Item = [u8; 1]> {
+/// Packets that play `samples` of nothing: packets whose frames are all of length zero, which RFC
+/// 6716 §3.2.1 defines as DTX or lost frames, so the decoder conceals or stays silent. CELT full-band
+/// configurations: 120 ms packets (code 3, six 20 ms frames) while they fit, then single 20, 10, 5
+/// and 2.5 ms frames; a remainder below 2.5 ms is dropped.
+pub(crate) fn silence(samples: u64, stereo: bool) -> impl Iterator<Item = Vec<u8>> {
     let stereo_bit = if stereo { 0b100 } else { 0 };
     let mut left = samples;
     std::iter::from_fn(move || {
+        if left >= PACKET_SAMPLES_MAX {
+            left -= PACKET_SAMPLES_MAX;
+            // Config 31 (20 ms), code 3, a frame count byte of 6 (constant bit rate, no padding).
+            return Some(vec![31 << 3 | stereo_bit | 0b11, 6]);
+        }
         // Configs 31, 30, 29, 28: CELT full band at 20, 10, 5 and 2.5 ms.
         let (config, frame) =
             [(31u8, 960u64), (30, 480), (29, 240), (28, 120)].into_iter().find(|(_, frame)| left >= *frame)?;
         left -= frame;
-        Some([config << 3 | stereo_bit])
+        Some(vec![config << 3 | stereo_bit])
     })
 }
 
@@ -74,9 +79,10 @@ mod tests {
 
     #[test]
     fn silence_fills_exactly() {
-        let packets: Vec<_> = silence(960 * 3 + 480 + 120 + 7, true).collect();
+        let packets: Vec<_> = silence(5_760 * 2 + 960 * 3 + 480 + 120 + 7, true).collect();
         let total: u64 = packets.iter().map(|packet| packet_samples(packet).unwrap()).sum();
-        assert_eq!(total, 960 * 3 + 480 + 120);
+        assert_eq!(total, 5_760 * 2 + 960 * 3 + 480 + 120);
+        assert_eq!(packets.len(), 2 + 3 + 1 + 1, "120 ms packets first");
         assert!(packets.iter().all(|packet| is_stereo(packet)));
         assert_eq!(silence(0, false).count(), 0);
     }

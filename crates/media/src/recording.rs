@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 const PACKETS_PER_PAGE_MAX: u32 = 50;
 /// A gap longer than this (10 minutes) is not filled: the sender's clock jumped, which is no pause.
 const GAP_SAMPLES_MAX: u64 = 10 * 60 * opus::SAMPLES_PER_SECOND;
+/// A gap is filled only as far as wall-clock time passed since the previous packet, plus this much
+/// jitter: a sender whose RTP clock races ahead cannot make the recorder write hours of filler.
+const GAP_SLACK_SAMPLES: u64 = opus::SAMPLES_PER_SECOND;
+/// Recordings waiting for their closer thread; beyond this, closing blocks the SFU thread briefly.
+const CLOSES_QUEUED_MAX: usize = 256;
 /// The tail of a file searched for its last page when listing recordings.
 const TAIL_BYTES_MAX: u64 = 70_000;
 
@@ -38,6 +43,7 @@ pub(crate) struct Recorder {
     packets_on_page: u32,
     /// Held back by one packet so that the last one can be written with the end-of-stream flag.
     pending: Option<(Vec<u8>, u64)>,
+    last_write: Option<std::time::Instant>,
 }
 
 impl Recorder {
@@ -76,26 +82,39 @@ impl Recorder {
         }
         writer.write_packet(comments, serial, PacketWriteEndInfo::EndPage, 0)?;
         writer.inner_mut().flush()?;
-        Ok(Recorder { path, writer, serial, stereo, granule: 0, next_time: 0, packets_on_page: 0, pending: None })
+        Ok(Recorder {
+            path,
+            writer,
+            serial,
+            stereo,
+            granule: 0,
+            next_time: 0,
+            packets_on_page: 0,
+            pending: None,
+            last_write: None,
+        })
     }
 
-    /// Appends one packet sent at `rtp_time` (48 kHz). Packets from the past (reordered or
-    /// duplicated) are skipped: an Ogg stream only moves forward.
-    pub(crate) fn write(&mut self, rtp_time: u64, packet: &[u8]) -> io::Result<()> {
+    /// Appends one packet sent at `rtp_time` (48 kHz) and received at `now`. Packets from the
+    /// past (reordered or duplicated) are skipped: an Ogg stream only moves forward.
+    pub(crate) fn write(&mut self, rtp_time: u64, packet: &[u8], now: std::time::Instant) -> io::Result<()> {
         let Some(samples) = opus::packet_samples(packet) else {
             return Ok(()); // not Opus: nothing a player could use
         };
-        if self.granule > 0 || self.pending.is_some() {
+        if let Some(last_write) = self.last_write {
             if rtp_time < self.next_time {
                 return Ok(());
             }
             let gap = rtp_time - self.next_time;
-            if gap <= GAP_SAMPLES_MAX {
+            let elapsed =
+                now.saturating_duration_since(last_write).as_micros() as u64 * opus::SAMPLES_PER_SECOND / 1_000_000;
+            if gap <= GAP_SAMPLES_MAX.min(elapsed + GAP_SLACK_SAMPLES) {
                 for filler in opus::silence(gap, self.stereo) {
-                    self.push(filler.to_vec())?;
+                    self.push(filler)?;
                 }
             }
         }
+        self.last_write = Some(now);
         self.push(packet.to_vec())?;
         self.next_time = rtp_time + samples;
         Ok(())
@@ -130,6 +149,51 @@ impl Recorder {
         file.flush()?;
         file.sync_all()?;
         Ok(self.path)
+    }
+}
+
+/// Finishes recordings on a thread of its own: finishing syncs the file, which must not stall the
+/// forwarding of everyone else's audio. `finish_all` waits for every one handed over.
+pub(crate) struct RecordingCloser {
+    queue: Option<std::sync::mpsc::SyncSender<Recorder>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RecordingCloser {
+    pub(crate) fn start() -> RecordingCloser {
+        let (queue, recorders) = std::sync::mpsc::sync_channel::<Recorder>(CLOSES_QUEUED_MAX);
+        let thread = std::thread::Builder::new()
+            .name("livedrop-recordings".into())
+            .spawn(move || {
+                for recorder in recorders {
+                    match recorder.finish() {
+                        Ok(path) => tracing::info!(path = %path.display(), "recording finished"),
+                        Err(error) => tracing::error!(%error, "could not finish a recording"),
+                    }
+                }
+            })
+            .map_err(|error| tracing::error!(%error, "no recordings thread: recordings finish inline"))
+            .ok();
+        RecordingCloser { queue: thread.is_some().then_some(queue), thread }
+    }
+
+    pub(crate) fn close(&self, recorder: Recorder) {
+        let unsent = match &self.queue {
+            Some(queue) => queue.send(recorder).err().map(|error| error.0),
+            None => Some(recorder),
+        };
+        if let Some(recorder) = unsent
+            && let Err(error) = recorder.finish()
+        {
+            tracing::error!(%error, "could not finish a recording");
+        }
+    }
+
+    pub(crate) fn finish_all(mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -238,13 +302,15 @@ mod tests {
         let path = dir.path().join("ep_1/a.opus");
         let packet = [15u8 << 3, 1, 2, 3];
         let mut recorder = Recorder::create(path.clone(), &tags(), 7, &packet).unwrap();
-        let base = 1_000_000u64;
+        let (base, start) = (1_000_000u64, std::time::Instant::now());
+        let at = |rtp: u64| start + std::time::Duration::from_micros((rtp - base) * 1_000_000 / 48_000);
         for n in 0..50 {
-            recorder.write(base + n * 960, &packet).unwrap();
+            recorder.write(base + n * 960, &packet, at(base + n * 960)).unwrap();
         }
-        recorder.write(base + 10 * 960, &packet).unwrap(); // a late duplicate is skipped
+        recorder.write(base + 10 * 960, &packet, at(base + 50 * 960)).unwrap(); // a late duplicate is skipped
         for n in 0..50 {
-            recorder.write(base + 48_000 + 120_000 + n * 960, &packet).unwrap();
+            let rtp = base + 48_000 + 120_000 + n * 960;
+            recorder.write(rtp, &packet, at(rtp)).unwrap();
         }
         let path = recorder.finish().unwrap();
         let info = read_info(&path).unwrap();
@@ -276,12 +342,27 @@ mod tests {
         let path = dir.path().join("cut.opus");
         let packet = [15u8 << 3, 9];
         let mut recorder = Recorder::create(path.clone(), &tags(), 1, &packet).unwrap();
+        let start = std::time::Instant::now();
         for n in 0..120 {
-            recorder.write(n * 960, &packet).unwrap();
+            recorder.write(n * 960, &packet, start + std::time::Duration::from_millis(n * 20)).unwrap();
         }
         drop(recorder); // no finish: as if the process died (the buffer holds the open page)
         let info = read_info(&path).unwrap();
         assert!(!info.complete);
         assert_eq!(info.duration_ms, 2_000, "the two closed pages of 50 packets");
+    }
+
+    /// A sender whose RTP clock runs far ahead of real time gets no filler for the jump.
+    #[test]
+    fn a_clock_racing_ahead_of_real_time_is_not_filled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("racing.opus");
+        let packet = [15u8 << 3, 9];
+        let mut recorder = Recorder::create(path.clone(), &tags(), 1, &packet).unwrap();
+        let now = std::time::Instant::now();
+        recorder.write(0, &packet, now).unwrap();
+        recorder.write(9 * 60 * 48_000, &packet, now + std::time::Duration::from_millis(20)).unwrap();
+        let path = recorder.finish().unwrap();
+        assert_eq!(read_info(&path).unwrap().duration_ms, 40, "two packets, the jump left out");
     }
 }

@@ -3,7 +3,8 @@
 //! slots. Sans-IO like the `Rtc`s it drives: time and datagrams come in as arguments, datagrams
 //! go out through the `Transmit` callback, so tests and the UDP driver share one code path.
 
-use crate::recording::{Recorder, RecordingTags};
+use crate::MediaError;
+use crate::recording::{Recorder, RecordingCloser, RecordingTags};
 use crate::slots::{LISTENER_SLOTS, SlotTable};
 use domain::{AccountId, EpisodeId};
 use hdrhistogram::Histogram;
@@ -20,6 +21,14 @@ pub(crate) type Transmit<'a> = &'a mut dyn FnMut(SocketAddr, &[u8]);
 
 /// A session that has not completed ICE and DTLS within this long is dropped.
 const CONNECT_TIMEOUT_MS: u64 = 20_000;
+/// ICE may report a disconnect and recover (a network handover); a session still disconnected
+/// after this long is dropped.
+const DISCONNECTED_GRACE_MS: u64 = 10_000;
+/// An ended episode is remembered this long, so a session negotiated just before the end is
+/// refused rather than bringing the episode back.
+const ENDED_EPISODE_KEPT_MS: u64 = 60_000;
+/// Source addresses one session may use (ICE may switch paths; each is matched once).
+const SESSION_ADDRESSES_MAX: usize = 8;
 /// Audio is 48 kHz in RTP and in the slots' rebased timestamps.
 const RTP_HZ: u64 = 48_000;
 /// The step a slot's timestamps advance at least when it changes speaker (one 20 ms frame).
@@ -70,11 +79,22 @@ struct Session {
     role: Role,
     rtc: Rtc,
     slot_mids: Vec<Mid>,
+    /// The server checked this session's right to publish or listen at this journal position;
+    /// until the episode's permissions are newer, that check is what counts.
+    checked_seq: u64,
     next_timeout: Instant,
     connected: bool,
+    disconnected_since: Option<Instant>,
     created: Instant,
     addresses: Vec<SocketAddr>,
-    recorder: Option<Recorder>,
+    recording: Recording,
+}
+
+enum Recording {
+    NotStarted,
+    On(Recorder),
+    /// Creating or writing the file failed once; it is not retried every packet.
+    Failed,
 }
 
 /// One slot's outgoing timeline: every listener's slot stream carries a single, steadily rising
@@ -108,9 +128,12 @@ impl SlotStream {
 struct EpisodeMedia {
     /// Accounts whose audio may be forwarded, as of `permissions_seq` (`domain::may_publish`).
     publishers_allowed: BTreeSet<AccountId>,
-    /// Accounts on the episode's stage in any role; `None` until the server first says.
+    /// Accounts on the episode's stage in any role, as of `permissions_seq`; `None` until the
+    /// server first says.
     members: Option<BTreeSet<AccountId>>,
     permissions_seq: u64,
+    /// When the episode ended; it takes no more sessions.
+    ended_at: Option<Instant>,
     publishers: Vec<SessionId>,
     listeners: Vec<SessionId>,
     slots: SlotTable<SessionId>,
@@ -141,6 +164,7 @@ pub(crate) struct Sfu {
     by_address: HashMap<SocketAddr, SessionId>,
     episodes: HashMap<EpisodeId, EpisodeMedia>,
     recordings_dir: Option<PathBuf>,
+    closer: RecordingCloser,
     latency_us: Histogram<u64>,
     fanout_us: Histogram<u64>,
     packets_in: u64,
@@ -158,6 +182,7 @@ impl Sfu {
             by_address: HashMap::new(),
             episodes: HashMap::new(),
             recordings_dir,
+            closer: RecordingCloser::start(),
             latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
             fanout_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
             packets_in: 0,
@@ -176,21 +201,41 @@ impl Sfu {
         self.sessions.values().filter(|s| s.episode_id == episode_id && s.account_id == account_id).count()
     }
 
-    pub(crate) fn publishers_of(&self, episode_id: EpisodeId) -> usize {
-        self.episodes.get(&episode_id).map_or(0, |episode| episode.publishers.len())
+    /// Publishing sessions of the episode other than `account_id`'s (which a new one replaces).
+    pub(crate) fn publishers_of(&self, episode_id: EpisodeId, account_id: AccountId) -> usize {
+        let Some(episode) = self.episodes.get(&episode_id) else { return 0 };
+        let others = |id: &&SessionId| self.sessions.get(id).is_some_and(|session| session.account_id != account_id);
+        episode.publishers.iter().filter(others).count()
     }
 
-    pub(crate) fn add(&mut self, new: NewSession, transmit: Transmit<'_>) {
+    /// Takes a negotiated session, unless the episode ended or a permissions update newer than
+    /// the server's check says the account is no longer on the stage. A publisher replaces the
+    /// account's earlier publishing session in the episode (a reloaded page).
+    pub(crate) fn add(&mut self, new: NewSession, transmit: Transmit<'_>) -> Result<(), MediaError> {
         let episode = self.episodes.entry(new.episode_id).or_default();
+        if episode.ended_at.is_some() {
+            return Err(MediaError::EpisodeEnded);
+        }
+        if new.checked_seq < episode.permissions_seq
+            && episode.members.as_ref().is_some_and(|members| !members.contains(&new.account_id))
+        {
+            return Err(MediaError::NotOnStage);
+        }
+        let replaced: Vec<SessionId> = match new.role {
+            Role::Publisher => episode
+                .publishers
+                .iter()
+                .copied()
+                .filter(|id| self.sessions.get(id).is_some_and(|session| session.account_id == new.account_id))
+                .collect(),
+            Role::Listener => Vec::new(),
+        };
+        for id in replaced {
+            self.remove(id);
+        }
+        let episode = self.episodes.get_mut(&new.episode_id).expect("inserted above");
         match new.role {
-            Role::Publisher => {
-                // The server checked `may_publish` at `checked_seq`; a later permission update
-                // already reflects that check or overrides it, so only an older one is amended.
-                if new.checked_seq >= episode.permissions_seq {
-                    episode.publishers_allowed.insert(new.account_id);
-                }
-                episode.publishers.push(new.id);
-            }
+            Role::Publisher => episode.publishers.push(new.id),
             Role::Listener => episode.listeners.push(new.id),
         }
         let mut session = Session {
@@ -199,15 +244,18 @@ impl Sfu {
             role: new.role,
             rtc: new.rtc,
             slot_mids: new.slot_mids,
+            checked_seq: new.checked_seq,
             next_timeout: new.now,
             connected: false,
+            disconnected_since: None,
             created: new.now,
             addresses: Vec::new(),
-            recorder: None,
+            recording: Recording::NotStarted,
         };
         drain(&mut session, transmit, &mut self.media_scratch);
         self.media_scratch.clear();
         self.sessions.insert(new.id, session);
+        Ok(())
     }
 
     /// Ends a session if `account_id` owns it.
@@ -230,17 +278,22 @@ impl Sfu {
         members: BTreeSet<AccountId>,
     ) {
         let episode = self.episodes.entry(episode_id).or_default();
-        if seq < episode.permissions_seq {
+        if seq < episode.permissions_seq || episode.ended_at.is_some() {
             return;
         }
         episode.permissions_seq = seq;
         episode.publishers_allowed = publishers_allowed;
+        // A session the server checked after `seq` was on the stage then: this update is older.
         let gone: Vec<SessionId> = episode
             .publishers
             .iter()
             .chain(&episode.listeners)
             .copied()
-            .filter(|id| self.sessions.get(id).is_some_and(|session| !members.contains(&session.account_id)))
+            .filter(|id| {
+                self.sessions
+                    .get(id)
+                    .is_some_and(|session| session.checked_seq <= seq && !members.contains(&session.account_id))
+            })
             .collect();
         episode.members = Some(members);
         for id in gone {
@@ -248,14 +301,17 @@ impl Sfu {
         }
     }
 
-    /// The episode ended: every session of it closes and its recordings are finished.
-    pub(crate) fn end_episode(&mut self, episode_id: EpisodeId) {
+    /// The episode ended: every session of it closes, its recordings are finished, and it takes
+    /// no new session (it is forgotten `ENDED_EPISODE_KEPT_MS` later).
+    pub(crate) fn end_episode(&mut self, episode_id: EpisodeId, now: Instant) {
         let ids: Vec<SessionId> =
             self.sessions.iter().filter(|(_, session)| session.episode_id == episode_id).map(|(id, _)| *id).collect();
         for id in ids {
             self.remove(id);
         }
-        self.episodes.remove(&episode_id);
+        let episode = self.episodes.entry(episode_id).or_default();
+        episode.ended_at = Some(now);
+        episode.slots = SlotTable::default();
     }
 
     pub(crate) fn receive(
@@ -271,14 +327,16 @@ impl Sfu {
         };
         let input = Input::Receive(now, receive);
         let known = self.by_address.get(&source).copied().filter(|id| self.sessions[id].rtc.accepts(&input));
-        // A new address is matched by its STUN username (`accepts`); it is then remembered, so
-        // only a session's first packets cost a scan.
-        let Some(id) = known.or_else(|| self.sessions.iter().find(|(_, s)| s.rtc.accepts(&input)).map(|(id, _)| *id))
-        else {
+        // A new address is matched by its STUN username (`accepts`) and then remembered, so only a
+        // session's first packets cost a scan. Only STUN can open a path (RFC 7983: a first byte
+        // below 4), so other datagrams from unknown addresses are dropped without one.
+        let is_stun = datagram.first().is_some_and(|first| *first < 4);
+        let scanned = || self.sessions.iter().find(|(_, s)| s.rtc.accepts(&input)).map(|(id, _)| *id);
+        let Some(id) = known.or_else(|| if is_stun { scanned() } else { None }) else {
             return;
         };
         let session = self.sessions.get_mut(&id).expect("found above");
-        if known.is_none() {
+        if known.is_none() && session.addresses.len() < SESSION_ADDRESSES_MAX {
             self.by_address.insert(source, id);
             session.addresses.push(source);
         }
@@ -304,10 +362,15 @@ impl Sfu {
             self.forward_scratch(id, now, transmit);
         }
         let connect_timeout = Duration::from_millis(CONNECT_TIMEOUT_MS);
+        let grace = Duration::from_millis(DISCONNECTED_GRACE_MS);
         due.extend(
             self.sessions
                 .iter()
-                .filter(|(_, s)| !s.rtc.is_alive() || (!s.connected && now.duration_since(s.created) > connect_timeout))
+                .filter(|(_, s)| {
+                    !s.rtc.is_alive()
+                        || (!s.connected && now.duration_since(s.created) > connect_timeout)
+                        || s.disconnected_since.is_some_and(|since| now.duration_since(since) > grace)
+                })
                 .map(|(id, _)| *id),
         );
         for id in due.drain(..) {
@@ -315,6 +378,8 @@ impl Sfu {
             self.remove(id);
         }
         self.due_scratch = due;
+        let kept = Duration::from_millis(ENDED_EPISODE_KEPT_MS);
+        self.episodes.retain(|_, episode| episode.ended_at.is_none_or(|ended| now.duration_since(ended) < kept));
     }
 
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
@@ -344,29 +409,18 @@ impl Sfu {
         stats
     }
 
-    /// Closes every session and finishes every recording before returning: the server is stopping.
-    pub(crate) fn shutdown(&mut self) {
+    /// Closes every session and waits until every recording is finished: the server is stopping.
+    pub(crate) fn shutdown(mut self) {
         let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
-            if let Some(recorder) = self.take_session(id) {
-                finish_recording(recorder);
-            }
+            self.remove(id);
         }
+        self.closer.finish_all();
     }
 
+    /// Forgets a session; its recording is finished on the closer's thread.
     fn remove(&mut self, id: SessionId) {
-        if let Some(recorder) = self.take_session(id) {
-            // Finishing syncs the file; that must not stall forwarding for everyone else.
-            std::thread::Builder::new()
-                .name("livedrop-recording-close".into())
-                .spawn(move || finish_recording(recorder))
-                .expect("spawning a thread");
-        }
-    }
-
-    /// Forgets a session; its recording, if any, is the caller's to finish.
-    fn take_session(&mut self, id: SessionId) -> Option<Recorder> {
-        let mut session = self.sessions.remove(&id)?;
+        let Some(mut session) = self.sessions.remove(&id) else { return };
         session.rtc.disconnect();
         for address in &session.addresses {
             self.by_address.remove(address);
@@ -376,7 +430,9 @@ impl Sfu {
             episode.listeners.retain(|other| *other != id);
             episode.slots.remove(id);
         }
-        session.recorder.take()
+        if let Recording::On(recorder) = std::mem::replace(&mut session.recording, Recording::NotStarted) {
+            self.closer.close(recorder);
+        }
     }
 
     fn forward_scratch(&mut self, id: SessionId, now: Instant, transmit: Transmit<'_>) {
@@ -396,14 +452,18 @@ impl Sfu {
         let Sfu { sessions, episodes, recordings_dir, latency_us, fanout_us, packets_in, packets_forwarded, .. } = self;
         let speaker = sessions.get_mut(&speaker_id).expect("the session that produced the data");
         let Some(episode) = episodes.get_mut(&speaker.episode_id) else { return };
-        if speaker.role != Role::Publisher || !episode.publishers_allowed.contains(&speaker.account_id) {
+        // The server's check at `checked_seq` stands until a newer permissions update (at the
+        // same position both describe the same stage).
+        let allowed =
+            speaker.checked_seq >= episode.permissions_seq || episode.publishers_allowed.contains(&speaker.account_id);
+        if speaker.role != Role::Publisher || !allowed {
             return; // muted, moved off the stage, or a listener sending audio
         }
         *packets_in += 1;
         let speaker_account = speaker.account_id;
         let in_time = data.time.rebase(Frequency::FORTY_EIGHT_KHZ).numer();
         if let Some(dir) = recordings_dir.as_ref() {
-            record(speaker, speaker_id, dir, in_time, &data.data);
+            record(speaker, speaker_id, dir, in_time, &data.data, now);
         }
         episode.slots.observe(speaker_id, data.ext_vals.audio_level, now);
         episode.slots.reassign(now);
@@ -448,16 +508,9 @@ impl Sfu {
     }
 }
 
-fn finish_recording(recorder: Recorder) {
-    match recorder.finish() {
-        Ok(path) => tracing::info!(path = %path.display(), "recording finished"),
-        Err(error) => tracing::error!(%error, "could not finish a recording"),
-    }
-}
-
 /// Appends a forwarded packet to the speaker's recording, starting the file on the first one.
-fn record(session: &mut Session, id: SessionId, dir: &std::path::Path, in_time: u64, packet: &[u8]) {
-    if session.recorder.is_none() {
+fn record(session: &mut Session, id: SessionId, dir: &std::path::Path, in_time: u64, packet: &[u8], now: Instant) {
+    if matches!(session.recording, Recording::NotStarted) {
         let started_at =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let path = dir.join(session.episode_id.to_string()).join(format!("{}-{id}.opus", session.account_id));
@@ -467,18 +520,19 @@ fn record(session: &mut Session, id: SessionId, dir: &std::path::Path, in_time: 
             started_at,
         };
         match Recorder::create(path, &tags, id.0 as u32, packet) {
-            Ok(recorder) => session.recorder = Some(recorder),
+            Ok(recorder) => session.recording = Recording::On(recorder),
             Err(error) => {
                 tracing::error!(session = %id, %error, "could not start a recording");
+                session.recording = Recording::Failed;
                 return;
             }
         }
     }
-    if let Some(recorder) = session.recorder.as_mut()
-        && let Err(error) = recorder.write(in_time, packet)
+    if let Recording::On(recorder) = &mut session.recording
+        && let Err(error) = recorder.write(in_time, packet, now)
     {
         tracing::error!(session = %id, %error, "recording stopped");
-        session.recorder = None;
+        session.recording = Recording::Failed;
     }
 }
 
@@ -494,7 +548,11 @@ fn drain(session: &mut Session, transmit: Transmit<'_>, media: &mut Vec<MediaDat
             Ok(Output::Transmit(datagram)) => transmit(datagram.destination, &datagram.contents),
             Ok(Output::Event(event)) => match event {
                 Event::Connected => session.connected = true,
-                Event::IceConnectionStateChange(IceConnectionState::Disconnected) => session.rtc.disconnect(),
+                // ICE may recover (a network handover); the sweep drops it if it does not.
+                Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                    session.disconnected_since.get_or_insert_with(Instant::now);
+                }
+                Event::IceConnectionStateChange(_) => session.disconnected_since = None,
                 Event::MediaData(data) if session.role == Role::Publisher => media.push(data),
                 _ => {}
             },

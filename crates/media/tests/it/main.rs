@@ -188,3 +188,37 @@ async fn permissions_gate_forwarding_and_recordings_keep_time() {
     assert!(media.recording_path(ep, "../secret.opus").is_none());
     media.shutdown();
 }
+
+/// The server's check and the stage's updates race: whichever is newer (by journal `seq`) wins.
+/// A session checked before an update that took the account off the stage is refused; one
+/// checked after it is kept by that (older) update and closed by the next. An ended episode takes
+/// no new session, and shutting down finishes every recording before it returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordings() {
+    let recordings = tempfile::tempdir().unwrap();
+    let media = start(Some(recordings.path()));
+    let (ep, host, guest) = (episode(4), account(31), account(32));
+    let (_, offer) = TestPeer::offer_for_listener(3);
+    media.set_permissions(ep, 10, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
+    let stale = media.listen(ep, guest, 5, &offer).await.unwrap_err();
+    assert_eq!(stale, media::MediaError::NotOnStage, "checked at 5, off the stage at 10");
+    media.listen(ep, guest, 12, &offer).await.unwrap();
+    media.set_permissions(ep, 11, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
+    assert_eq!(media.stats(false).await.unwrap().listeners, 1, "the update at 11 predates the check at 12");
+    media.set_permissions(ep, 13, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
+    assert_eq!(media.stats(false).await.unwrap().listeners, 0, "the update at 13 is newer");
+
+    // A speaker talks, then the server stops: the recording is complete when shutdown returns.
+    let mut speaker = connect_speaker(&media, ep, host).await;
+    let mut rtp = [0u64];
+    talk(&mut [(&mut speaker, 1, -30)], &mut [], &mut rtp, Duration::from_millis(400));
+    media.end_episode(ep).await.unwrap();
+    let late = media.listen(ep, host, 100, &offer).await.unwrap_err();
+    assert_eq!(late, media::MediaError::EpisodeEnded);
+    media.shutdown();
+    let infos = media.recordings(ep).unwrap();
+    assert_eq!(infos.len(), 1);
+    assert!(infos[0].complete, "finished before shutdown returned: {infos:?}");
+    assert!(infos[0].duration_ms >= 300, "{infos:?}");
+    assert_eq!(media.stats(false).await.unwrap_err(), media::MediaError::Stopped);
+}

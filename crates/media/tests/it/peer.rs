@@ -37,6 +37,11 @@ impl TestPeer {
         (TestPeer { peer, socket, heard: Vec::new() }, offer)
     }
 
+    /// A listener's offer of `n_slots` slots, for tests that only negotiate.
+    pub(crate) fn offer_for_listener(n_slots: usize) -> (TestPeer, String) {
+        TestPeer::new(Direction::RecvOnly, n_slots)
+    }
+
     pub(crate) fn connected(&self) -> bool {
         self.peer.connected
     }

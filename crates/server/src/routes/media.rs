@@ -28,6 +28,9 @@ impl From<MediaError> for ApiError {
     fn from(error: MediaError) -> ApiError {
         match error {
             MediaError::InvalidSdp(_) => ApiError::bad_request("invalid_sdp", error.to_string()),
+            // The stage changed between the handler's read and the session: the newer state wins.
+            MediaError::EpisodeEnded => ApiError::new(StatusCode::CONFLICT, "episode_not_live", error.to_string()),
+            MediaError::NotOnStage => ApiError::new(StatusCode::FORBIDDEN, "not_in_episode", error.to_string()),
             MediaError::TooManySessions | MediaError::TooManyPublishers => {
                 ApiError::new(StatusCode::CONFLICT, "too_many_media_sessions", error.to_string())
             }
@@ -59,6 +62,10 @@ async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode,
     Ok((episode.ok_or_else(ApiError::not_found)?, seq))
 }
 
+/// A failed read of the stage (an overloaded shard, say) is retried after this long; only a missing
+/// or ended episode ends the watcher.
+const WATCH_RETRY_MS: u64 = 500;
+
 /// Starts the episode's watcher unless one runs: it subscribes to the room first, then reads the
 /// stage, so no committed change falls between the two, and exits when the episode ends.
 fn watch(app: &AppState, media: &Arc<Media>, episode: &Episode) {
@@ -73,8 +80,18 @@ fn watch(app: &AppState, media: &Arc<Media>, episode: &Episode) {
         let mut resync = true;
         loop {
             if resync {
+                let (episode, seq) = match read_episode(&app, episode_id).await {
+                    Ok(read) => read,
+                    Err(error) if error.status == StatusCode::NOT_FOUND => break,
+                    Err(error) => {
+                        tracing::warn!(%episode_id, code = error.code, "media watcher retries its read");
+                        tokio::select! {
+                            _ = tokio::time::sleep(std::time::Duration::from_millis(WATCH_RETRY_MS)) => continue,
+                            _ = stopping.changed() => break,
+                        }
+                    }
+                };
                 resync = false;
-                let Ok((episode, seq)) = read_episode(&app, episode_id).await else { break };
                 let (publishers, members) = permissions(&episode);
                 if media.set_permissions(episode_id, seq, publishers, members).await.is_err() {
                     break;
