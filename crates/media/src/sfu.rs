@@ -349,7 +349,7 @@ impl Sfu {
     }
 
     /// Drives every session whose timer is due, then drops the dead and the never-connected.
-    /// Two passes over all sessions per wake-up: at `SESSIONS_MAX` that is a few microseconds, well
+    /// Two passes over all sessions per wake-up: at `SESSIONS_MAX` some tens of microseconds, well
     /// under one packet's fan-out (BENCHMARKS.md); a timer heap is the step if it ever shows up.
     pub(crate) fn handle_timeouts(&mut self, now: Instant, transmit: Transmit<'_>) {
         let mut due = std::mem::take(&mut self.due_scratch);
