@@ -115,6 +115,7 @@ const MESSAGES = {
   question_closed: 'That question is already answered or dismissed.',
   not_allowed_to_publish: 'You may not speak now (only the host, moderators and unmuted speakers can).',
   invalid_sdp: 'The browser’s audio offer was refused.',
+  media_unavailable: 'This server runs no audio: no live sound and no recordings.',
   handle_taken: 'That handle is taken.',
 };
 

@@ -1,11 +1,12 @@
 // The buyer's room page: the live feed, the stage and audio, the pinned product with one-tap buying,
-// the demo window, polls and questions. Everything shown comes from the feed's whole-state messages;
-// actions call the API and the feed brings their effect back.
+// the demo window, polls and questions, and replays of past episodes while the room is offline.
+// Everything shown comes from the feed's whole-state messages (or a GET); actions call the API and
+// the feed brings their effect back.
 
 import { ApiError, client, describe, newIdempotencyKey, request } from './api.js';
 import { connectLive, serverNow } from './live.js';
 import { audioSink, inboundAudio, listen, publish } from './media.js';
-import { $, FULFILMENT, avatar, busy, clock, el, fill, money, roomIdFromPath, shortId, store, toast, when } from './ui.js';
+import { $, FULFILMENT, avatar, busy, clock, el, fill, minutesSeconds, money, roomIdFromPath, shortId, store, toast, when } from './ui.js';
 
 const roomId = roomIdFromPath();
 const buyerStore = store('livedrop.buyer');
@@ -34,6 +35,7 @@ const state = {
   purchase: null,
   voted: store(`livedrop.votes.${roomId}`),
   upvoted: store(`livedrop.upvotes.${roomId}`),
+  replays: new Map(), // episode id → { recordings, pending, fresh } or { error }
 };
 
 let api = null;
@@ -105,6 +107,7 @@ function fetchDrop(dropId) {
 
 function onSnapshot(message) {
   state.room = message.room;
+  forgetFailedReplays();
   state.drops = new Map((message.room?.drops ?? []).map((drop) => [drop.id, drop]));
   const live = message.live_episode;
   state.live = live ? { ...live, rituals: live.rituals ?? null } : null;
@@ -142,6 +145,7 @@ function onMessage(message) {
     case 'episode':
       // Start and end change everything on the page: take a fresh snapshot.
       if (message.state === 'ended' && message.episode_id === episodeId) stopListening();
+      if (message.state === 'ended') replaySoon(message.episode_id);
       feed.resync();
       return;
     case 'stage':
@@ -376,6 +380,136 @@ function stopListening() {
   state.listening = null;
   state.listenState = null;
   sink.clear();
+}
+
+// ——— replays ———————————————————————————————————————————————————————————————————————————
+// Each ended episode's recordings: one Ogg Opus file per speaker's session, public like the
+// episode. The server finishes a file after the episode ends, asynchronously, so a fresh end is read
+// after a short wait and read again while its list is empty or a file is not finished yet.
+
+const REPLAYS_MAX = 10;
+const REPLAY_FIRST_WAIT_MS = 1_500;
+const REPLAY_RETRY_WAITS_MS = [2_000, 4_000];
+// Only an episode that ended this recently may still have files being finished.
+const REPLAY_FRESH_MS = 120_000;
+// url → { audio, bytes }: the same <audio> across re-renders, so a replay keeps playing.
+const replayAudio = new Map();
+
+function endedEpisodes() {
+  const ended = (state.room?.episodes ?? []).filter((episode) => episode.status === 'ended');
+  const at = (episode) => Date.parse(episode.ended_at ?? episode.started_at ?? episode.starts_at) || 0;
+  return ended.sort((a, b) => at(b) - at(a)).slice(0, REPLAYS_MAX);
+}
+
+function loadReplay(episodeId, attempt, fresh) {
+  state.replays.set(episodeId, { ...state.replays.get(episodeId), pending: true, fresh });
+  request(`/v1/episodes/${encodeURIComponent(episodeId)}/recordings`)
+    .then((body) => {
+      const recordings = body.recordings ?? [];
+      const unfinished = recordings.length === 0 || recordings.some((recording) => !recording.complete);
+      const again = fresh && unfinished && attempt < REPLAY_RETRY_WAITS_MS.length;
+      state.replays.set(episodeId, { recordings, pending: again, fresh });
+      if (again) setTimeout(() => loadReplay(episodeId, attempt + 1, true), REPLAY_RETRY_WAITS_MS[attempt]);
+    })
+    .catch((error) => state.replays.set(episodeId, { error: describe(error) }))
+    .finally(render);
+}
+
+// The feed said an episode ended: its recordings are being finished, read them in a moment.
+function replaySoon(episodeId) {
+  if (state.replays.get(episodeId)?.pending) return;
+  state.replays.set(episodeId, { pending: true, fresh: true });
+  setTimeout(() => loadReplay(episodeId, 0, true), REPLAY_FIRST_WAIT_MS);
+}
+
+// A fresh snapshot (a reconnection, say) is a fresh chance for the lists that failed to load.
+function forgetFailedReplays() {
+  for (const [episodeId, replay] of state.replays) if (replay.error) state.replays.delete(episodeId);
+}
+
+function replayAudioOf(recording, title) {
+  const known = replayAudio.get(recording.url);
+  // A file that grew since (it was being finished) gets a fresh element unless it is playing.
+  if (known && (known.bytes === recording.bytes || !known.audio.paused)) return known.audio;
+  const audio = el('audio', {
+    controls: true, preload: 'none', src: recording.url, 'aria-label': title,
+    // One replay at a time.
+    onplay: (event) => replayAudio.forEach(({ audio: other }) => other !== event.currentTarget && other.pause()),
+  });
+  replayAudio.set(recording.url, { audio, bytes: recording.bytes });
+  return audio;
+}
+
+// The stage names people by role and the page knows only its own buyer's handle: the host, you,
+// or the end of the account id, as on the stage.
+function speakerOf(accountId, episode) {
+  if (accountId === state.me.id) return { name: 'You', initials: state.me.handle };
+  if (accountId === episode.host_id) return { name: 'Host', initials: initials(state.room?.title) };
+  return { name: shortId(accountId), initials: null };
+}
+
+function replayEntry(episode) {
+  const replay = state.replays.get(episode.id);
+  const started = Date.parse(episode.started_at ?? '');
+  const ended = Date.parse(episode.ended_at ?? '');
+  const length = Number.isFinite(started) && Number.isFinite(ended) ? ` · ${minutesSeconds(ended - started)} live` : '';
+  let body;
+  if (replay?.error) body = el('p', { class: 'notice error small' }, `The recordings could not be loaded: ${replay.error}`);
+  else if (!replay?.recordings) body = el('p', { class: 'muted small' }, replay?.fresh ? 'Preparing the recording…' : 'Loading…');
+  else if (replay.recordings.length === 0) body = el('p', { class: 'muted small' }, replay.pending ? 'Preparing the recording…' : 'Nothing was recorded in this episode.');
+  else {
+    body = el('ul', { class: 'tracks' }, replay.recordings.map((recording) => {
+      const speaker = speakerOf(recording.account_id, episode);
+      return el(
+        'li',
+        { class: 'track', dataset: { file: recording.file } },
+        el('div', { class: 'track-head' },
+          avatar(recording.account_id, speaker.initials, 'small'),
+          el('span', { class: 'name' }, speaker.name),
+          recording.complete ? null : el('span', { class: 'badge muted-badge', title: 'The file was not finished; it plays up to where it stops.' }, 'incomplete'),
+          el('span', { class: 'duration muted small' }, minutesSeconds(recording.duration_ms))),
+        replayAudioOf(recording, `${episode.title}: ${speaker.name}`),
+      );
+    }));
+  }
+  return el(
+    'article',
+    { class: 'replay', dataset: { episodeId: episode.id } },
+    el('div', { class: 'replay-head' },
+      el('p', { class: 'replay-title' }, episode.title),
+      el('p', { class: 'muted small' }, `${when(episode.started_at ?? episode.starts_at)}${length}`)),
+    body,
+  );
+}
+
+let replaysShown = null;
+
+function renderReplays() {
+  const card = $('#replays');
+  const live = !!state.live || (state.room?.episodes ?? []).some((episode) => episode.status === 'live');
+  card.hidden = !state.room || live;
+  if (card.hidden) {
+    replayAudio.forEach(({ audio }) => audio.pause());
+    return;
+  }
+  const episodes = endedEpisodes();
+  for (const episode of episodes) {
+    if (!state.replays.has(episode.id)) loadReplay(episode.id, 0, Date.parse(episode.ended_at ?? '') > serverNow() - REPLAY_FRESH_MS);
+  }
+  // Rebuilt only when what it shows changed: render runs on every message.
+  const shown = JSON.stringify(episodes.map((episode) => [episode.id, episode.title, episode.ended_at, state.replays.get(episode.id)]));
+  if (shown === replaysShown) return;
+  replaysShown = shown;
+  $('#replay-count').textContent = episodes.length ? String(episodes.length) : '';
+  fill(
+    $('#replay-list'),
+    episodes.length === 0
+      ? el('div', { class: 'empty', id: 'replays-empty' },
+          el('div', { class: 'offline-icon', 'aria-hidden': 'true' }, '📼'),
+          el('p', {}, el('strong', {}, 'No replays yet')),
+          el('p', { class: 'muted small' }, 'When an episode ends, its speakers’ recordings can be heard again here.'))
+      : episodes.map(replayEntry),
+  );
 }
 
 // ——— rendering ——————————————————————————————————————————————————————————————————————————
@@ -737,6 +871,7 @@ function render() {
   renderDemo();
   renderProduct();
   renderReceipt();
+  renderReplays();
   renderPolls();
   renderQuestions();
 }

@@ -66,6 +66,12 @@ export function clock(ms) {
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
 }
 
+// A recording's length as minutes and seconds: 194_400 → "03:14" (an hour is "60:00").
+export function minutesSeconds(ms) {
+  const total = Math.max(0, Math.round(ms / 1_000));
+  return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
+}
+
 export function when(rfc3339) {
   const date = new Date(rfc3339);
   return date.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });

@@ -3,11 +3,13 @@
 //! listener receives the audio (inbound RTP packets rising, non-zero audio energy), the host creates
 //! and pins a drop, the buyer is declined once, pays, sees the stock go down and gets a receipt; a
 //! demo window counts down, and a poll vote and a question go through too. Screenshots of both
-//! pages at phone size are written to docs/room.png and docs/host.png.
+//! pages at phone size are written to docs/room.png and docs/host.png. Once the episode ends, the
+//! room page lists its recordings as replays, each an `<audio>` whose URL serves Ogg Opus.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/install-chromium`, which `scripts/test`
 //! runs first). `LIVEDROP_SKIP_BROWSER=1` skips it. The audio checks run first but are reported
-//! last, so the purchase, the screenshots and the rest are checked even when audio fails.
+//! last, so the purchase, the screenshots and the rest are checked even when audio fails; the
+//! replays (recorded audio) are reported after them.
 
 use crate::process::ServerProcess;
 use fantoccini::{Client, ClientBuilder};
@@ -154,6 +156,18 @@ impl Page {
         self.client.execute_async(&script, Vec::new()).await.unwrap()
     }
 
+    /// Fetches `url` from the page (its origin, its Content-Security-Policy): status, type and the
+    /// first bytes of the body as text.
+    async fn fetch_head(&self, url: &str) -> Value {
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; \
+             fetch({url:?}, {{cache: 'no-store'}}).then(async r => {{ const body = new Uint8Array(await r.arrayBuffer()); \
+               done({{status: r.status, type: r.headers.get('content-type'), head: String.fromCharCode(...body.slice(0, 4)), bytes: body.length}}); }}, \
+               e => done({{error: String(e)}}));"
+        );
+        self.client.execute_async(&script, Vec::new()).await.unwrap()
+    }
+
     /// The whole page at phone width, as PNG.
     async fn screenshot(&self, path: &Path) {
         self.js("document.querySelector('.toasts')?.remove(); window.scrollTo(0, 0); document.activeElement?.blur(); return true").await;
@@ -261,12 +275,15 @@ async fn host_and_buyer_in_chromium() {
     let outcome = AssertUnwindSafe(drive(&server.base, &seeded, &host, &buyer, data_dir.path())).catch_unwind().await;
     let _ = host.client.close().await;
     let _ = buyer.client.close().await;
-    let (audio, speaker) = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (audio, speaker, replays) = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     if let Err(problem) = audio {
         panic!("audio: {problem}");
     }
     if let Err(problem) = speaker {
         panic!("audio from the stage: {problem}");
+    }
+    if let Err(problem) = replays {
+        panic!("replays: {problem}");
     }
 }
 
@@ -277,14 +294,15 @@ struct Seeded {
     product_id: String,
 }
 
-/// Both pages through the whole story; the audio outcomes are returned to be reported last.
+/// Both pages through the whole story; the audio outcomes (live, from the stage, and recorded) are
+/// returned to be reported last.
 async fn drive(
     base: &str,
     seeded: &Seeded,
     host: &Page,
     buyer: &Page,
     scratch: &Path,
-) -> (Result<(), String>, Result<(), String>) {
+) -> (Result<(), String>, Result<(), String>, Result<(), String>) {
     let Seeded { room_id, token, product_id } = seeded;
     // The host console signs in from the fragment and clears it from the address bar.
     host.client.goto(&format!("{base}/rooms/{room_id}/host#token={token}")).await.unwrap();
@@ -392,7 +410,58 @@ async fn drive(
     host.click("#end-episode").await;
     buyer.wait("offline again", "document.querySelector('#status').dataset.state === 'offline'").await;
 
-    (audio, speaker)
+    // The episode's recordings become the room's replays. Recorded audio, so reported last.
+    let replays = check_replays(buyer).await;
+
+    (audio, speaker, replays)
+}
+
+/// After the episode ends, the room page shows it under Replays with an `<audio controls
+/// preload="none">` per recording, and each one's URL serves Ogg Opus to the page.
+async fn check_replays(buyer: &Page) -> Result<(), String> {
+    let find = "const card = document.querySelector('#replays'); \
+        if (!card || card.hidden) return null; \
+        const audio = Array.from(card.querySelectorAll('.replay audio')); \
+        return audio.length ? {text: card.textContent, audio: audio.map(a => ({src: a.getAttribute('src'), controls: a.controls, preload: a.getAttribute('preload')}))} : null";
+    let deadline = Instant::now() + WAIT;
+    let shown = loop {
+        let shown = buyer.js(find).await;
+        if !shown.is_null() {
+            break shown;
+        }
+        if Instant::now() > deadline {
+            let text = buyer.text("#replays").await;
+            let hidden = buyer.js("return document.querySelector('#replays')?.hidden ?? null").await;
+            return Err(format!(
+                "no replay on the room page after the episode ended (hidden {hidden}, it says {text:?})"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let text = shown["text"].as_str().unwrap_or_default();
+    if !text.contains("Replays") || !text.contains("Host") {
+        return Err(format!("the replays do not name the episode's host: {text:?}"));
+    }
+    for audio in shown["audio"].as_array().into_iter().flatten() {
+        let src = audio["src"].as_str().unwrap_or_default();
+        let plausible = src.strip_prefix("/v1/episodes/").and_then(|rest| rest.split_once("/recordings/")).is_some_and(
+            |(episode, file)| {
+                !episode.is_empty() && !episode.contains('/') && file.ends_with(".opus") && !file.contains('/')
+            },
+        );
+        if !plausible || audio["controls"] != json!(true) || audio["preload"] != json!("none") {
+            return Err(format!("a replay's <audio> is not a recording's: {audio}"));
+        }
+        let fetched = buyer.fetch_head(src).await;
+        let ogg = fetched["status"] == json!(200)
+            && fetched["type"].as_str().is_some_and(|kind| kind.starts_with("audio/ogg"))
+            && fetched["head"] == json!("OggS");
+        if !ogg {
+            return Err(format!("{src} from the room page: {fetched}"));
+        }
+        println!("the replay {src} serves Ogg Opus: {fetched}");
+    }
+    Ok(())
 }
 
 /// The buyer raises a hand, the host invites them, the buyer speaks with the fake microphone

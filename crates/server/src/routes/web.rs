@@ -49,7 +49,8 @@ pub(crate) const ASSETS: &[Asset] = &[
 /// get a 304 while the ETag (a hash of the bytes) matches.
 const CACHE_CONTROL: &str = "no-cache";
 /// Scripts, styles, media and connections only from this server (the live feed and WHIP/WHEP are
-/// same-origin); nothing may frame the pages.
+/// same-origin); nothing may frame the pages. `media-src 'self'` lets the room page's replays play
+/// the recordings (`/v1/episodes/{id}/recordings/{file}`); the live tracks are `mediastream:`.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -156,6 +157,20 @@ mod tests {
                 assert!(find(&name).is_some(), "{} names /web/{name}, which is not embedded", asset.name);
             }
         }
+    }
+
+    /// The room page plays live tracks and this server's recordings (replays), and nothing else.
+    #[test]
+    fn pages_may_play_media_from_this_server_only() {
+        let media = CONTENT_SECURITY_POLICY
+            .split(';')
+            .map(str::trim)
+            .find_map(|directive| directive.strip_prefix("media-src "))
+            .expect("a media-src directive");
+        let sources: Vec<&str> = media.split_whitespace().collect();
+        assert_eq!(sources, ["'self'", "blob:", "mediastream:"]);
+        let response = serve("room.html", &HeaderMap::new());
+        assert_eq!(response.headers()[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY);
     }
 
     #[test]
