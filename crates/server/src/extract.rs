@@ -20,11 +20,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-        let is_json = content_type
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !has_content_type(&request, "application/json") {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -42,6 +38,12 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
         }
         Ok(ApiJson(value))
     }
+}
+
+/// Whether the request's `Content-Type` is `mime` (parameters such as a charset aside).
+fn has_content_type(request: &Request, mime: &str) -> bool {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    content_type.and_then(|value| value.split(';').next()).is_some_and(|given| given.trim().eq_ignore_ascii_case(mime))
 }
 
 /// Reads the body, refusing more than `BODY_BYTES_MAX`. An oversized body is still read (and dropped)
@@ -78,11 +80,7 @@ impl FromRequest<AppState> for SdpBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-        let is_sdp = content_type
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/sdp"));
-        if !is_sdp {
+        if !has_content_type(&request, "application/sdp") {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

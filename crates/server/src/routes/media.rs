@@ -11,9 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::{AccountId, Episode, EpisodeId, EpisodeStatus, Role};
+use domain::{AccountId, Episode, EpisodeId, EpisodeStatus};
 use engine::{EpisodeChange, RoomUpdate};
-use media::{Media, MediaError, SessionId};
+use media::{Media, MediaError, Role, SessionId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -132,10 +132,43 @@ fn watch(app: &AppState, media: &Arc<Media>, episode: &Episode) {
     tokio::spawn(task);
 }
 
-fn sdp_created(session_id: SessionId, answer: String) -> Response {
-    let location = format!("/v1/media/sessions/{session_id}");
-    (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/sdp".to_owned()), (header::LOCATION, location)], answer)
-        .into_response()
+/// WHIP and WHEP alike: the episode must be live and the caller may publish (WHIP) or is on the
+/// stage in any role (WHEP), as of a read whose journal position goes with the session.
+async fn open_session(
+    app: &AppState,
+    account_id: AccountId,
+    episode_id: &str,
+    offer: &str,
+    role: Role,
+) -> Result<Response, ApiError> {
+    let media = media_of(app)?;
+    let episode_id: EpisodeId = path_id(episode_id)?;
+    let (episode, seq) = read_episode(app, episode_id).await?;
+    if episode.status != EpisodeStatus::Live {
+        return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
+    }
+    match role {
+        Role::Publisher if !domain::may_publish(&episode, account_id) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_allowed_to_publish",
+                "only the host, moderators and unmuted speakers may publish audio",
+            ));
+        }
+        Role::Listener if !episode.stage.members.contains_key(&account_id) => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "not_in_episode", "join the episode before listening"));
+        }
+        _ => {}
+    }
+    watch(app, media, &episode);
+    let negotiated = match role {
+        Role::Publisher => media.publish(episode_id, account_id, seq, offer).await?,
+        Role::Listener => media.listen(episode_id, account_id, seq, offer).await?,
+    };
+    tracing::info!(%episode_id, %account_id, session = %negotiated.session_id, ?role, "media session opened");
+    let location = format!("/v1/media/sessions/{}", negotiated.session_id);
+    let headers = [(header::CONTENT_TYPE, "application/sdp".to_owned()), (header::LOCATION, location)];
+    Ok((StatusCode::CREATED, headers, negotiated.answer).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/whip", tag = "media", params(("id" = String, Path, description = "episode id")),
@@ -153,23 +186,7 @@ pub(crate) async fn whip(
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    let media = media_of(&app)?;
-    let episode_id: EpisodeId = path_id(&episode_id)?;
-    let (episode, seq) = read_episode(&app, episode_id).await?;
-    if episode.status != EpisodeStatus::Live {
-        return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
-    }
-    if !domain::may_publish(&episode, actor.id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_allowed_to_publish",
-            "only the host, moderators and unmuted speakers may publish audio",
-        ));
-    }
-    watch(&app, media, &episode);
-    let negotiated = media.publish(episode_id, actor.id, seq, &offer).await?;
-    tracing::info!(%episode_id, account_id = %actor.id, session = %negotiated.session_id, "publishing");
-    Ok(sdp_created(negotiated.session_id, negotiated.answer))
+    open_session(&app, actor.id, &episode_id, &offer, Role::Publisher).await
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/whep", tag = "media", params(("id" = String, Path, description = "episode id")),
@@ -187,18 +204,7 @@ pub(crate) async fn whep(
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    let media = media_of(&app)?;
-    let episode_id: EpisodeId = path_id(&episode_id)?;
-    let (episode, seq) = read_episode(&app, episode_id).await?;
-    if episode.status != EpisodeStatus::Live {
-        return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
-    }
-    if !episode.stage.members.contains_key(&actor.id) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "not_in_episode", "join the episode before listening"));
-    }
-    watch(&app, media, &episode);
-    let negotiated = media.listen(episode_id, actor.id, seq, &offer).await?;
-    Ok(sdp_created(negotiated.session_id, negotiated.answer))
+    open_session(&app, actor.id, &episode_id, &offer, Role::Listener).await
 }
 
 #[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),
@@ -329,7 +335,7 @@ pub(crate) async fn stats(
     Authenticated(actor): Authenticated,
     crate::extract::ApiQuery(query): crate::extract::ApiQuery<StatsQuery>,
 ) -> Result<Response, ApiError> {
-    if actor.role != Role::Admin {
+    if actor.role != domain::Role::Admin {
         return Err(domain::Rejection::Forbidden.into());
     }
     let stats = media_of(&app)?.stats(query.reset).await?;
