@@ -109,6 +109,7 @@ const MESSAGES = {
   episode_not_live: 'The episode is not live.',
   episode_already_live: 'Another episode of this room is live; end it first.',
   episode_ended: 'The episode has ended.',
+  episode_over: 'This episode\'s end time has passed; schedule a new one.',
   not_in_episode: 'Join the episode first.',
   banned_from_episode: 'You were removed from this episode.',
   episode_full: 'The episode is full.',

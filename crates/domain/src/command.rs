@@ -322,6 +322,8 @@ pub enum Rejection {
     EpisodeAlreadyLive,
     EpisodeNotLive,
     EpisodeEnded,
+    /// The episode's `ends_at` has passed: it can no longer start.
+    EpisodeOver,
     BannedFromEpisode,
     /// The account the action is about (or the caller) is not in the episode's stage.
     NotInEpisode,
@@ -366,6 +368,7 @@ impl Rejection {
             Rejection::EpisodeAlreadyLive => "episode_already_live",
             Rejection::EpisodeNotLive => "episode_not_live",
             Rejection::EpisodeEnded => "episode_ended",
+            Rejection::EpisodeOver => "episode_over",
             Rejection::BannedFromEpisode => "banned_from_episode",
             Rejection::NotInEpisode => "not_in_episode",
             Rejection::EpisodeFull => "episode_full",
@@ -415,6 +418,7 @@ impl fmt::Display for Rejection {
             Rejection::EpisodeAlreadyLive => f.write_str("another episode of this room is live; end it first"),
             Rejection::EpisodeNotLive => f.write_str("the episode is not live"),
             Rejection::EpisodeEnded => f.write_str("the episode has ended"),
+            Rejection::EpisodeOver => f.write_str("the episode's ends_at has passed; schedule a new one"),
             Rejection::BannedFromEpisode => f.write_str("you were removed from this episode"),
             Rejection::NotInEpisode => f.write_str("that account has not joined the episode"),
             Rejection::EpisodeFull => f.write_str("the episode has as many members as it may"),

@@ -1,5 +1,5 @@
 //! The state machine: `execute` decides and applies, `apply` is the only mutation, `advance` fires
-//! due timers (hold expiry, drop open and close) as events.
+//! due timers (hold expiry, drop open and close, a live episode's `ends_at`) as events.
 
 mod refunds;
 mod rooms;
@@ -8,9 +8,9 @@ use crate::command::IdempotencyKey;
 use crate::limits::*;
 use crate::{
     Account, AccountId, Actor, Cart, CartId, CartStatus, ClaimReceipt, Command, Drop, DropId, DropPhase, EntityId,
-    Envelope, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, OrderReview, Outcome,
-    Partition, PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, ReviewStatus, Role, Room,
-    RoomId, Timestamp,
+    Envelope, EpisodeId, Event, Hold, HoldId, HoldStatus, Money, NewDrop, Order, OrderId, OrderLine, OrderReview,
+    Outcome, Partition, PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, ReviewStatus, Role,
+    Room, RoomId, Timestamp,
 };
 use hashbrown::{Equivalent, HashMap};
 use refunds::RefundBook;
@@ -23,6 +23,19 @@ enum Deadline {
     DropOpen(DropId),
     DropClose(DropId),
     HoldExpiry(HoldId),
+    /// A live episode reaches its `ends_at`: it ends as if its host had ended it.
+    EpisodeEnd(EpisodeId),
+}
+
+/// When a live episode's timer fires: its `ends_at`, or its start if it went live later (only an
+/// episode journaled before starts were refused after `ends_at` can have), so it never ends before
+/// it started. `None` for an episode that is not live or has no `ends_at`.
+fn episode_end_deadline(episode: &crate::Episode) -> Option<Timestamp> {
+    if episode.status != crate::EpisodeStatus::Live {
+        return None;
+    }
+    let ends_at = episode.ends_at?;
+    Some(episode.started_at.map_or(ends_at, |started_at| ends_at.max(started_at)))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +201,7 @@ impl State {
                     let hold = &self.holds[&hold_id];
                     Event::HoldExpired { hold_id, drop_id: hold.drop_id, quantity: hold.quantity, at }
                 }
+                Deadline::EpisodeEnd(episode_id) => Event::EpisodeEnded { episode_id, at },
             };
             let n_deadlines_before = self.deadlines.len();
             self.apply(&event);
@@ -927,9 +941,19 @@ impl State {
                 self.note_id(episode.id.0);
                 self.apply_room_event(event);
             }
-            Event::EpisodeStarted { .. }
-            | Event::EpisodeEnded { .. }
-            | Event::StageChanged { .. }
+            Event::EpisodeStarted { episode_id, .. } => {
+                self.apply_room_event(event);
+                if let Some(at) = self.room_book.episodes.get(episode_id).and_then(episode_end_deadline) {
+                    self.deadlines.insert((at, Deadline::EpisodeEnd(*episode_id)));
+                }
+            }
+            Event::EpisodeEnded { episode_id, .. } => {
+                if let Some(at) = self.room_book.episodes.get(episode_id).and_then(episode_end_deadline) {
+                    self.deadlines.remove(&(at, Deadline::EpisodeEnd(*episode_id)));
+                }
+                self.apply_room_event(event);
+            }
+            Event::StageChanged { .. }
             | Event::PollVoted { .. }
             | Event::QuestionAsked { .. }
             | Event::QuestionUpvoted { .. }
@@ -958,6 +982,20 @@ impl State {
         let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
         self.refunds.check(&self.orders)?;
         self.check_room_invariants()?;
+        // A live episode with an `ends_at` has exactly its end timer; no other episode has one.
+        let n_episode_timers =
+            self.deadlines.iter().filter(|(_, deadline)| matches!(deadline, Deadline::EpisodeEnd(_))).count();
+        for episode in self.room_book.episodes.values() {
+            if let Some(at) = episode_end_deadline(episode)
+                && !self.deadlines.contains(&(at, Deadline::EpisodeEnd(episode.id)))
+            {
+                return Err(format!("episode {}: live with an ends_at but no end timer", episode.id));
+            }
+        }
+        let n_expected = self.room_book.episodes.values().filter_map(episode_end_deadline).count();
+        if n_episode_timers != n_expected {
+            return Err("episode end timers out of step with live episodes".to_owned());
+        }
         for hold in self.holds.values() {
             // Refunded units leave `sold` and the buyer's count.
             let quantity = match hold.status {

@@ -247,6 +247,96 @@ fn a_room_has_one_live_episode_at_a_time() {
 }
 
 #[test]
+fn a_live_episode_ends_by_itself_at_its_ends_at() {
+    let mut world = World::new();
+    let (creator, room) = (world.creator, world.room);
+    let [ana, bob, _] = world.listeners;
+    let drop_id = world.drop_in(room);
+    let ends_at = START.plus_ms(3_600_000);
+    let schedule = |title: &str, ends_at| Command::ScheduleEpisode {
+        actor: creator,
+        room_id: room,
+        title: title.into(),
+        starts_at: START,
+        ends_at: Some(ends_at),
+    };
+    let Reply::Episode(timed) = world.ok(schedule("timed", ends_at)) else { panic!() };
+    let Reply::Episode(next) = world.ok(schedule("next", ends_at.plus_ms(3_600_000))) else { panic!() };
+    let (timed, next) = (timed.id, next.id);
+    assert_eq!(world.state.next_deadline(), None, "a scheduled episode has no end timer");
+    world.ok(Command::StartEpisode { actor: creator, episode_id: timed });
+    world.stage(ana, timed, StageAction::Join).unwrap();
+    world.stage(creator, timed, StageAction::Invite(ana.id)).unwrap();
+    assert!(may_publish(world.episode(timed), ana.id));
+    assert_eq!(world.state.next_deadline(), Some(ends_at));
+    let before_end = world.events.len();
+
+    assert_eq!(world.state.advance(Timestamp(ends_at.0 - 1)), Vec::new(), "not before its ends_at");
+    assert_eq!(world.episode(timed).status, EpisodeStatus::Live);
+    let late = ends_at.plus_ms(5_000);
+    let fired = world.state.advance(late);
+    assert_eq!(fired, vec![Event::EpisodeEnded { episode_id: timed, at: ends_at }], "the host's own fact, at ends_at");
+    world.events.extend(fired);
+    world.state.check_invariants().unwrap();
+    world.now = late;
+    let episode = world.episode(timed);
+    assert_eq!((episode.status, episode.ended_at), (EpisodeStatus::Ended, Some(ends_at)));
+    assert!(!may_publish(episode, creator.id) && !may_publish(episode, ana.id), "nobody publishes once ended");
+    assert!(world.state.live_episode(room).is_none());
+    assert_eq!(world.state.next_deadline(), None, "the timer is consumed");
+    assert_eq!(world.state.advance(late.plus_ms(60_000)), Vec::new(), "it ends once");
+
+    // Refused exactly as after the host's `/end`.
+    assert_eq!(world.stage(bob, timed, StageAction::Join), Err(Rejection::EpisodeEnded));
+    assert_eq!(world.stage(creator, timed, StageAction::Mute(ana.id)), Err(Rejection::EpisodeEnded));
+    assert_eq!(world.refused(Command::StartEpisode { actor: creator, episode_id: timed }), Rejection::EpisodeEnded);
+    assert_eq!(
+        world.refused(Command::PinDrop { actor: creator, episode_id: timed, drop_id }),
+        Rejection::EpisodeNotLive
+    );
+    let n_events = world.events.len();
+    world.ok(Command::EndEpisode { actor: creator, episode_id: timed });
+    assert_eq!(world.events.len(), n_events, "ending it again changes nothing");
+
+    // Replay: the journal up to before the end, advanced to the same `now`, fires the same fact.
+    let mut replayed = State::default();
+    for event in &world.events[..before_end] {
+        replayed.apply(event);
+    }
+    assert_eq!(replayed.advance(late), vec![Event::EpisodeEnded { episode_id: timed, at: ends_at }]);
+    assert_eq!(replayed, world.state);
+    assert_eq!(world.replayed(), world.state);
+
+    // The room goes live again; the host ending an episode early drops its timer.
+    world.ok(Command::StartEpisode { actor: creator, episode_id: next });
+    assert_eq!(world.state.next_deadline(), Some(ends_at.plus_ms(3_600_000)));
+    world.ok(Command::EndEpisode { actor: creator, episode_id: next });
+    assert_eq!(world.state.next_deadline(), None);
+    assert_eq!(world.replayed(), world.state);
+}
+
+#[test]
+fn an_episode_past_its_ends_at_cannot_start_but_can_be_cancelled() {
+    let mut world = World::new();
+    let (creator, room) = (world.creator, world.room);
+    let ends_at = START.plus_ms(60_000);
+    let schedule = Command::ScheduleEpisode {
+        actor: creator,
+        room_id: room,
+        title: "missed".into(),
+        starts_at: START,
+        ends_at: Some(ends_at),
+    };
+    let Reply::Episode(episode) = world.ok(schedule) else { panic!() };
+    world.now = ends_at;
+    assert_eq!(world.refused(Command::StartEpisode { actor: creator, episode_id: episode.id }), Rejection::EpisodeOver);
+    assert_eq!(world.episode(episode.id).status, EpisodeStatus::Scheduled);
+    world.ok(Command::EndEpisode { actor: creator, episode_id: episode.id });
+    assert_eq!(world.episode(episode.id).status, EpisodeStatus::Ended);
+    assert_eq!(world.replayed(), world.state);
+}
+
+#[test]
 fn the_stage_decides_who_may_publish() {
     let mut world = World::new();
     let creator = world.creator;

@@ -185,8 +185,9 @@ enum Touched {
 /// once per event: the state already holds the batch's net effect, a burst of votes in one batch costs
 /// one message, and the room's bounded buffer fills per batch rather than per request. Episodes live
 /// in their room's partition (this shard), so the episode gives the room to publish to. Starting an
-/// episode also puts the host on the stage, and starting or ending it changes the stage's status and
-/// who may publish, so both publish the stage too. A new live poll and a closed poll publish the poll
+/// episode also puts the host on the stage, and starting or ending it (by the host, or by the timer at
+/// its `ends_at`: the same event) changes the stage's status and who may publish, so both publish the
+/// stage too. A new live poll and a closed poll publish the poll
 /// (with its question and options); a pin or demo change publishes the rituals.
 fn room_updates(state: &State, events: &[Event]) -> Vec<RoomUpdate> {
     let touched_drops: BTreeSet<DropId> = events.iter().filter_map(Event::drop_id).collect();

@@ -78,6 +78,7 @@ impl From<Rejection> for ApiError {
             | Rejection::EpisodeAlreadyLive
             | Rejection::EpisodeNotLive
             | Rejection::EpisodeEnded
+            | Rejection::EpisodeOver
             | Rejection::NotInEpisode
             | Rejection::EpisodeFull
             | Rejection::AlreadyVoted

@@ -1,7 +1,7 @@
 //! Room templates, episodes and the stage: decisions and their facts.
 //!
 //! A template version is immutable: saving a name again adds the next version. A room has at most
-//! one live episode. A live episode's stage has exactly one host (the room's creator); the banned
+//! one live episode, and a live episode with an `ends_at` ends then at the latest (a timer). A live episode's stage has exactly one host (the room's creator); the banned
 //! are never members; members are bounded by `EPISODE_MEMBERS_MAX`. The host's rituals (the pinned
 //! drop, the demo window, live polls and closing polls) change only while the episode is live, by
 //! the host or a moderator.
@@ -361,7 +361,8 @@ impl State {
         Ok(episode)
     }
 
-    /// Starting a live episode again changes nothing and answers it.
+    /// Starting a live episode again changes nothing and answers it. A scheduled episode whose
+    /// `ends_at` has passed (`now` at or after it) is refused, `EpisodeOver`: it would end at once.
     pub(super) fn decide_start_episode(
         &self,
         now: Timestamp,
@@ -372,6 +373,9 @@ impl State {
         match episode.status {
             EpisodeStatus::Live => Ok(Vec::new()),
             EpisodeStatus::Ended => Err(Rejection::EpisodeEnded),
+            EpisodeStatus::Scheduled if episode.ends_at.is_some_and(|ends_at| ends_at <= now) => {
+                Err(Rejection::EpisodeOver)
+            }
             EpisodeStatus::Scheduled if self.room_book.live.contains_key(&episode.room_id) => {
                 Err(Rejection::EpisodeAlreadyLive)
             }
@@ -379,7 +383,8 @@ impl State {
         }
     }
 
-    /// Ending a scheduled episode cancels it; ending an ended one changes nothing.
+    /// Ending a scheduled episode cancels it; ending an ended one changes nothing. A live episode with
+    /// an `ends_at` also ends by itself then: `State::advance` fires the same `EpisodeEnded`.
     pub(super) fn decide_end_episode(
         &self,
         now: Timestamp,

@@ -117,7 +117,7 @@ pub(crate) async fn get_stage(State(app): State<AppState>, ApiPath(episode_id): 
     responses((status = 200, description = "the episode, `live`, with the host on stage (starting a live episode again answers it)", body = EpisodeBody),
         (status = 400, description = "invalid_idempotency_key", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 403, description = "forbidden: only the room's creator", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "episode_already_live (another episode of the room) or episode_ended", body = ErrorBody),
+        (status = 409, description = "episode_already_live (another episode of the room), episode_ended, or episode_over (its ends_at has passed)", body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
         (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn start_episode(

@@ -188,6 +188,89 @@ async fn listeners_follow_the_live_episode_stage_polls_and_questions() {
     assert_eq!(snapshot["live_episode"], Value::Null, "no live episode once it ended");
 }
 
+/// RFC 3339, to the second, `seconds` after `base`.
+fn rfc3339_after(base: time::OffsetDateTime, seconds: i64) -> String {
+    (base + time::Duration::seconds(seconds)).format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// A live episode ends by itself at its `ends_at` (the engine's clock, here a manual one): GET
+/// answers it ended, listeners get `episode` `ended` and a stage where nobody may publish, as after
+/// `/end`; it stays ended across a restart, and an episode whose `ends_at` passed cannot start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_episode_ends_at_its_ends_at() {
+    let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let creator = server.account("creator", "creator").await;
+    let buyer = server.account("buyer", "buyer").await;
+    let (_, room) = server.post("/v1/rooms", Some(&creator), None, json!({"title": "Timed"})).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let base = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let schedule = |title: &'static str, ends_in_seconds: i64| {
+        let (server, creator, room_id) = (&server, creator.clone(), room_id.clone());
+        async move {
+            let body = json!({"title": title, "starts_at": rfc3339_after(base, 0), "ends_at": rfc3339_after(base, ends_in_seconds)});
+            let (status, episode) =
+                server.post(&format!("/v1/rooms/{room_id}/episodes"), Some(&creator), None, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{episode}");
+            episode["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (episode, missed) = (schedule("Hour", 3_600).await, schedule("Half hour", 1_800).await);
+    let path = |episode: &str, tail: &str| format!("/v1/episodes/{episode}/{tail}");
+    let (status, _) = server.send("POST", &path(&episode, "start"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.send("POST", &path(&episode, "join"), Some(&buyer), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (mut listener, snapshot) = Listener::connect(&server, &room_id).await;
+    assert_eq!(snapshot["live_episode"]["episode"]["status"], "live", "{snapshot}");
+    listener.last_seq = snapshot["seq"].as_u64().unwrap();
+
+    clock.advance_ms(3_599_000);
+    let (_, read) = server.get(&format!("/v1/episodes/{episode}"), None).await;
+    assert_eq!(read["status"], "live", "not before its ends_at: {read}");
+
+    clock.advance_ms(2_000);
+    let (status, read) = server.get(&format!("/v1/episodes/{episode}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read["status"], "ended", "{read}");
+    assert_eq!(read["ended_at"], read["ends_at"], "it ended at its ends_at: {read}");
+    let seen = listener.until("episode", |message| message["state"] == "ended").await;
+    assert_eq!(seen.last().unwrap()["episode_id"], episode.as_str());
+    let stage = listener.until("stage", |message| message["status"] == "ended").await;
+    assert!(stage.last().unwrap()["members"].as_array().unwrap().iter().all(|member| member["may_publish"] == false));
+    let (status, answer) = server.send("POST", &path(&episode, "raise-hand"), Some(&buyer), None, None).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("episode_ended")));
+    let (status, answer) = server.send("POST", &path(&missed, "start"), Some(&creator), None, None).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("episode_over")));
+
+    let server = server.restart().await;
+    let (_, again) = server.get(&format!("/v1/episodes/{episode}"), None).await;
+    assert_eq!(again, read, "the journal rebuilds the timed end");
+    let (_, snapshot) = Listener::connect(&server, &room_id).await;
+    assert_eq!(snapshot["live_episode"], Value::Null, "no live episode once it ended");
+}
+
+/// An idle shard fires the timer itself: no request arrives after the start, yet listeners see the
+/// episode end (the system clock, a three-second episode).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_server_ends_an_episode_at_its_ends_at() {
+    let server = TestServer::start(Options::default()).await;
+    let creator = server.account("creator", "creator").await;
+    let (_, room) = server.post("/v1/rooms", Some(&creator), None, json!({"title": "Short"})).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let base = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let body = json!({"title": "Short", "starts_at": rfc3339_after(base, 0), "ends_at": rfc3339_after(base, 4)});
+    let (status, episode) = server.post(&format!("/v1/rooms/{room_id}/episodes"), Some(&creator), None, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{episode}");
+    let episode = episode["id"].as_str().unwrap().to_owned();
+    let (mut listener, _) = Listener::connect(&server, &room_id).await;
+    let (status, _) = server.send("POST", &format!("/v1/episodes/{episode}/start"), Some(&creator), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    listener.until("episode", |message| message["state"] == "live").await;
+    let seen = listener.until("episode", |message| message["state"] == "ended").await;
+    assert_eq!(seen.last().unwrap()["episode_id"], episode.as_str());
+}
+
 /// A message without its `type` and `seq`: the body of the GET endpoint it mirrors.
 fn body_of(message: &Value) -> Value {
     let mut body = message.clone();
