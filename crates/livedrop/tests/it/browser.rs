@@ -3,7 +3,8 @@
 //! listener receives the audio (inbound RTP packets rising, non-zero audio energy), the host creates
 //! and pins a drop, the buyer is declined once, pays, sees the stock go down and gets a receipt; a
 //! demo window counts down, and a poll vote and a question go through too. Screenshots of both
-//! pages at phone size are written to docs/room.png and docs/host.png. Once the episode ends, the
+//! pages at phone size are taken every run, into target/screenshots/ (`LIVEDROP_SCREENSHOTS=docs`
+//! writes them to docs/room.png and docs/host.png, the README's). Once the episode ends, the
 //! room page lists its recordings as replays, each an `<audio>` whose URL serves Ogg Opus.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/install-chromium`, which `scripts/test`
@@ -218,8 +219,13 @@ impl Api {
     }
 }
 
-fn docs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs")
+/// Where the screenshots go: the checked-in docs/ only when asked, so a test run leaves the tree clean.
+fn screenshots_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match std::env::var("LIVEDROP_SCREENSHOTS").as_deref() {
+        Ok("docs") => root.join("docs"),
+        _ => root.join("target/screenshots"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,7 +405,7 @@ async fn drive(
     let speaker = check_speaker(host, buyer).await;
 
     // Screenshots at phone size, for the README.
-    let docs = docs_dir();
+    let docs = screenshots_dir();
     std::fs::create_dir_all(&docs).unwrap();
     buyer.screenshot(&docs.join("room.png")).await;
     host.screenshot(&docs.join("host.png")).await;
