@@ -5,7 +5,7 @@
 import { ApiError, client, describe, request } from './api.js';
 import { connectLive, serverNow } from './live.js';
 import { audioSink, levelMeter, listen, publish } from './media.js';
-import { $, avatar, busy, clock, el, fill, money, roomIdFromPath, shortId, store, toast, when } from './ui.js';
+import { $, avatar, busy, clock, el, fill, money, roomIdFromPath, shortId, feedStatus, store, toast, when } from './ui.js';
 
 const roomId = roomIdFromPath();
 const tokenStore = store('livedrop.host');
@@ -658,16 +658,7 @@ function resolve(question, action) {
 // ——— page ———————————————————————————————————————————————————————————————————————————————
 
 function setStatus() {
-  const status = $('#status');
-  let text;
-  let kind;
-  if (state.feed === 'connecting') [text, kind] = ['Connecting…', 'connecting'];
-  else if (state.feed === 'reconnecting') [text, kind] = ['Reconnecting…', 'connecting'];
-  else if (state.live) [text, kind] = ['LIVE', 'live'];
-  else [text, kind] = ['Offline', 'offline'];
-  status.textContent = text;
-  status.className = `pill ${kind}`;
-  status.dataset.state = kind;
+  feedStatus($('#status'), state.feed, !!state.live);
 }
 
 function render() {

@@ -6,7 +6,7 @@
 import { ApiError, client, describe, newIdempotencyKey, request } from './api.js';
 import { connectLive, serverNow } from './live.js';
 import { audioSink, inboundAudio, listen, publish } from './media.js';
-import { $, FULFILMENT, avatar, busy, clock, el, fill, minutesSeconds, money, roomIdFromPath, shortId, store, toast, when } from './ui.js';
+import { $, FULFILMENT, avatar, busy, clock, el, fill, minutesSeconds, money, roomIdFromPath, shortId, feedStatus, store, toast, when } from './ui.js';
 
 const roomId = roomIdFromPath();
 const buyerStore = store('livedrop.buyer');
@@ -515,16 +515,7 @@ function renderReplays() {
 // ——— rendering ——————————————————————————————————————————————————————————————————————————
 
 function setStatus() {
-  const status = $('#status');
-  let text;
-  let kind;
-  if (state.feed === 'connecting') [text, kind] = ['Connecting…', 'connecting'];
-  else if (state.feed === 'reconnecting') [text, kind] = ['Reconnecting…', 'connecting'];
-  else if (state.live) [text, kind] = ['LIVE', 'live'];
-  else [text, kind] = ['Offline', 'offline'];
-  status.textContent = text;
-  status.className = `pill ${kind}`;
-  status.dataset.state = kind;
+  feedStatus($('#status'), state.feed, !!state.live);
 }
 
 function renderOffline() {

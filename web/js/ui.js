@@ -148,3 +148,16 @@ export function roomIdFromPath() {
   const match = location.pathname.match(/^\/rooms\/([^/]+)/);
   return match ? decodeURIComponent(match[1]) : null;
 }
+
+/** The header's status pill: connecting, reconnecting, live or offline, from the live feed's state. */
+export function feedStatus(status, feed, live) {
+  let text;
+  let kind;
+  if (feed === 'connecting') [text, kind] = ['Connecting…', 'connecting'];
+  else if (feed === 'reconnecting') [text, kind] = ['Reconnecting…', 'connecting'];
+  else if (live) [text, kind] = ['LIVE', 'live'];
+  else [text, kind] = ['Offline', 'offline'];
+  status.textContent = text;
+  status.className = `pill ${kind}`;
+  status.dataset.state = kind;
+}
