@@ -289,7 +289,7 @@ impl PostgresInventory {
                         .await?
                         .get(0);
                     let (room_id, creator_id) = (lines[0].1.clone(), lines[0].2.clone());
-                    Ok(Reply::Ordered(Order {
+                    Ok(Reply::Ordered(Box::new(Order {
                         id: order_id(order),
                         cart_id: cart,
                         room_id: room_id.parse().expect("stored room id"),
@@ -301,7 +301,7 @@ impl PostgresInventory {
                         charge_id,
                         paid_at: now,
                         review: None,
-                    }))
+                    })))
                 }
             }
             (Ok(_), None) => unreachable!("a quote is always charged"),

@@ -144,7 +144,7 @@ impl RedisInventory {
                     paid_at: now,
                     review: None,
                 };
-                let outcome: Outcome = Ok(Reply::Ordered(order));
+                let outcome: Outcome = Ok(Reply::Ordered(Box::new(order)));
                 ("approved".to_owned(), format!("json|{}", serde_json::to_string(&outcome).expect("serializes")))
             }
         };

@@ -19,7 +19,7 @@ struct World {
 }
 
 fn run(state: &mut State, command: Command) -> Reply {
-    state.execute(START, &Envelope::plain(command)).0.expect("setup command")
+    state.execute(START, Envelope::plain(command), &mut Vec::new()).expect("setup command")
 }
 
 impl World {
@@ -69,26 +69,40 @@ impl World {
     }
 }
 
-fn keyed_claim(buyer: Actor, drop_id: DropId, serial: u64) -> Envelope {
+/// A buyer's claim as over HTTP, under an idempotency key (so its answer is recorded), or without
+/// one, to show what the decision costs on its own.
+fn claim(buyer: Actor, drop_id: DropId, serial: u64, keyed: bool) -> Envelope {
+    let command = Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None };
+    if !keyed {
+        return Envelope::plain(command);
+    }
     let key = IdempotencyKey { owner: buyer.id, key: format!("k{serial}"), fingerprint: format!("{serial:064x}") };
-    Envelope { idempotency: Some(key), command: Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None } }
+    Envelope { idempotency: Some(key), command }
 }
 
+/// A shard's batch: its events are collected in one vector, then encoded and dropped.
+const BATCH_COMMANDS: usize = 512;
+
 /// One drop's sale as an iteration: every buyer presses buy once, on a fresh copy of the same state
-/// (copied outside the timing), so every iteration does the same work.
-fn sale(c: &mut Criterion, name: &str, n_buyers: usize, units: u64) {
+/// (copied outside the timing), so every iteration does the same work. Events are collected and
+/// dropped per batch of `BATCH_COMMANDS`, as in a shard.
+fn sale(c: &mut Criterion, name: &str, n_buyers: usize, units: u64, keyed: bool) {
     let mut world = World::new(n_buyers);
     let drop_id = world.new_drop(units, 2);
     let envelopes: Vec<Envelope> =
-        world.buyers.iter().enumerate().map(|(serial, buyer)| keyed_claim(*buyer, drop_id, serial as u64)).collect();
+        world.buyers.iter().enumerate().map(|(serial, buyer)| claim(*buyer, drop_id, serial as u64, keyed)).collect();
     let mut group = c.benchmark_group("claim_decisions");
     group.throughput(Throughput::Elements(n_buyers as u64)).sample_size(10);
     group.bench_function(name, |b| {
         b.iter_batched_ref(
-            || world.state.clone(),
-            |state| {
-                for envelope in &envelopes {
-                    let _ = black_box(state.execute(START, envelope));
+            || (world.state.clone(), envelopes.clone()),
+            |(state, envelopes)| {
+                let mut events = Vec::new();
+                for (claim_idx, envelope) in envelopes.drain(..).enumerate() {
+                    if claim_idx % BATCH_COMMANDS == 0 {
+                        events.clear();
+                    }
+                    let _ = black_box(state.execute(START, envelope, &mut events));
                 }
             },
             BatchSize::LargeInput,
@@ -99,10 +113,12 @@ fn sale(c: &mut Criterion, name: &str, n_buyers: usize, units: u64) {
 
 fn decisions(c: &mut Criterion) {
     // Every claim succeeds: a cart, a hold and an idempotency record per buyer.
-    sale(c, "hold_placed/100k_buyers_100k_units", 100_000, 100_000);
+    sale(c, "hold_placed/100k_buyers_100k_units", 100_000, 100_000, true);
     // A drop's burst: 200k buyers for 10k units; after the first 10k every answer is sold_out (still
     // recorded under its key, as a retry must get the same answer).
-    sale(c, "burst/200k_buyers_10k_units", 200_000, 10_000);
+    sale(c, "burst/200k_buyers_10k_units", 200_000, 10_000, true);
+    // The same burst without keys: the decision and its events alone, no answer recorded.
+    sale(c, "burst_unkeyed/200k_buyers_10k_units", 200_000, 10_000, false);
 }
 
 criterion_group!(benches, decisions);

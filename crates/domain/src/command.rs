@@ -259,18 +259,16 @@ impl Envelope {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Reply {
-    Account(Account),
-    Product(Product),
-    Room(Room),
-    Drop(Drop),
+    // Every reply but a claim's is boxed: each idempotency record keeps its outcome, so the enum's
+    // size is paid once per keyed request, and a claim receipt (the common one) is the largest inline.
+    Account(Box<Account>),
+    Product(Box<Product>),
+    Room(Box<Room>),
+    Drop(Box<Drop>),
     Claimed(ClaimReceipt),
-    Ordered(Order),
-    /// Boxed: a refund is several times larger than the other replies.
+    Ordered(Box<Order>),
     Refund(Box<Refund>),
-    RiskRules {
-        text: String,
-        version: u64,
-    },
+    RiskRules { text: String, version: u64 },
     Template(Box<Template>),
     Episode(Box<Episode>),
     Poll(Box<PollTally>),

@@ -12,10 +12,11 @@ use crate::{
     Outcome, Partition, PaymentOutcome, Product, ProductId, Refund, RefundId, Rejection, Reply, ReviewStatus, Role,
     Room, RoomId, Timestamp,
 };
-use hashbrown::{Equivalent, HashMap};
+use hashbrown::HashMap;
 use refunds::RefundBook;
 use risk::{Action, Verdict};
 use rooms::RoomBook;
+use siphasher::sip128::SipHasher13;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,24 +41,26 @@ fn episode_end_deadline(episode: &crate::Episode) -> Option<Timestamp> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct IdempotencyRecord {
-    fingerprint: String,
+    fingerprint: Digest,
     outcome: Outcome,
     at: Timestamp,
 }
 
-/// An idempotency record's key: the partition that executed the request (so records never merge when
-/// partitions are regrouped under another shard count), the owner, the client's key.
-type RecordKey = (Partition, AccountId, String);
+/// A 128-bit digest standing in for a client's string (its key, its request's fingerprint) in the
+/// state, so that recording an answer allocates nothing and a record is a fixed size; the journaled
+/// event keeps the strings themselves. Keys are scoped to their owner, so a collision could only
+/// confuse one owner's own requests, and finding one takes about 2^64 tries.
+type Digest = [u64; 2];
 
-/// `RecordKey` borrowed, so a lookup allocates nothing. Hashes exactly as the tuple does.
-#[derive(Hash)]
-struct RecordKeyRef<'a>(Partition, AccountId, &'a str);
-
-impl Equivalent<RecordKey> for RecordKeyRef<'_> {
-    fn equivalent(&self, key: &RecordKey) -> bool {
-        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
-    }
+/// SipHash-1-3 with fixed keys: the same in every process, so a state replayed from the journal equals
+/// the live one. Digests are never stored, so the keys are free to change between versions.
+fn digest(text: &str) -> Digest {
+    SipHasher13::new_with_keys(0x6c69_7665_6472_6f70, 0x6964_656d_706f_7465).hash(text.as_bytes()).as_u64().into()
 }
+
+/// An idempotency record's key: the partition that executed the request (so records never merge when
+/// partitions are regrouped under another shard count), the owner, the digest of the client's key.
+type RecordKey = (Partition, AccountId, Digest);
 
 /// Everything a shard owns. Entities sit in hash maps (hashbrown's default hasher is seeded per
 /// process, so collisions cannot be precomputed): every decision looks them up and none depends on
@@ -188,8 +191,14 @@ impl State {
     /// outcome, so it needs no event, and a replayed state equals the live one once both are advanced
     /// to the same `now`.
     pub fn advance(&mut self, now: Timestamp) -> Vec<Event> {
-        self.forget_expired_idempotency(now);
         let mut events = Vec::new();
+        self.advance_into(now, &mut events);
+        events
+    }
+
+    /// `advance`, appending the events to `events`.
+    fn advance_into(&mut self, now: Timestamp, events: &mut Vec<Event>) {
+        self.forget_expired_idempotency(now);
         while let Some(&(at, deadline)) = self.deadlines.first() {
             if at > now {
                 break;
@@ -208,7 +217,6 @@ impl State {
             assert!(self.deadlines.len() < n_deadlines_before, "a fired deadline must be consumed");
             events.push(event);
         }
-        events
     }
 
     fn forget_expired_idempotency(&mut self, now: Timestamp) {
@@ -226,63 +234,56 @@ impl State {
         }
     }
 
-    /// Fires due timers, then decides `envelope` against the state, applies what it produced and
-    /// returns the outcome with every event applied (timers first).
-    pub fn execute(&mut self, now: Timestamp, envelope: &Envelope) -> (Outcome, Vec<Event>) {
-        let mut events = self.advance(now);
-        let partition = envelope.command.partition();
-        if let Some(recorded) = envelope.idempotency.as_ref().and_then(|key| self.recorded_outcome(partition, key, now))
-        {
-            return (recorded, events);
+    /// Fires due timers, then decides `envelope` against the state, applies what it produced, appends
+    /// every event applied to `events` (timers first) and returns the outcome. Takes the envelope by
+    /// value so its idempotency key moves into the journaled record rather than being copied.
+    pub fn execute(&mut self, now: Timestamp, envelope: Envelope, events: &mut Vec<Event>) -> Outcome {
+        self.advance_into(now, events);
+        let Envelope { idempotency, command } = envelope;
+        let partition = command.partition();
+        if let Some(recorded) = idempotency.as_ref().and_then(|key| self.recorded_outcome(partition, key, now)) {
+            return recorded;
         }
-        let outcome = match self.decide(now, &envelope.command) {
+        let outcome = match self.decide(now, &command) {
             Ok(decided) => {
                 for event in &decided {
                     self.apply(event);
                 }
-                let outcome = self.outcome_of(&envelope.command, &decided);
-                if events.is_empty() {
-                    events = decided;
-                } else {
-                    events.extend(decided);
-                }
+                let outcome = self.outcome_of(&command, &decided);
+                events.extend(decided);
                 outcome
             }
             Err(rejection) => Err(rejection),
         };
         // Validation failures are not recorded (as with Stripe): the request never started executing.
         let recordable = !matches!(outcome, Err(Rejection::Invalid { .. }));
-        if let (Some(key), true) = (&envelope.idempotency, recordable) {
-            let event = self.idempotency_event(envelope, key, &outcome, now);
+        if let (Some(key), true) = (idempotency, recordable) {
+            let event = Event::IdempotencyRecorded {
+                partition,
+                owner: key.owner,
+                key: key.key,
+                fingerprint: key.fingerprint,
+                outcome: outcome.clone(),
+                at: now,
+            };
             self.apply(&event);
             events.push(event);
         }
-        (outcome, events)
+        outcome
     }
 
     /// The answer already recorded for `key`: the stored outcome for the same request, a refusal for a
     /// different one, `None` when the key is new (or older than `IDEMPOTENCY_TTL_MS`).
     /// Keys are scoped to their owner and to the partition (the creator) the request went to.
     pub fn recorded_outcome(&self, partition: Partition, key: &IdempotencyKey, now: Timestamp) -> Option<Outcome> {
-        let record = self.idempotency.get(&RecordKeyRef(partition, key.owner, &key.key))?;
+        let record = self.idempotency.get(&(partition, key.owner, digest(&key.key)))?;
         if now >= record.at.plus_ms(IDEMPOTENCY_TTL_MS) {
             return None;
         }
-        if record.fingerprint == key.fingerprint {
+        if record.fingerprint == digest(&key.fingerprint) {
             Some(record.outcome.clone())
         } else {
             Some(Err(Rejection::IdempotencyKeyReused))
-        }
-    }
-
-    fn idempotency_event(&self, envelope: &Envelope, key: &IdempotencyKey, outcome: &Outcome, now: Timestamp) -> Event {
-        Event::IdempotencyRecorded {
-            partition: envelope.command.partition(),
-            owner: key.owner,
-            key: key.key.clone(),
-            fingerprint: key.fingerprint.clone(),
-            outcome: outcome.clone(),
-            at: now,
         }
     }
 
@@ -545,8 +546,8 @@ impl State {
             return Err(Rejection::SoldOut { remaining: drop.remaining });
         }
         let mut ids = self.allocator(drop_id.partition());
-        // Room for a risk decision and the idempotency record `execute` adds, so the vector never grows.
-        let mut events = Vec::with_capacity(4);
+        // Room for a cart, the hold and a risk decision, so the vector never grows.
+        let mut events = Vec::with_capacity(3);
         // A cart whose holds have all expired is over: the claim starts a new one, so a cart's hold
         // list stays bounded and an old currency never locks the buyer out of the room.
         let open_cart = self.open_carts.get(&(actor.id, drop.room_id)).map(|cart_id| &self.carts[cart_id]);
@@ -708,11 +709,11 @@ impl State {
             _ => true,
         });
         match primary {
-            Some(Event::AccountCreated { account }) => Ok(Reply::Account(self.accounts[&account.id].clone())),
-            Some(Event::ProductCreated { product }) => Ok(Reply::Product(self.products[&product.id].clone())),
-            Some(Event::RoomCreated { room }) => Ok(Reply::Room(self.rooms[&room.id].clone())),
-            Some(Event::DropCreated { drop }) => Ok(Reply::Drop(self.drops[&drop.id].clone())),
-            Some(Event::DropClosed { drop_id, .. }) => Ok(Reply::Drop(self.drops[drop_id].clone())),
+            Some(Event::AccountCreated { account }) => Ok(Reply::Account(Box::new(self.accounts[&account.id].clone()))),
+            Some(Event::ProductCreated { product }) => Ok(Reply::Product(Box::new(self.products[&product.id].clone()))),
+            Some(Event::RoomCreated { room }) => Ok(Reply::Room(Box::new(self.rooms[&room.id].clone()))),
+            Some(Event::DropCreated { drop }) => Ok(Reply::Drop(Box::new(self.drops[&drop.id].clone()))),
+            Some(Event::DropClosed { drop_id, .. }) => Ok(Reply::Drop(Box::new(self.drops[drop_id].clone()))),
             Some(Event::HoldPlaced { hold }) => Ok(Reply::Claimed(ClaimReceipt {
                 hold_id: hold.id,
                 cart_id: hold.cart_id,
@@ -723,12 +724,12 @@ impl State {
             Some(Event::PaymentDeclined { decline_code, .. }) => {
                 Err(Rejection::PaymentDeclined { decline_code: decline_code.clone() })
             }
-            Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(self.orders[&order.id].clone())),
+            Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(Box::new(self.orders[&order.id].clone()))),
             Some(Event::RiskDecided { .. }) => Err(Rejection::BlockedByRisk),
             Some(Event::RiskRulesSaved { text, version, .. }) => {
                 Ok(Reply::RiskRules { text: text.clone(), version: *version })
             }
-            Some(Event::OrderReviewed { order_id, .. }) => Ok(Reply::Ordered(self.orders[order_id].clone())),
+            Some(Event::OrderReviewed { order_id, .. }) => Ok(Reply::Ordered(Box::new(self.orders[order_id].clone()))),
             Some(Event::TemplateSaved { template }) => {
                 Ok(Reply::Template(Box::new(self.room_book.templates[&template.id].clone())))
             }
@@ -761,7 +762,7 @@ impl State {
             // Closing a drop that is already closed produces nothing and answers the drop as it is;
             // so do a repeated sign-off and completing an executed refund.
             None => match command {
-                Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(self.drops[drop_id].clone())),
+                Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(Box::new(self.drops[drop_id].clone()))),
                 Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
                     Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
                 }
@@ -965,12 +966,12 @@ impl State {
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
-                let record = IdempotencyRecord { fingerprint: fingerprint.clone(), outcome: outcome.clone(), at: *at };
+                let record = IdempotencyRecord { fingerprint: digest(fingerprint), outcome: outcome.clone(), at: *at };
                 // A key may be recorded again once its earlier record expired but was not yet forgotten;
                 // the earlier expiry entry then goes stale.
-                self.idempotency.insert((*partition, *owner, key.clone()), record);
-                self.idempotency_expiries
-                    .push_back((at.plus_ms(IDEMPOTENCY_TTL_MS), (*partition, *owner, key.clone())));
+                let record_key = (*partition, *owner, digest(key));
+                self.idempotency.insert(record_key, record);
+                self.idempotency_expiries.push_back((at.plus_ms(IDEMPOTENCY_TTL_MS), record_key));
             }
         }
     }

@@ -81,9 +81,7 @@ struct World {
 
 impl World {
     fn run(&mut self, envelope: Envelope) -> Outcome {
-        let (outcome, events) = self.state.execute(self.now, &envelope);
-        self.events.extend(events);
-        outcome
+        self.state.execute(self.now, envelope, &mut self.events)
     }
 
     fn new(quantity: u64, per_buyer_limit: u32) -> World {
@@ -277,7 +275,7 @@ proptest! {
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {
                             prop_assert!(!declined && !wrong_amount);
                             prop_assert_eq!(order.total, *total);
-                            world.orders.push(order.clone());
+                            world.orders.push((**order).clone());
                         }
                         (Ok(_), Err(Rejection::PaymentDeclined { .. })) => prop_assert!(declined),
                         (Ok(_), Err(Rejection::CartChanged)) => prop_assert!(wrong_amount),

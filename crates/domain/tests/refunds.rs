@@ -22,8 +22,7 @@ struct World {
 
 impl World {
     fn run(&mut self, envelope: Envelope) -> Outcome {
-        let (outcome, events) = self.state.execute(self.now, &envelope);
-        self.events.extend(events);
+        let outcome = self.state.execute(self.now, envelope, &mut self.events);
         self.state.check_invariants().unwrap();
         outcome
     }
@@ -44,11 +43,7 @@ impl World {
         let mut state = State::default();
         let mut events = Vec::new();
         macro_rules! run {
-            ($command:expr) => {{
-                let (outcome, new_events) = state.execute(START, &Envelope::plain($command));
-                events.extend(new_events);
-                outcome.unwrap()
-            }};
+            ($command:expr) => {{ state.execute(START, Envelope::plain($command), &mut events).unwrap() }};
         }
         let mut account = |handle: &str, role: Role| match run!(Command::CreateAccount {
             partition: 3,
@@ -119,7 +114,7 @@ impl World {
             stranger,
             drops: [drops[0], drops[1]],
             products: [products[0], products[1]],
-            order,
+            order: *order,
         }
     }
 

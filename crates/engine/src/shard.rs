@@ -148,8 +148,9 @@ fn handle(
     }
     match request {
         Request::Execute { envelope, reply } => {
-            let (outcome, new_events) = state.execute(now, &envelope);
-            if let Command::Claim { .. } = envelope.command {
+            let is_claim = matches!(envelope.command, Command::Claim { .. });
+            let outcome = state.execute(now, envelope, events);
+            if is_claim {
                 let label = match &outcome {
                     Ok(_) => "claimed",
                     Err(rejection) => rejection.code(),
@@ -160,7 +161,6 @@ fn handle(
                 let actor = Actor { id: account.id, role: account.role };
                 batch.accounts.push((account.token_sha256.clone(), actor, account.created_at));
             }
-            events.extend(new_events);
             batch.deliveries.push(Box::new(move |committed| {
                 let _ = reply.send(committed.map(|_| outcome));
             }));

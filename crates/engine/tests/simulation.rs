@@ -243,7 +243,7 @@ async fn run_seed(seed: u64) {
                     last_cart[buyer_idx] = Some(receipt.cart_id);
                     acknowledged.holds.push(receipt.clone());
                 }
-                Ok(Reply::Ordered(order)) => acknowledged.orders.push(order.clone()),
+                Ok(Reply::Ordered(order)) => acknowledged.orders.push((**order).clone()),
                 Ok(Reply::Refund(refund)) => {
                     assert_ne!(refund.status, RefundStatus::Approved, "seed {seed}: approved refunds are paid back");
                     acknowledged.refunds.push((**refund).clone());

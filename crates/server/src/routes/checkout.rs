@@ -75,7 +75,7 @@ pub(crate) async fn get_order(
         })
         .await?;
     let order = order.ok_or_else(ApiError::not_found)?;
-    render_order(&app, Ok(domain::Reply::Ordered(order)), StatusCode::OK).await
+    render_order(&app, Ok(domain::Reply::Ordered(Box::new(order))), StatusCode::OK).await
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/review", tag = "risk", request_body = ReviewRequest,

@@ -44,9 +44,9 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
     };
     match &reply {
         Reply::Account(account) => (success, Json(AccountBody::of(account, None))).into_response(),
-        Reply::Product(product) => (success, Json(ProductBody::from(product))).into_response(),
+        Reply::Product(product) => (success, Json(ProductBody::from(&**product))).into_response(),
         Reply::Room(room) => (success, Json(RoomBody::of(room, Vec::new(), Vec::new()))).into_response(),
-        Reply::Drop(drop) => (success, Json(DropBody::from(drop))).into_response(),
+        Reply::Drop(drop) => (success, Json(DropBody::from(&**drop))).into_response(),
         Reply::Claimed(receipt) => (success, Json(ClaimBody::from(receipt))).into_response(),
         // Without the engine at hand there is no receipt; handlers with one use `render_order`.
         Reply::Ordered(order) => (success, Json(OrderBody::of(order, None))).into_response(),
