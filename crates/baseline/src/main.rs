@@ -1,8 +1,10 @@
 //! `baseline serve`: livedrop's HTTP front with claims and checkouts decided by PostgreSQL or Redis
 //! instead of the engine. Accounts, catalogue and drops still live in an engine on a throwaway data
-//! directory, so a load generator drives every inventory through the same API. For benchmarks only.
+//! directory, so a load generator drives every inventory through the same API. `--store null`
+//! decides nothing, to measure the front alone. For benchmarks only.
 
 mod common;
+mod null;
 mod postgres;
 mod redis;
 
@@ -17,9 +19,9 @@ use std::sync::Arc;
 struct Args {
     #[arg(long, value_enum)]
     store: Store,
-    /// postgres://… or redis://…
-    #[arg(long, env = "BASELINE_STORE_URL")]
-    url: String,
+    /// postgres://… or redis://… (not used by `null`)
+    #[arg(long, env = "BASELINE_STORE_URL", required_if_eq_any([("store", "postgres"), ("store", "redis")]))]
+    url: Option<String>,
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: SocketAddr,
     /// PostgreSQL connections (Redis uses one multiplexed connection). Few: claims on one drop queue for
@@ -32,6 +34,8 @@ struct Args {
 enum Store {
     Postgres,
     Redis,
+    /// No inventory: every claim `sold_out`, every checkout `not_found`, nothing kept.
+    Null,
 }
 
 #[tokio::main]
@@ -53,10 +57,11 @@ async fn main() -> anyhow::Result<()> {
         .await?,
     );
     let catalogue = common::Catalogue::new(engine.clone());
+    let url = args.url.unwrap_or_default();
     let inventory: Arc<dyn Inventory> = match args.store {
+        Store::Null => Arc::new(null::NullInventory),
         Store::Postgres => {
-            let store =
-                Arc::new(postgres::PostgresInventory::connect(&args.url, args.pool, catalogue, payments).await?);
+            let store = Arc::new(postgres::PostgresInventory::connect(&url, args.pool, catalogue, payments).await?);
             let sweeper = store.clone();
             tokio::spawn(sweep_forever(move || {
                 let sweeper = sweeper.clone();
@@ -65,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
             store
         }
         Store::Redis => {
-            let store = Arc::new(redis::RedisInventory::connect(&args.url, catalogue, payments).await?);
+            let store = Arc::new(redis::RedisInventory::connect(&url, catalogue, payments).await?);
             let sweeper = store.clone();
             tokio::spawn(sweep_forever(move || {
                 let sweeper = sweeper.clone();

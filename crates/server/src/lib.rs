@@ -34,8 +34,20 @@ pub const BODY_BYTES_MAX: usize = 16 * 1_024;
 /// An oversized body is read and dropped up to this size so the client gets its 413 (see `ApiJson`).
 pub const BODY_DRAIN_BYTES_MAX: usize = 1_024 * 1_024;
 
+/// What every handler shares. Behind one `Arc`: axum clones the state for each request, and a
+/// clone of the fields one by one cost eight atomic reference counts taken and dropped per request
+/// (2 % of the server's CPU in a burst, BENCHMARKS.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub(crate) engine: Arc<Engine>,
     pub(crate) inventory: Arc<dyn Inventory>,
     pub(crate) rate_limits: Arc<RateLimits>,
@@ -73,7 +85,7 @@ impl Server {
     /// catalogue, drops, reads) still goes to `engine`. For benchmark baselines.
     pub fn with_inventory(engine: Arc<Engine>, inventory: Arc<dyn Inventory>, config: &ServerConfig) -> Server {
         let (shutdown, shutdown_signal) = watch::channel(false);
-        let app = AppState {
+        let app = AppState(Arc::new(Shared {
             engine,
             inventory,
             rate_limits: RateLimits::new(config.rate_limit_per_ip, config.rate_limit_per_account),
@@ -82,7 +94,7 @@ impl Server {
             shutdown: shutdown_signal,
             media: config.media.clone(),
             media_watched: Default::default(),
-        };
+        }));
         Server { router: router(app), shutdown }
     }
 
