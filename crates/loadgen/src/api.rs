@@ -12,12 +12,16 @@ pub struct Api {
 pub type Answer = (u16, Value);
 
 impl Api {
-    pub fn new(base: &str, connections: usize) -> anyhow::Result<Api> {
+    /// A client keeping up to `connections` HTTP/1.1 connections, or with `http2` one HTTP/2
+    /// connection (prior knowledge, no TLS) carrying every request as a stream.
+    pub fn new(base: &str, connections: usize, http2: bool) -> anyhow::Result<Api> {
         // A request that takes a minute is a hung server: counted as a transport error, never waited out.
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(connections)
-            .timeout(std::time::Duration::from_secs(60))
-            .build()?;
+        let mut builder =
+            reqwest::Client::builder().pool_max_idle_per_host(connections).timeout(std::time::Duration::from_secs(60));
+        if http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        let http = builder.build()?;
         Ok(Api { http, base: base.trim_end_matches('/').to_owned() })
     }
 

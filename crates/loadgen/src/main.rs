@@ -45,9 +45,13 @@ struct Args {
     /// Steady: buyers arriving per second.
     #[arg(long, default_value_t = 1_000.0)]
     rate: f64,
-    /// Requests in flight at most (the client's connections).
+    /// Requests in flight at most (the client's connections; with `--http2`, streams).
     #[arg(long, default_value_t = 256)]
     connections: usize,
+    /// Speak HTTP/2 without TLS (prior knowledge): every request a stream of one connection, so
+    /// answers share writes instead of one syscall each.
+    #[arg(long)]
+    http2: bool,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// A name for this run in the table and the JSON (e.g. engine, postgres, redis-always).
@@ -93,7 +97,7 @@ const BURST_TAIL_MS: u64 = 4_000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let api = Api::new(&args.target, args.connections)?;
+    let api = Api::new(&args.target, args.connections, args.http2)?;
     if let Some(path) = &args.risk_rules {
         let rules = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let token = args.admin_token.as_deref().context("--risk-rules needs --admin-token")?;

@@ -210,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
     if args.speakers == 0 || args.speakers > 16 {
         bail!("--speakers must be 1 to 16");
     }
-    let api = Api::new(&args.target, args.connect_concurrency.max(8))?;
+    let api = Api::new(&args.target, args.connect_concurrency.max(8), false)?;
     let http = reqwest::Client::new();
     let tag = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() % 1_000_000_000;
 

@@ -4,6 +4,7 @@ mod bad_input;
 mod checkout;
 mod concurrency;
 mod harness;
+mod http2;
 mod limits;
 mod live;
 mod media;
