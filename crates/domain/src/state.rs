@@ -183,6 +183,11 @@ impl State {
     }
 
     /// Idempotency records held, expired or not; expired ones go as `advance` forgets them.
+    /// The highest serial allocated in `partition`: every entity id of it is one of `1..=` this.
+    pub fn serials_issued(&self, partition: Partition) -> u64 {
+        self.serials.get(&partition).copied().unwrap_or(0)
+    }
+
     pub fn n_idempotency_records(&self) -> usize {
         self.idempotency.len()
     }

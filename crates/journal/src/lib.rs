@@ -7,14 +7,15 @@
 //! i64be(schema_version) ‖ payload)`), and the chain
 //! is verified again when the log is read back at start-up.
 //!
-//! Architecture invariant: nothing outside this crate touches the event table or knows the stored
-//! format (JSON payloads with a schema version per row).
+//! Architecture invariant: nothing outside this crate touches the event table. The bytes of each
+//! event are `codec`'s; each row keeps the schema version they were written in.
 
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 mod store;
+#[cfg(test)]
+mod upcast_tests;
 
 pub use store::{
-    Appended, EncodedEvent, Journal, JournalError, JournalReader, JournalWriter, PendingAppend, RecoveredEvent,
-    SCHEMA_VERSION, encode,
+    Appended, EncodedEvent, Journal, JournalError, JournalReader, JournalWriter, PendingAppend, RecoveredEvent, encode,
 };

@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
-/// Version of the stored event format; rows of a newer version are refused, never misread.
-pub const SCHEMA_VERSION: i64 = 1;
 /// Append requests queued for the writer thread; shards wait (back-pressure) beyond this.
 const APPEND_QUEUE_MAX: usize = 1_024;
 /// Events committed in one transaction at most; a larger backlog takes several commits.
@@ -58,7 +56,8 @@ pub struct RecoveredEvent {
 pub struct EncodedEvent {
     stream: String,
     kind: &'static str,
-    payload: String,
+    pub(crate) schema_version: i64,
+    pub(crate) payload: String,
 }
 
 impl EncodedEvent {
@@ -72,12 +71,17 @@ impl EncodedEvent {
     }
 }
 
-/// Encodes an event the way the journal stores it.
+/// Encodes an event the way the journal stores it: the current schema's bytes (`codec`).
 pub fn encode(event: &Event) -> EncodedEvent {
+    encode_as(&codec::CURRENT, event)
+}
+
+pub(crate) fn encode_as(schema: &codec::Schema, event: &Event) -> EncodedEvent {
     EncodedEvent {
         stream: event.stream(),
         kind: event.kind(),
-        payload: serde_json::to_string(event).expect("events always serialize"),
+        schema_version: schema.version(),
+        payload: schema.encode(event),
     }
 }
 
@@ -130,13 +134,21 @@ struct StreamHead {
     hash: [u8; HASH_BYTES],
 }
 
-fn chain_hash(prev: &[u8; HASH_BYTES], stream: &str, stream_seq: i64, payload: &str) -> [u8; HASH_BYTES] {
+/// Each row is chained with the schema version it was written in, so rows of an older version
+/// keep verifying after a bump.
+fn chain_hash(
+    prev: &[u8; HASH_BYTES],
+    stream: &str,
+    stream_seq: i64,
+    schema_version: i64,
+    payload: &str,
+) -> [u8; HASH_BYTES] {
     let mut hasher = Sha256::new();
     hasher.update(prev);
     hasher.update((stream.len() as u64).to_be_bytes());
     hasher.update(stream.as_bytes());
     hasher.update(stream_seq.to_be_bytes());
-    hasher.update(SCHEMA_VERSION.to_be_bytes());
+    hasher.update(schema_version.to_be_bytes());
     hasher.update(payload.as_bytes());
     hasher.finalize().into()
 }
@@ -192,12 +204,21 @@ impl Journal {
         data_dir: &Path,
         replay: impl FnMut(RecoveredEvent),
     ) -> Result<(Journal, JournalWriter, u64), JournalError> {
+        Journal::open_as(data_dir, &codec::CURRENT, replay)
+    }
+
+    /// `open`, reading rows as `schema` does (tests exercise a schema bump with this).
+    pub(crate) fn open_as(
+        data_dir: &Path,
+        schema: &codec::Schema,
+        replay: impl FnMut(RecoveredEvent),
+    ) -> Result<(Journal, JournalWriter, u64), JournalError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
         let lock = lock_data_dir(data_dir)?;
         let path = data_dir.join("journal.sqlite3");
         let connection = open_connection(&path)?;
-        let (n_events, last_seq, heads) = read_all(&connection, replay)?;
+        let (n_events, last_seq, heads) = read_all(&connection, schema, replay)?;
         let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         // WAL readers wait only on a checkpoint's brief lock, never on the writer's transactions.
         reader.busy_timeout(READER_BUSY_TIMEOUT)?;
@@ -263,6 +284,7 @@ impl PendingAppend {
 
 fn read_all(
     connection: &Connection,
+    schema: &codec::Schema,
     mut replay: impl FnMut(RecoveredEvent),
 ) -> Result<(u64, i64, HashMap<String, StreamHead>), JournalError> {
     let mut heads: HashMap<String, StreamHead> = HashMap::new();
@@ -280,8 +302,11 @@ fn read_all(
         let prev_hash: Vec<u8> = row.get(5)?;
         let hash: Vec<u8> = row.get(6)?;
         let corrupt = |reason: String| JournalError::Corrupt { seq, reason };
-        if schema_version != SCHEMA_VERSION {
-            return Err(corrupt(format!("schema version {schema_version}, this build reads {SCHEMA_VERSION}")));
+        if !(1..=schema.version()).contains(&schema_version) {
+            return Err(corrupt(format!(
+                "schema version {schema_version}, this build reads 1 to {}",
+                schema.version()
+            )));
         }
         let (expected_seq, expected_prev) = match heads.get(&stream) {
             Some(head) => (head.stream_seq + 1, head.hash),
@@ -290,11 +315,18 @@ fn read_all(
         if stream_seq != expected_seq || prev_hash != expected_prev {
             return Err(corrupt(format!("breaks the chain of stream {stream}")));
         }
-        let computed = chain_hash(&expected_prev, &stream, stream_seq, &payload);
+        let computed = chain_hash(&expected_prev, &stream, stream_seq, schema_version, &payload);
         if hash != computed {
             return Err(corrupt("hash does not match its content".into()));
         }
-        let event: Event = serde_json::from_str(&payload).map_err(|error| corrupt(error.to_string()))?;
+        let decoded = schema.decode(&payload).map_err(|error| corrupt(error.to_string()))?;
+        if decoded.version != schema_version {
+            return Err(corrupt(format!(
+                "a payload of schema version {} in a row of {schema_version}",
+                decoded.version
+            )));
+        }
+        let event = decoded.event;
         if event.stream() != stream {
             return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
         }
@@ -389,13 +421,13 @@ fn commit(
                 Some(head) => (head.stream_seq + 1, head.hash),
                 None => (1, GENESIS_HASH),
             };
-            let hash = chain_hash(&prev_hash, stream, stream_seq, &event.payload);
+            let hash = chain_hash(&prev_hash, stream, stream_seq, event.schema_version, &event.payload);
             insert.execute(params![
                 seq,
                 stream,
                 stream_seq,
                 event.kind,
-                SCHEMA_VERSION,
+                event.schema_version,
                 event.payload,
                 &prev_hash[..],
                 &hash[..]

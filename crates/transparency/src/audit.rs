@@ -93,7 +93,8 @@ impl DropAudit {
 
     /// Checks the next leaf (the exact bytes the server logged).
     pub fn leaf(&mut self, bytes: &[u8]) {
-        match serde_json::from_slice::<Event>(bytes) {
+        let decoded = std::str::from_utf8(bytes).map_err(|error| error.to_string());
+        match decoded.and_then(|text| codec::decode(text).map_err(|error| error.to_string())) {
             Ok(event) => self.event(&event),
             Err(error) => self.violation(format!("not a drop event: {error}")),
         }

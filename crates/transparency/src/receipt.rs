@@ -185,8 +185,7 @@ impl ReceiptEntry {
     fn verify(&self, idx: usize, order_id: OrderId, key: &PublicKey) -> Result<VerifiedEntry, ReceiptError> {
         let fail = |reason: &str| ReceiptError::Entry { entry: idx, reason: reason.to_owned() };
         let root = self.checkpoint.verify(key).map_err(|source| ReceiptError::Checkpoint { entry: idx, source })?;
-        let Ok(Event::HoldsSold { drop_id, order_id: sold_in, hold_ids, quantity }) = serde_json::from_str(&self.leaf)
-        else {
+        let Ok(Event::HoldsSold { drop_id, order_id: sold_in, hold_ids, quantity }) = codec::decode(&self.leaf) else {
             return Err(fail("the leaf is not a holds_sold event"));
         };
         if sold_in != order_id {
