@@ -89,6 +89,7 @@ pub struct TestPaymentProvider {
     n_charges: std::sync::atomic::AtomicU64,
     refunds: Mutex<TestRefunds>,
     /// Set by tests: every refund fails as a provider outage would.
+    #[cfg(any(test, feature = "test-hooks"))]
     refunds_failing: std::sync::atomic::AtomicBool,
     latency: std::time::Duration,
 }
@@ -112,6 +113,7 @@ impl Default for TestPaymentProvider {
             charges: Mutex::default(),
             n_charges: std::sync::atomic::AtomicU64::default(),
             refunds: Mutex::default(),
+            #[cfg(any(test, feature = "test-hooks"))]
             refunds_failing: std::sync::atomic::AtomicBool::default(),
             latency: std::time::Duration::ZERO,
         }
@@ -125,22 +127,26 @@ impl TestPaymentProvider {
     }
 
     /// Charges approved so far (a retry answered from the idempotency cache is not a new charge).
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn n_approved(&self) -> u64 {
         self.n_charges.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The charge of each refund paid so far, oldest first (kept for tests; bounded like the charge
     /// cache). A retry answered under the same key is not a new refund.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn refunded_charge_ids(&self) -> Vec<String> {
         self.refunds().into_iter().map(|(request, _)| request.charge_id).collect()
     }
 
     /// Every refund paid so far, oldest first, as asked for and as answered.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn refunds(&self) -> Vec<(RefundRequest, RefundReceipt)> {
         self.refunds.lock().expect("test provider lock").paid.clone()
     }
 
     /// Makes every refund fail (or work again), as an outage of the provider would.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn set_refunds_failing(&self, failing: bool) {
         self.refunds_failing.store(failing, std::sync::atomic::Ordering::SeqCst);
     }
@@ -196,6 +202,7 @@ impl PaymentProvider for TestPaymentProvider {
     fn refund(&self, request: &RefundRequest) -> BoxFuture<'_, Result<RefundReceipt, PaymentError>> {
         let request = request.clone();
         Box::pin(async move {
+            #[cfg(any(test, feature = "test-hooks"))]
             if self.refunds_failing.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(PaymentError::Provider("refunds are failing (test switch)".into()));
             }

@@ -7,11 +7,12 @@
 //!
 //! `sfu.rs` is the forwarding core (sessions, episodes, slots' timelines), `slots.rs` the
 //! loudest-speaker choice, `recording.rs` the Ogg Opus files, `opus.rs` packet durations, and
-//! `driver.rs` the socket and the thread around them. `peer.rs` is a synthetic client for tests
-//! and the audio load generator.
+//! `driver.rs` the socket and the thread around them. `peer.rs` (feature `peer`) is a synthetic client
+//! for the tests and the audio load generator, kept out of the server's build.
 
 mod driver;
 mod opus;
+#[cfg(feature = "peer")]
 pub mod peer;
 mod recording;
 mod sfu;
