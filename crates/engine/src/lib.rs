@@ -138,9 +138,7 @@ impl Engine {
         let started = Instant::now();
         let data_dir = config.data_dir.clone();
         let n_shards = config.n_shards;
-        std::fs::create_dir_all(&data_dir).map_err(|source| {
-            EngineError::Journal(Arc::new(JournalError::DataDir { path: data_dir.clone(), source }))
-        })?;
+        journal::create_private_dir(&data_dir).map_err(|error| EngineError::Journal(Arc::new(error)))?;
         let signer = ::transparency::Signer::load_or_create(&data_dir.join(SIGNING_KEY_FILE))
             .map_err(|error| EngineError::SigningKey(error.to_string()))?;
         let transparency = Arc::new(Transparency::new(signer, config.log_origin.clone()));

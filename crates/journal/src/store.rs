@@ -14,6 +14,9 @@ const COMMIT_BATCH_EVENTS_MAX: usize = 8_192;
 const HASH_BYTES: usize = 32;
 const READER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const GENESIS_HASH: [u8; HASH_BYTES] = [0; HASH_BYTES];
+/// The data directory and the journal's files are the owner's alone: they hold order and buyer data.
+const DATA_DIR_MODE: u32 = 0o700;
+const DATA_FILE_MODE: u32 = 0o600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -153,16 +156,43 @@ fn chain_hash(
     hasher.finalize().into()
 }
 
+/// Creates the data directory, owner-only (it holds orders and buyers' data); an existing one is
+/// left as the operator set it.
+pub fn create_private_dir(data_dir: &Path) -> Result<(), JournalError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DATA_DIR_MODE)
+        .create(data_dir)
+        .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })
+}
+
+/// Makes the journal file owner-only before SQLite opens it: SQLite gives the `-wal` and `-shm`
+/// files it creates the main file's permissions. A journal made by an older build readable by
+/// others is narrowed too.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new().create(true).append(true).mode(DATA_FILE_MODE).open(path)?;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode & !DATA_FILE_MODE != 0 {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal readable by others; made owner-only");
+        file.set_permissions(std::fs::Permissions::from_mode(DATA_FILE_MODE))?;
+    }
+    Ok(())
+}
+
 /// One writer per data directory: two would fork the hash chains. An advisory lock on a file beside
 /// the database, held for the life of the process (the OS drops it when the process dies, even by
 /// SIGKILL), rather than SQLite's exclusive locking mode, which would also shut out this process's
 /// own reader connection.
 fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, JournalError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join("journal.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(DATA_FILE_MODE)
         .open(&path)
         .map_err(|source| JournalError::DataDir { path: path.clone(), source })?;
     match file.try_lock() {
@@ -213,10 +243,10 @@ impl Journal {
         schema: &codec::Schema,
         replay: impl FnMut(RecoveredEvent),
     ) -> Result<(Journal, JournalWriter, u64), JournalError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })?;
+        create_private_dir(data_dir)?;
         let lock = lock_data_dir(data_dir)?;
         let path = data_dir.join("journal.sqlite3");
+        create_private_file(&path).map_err(|source| JournalError::DataDir { path: path.clone(), source })?;
         let connection = open_connection(&path)?;
         let (n_events, last_seq, heads) = read_all(&connection, schema, replay)?;
         let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;

@@ -60,3 +60,26 @@ async fn concurrent_appends_are_durable_ordered_and_chained() {
         Ok(_) => panic!("a tampered journal must be refused"),
     }
 }
+
+#[tokio::test]
+async fn the_data_directory_and_the_journal_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("data");
+    let (journal, writer, _) = Journal::open(&data_dir, |_| {}).unwrap();
+    journal.append(&[cart_event(1)]).await.unwrap();
+    let mode = |name: &str| std::fs::metadata(data_dir.join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for name in ["journal.sqlite3", "journal.sqlite3-wal", "journal.sqlite3-shm", "journal.lock"] {
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    drop(journal);
+    writer.join();
+
+    // A journal an older build left readable by others is narrowed at the next open.
+    std::fs::set_permissions(data_dir.join("journal.sqlite3"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (journal, writer, n_events) = Journal::open(&data_dir, |_| {}).unwrap();
+    assert_eq!((n_events, mode("journal.sqlite3")), (1, 0o600));
+    drop(journal);
+    writer.join();
+}
