@@ -72,7 +72,7 @@ function showSignIn(message) {
 function knownProductIds() {
   const ids = new Set(productStore.get() ?? []);
   for (const drop of state.drops.values()) ids.add(drop.product_id);
-  for (const slot of state.room?.slots ?? []) if (slot.product_id) ids.add(slot.product_id);
+  for (const slot of state.room.slots) if (slot.product_id) ids.add(slot.product_id);
   return [...ids];
 }
 
@@ -115,18 +115,7 @@ function onMessage(message) {
     case 'snapshot': {
       state.room = message.room;
       state.drops = new Map(message.room.drops.map((drop) => [drop.id, drop]));
-      const live = message.live_episode;
-      state.live = live ? { ...live, rituals: live.rituals ?? null } : null;
-      if (state.live && !live.rituals) {
-        request(episodePath('/rituals'))
-          .then((rituals) => {
-            if (state.live?.episode.id === rituals.episode_id) {
-              state.live.rituals = rituals;
-              render();
-            }
-          })
-          .catch(() => {});
-      }
+      state.live = message.live_episode;
       if (!state.live) stopAudio();
       loadProducts();
       render();
@@ -165,7 +154,7 @@ function onMessage(message) {
       return;
     case 'rituals':
       if (message.episode_id !== episodeId) return;
-      state.live.rituals = message.rituals ?? { pinned: message.pinned ?? null, demo: message.demo ?? null };
+      state.live.rituals = { episode_id: message.episode_id, pinned: message.pinned, demo: message.demo };
       renderDrops();
       renderDemo();
       return;
@@ -200,7 +189,7 @@ function renderEpisode() {
   const root = $('#episode');
   if (state.live) {
     const episode = state.live.episode;
-    const started = Date.parse(episode.started_at ?? episode.starts_at);
+    const started = Date.parse(episode.started_at);
     fill(
       root,
       el('div', { class: 'live-line' },
@@ -213,7 +202,7 @@ function renderEpisode() {
     );
     return;
   }
-  const scheduled = (state.room?.episodes ?? []).filter((e) => e.status === 'scheduled').sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+  const scheduled = state.room.episodes.filter((e) => e.status === 'scheduled').sort((a, b) => a.starts_at.localeCompare(b.starts_at));
   const title = el('input', { id: 'episode-title-input', maxlength: '200', value: 'Live session', required: true, 'aria-label': 'Episode title' });
   const at = el('input', { id: 'episode-at', type: 'datetime-local', 'aria-label': 'Starts at' });
   fill(
@@ -404,7 +393,7 @@ function renderStage() {
     fill(root, el('p', { class: 'muted' }, 'The stage opens when the episode goes live.'));
     return;
   }
-  const members = state.live.stage?.members ?? [];
+  const members = state.live.stage.members;
   const hands = members.filter((m) => m.hand_raised);
   const onStage = members.filter((m) => m.role !== 'listener');
   const listeners = members.filter((m) => m.role === 'listener' && !m.hand_raised);
@@ -440,19 +429,19 @@ function renderProducts() {
 }
 
 function pinnedDropId() {
-  return state.live?.rituals?.pinned?.drop_id ?? null;
+  return state.live?.rituals.pinned?.drop_id ?? null;
 }
 
 async function pin(dropId) {
   const rituals = await api.post(episodePath('/pin'), { drop_id: dropId });
-  if (rituals && state.live) state.live.rituals = rituals;
+  if (state.live) state.live.rituals = rituals;
   toast('Pinned in the room', 'ok');
   renderDrops();
 }
 
 async function unpin() {
   const rituals = await api.post(episodePath('/unpin'));
-  if (rituals && state.live) state.live.rituals = rituals;
+  if (state.live) state.live.rituals = rituals;
   renderDrops();
 }
 
@@ -550,7 +539,7 @@ function renderDemo() {
     fill(root, el('p', { class: 'muted' }, 'Run a 60 or 90 second demo countdown of a product while live.'));
     return;
   }
-  const demo = state.live.rituals?.demo;
+  const demo = state.live.rituals.demo;
   const endsAt = Date.parse(demo?.ends_at ?? '');
   if (demo && endsAt > serverNow()) {
     fill(root,
@@ -561,7 +550,7 @@ function renderDemo() {
         class: 'ghost', type: 'button',
         onclick: (event) => busy(event.currentTarget, async () => {
           const rituals = await api.post(episodePath('/demo/stop'));
-          if (rituals) state.live.rituals = rituals;
+          state.live.rituals = rituals;
           renderDemo();
         }, fail),
       }, 'Stop demo'));
@@ -576,7 +565,7 @@ function renderDemo() {
         onclick: (event) => busy(event.currentTarget, async () => {
           if (!select.value) throw new Error('create a product first');
           const rituals = await api.post(episodePath('/demo'), { product_id: select.value, seconds });
-          if (rituals) state.live.rituals = rituals;
+          state.live.rituals = rituals;
           renderDemo();
         }, fail),
       }, `▶ ${seconds} s demo`))));
@@ -592,15 +581,15 @@ function renderPolls() {
     fill(root, el('p', { class: 'muted' }, 'Polls run while the episode is live.'));
     return;
   }
-  const polls = state.live.polls ?? [];
+  const polls = state.live.polls;
   fill(root, polls.length === 0 ? el('p', { class: 'muted' }, 'No polls yet.') : polls.map((poll) => {
     const total = poll.tallies.reduce((a, b) => a + b, 0);
-    const open = poll.open !== false;
+    const open = poll.open;
     return el('div', { class: 'poll', dataset: { slot: String(poll.slot) } },
       el('p', { class: 'question' }, poll.question, el('span', { class: `badge ${open ? '' : 'muted-badge'}` }, open ? 'open' : 'closed')),
       el('div', { class: 'options' }, poll.options.map((option, index) => {
-        const share = total ? Math.round((100 * (poll.tallies[index] ?? 0)) / total) : 0;
-        return el('div', { class: 'option results', style: `--share:${share}%` }, el('span', { class: 'label' }, option), el('span', { class: 'share' }, `${poll.tallies[index] ?? 0} · ${share}%`));
+        const share = total ? Math.round((100 * poll.tallies[index]) / total) : 0;
+        return el('div', { class: 'option results', style: `--share:${share}%` }, el('span', { class: 'label' }, option), el('span', { class: 'share' }, `${poll.tallies[index]} · ${share}%`));
       })),
       open
         ? el('button', {

@@ -51,9 +51,9 @@ export function connectLive(roomId, { onMessage, onStatus }) {
       if (message.type === 'snapshot') {
         setServerTime(message.server_time);
         backoff = BACKOFF_MIN_MS;
-        lastSeq = message.seq ?? 0;
+        lastSeq = message.seq;
         onStatus?.('open');
-      } else if (typeof message.seq === 'number') {
+      } else {
         if (message.seq < lastSeq) return; // never happens by contract; ignore rather than go back
         lastSeq = message.seq;
       }

@@ -108,25 +108,12 @@ function fetchDrop(dropId) {
 function onSnapshot(message) {
   state.room = message.room;
   forgetFailedReplays();
-  state.drops = new Map((message.room?.drops ?? []).map((drop) => [drop.id, drop]));
-  const live = message.live_episode;
-  state.live = live ? { ...live, rituals: live.rituals ?? null } : null;
-  if (state.live && !live.rituals) fetchRituals(state.live.episode.id);
+  state.drops = new Map(message.room.drops.map((drop) => [drop.id, drop]));
+  state.live = message.live_episode;
   if (!state.live || (state.speaking && state.speaking.episodeId !== state.live.episode.id)) stopSpeaking();
   if (!state.live) stopListening();
   else if (state.listening && state.listening.episodeId !== state.live.episode.id) stopListening();
   render();
-}
-
-function fetchRituals(episodeId) {
-  request(`/v1/episodes/${encodeURIComponent(episodeId)}/rituals`)
-    .then((rituals) => {
-      if (state.live?.episode.id === episodeId && !state.live.rituals) {
-        state.live.rituals = rituals;
-        render();
-      }
-    })
-    .catch(() => {}); // a server without rituals: the newest drop stands in for the pinned one
 }
 
 function onMessage(message) {
@@ -167,7 +154,7 @@ function onMessage(message) {
       break;
     case 'rituals':
       if (message.episode_id !== episodeId) return;
-      state.live.rituals = message.rituals ?? { pinned: message.pinned ?? null, demo: message.demo ?? null };
+      state.live.rituals = { episode_id: message.episode_id, pinned: message.pinned, demo: message.demo };
       break;
     default:
       return;
@@ -180,7 +167,7 @@ function onMessage(message) {
 function shownDrop() {
   const held = state.purchase?.dropId && state.drops.get(state.purchase.dropId);
   if (held && state.purchase.claim && !state.purchase.order && holdLeft() > 0) return { drop: held, pinned: isPinned(held.id) };
-  const pinnedId = state.live?.rituals?.pinned?.drop_id;
+  const pinnedId = state.live?.rituals.pinned?.drop_id;
   if (pinnedId) {
     const pinned = state.drops.get(pinnedId);
     if (!pinned) fetchDrop(pinnedId);
@@ -193,7 +180,7 @@ function shownDrop() {
 }
 
 function isPinned(dropId) {
-  return state.live?.rituals?.pinned?.drop_id === dropId;
+  return state.live?.rituals.pinned?.drop_id === dropId;
 }
 
 // ——— purchase ———————————————————————————————————————————————————————————————————————————
@@ -279,7 +266,7 @@ async function pay() {
 async function ensureJoined() {
   const episodeId = state.live?.episode.id;
   if (!episodeId) throw new ApiError(409, 'episode_not_live', 'not live');
-  const member = state.live.stage?.members?.some((m) => m.account_id === state.me.id);
+  const member = state.live.stage.members.some((m) => m.account_id === state.me.id);
   if (state.joined === episodeId && member) return episodeId;
   const stage = await api.post(`/v1/episodes/${encodeURIComponent(episodeId)}/join`);
   state.joined = episodeId;
@@ -396,8 +383,8 @@ const REPLAY_FRESH_MS = 120_000;
 const replayAudio = new Map();
 
 function endedEpisodes() {
-  const ended = (state.room?.episodes ?? []).filter((episode) => episode.status === 'ended');
-  const at = (episode) => Date.parse(episode.ended_at ?? episode.started_at ?? episode.starts_at) || 0;
+  const ended = state.room.episodes.filter((episode) => episode.status === 'ended');
+  const at = (episode) => Date.parse(episode.ended_at);
   return ended.sort((a, b) => at(b) - at(a)).slice(0, REPLAYS_MAX);
 }
 
@@ -405,7 +392,7 @@ function loadReplay(episodeId, attempt, fresh) {
   state.replays.set(episodeId, { ...state.replays.get(episodeId), pending: true, fresh });
   request(`/v1/episodes/${encodeURIComponent(episodeId)}/recordings`)
     .then((body) => {
-      const recordings = body.recordings ?? [];
+      const recordings = body.recordings;
       const unfinished = recordings.length === 0 || recordings.some((recording) => !recording.complete);
       const again = fresh && unfinished && attempt < REPLAY_RETRY_WAITS_MS.length;
       state.replays.set(episodeId, { recordings, pending: again, fresh });
@@ -486,15 +473,15 @@ let replaysShown = null;
 
 function renderReplays() {
   const card = $('#replays');
-  const live = !!state.live || (state.room?.episodes ?? []).some((episode) => episode.status === 'live');
-  card.hidden = !state.room || live;
+  const live = !!state.live || state.room.episodes.some((episode) => episode.status === 'live');
+  card.hidden = live;
   if (card.hidden) {
     replayAudio.forEach(({ audio }) => audio.pause());
     return;
   }
   const episodes = endedEpisodes();
   for (const episode of episodes) {
-    if (!state.replays.has(episode.id)) loadReplay(episode.id, 0, Date.parse(episode.ended_at ?? '') > serverNow() - REPLAY_FRESH_MS);
+    if (!state.replays.has(episode.id)) loadReplay(episode.id, 0, Date.parse(episode.ended_at) > serverNow() - REPLAY_FRESH_MS);
   }
   // Rebuilt only when what it shows changed: render runs on every message.
   const shown = JSON.stringify(episodes.map((episode) => [episode.id, episode.title, episode.ended_at, state.replays.get(episode.id)]));
@@ -522,7 +509,7 @@ function renderOffline() {
   const offline = $('#offline');
   offline.hidden = !!state.live || !state.room;
   if (offline.hidden) return;
-  const next = (state.room.episodes ?? []).filter((e) => e.status === 'scheduled').sort((a, b) => a.starts_at.localeCompare(b.starts_at))[0];
+  const next = state.room.episodes.filter((e) => e.status === 'scheduled').sort((a, b) => a.starts_at.localeCompare(b.starts_at))[0];
   fill(
     offline,
     el('div', { class: 'offline-icon', 'aria-hidden': 'true' }, '📻'),
@@ -542,7 +529,7 @@ function renderStage() {
   const card = $('#stage-card');
   card.hidden = !state.live;
   if (!state.live) return;
-  const members = state.live.stage?.members ?? [];
+  const members = state.live.stage.members;
   const onStage = members.filter((m) => m.role !== 'listener');
   const listeners = members.length - onStage.length;
   const me = members.find((m) => m.account_id === state.me.id);
@@ -583,13 +570,13 @@ function renderStage() {
 }
 
 function renderDemo() {
-  const demo = state.live?.rituals?.demo;
+  const demo = state.live?.rituals.demo;
   const card = $('#demo');
   const endsAt = Date.parse(demo?.ends_at ?? '');
   card.hidden = !demo || !(endsAt > serverNow());
   if (card.hidden) return;
   const item = product(demo.product_id);
-  const total = (demo.seconds ?? 60) * 1_000;
+  const total = demo.seconds * 1_000;
   fill(
     card,
     el('div', { class: 'demo-head' }, el('span', { class: 'badge demo' }, 'Live demo'), el('span', { class: 'countdown big', dataset: { until: String(endsAt) } }, clock(endsAt - serverNow()))),
@@ -755,7 +742,7 @@ function renderPolls() {
     polls.map((poll) => {
       const key = `${poll.episode_id}/${poll.slot}`;
       const mine = voted[key];
-      const open = poll.open !== false;
+      const open = poll.open;
       const total = poll.tallies.reduce((a, b) => a + b, 0);
       const showResults = mine !== undefined || !open;
       return el(
@@ -764,7 +751,7 @@ function renderPolls() {
         el('p', { class: 'question' }, poll.question, open ? null : el('span', { class: 'badge muted-badge' }, 'closed')),
         el('div', { class: 'options' },
           poll.options.map((option, index) => {
-            const count = poll.tallies[index] ?? 0;
+            const count = poll.tallies[index];
             const share = total ? Math.round((100 * count) / total) : 0;
             return el(
               'button',
@@ -807,11 +794,11 @@ async function vote(poll, option) {
 
 function renderQuestions() {
   const card = $('#qa');
-  const hasQa = !!state.live && ((state.room?.slots ?? []).some((slot) => slot.kind === 'qa') || (state.live.questions ?? []).length > 0);
+  const hasQa = !!state.live && (state.room.slots.some((slot) => slot.kind === 'qa') || state.live.questions.length > 0);
   card.hidden = !hasQa;
   if (card.hidden) return;
   const upvoted = state.upvoted.get() ?? {};
-  const questions = state.live.questions ?? [];
+  const questions = state.live.questions;
   fill(
     $('#questions'),
     questions.length === 0 ? el('li', { class: 'empty muted' }, 'No questions yet — ask the first one.') : null,
