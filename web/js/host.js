@@ -3,7 +3,8 @@
 // and polls, create products and drops and watch them sell, and work through the Q&A queue.
 
 import { ApiError, client, describe, request } from './api.js';
-import { connectLive, serverNow } from './live.js';
+import { serverNow } from './countdown.js';
+import { connectLive } from './live.js';
 import { audioSink, levelMeter, listen, publish } from './media.js';
 import { $, avatar, busy, clock, el, fill, money, roomIdFromPath, shortId, feedStatus, store, toast, when } from './ui.js';
 
