@@ -57,6 +57,16 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("js/room/stage.js", JS),
     asset!("js/room/state.js", JS),
     asset!("js/host.js", JS),
+    asset!("js/host/demo.js", JS),
+    asset!("js/host/drops.js", JS),
+    asset!("js/host/episode.js", JS),
+    asset!("js/host/mic.js", JS),
+    asset!("js/host/polls.js", JS),
+    asset!("js/host/products.js", JS),
+    asset!("js/host/questions.js", JS),
+    asset!("js/host/signin.js", JS),
+    asset!("js/host/stage.js", JS),
+    asset!("js/host/state.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
