@@ -1,3 +1,4 @@
+// @ts-check
 // The HTTP API from the browser: JSON in and out, the bearer token, Idempotency-Key, and errors as
 // ApiError with the server's status and snake_case code. Pages are served by the API's own origin.
 
@@ -44,7 +45,16 @@ async function errorOf(response) {
 
 // One call. `body` is sent as JSON; `raw` (with `contentType`) is sent as is and the answer is
 // returned as the Response. 429 and 503 with a short Retry-After are retried with the same key.
+/**
+ * @param {string} path
+ * @param {{
+ *   method?: string, token?: string, body?: unknown, idempotencyKey?: string,
+ *   raw?: BodyInit, contentType?: string, accept?: string,
+ * }} [options]
+ * @returns {Promise<any>}
+ */
 export async function request(path, { method = 'GET', token, body, idempotencyKey, raw, contentType, accept } = {}) {
+  /** @type {Record<string, string>} */
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;

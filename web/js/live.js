@@ -1,34 +1,30 @@
-// The room's live feed (`GET /v1/rooms/{id}/live`): a snapshot, then whole-state messages in
-// journal order. Reconnects with backoff; every (re)connection starts with a fresh snapshot, so the
-// page just renders what it gets. The snapshot's `server_time` gives the clock offset that every
-// countdown (drop opening, hold expiry, demo window) uses, so a wrong device clock does not matter.
+// @ts-check
+// The room's live feed (`GET /v1/rooms/{id}/live`) as a connection: a snapshot, then whole-state
+// messages in journal order. Reconnects with backoff; every (re)connection starts with a fresh
+// snapshot, whose `server_time` sets the server's clock that every countdown runs on. What the
+// messages mean is feed.js's.
+
+import { setServerTime } from './countdown.js';
+
+/** @typedef {import('./feed.js').FeedMessage} FeedMessage */
+/** @typedef {'connecting' | 'open' | 'reconnecting'} Connection */
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
-let clockOffsetMs = 0;
-
-// The server's clock, in milliseconds since the epoch.
-export function serverNow() {
-  return Date.now() + clockOffsetMs;
-}
-
-export function setServerTime(rfc3339, sentAt = Date.now()) {
-  const server = Date.parse(rfc3339);
-  if (Number.isFinite(server)) clockOffsetMs = server - sentAt;
-}
-
-export function clockOffset() {
-  return clockOffsetMs;
-}
-
-// Opens the feed. `onMessage(message)` gets every message, `onStatus(status)` one of
-// 'connecting', 'open', 'reconnecting'. Returns { resync(), close() }.
+/**
+ * Opens the feed. `onMessage(message)` gets every message, `onStatus(status)` each change of the
+ * connection. Returns { resync(), close() }.
+ * @param {string} roomId
+ * @param {{ onMessage: (message: FeedMessage) => void, onStatus?: (status: Connection) => void }} handlers
+ */
 export function connectLive(roomId, { onMessage, onStatus }) {
+  /** @type {WebSocket | null} */
   let socket = null;
   let closed = false;
   let backoff = BACKOFF_MIN_MS;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   let lastSeq = 0;
 
   const url = () => {
@@ -36,12 +32,14 @@ export function connectLive(roomId, { onMessage, onStatus }) {
     return `${scheme}//${location.host}/v1/rooms/${encodeURIComponent(roomId)}/live`;
   };
 
+  /** @param {Connection} status */
   const open = (status) => {
     if (closed) return;
     onStatus?.(status);
     const ws = new WebSocket(url());
     socket = ws;
     ws.onmessage = (event) => {
+      /** @type {FeedMessage} */
       let message;
       try {
         message = JSON.parse(event.data);
@@ -51,9 +49,9 @@ export function connectLive(roomId, { onMessage, onStatus }) {
       if (message.type === 'snapshot') {
         setServerTime(message.server_time);
         backoff = BACKOFF_MIN_MS;
-        lastSeq = message.seq ?? 0;
+        lastSeq = message.seq;
         onStatus?.('open');
-      } else if (typeof message.seq === 'number') {
+      } else {
         if (message.seq < lastSeq) return; // never happens by contract; ignore rather than go back
         lastSeq = message.seq;
       }

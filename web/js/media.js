@@ -1,3 +1,4 @@
+// @ts-check
 // Audio over WebRTC with the server's SFU: WHIP to speak (one sendonly Opus transceiver), WHEP to
 // listen (three recvonly transceivers the server fills with the loudest speakers, never your own
 // voice). The server is ICE-lite with one host candidate in its answer, so the offer is posted right
@@ -39,6 +40,10 @@ async function negotiate(pc, url, token) {
 }
 
 // One media session: the peer connection and the resource to DELETE when done.
+/**
+ * @typedef {Session} MediaSession
+ * @typedef {(state: RTCPeerConnectionState) => void} OnState
+ */
 class Session {
   constructor(pc, token, onState) {
     this.pc = pc;
@@ -69,6 +74,12 @@ class Session {
 
 // Speaks `stream`'s audio in the episode. Only the host, moderators and unmuted speakers of a live
 // episode may (403 not_allowed_to_publish, 409 episode_not_live otherwise).
+/**
+ * @param {string} episodeId
+ * @param {string} token
+ * @param {MediaStream} stream
+ * @param {{ onState?: OnState }} [handlers]
+ */
 export async function publish(episodeId, token, stream, { onState } = {}) {
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
   const session = new Session(pc, token, onState);
@@ -84,7 +95,31 @@ export async function publish(episodeId, token, stream, { onState } = {}) {
   return session;
 }
 
+// Speaks from the microphone in the episode: asks for it (with the voice processing a call wants),
+// publishes it, and releases it again when publishing fails. Returns { session, stream }; the
+// session's stop() releases the microphone too.
+/**
+ * @param {string} episodeId
+ * @param {string} token
+ * @param {{ onState?: OnState }} [handlers]
+ */
+export async function publishMicrophone(episodeId, token, { onState } = {}) {
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser cannot use a microphone here (it needs https or localhost)');
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  try {
+    return { session: await publish(episodeId, token, stream, { onState }), stream };
+  } catch (error) {
+    stream.getTracks().forEach((track) => track.stop());
+    throw error;
+  }
+}
+
 // Listens to the episode's speakers: `onTrack(track, transceiverIndex)` for every received track.
+/**
+ * @param {string} episodeId
+ * @param {string} token
+ * @param {{ onTrack?: (track: MediaStreamTrack, index: number) => void, onState?: OnState }} [handlers]
+ */
 export async function listen(episodeId, token, { onTrack, onState } = {}) {
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
   const session = new Session(pc, token, onState);
@@ -135,7 +170,7 @@ export function audioSink(container) {
 
 // The input level of a stream, 0..1, for a meter; `stop()` releases the audio context.
 export function levelMeter(stream, onLevel) {
-  const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+  const AudioContextClass = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
   if (!AudioContextClass) return { stop() {} };
   const context = new AudioContextClass();
   const source = context.createMediaStreamSource(stream);

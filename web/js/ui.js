@@ -1,3 +1,4 @@
+// @ts-check
 // Small DOM helpers shared by the pages: element building, money, durations, toasts, avatars.
 
 export const $ = (selector, root = document) => root.querySelector(selector);
@@ -150,11 +151,11 @@ export function roomIdFromPath() {
 }
 
 /** The header's status pill: connecting, reconnecting, live or offline, from the live feed's state. */
-export function feedStatus(status, feed, live) {
+export function feedStatus(status, connection, live) {
   let text;
   let kind;
-  if (feed === 'connecting') [text, kind] = ['Connecting…', 'connecting'];
-  else if (feed === 'reconnecting') [text, kind] = ['Reconnecting…', 'connecting'];
+  if (connection === 'connecting') [text, kind] = ['Connecting…', 'connecting'];
+  else if (connection === 'reconnecting') [text, kind] = ['Reconnecting…', 'connecting'];
   else if (live) [text, kind] = ['LIVE', 'live'];
   else [text, kind] = ['Offline', 'offline'];
   status.textContent = text;
