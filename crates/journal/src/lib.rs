@@ -17,5 +17,6 @@ mod store;
 mod upcast_tests;
 
 pub use store::{
-    Appended, EncodedEvent, Journal, JournalError, JournalReader, JournalWriter, PendingAppend, RecoveredEvent, encode,
+    Appended, EncodedEvent, Journal, JournalError, JournalReader, JournalWriter, PendingAppend, RecoveredEvent,
+    create_private_dir, encode,
 };
