@@ -65,6 +65,12 @@ pub(crate) struct ServeArgs {
     /// Requests per second per account (burst twice that); 0 turns the limit off.
     #[arg(long, default_value_t = 20, env = "LIVEDROP_RATE_LIMIT_PER_ACCOUNT")]
     rate_limit_per_account: u32,
+    /// Open HTTP connections per client IP; 0 turns the cap off (load tests from one address).
+    #[arg(long, default_value_t = server::CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_CONNECTIONS_PER_IP")]
+    connections_per_ip: u32,
+    /// Seconds a connection may take to send a request head, and may stay idle between requests.
+    #[arg(long, default_value_t = server::HEADER_READ_TIMEOUT_DEFAULT.as_secs(), env = "LIVEDROP_IDLE_TIMEOUT_SECS")]
+    idle_timeout_secs: u64,
     /// Engine shards (single-writer tasks); defaults to the number of cores, at most 64.
     #[arg(long, env = "LIVEDROP_SHARDS")]
     shards: Option<usize>,
@@ -102,6 +108,8 @@ pub(crate) struct Config {
     pub(crate) demo: bool,
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
+    pub(crate) connections_per_ip: u32,
+    pub(crate) idle_timeout: std::time::Duration,
     pub(crate) n_shards: usize,
     pub(crate) admin_tokens: Vec<String>,
     pub(crate) refund_approval_threshold_minor: i64,
@@ -109,6 +117,9 @@ pub(crate) struct Config {
     pub(crate) log_origin: String,
     pub(crate) media: media::MediaConfig,
 }
+
+/// An idle connection longer than this is a held file, not a client being patient.
+const IDLE_TIMEOUT_SECS_MAX: u64 = 3_600;
 
 /// An origin is one line of a signed note: printable ASCII without spaces.
 const LOG_ORIGIN_CHARS_MAX: usize = 200;
@@ -132,6 +143,9 @@ impl TryFrom<ServeArgs> for Config {
         if origin.is_empty() || origin.len() > LOG_ORIGIN_CHARS_MAX || !origin.bytes().all(|b| b.is_ascii_graphic()) {
             bail!("--log-origin must be 1 to {LOG_ORIGIN_CHARS_MAX} printable ASCII characters without spaces");
         }
+        if !(1..=IDLE_TIMEOUT_SECS_MAX).contains(&args.idle_timeout_secs) {
+            bail!("--idle-timeout-secs must be 1 to {IDLE_TIMEOUT_SECS_MAX}");
+        }
         let media = media::MediaConfig {
             listen: args.media_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0)),
             public_ip: args.media_public_ip,
@@ -144,6 +158,8 @@ impl TryFrom<ServeArgs> for Config {
             demo: args.demo,
             rate_limit_per_ip: args.rate_limit_per_ip,
             rate_limit_per_account: args.rate_limit_per_account,
+            connections_per_ip: args.connections_per_ip,
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
             n_shards,
             admin_tokens: args.admin_tokens,
             refund_approval_threshold_minor: args.refund_approval_threshold_minor,

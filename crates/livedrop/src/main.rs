@@ -51,6 +51,22 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
+/// Raises the soft limit of open files to the hard limit (where the system allows) and returns it:
+/// every connection is a file, and the common default of 1 024 is a few hundred clients.
+fn raise_open_file_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::info!(open_files_max = limit, "open file limit");
+            limit
+        }
+        Err(error) => {
+            let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((1_024, 1_024));
+            tracing::warn!(%error, open_files_max = soft, "could not raise the open file limit");
+            soft
+        }
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let engine_config = EngineConfig {
         data_dir: config.data_dir.clone(),
@@ -78,6 +94,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         rate_limit_per_ip: config.rate_limit_per_ip,
         rate_limit_per_account: config.rate_limit_per_account,
         media: Some(media.clone()),
+        connections: server::ConnectionLimits {
+            header_read_timeout: config.idle_timeout,
+            per_ip_max: config.connections_per_ip,
+            total_max: raise_open_file_limit().saturating_sub(server::FILES_RESERVED),
+        },
     };
     let server = Server::new(engine.clone(), &server_config);
     let (signalled, mut signal_seen) = tokio::sync::watch::channel(false);

@@ -5,6 +5,7 @@ mod error;
 mod extract;
 mod inventory;
 mod limits;
+mod listener;
 mod openapi;
 mod routes;
 mod telemetry;
@@ -13,6 +14,7 @@ mod wire;
 pub use error::ApiError;
 pub use inventory::Inventory;
 pub use limits::RateLimits;
+pub use listener::{CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED, HEADER_READ_TIMEOUT_DEFAULT};
 pub use openapi::ApiDoc;
 pub use routes::accounts::new_token;
 pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
@@ -23,7 +25,6 @@ use axum::routing::{delete, get, post, put};
 use engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -67,12 +68,15 @@ pub struct ServerConfig {
     pub rate_limit_per_account: u32,
     /// The audio SFU behind WHIP/WHEP; `None` answers them 503 `media_unavailable`.
     pub media: Option<Arc<media::Media>>,
+    /// Timeouts and caps of HTTP connections.
+    pub connections: ConnectionLimits,
 }
 
 /// A running HTTP front of an engine.
 pub struct Server {
     router: Router,
     shutdown: watch::Sender<bool>,
+    connections: ConnectionLimits,
 }
 
 impl Server {
@@ -95,7 +99,7 @@ impl Server {
             media: config.media.clone(),
             media_watched: Default::default(),
         }));
-        Server { router: router(app), shutdown }
+        Server { router: router(app), shutdown, connections: config.connections }
     }
 
     /// Serves until `stop` resolves, then stops accepting, closes live connections and waits for
@@ -106,13 +110,11 @@ impl Server {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shutdown = self.shutdown;
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                stop.await;
-                let _ = shutdown.send(true);
-            })
-            .await
+        let stop = async move {
+            stop.await;
+            let _ = shutdown.send(true);
+        };
+        listener::serve(listener, self.router, self.connections, stop).await
     }
 }
 

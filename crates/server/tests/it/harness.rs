@@ -30,6 +30,8 @@ pub(crate) struct Options {
     pub(crate) payment_latency_ms: u64,
     /// Defaults to the domain's default (5 000 minor units).
     pub(crate) refund_approval_threshold_minor: Option<i64>,
+    /// Defaults to the server's timeouts with no per-IP cap: every test client is 127.0.0.1.
+    pub(crate) connections: Option<server::ConnectionLimits>,
 }
 
 /// What a drop fixture is made of.
@@ -99,6 +101,9 @@ impl TestServer {
             media: Some(Arc::new(media)),
             rate_limit_per_ip: options.rate_limit_per_ip,
             rate_limit_per_account: options.rate_limit_per_account,
+            connections: options
+                .connections
+                .unwrap_or(server::ConnectionLimits { per_ip_max: 0, ..server::ConnectionLimits::default() }),
         };
         let engine = Arc::new(engine);
         let server = Server::new(engine.clone(), &config);

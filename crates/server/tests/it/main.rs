@@ -3,6 +3,7 @@
 mod bad_input;
 mod checkout;
 mod concurrency;
+mod connections;
 mod harness;
 mod http2;
 mod limits;

@@ -1,0 +1,222 @@
+//! The accept loop. `axum::serve` runs hyper without a timer, so no header-read timeout ever fires
+//! and an idle connection is kept forever: a client holding a thousand idle sockets used up the
+//! process's files and every new client timed out. Here every connection has a deadline for each
+//! request head (which on a kept-alive connection is also its idle timeout), each client IP has a
+//! bounded share of the connections, and the total stays under the open-file limit.
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+/// The HTTP/2 connection preface; a connection whose first bytes are not a prefix of it is HTTP/1.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// After a failed `accept` (out of files, most often), wait this long before the next.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+/// Pings on an idle HTTP/2 connection, and how long a ping may go unanswered before it is closed.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Files the process keeps for itself beyond client connections: the journal, recordings, the
+/// media socket, outgoing connections.
+pub const FILES_RESERVED: u64 = 256;
+
+/// The default `header_read_timeout`: time enough for any real client on a slow network.
+pub const HEADER_READ_TIMEOUT_DEFAULT: Duration = Duration::from_secs(20);
+/// The default `per_ip_max`: far more than a browser opens (six per host over HTTP/1.1), few
+/// enough that one address cannot take the server's files.
+pub const CONNECTIONS_PER_IP_DEFAULT: u32 = 256;
+
+/// How connections are bounded.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// From a connection's start, or the end of its last response, to a whole request head; then
+    /// the connection is closed. Also how long an idle kept-alive connection stays open.
+    pub header_read_timeout: Duration,
+    /// Open connections per client IP; 0 turns the cap off (load tests from one address).
+    pub per_ip_max: u32,
+    /// Open connections in all; beyond it a new one is closed at once.
+    pub total_max: u64,
+}
+
+impl Default for ConnectionLimits {
+    /// The defaults, with no total beyond the per-IP cap (the binary sets it from its file limit).
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: HEADER_READ_TIMEOUT_DEFAULT,
+            per_ip_max: CONNECTIONS_PER_IP_DEFAULT,
+            total_max: u64::MAX,
+        }
+    }
+}
+
+/// Open connections, in all and per client IP, each held by a guard that gives its place back on
+/// drop.
+#[derive(Default)]
+struct OpenConnections {
+    by_ip: Mutex<HashMap<IpAddr, u32>>,
+    n_total: AtomicU64,
+}
+
+struct ConnectionGuard {
+    open: Arc<OpenConnections>,
+    ip: IpAddr,
+}
+
+impl OpenConnections {
+    /// A place for a new connection from `ip`, or the name of the limit that refuses it.
+    fn admit(self: &Arc<Self>, ip: IpAddr, limits: &ConnectionLimits) -> Result<ConnectionGuard, &'static str> {
+        // Only the accept loop adds connections, so the count cannot pass the cap in between.
+        if self.n_total.load(Ordering::Relaxed) >= limits.total_max {
+            return Err("total");
+        }
+        let mut by_ip = self.by_ip.lock().expect("connection counts lock");
+        let n_ip = by_ip.entry(ip).or_insert(0);
+        if limits.per_ip_max != 0 && *n_ip >= limits.per_ip_max {
+            return Err("per_ip");
+        }
+        *n_ip += 1;
+        self.n_total.fetch_add(1, Ordering::Relaxed);
+        Ok(ConnectionGuard { open: self.clone(), ip })
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.open.n_total.fetch_sub(1, Ordering::Relaxed);
+        let mut by_ip = self.open.by_ip.lock().expect("connection counts lock");
+        if let Some(n_ip) = by_ip.get_mut(&self.ip) {
+            *n_ip -= 1;
+            if *n_ip == 0 {
+                by_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `stop` resolves; then stops accepting, asks every
+/// connection to finish its in-flight requests and close, and waits for them.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let open = Arc::new(OpenConnections::default());
+    // Every connection task holds a receiver; `closed()` resolves once all of them are gone.
+    let (stopping, stop_signal) = watch::channel(false);
+    let mut stop = std::pin::pin!(stop);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(H2_KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT);
+    let builder = Arc::new(builder);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    metrics::counter!("livedrop_http_accept_errors_total").increment(1);
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        let guard = match open.admit(peer.ip(), &limits) {
+            Ok(guard) => guard,
+            Err(reason) => {
+                metrics::counter!("livedrop_http_connections_refused_total", "limit" => reason).increment(1);
+                drop(stream);
+                continue;
+            }
+        };
+        let task_stop = stop_signal.clone();
+        let builder = builder.clone();
+        let router = router.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, peer, router, &builder, limits.header_read_timeout, task_stop).await;
+            drop(guard);
+        });
+    }
+    let _ = stopping.send(true);
+    drop(stop_signal);
+    stopping.closed().await;
+    Ok(())
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    builder: &auto::Builder<TokioExecutor>,
+    header_read_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    metrics::gauge!("livedrop_http_connections_open").increment(1.0);
+    // hyper reads the first bytes to tell HTTP/1 from HTTP/2 with no deadline of its own, so a
+    // client that sends part of the HTTP/2 preface and stops would hold the connection forever.
+    if tokio::time::timeout(header_read_timeout, protocol_known(&stream)).await.is_err() {
+        metrics::counter!("livedrop_http_connections_timed_out_total").increment(1);
+        metrics::gauge!("livedrop_http_connections_open").decrement(1.0);
+        return;
+    }
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        router.clone().oneshot(request)
+    });
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        served = connection.as_mut() => log_end(served),
+        () = stopped(&mut stop) => {
+            connection.as_mut().graceful_shutdown();
+            log_end(connection.await);
+        }
+    }
+    metrics::gauge!("livedrop_http_connections_open").decrement(1.0);
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; it is dropped here, before the caller awaits.
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+fn log_end(served: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
+    if let Err(error) = served {
+        // Timeouts, resets and malformed requests end here; they are the client's, not ours.
+        tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+/// Waits until the first bytes tell the protocol: a byte off the HTTP/2 preface, the whole
+/// preface, or the end of the stream.
+async fn protocol_known(stream: &TcpStream) {
+    let mut first = [0u8; H2_PREFACE.len()];
+    loop {
+        match stream.peek(&mut first).await {
+            Ok(0) | Err(_) => return,
+            Ok(n_read) if n_read == first.len() || first[..n_read] != H2_PREFACE[..n_read] => return,
+            // A prefix of the preface so far: wait for more.
+            Ok(_) => {
+                if stream.readable().await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
