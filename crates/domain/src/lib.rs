@@ -13,6 +13,7 @@ mod limits;
 mod model;
 mod money;
 mod rooms;
+mod routing;
 mod state;
 
 pub use command::{
