@@ -1,6 +1,7 @@
 //! Accounts, products, rooms and drops: creating them, and closing a drop. These decisions only
 //! add to the catalogue; what buyers do with a drop is in `sales`.
 
+use super::decision::{Decision, ReadBack};
 use super::{State, check_title, require_role};
 use crate::limits::*;
 use crate::{
@@ -27,7 +28,7 @@ impl State {
         handle: &str,
         role: Role,
         token_sha256: &str,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         check_handle(handle)?;
         if role == Role::Admin {
             return Err(Rejection::invalid("role", "must be buyer or creator"));
@@ -38,7 +39,7 @@ impl State {
         let id = AccountId(self.allocator(partition).next());
         let account =
             Account { id, handle: handle.to_owned(), role, token_sha256: token_sha256.to_owned(), created_at: now };
-        Ok(vec![Event::AccountCreated { account }])
+        Ok(Decision::read_back(vec![Event::AccountCreated { account }], ReadBack::Account(id)))
     }
 
     pub(super) fn decide_create_product(
@@ -49,7 +50,7 @@ impl State {
         price: Money,
         stock: u64,
         fulfilment: Fulfilment,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Creator)?;
         check_title("title", title)?;
         if !(0..=PRICE_MINOR_MAX).contains(&price.minor) {
@@ -58,8 +59,9 @@ impl State {
         if stock > PRODUCT_STOCK_MAX {
             return Err(Rejection::invalid("stock", format!("must be 0 to {PRODUCT_STOCK_MAX}")));
         }
+        let product_id = ProductId(self.allocator(actor.id.partition()).next());
         let product = Product {
-            id: ProductId(self.allocator(actor.id.partition()).next()),
+            id: product_id,
             creator_id: actor.id,
             title: title.to_owned(),
             price,
@@ -68,7 +70,7 @@ impl State {
             fulfilment,
             created_at: now,
         };
-        Ok(vec![Event::ProductCreated { product }])
+        Ok(Decision::read_back(vec![Event::ProductCreated { product }], ReadBack::Product(product_id)))
     }
 
     pub(super) fn decide_create_room(
@@ -77,12 +79,13 @@ impl State {
         actor: &Actor,
         title: &str,
         template_id: Option<TemplateId>,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Creator)?;
         check_title("title", title)?;
         let (template, slots) = self.room_template(actor, template_id)?;
+        let room_id = RoomId(self.allocator(actor.id.partition()).next());
         let room = Room {
-            id: RoomId(self.allocator(actor.id.partition()).next()),
+            id: room_id,
             creator_id: actor.id,
             title: title.to_owned(),
             drop_ids: Vec::new(),
@@ -91,7 +94,7 @@ impl State {
             slots,
             episode_ids: Vec::new(),
         };
-        Ok(vec![Event::RoomCreated { room }])
+        Ok(Decision::read_back(vec![Event::RoomCreated { room }], ReadBack::Room(room_id)))
     }
 
     pub(super) fn decide_create_drop(
@@ -99,7 +102,7 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         new: &NewDrop,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let NewDrop { room_id, product_id, quantity, per_buyer_limit, hold_seconds, opens_at, closes_at } = *new;
         require_role(actor, Role::Creator)?;
         if !(1..=DROP_QUANTITY_MAX).contains(&quantity) {
@@ -164,7 +167,7 @@ impl State {
         if opens_at <= now {
             events.push(Event::DropOpened { drop_id, at: now });
         }
-        Ok(events)
+        Ok(Decision::read_back(events, ReadBack::Drop(drop_id)))
     }
 
     /// Closing a closed drop changes nothing and answers the drop as it is.
@@ -173,14 +176,15 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         drop_id: DropId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
         if actor.role != Role::Admin && actor.id != drop.creator_id {
             return Err(Rejection::Forbidden);
         }
         if drop.phase == DropPhase::Closed {
-            return Ok(Vec::new());
+            return Ok(Decision::read_back(Vec::new(), ReadBack::Drop(drop_id)));
         }
-        Ok(vec![Event::DropClosed { drop_id, at: now, by_creator: true }])
+        let closed = Event::DropClosed { drop_id, at: now, by_creator: true };
+        Ok(Decision::read_back(vec![closed], ReadBack::Drop(drop_id)))
     }
 }

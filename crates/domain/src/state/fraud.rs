@@ -2,9 +2,10 @@
 //! of an order the rules held. The rules are evaluated outside the domain; only their text and the
 //! decisions about flagged orders are state.
 
+use super::decision::{Decision, ReadBack};
 use super::{State, check_title, require_role};
 use crate::limits::RISK_RULES_BYTES_MAX;
-use crate::{Actor, Event, OrderId, Rejection, ReviewStatus, Role, Timestamp};
+use crate::{Actor, Event, OrderId, Rejection, Reply, ReviewStatus, Role, Timestamp};
 
 impl State {
     pub(super) fn decide_save_risk_rules(
@@ -12,7 +13,7 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         text: &str,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Admin)?;
         if text.len() > RISK_RULES_BYTES_MAX {
             return Err(Rejection::invalid("rules", format!("must be at most {RISK_RULES_BYTES_MAX} bytes")));
@@ -21,7 +22,8 @@ impl State {
             return Err(Rejection::invalid("rules", errors[0].to_string()));
         }
         let version = self.risk_rules.as_ref().map_or(0, |(_, version)| *version) + 1;
-        Ok(vec![Event::RiskRulesSaved { text: text.to_owned(), version, at: now }])
+        let saved = Event::RiskRulesSaved { text: text.to_owned(), version, at: now };
+        Ok(Decision::immediate(vec![saved], Ok(Reply::RiskRules { text: text.to_owned(), version })))
     }
 
     pub(super) fn decide_review_order(
@@ -31,7 +33,7 @@ impl State {
         order_id: OrderId,
         approve: bool,
         reason: Option<&str>,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Admin)?;
         let order = self.orders.get(&order_id).ok_or(Rejection::NotFound)?;
         if let Some(reason) = reason {
@@ -47,7 +49,7 @@ impl State {
                 if !approve {
                     events.extend(self.refund_rejected_order(now, actor, order, reason));
                 }
-                Ok(events)
+                Ok(Decision::read_back(events, ReadBack::Order(order_id)))
             }
             _ => Err(Rejection::OrderNotInReview),
         }

@@ -6,6 +6,7 @@
 
 mod apply;
 mod catalogue;
+mod decision;
 mod fraud;
 mod idempotency;
 mod invariants;
@@ -16,14 +17,13 @@ mod timers;
 
 use crate::limits::TITLE_CHARS_MAX;
 use crate::{
-    Account, AccountId, Actor, Cart, CartId, ClaimReceipt, Command, Drop, DropId, EntityId, Envelope, Event, Hold,
-    HoldId, Order, OrderId, Outcome, Partition, Product, ProductId, Refund, RefundId, Rejection, Reply, Role, Room,
-    RoomId, Timestamp,
+    Account, AccountId, Actor, Cart, CartId, Command, Drop, DropId, EntityId, Envelope, Event, Hold, HoldId, Order,
+    OrderId, Outcome, Partition, Product, ProductId, Refund, RefundId, Rejection, Role, Room, RoomId, Timestamp,
 };
+use decision::Decision;
 use hashbrown::HashMap;
 use idempotency::{IdempotencyRecord, RecordKey, digest};
 use refunds::RefundBook;
-use risk::Action;
 use rooms::RoomBook;
 use std::collections::{BTreeSet, VecDeque};
 use timers::Deadline;
@@ -149,11 +149,11 @@ impl State {
             return recorded;
         }
         let outcome = match self.decide(now, &command) {
-            Ok(decided) => {
+            Ok(Decision { events: decided, reply }) => {
                 for event in &decided {
                     self.apply(event);
                 }
-                let outcome = self.outcome_of(&command, &decided);
+                let outcome = self.reply_of(reply);
                 events.extend(decided);
                 outcome
             }
@@ -180,8 +180,8 @@ impl State {
         IdAllocator { partition, next_serial: self.serials.get(&partition).copied().unwrap_or(0) + 1 }
     }
 
-    /// Pure: what `command` would produce against the current state.
-    fn decide(&self, now: Timestamp, command: &Command) -> Result<Vec<Event>, Rejection> {
+    /// Pure: what `command` would produce against the current state, and what it answers.
+    fn decide(&self, now: Timestamp, command: &Command) -> Result<Decision, Rejection> {
         match command {
             Command::CreateAccount { partition, handle, role, token_sha256 } => {
                 self.decide_create_account(now, *partition, handle, *role, token_sha256)
@@ -242,92 +242,6 @@ impl State {
                 self.decide_start_poll(now, actor, *episode_id, question, options)
             }
             Command::ClosePoll { actor, episode_id, slot } => self.decide_close_poll(now, actor, *episode_id, *slot),
-        }
-    }
-
-    /// What the events a command produced answer to the caller.
-    fn outcome_of(&self, command: &Command, events: &[Event]) -> Outcome {
-        // A risk decision that let the request through accompanies its primary event.
-        let primary = events.iter().find(|event| match event {
-            Event::CartOpened { .. } => false,
-            Event::RiskDecided { verdict, .. } => verdict.action == Action::Block,
-            _ => true,
-        });
-        match primary {
-            Some(Event::AccountCreated { account }) => Ok(Reply::Account(Box::new(self.accounts[&account.id].clone()))),
-            Some(Event::ProductCreated { product }) => Ok(Reply::Product(Box::new(self.products[&product.id].clone()))),
-            Some(Event::RoomCreated { room }) => Ok(Reply::Room(Box::new(self.rooms[&room.id].clone()))),
-            Some(Event::DropCreated { drop }) => Ok(Reply::Drop(Box::new(self.drops[&drop.id].clone()))),
-            Some(Event::DropClosed { drop_id, .. }) => Ok(Reply::Drop(Box::new(self.drops[drop_id].clone()))),
-            Some(Event::HoldPlaced { hold }) => Ok(Reply::Claimed(ClaimReceipt {
-                hold_id: hold.id,
-                cart_id: hold.cart_id,
-                drop_id: hold.drop_id,
-                quantity: hold.quantity,
-                expires_at: hold.expires_at,
-            })),
-            Some(Event::PaymentDeclined { decline_code, .. }) => {
-                Err(Rejection::PaymentDeclined { decline_code: decline_code.clone() })
-            }
-            Some(Event::OrderPlaced { order }) => Ok(Reply::Ordered(Box::new(self.orders[&order.id].clone()))),
-            Some(Event::RiskDecided { .. }) => Err(Rejection::BlockedByRisk),
-            Some(Event::RiskRulesSaved { text, version, .. }) => {
-                Ok(Reply::RiskRules { text: text.clone(), version: *version })
-            }
-            Some(Event::OrderReviewed { order_id, .. }) => Ok(Reply::Ordered(Box::new(self.orders[order_id].clone()))),
-            Some(Event::TemplateSaved { template }) => {
-                Ok(Reply::Template(Box::new(self.room_book.templates[&template.id].clone())))
-            }
-            Some(Event::EpisodeScheduled { episode: crate::Episode { id: episode_id, .. } })
-            | Some(Event::EpisodeStarted { episode_id, .. })
-            | Some(Event::EpisodeEnded { episode_id, .. })
-            | Some(Event::StageChanged { episode_id, .. })
-            | Some(Event::DropPinned { episode_id, .. })
-            | Some(Event::DropUnpinned { episode_id, .. })
-            | Some(Event::DemoStarted { episode_id, .. })
-            | Some(Event::DemoStopped { episode_id, .. }) => {
-                Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
-            }
-            Some(Event::PollVoted { episode_id, slot, .. })
-            | Some(Event::PollStarted { episode_id, slot, .. })
-            | Some(Event::PollClosed { episode_id, slot, .. }) => {
-                Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a known poll"))))
-            }
-            Some(Event::QuestionAsked { episode_id, number, .. })
-            | Some(Event::QuestionUpvoted { episode_id, number, .. })
-            | Some(Event::QuestionResolved { episode_id, number, .. }) => {
-                Ok(Reply::Question(Box::new(self.question(*episode_id, *number).expect("a known question").clone())))
-            }
-            Some(Event::RefundRequested { refund: Refund { id: refund_id, .. } })
-            | Some(Event::RefundApproved { refund_id, .. })
-            | Some(Event::RefundRejected { refund_id, .. })
-            | Some(Event::RefundExecuted { refund_id, .. }) => {
-                Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
-            }
-            // Closing a drop that is already closed produces nothing and answers the drop as it is;
-            // so do a repeated sign-off and completing an executed refund.
-            None => match command {
-                Command::CloseDrop { drop_id, .. } => Ok(Reply::Drop(Box::new(self.drops[drop_id].clone()))),
-                Command::DecideRefund { refund_id, .. } | Command::CompleteRefund { refund_id, .. } => {
-                    Ok(Reply::Refund(Box::new(self.refunds.refunds[refund_id].clone())))
-                }
-                // Starting a live episode, ending an ended one, a stage action that changes nothing;
-                // pinning the pinned drop, unpinning or stopping what is not there.
-                Command::StartEpisode { episode_id, .. }
-                | Command::EndEpisode { episode_id, .. }
-                | Command::ChangeStage { episode_id, .. }
-                | Command::PinDrop { episode_id, .. }
-                | Command::UnpinDrop { episode_id, .. }
-                | Command::StopDemo { episode_id, .. } => {
-                    Ok(Reply::Episode(Box::new(self.room_book.episodes[episode_id].clone())))
-                }
-                // Closing a closed poll.
-                Command::ClosePoll { episode_id, slot, .. } => {
-                    Ok(Reply::Poll(Box::new(self.poll_tally(*episode_id, *slot).expect("a known poll"))))
-                }
-                other => unreachable!("{other:?} decided no events"),
-            },
-            Some(other) => unreachable!("{} is never a command's primary event", other.kind()),
         }
     }
 }

@@ -2,11 +2,12 @@
 //! and the checkout that turns a paid cart into an order. The payment and the risk verdicts are
 //! inputs decided outside the domain.
 
+use super::decision::{Decision, ReadBack};
 use super::{State, require_role};
 use crate::limits::CART_HOLDS_MAX;
 use crate::{
-    Actor, CartId, CartStatus, DropId, DropPhase, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId, OrderLine,
-    OrderReview, PaymentOutcome, Rejection, ReviewStatus, Role, Timestamp,
+    Actor, CartId, CartStatus, ClaimReceipt, DropId, DropPhase, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId,
+    OrderLine, OrderReview, PaymentOutcome, Rejection, Reply, ReviewStatus, Role, Timestamp,
 };
 use risk::{Action, Verdict};
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ impl State {
         drop_id: DropId,
         quantity: u32,
         risk: Option<&Verdict>,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Buyer)?;
         let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
         let risk_decided = |cart_id, verdict: &Verdict| Event::RiskDecided {
@@ -30,8 +31,9 @@ impl State {
             verdict: verdict.clone(),
             at: now,
         };
+        // A block is a fact (the journal keeps which rule fired) and a refusal to the caller.
         if let Some(verdict) = risk.filter(|verdict| verdict.action == Action::Block) {
-            return Ok(vec![risk_decided(None, verdict)]);
+            return Ok(Decision::immediate(vec![risk_decided(None, verdict)], Err(Rejection::BlockedByRisk)));
         }
         if quantity == 0 {
             return Err(Rejection::invalid("quantity", "must be at least 1"));
@@ -83,11 +85,19 @@ impl State {
             expires_at: now.plus_ms(drop.hold_ms),
             status: HoldStatus::Active,
         };
+        let receipt = ClaimReceipt {
+            hold_id: hold.id,
+            cart_id: hold.cart_id,
+            drop_id: hold.drop_id,
+            quantity: hold.quantity,
+            expires_at: hold.expires_at,
+        };
         events.push(Event::HoldPlaced { hold });
+        // A verdict that let the claim through is journaled beside it.
         if let Some(verdict) = risk {
             events.push(risk_decided(Some(cart_id), verdict));
         }
-        Ok(events)
+        Ok(Decision::immediate(events, Ok(Reply::Claimed(receipt))))
     }
 
     /// The lines and total a checkout of `cart_id` by `actor` would charge now.
@@ -133,7 +143,7 @@ impl State {
         cart_id: CartId,
         payment: &PaymentOutcome,
         risk: Option<&Verdict>,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let risk_decided = |verdict: &Verdict| Event::RiskDecided {
             partition: cart_id.partition(),
             buyer_id: actor.id,
@@ -144,7 +154,9 @@ impl State {
         };
         if let Some(verdict) = risk.filter(|verdict| verdict.action == Action::Block) {
             return match self.carts.get(&cart_id) {
-                Some(cart) if cart.buyer_id == actor.id => Ok(vec![risk_decided(verdict)]),
+                Some(cart) if cart.buyer_id == actor.id => {
+                    Ok(Decision::immediate(vec![risk_decided(verdict)], Err(Rejection::BlockedByRisk)))
+                }
                 _ => Err(Rejection::NotFound),
             };
         }
@@ -158,7 +170,8 @@ impl State {
                     at: now,
                 }];
                 events.extend(risk.map(risk_decided));
-                return Ok(events);
+                let declined = Rejection::PaymentDeclined { decline_code: decline_code.clone() };
+                return Ok(Decision::immediate(events, Err(declined)));
             }
             // The quote before payment was refused, yet the cart can be bought now: it changed meanwhile.
             PaymentOutcome::NotAttempted => return Err(Rejection::CartChanged),
@@ -198,6 +211,6 @@ impl State {
             events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });
         }
         events.extend(risk.map(risk_decided));
-        Ok(events)
+        Ok(Decision::read_back(events, ReadBack::Order(order_id)))
     }
 }

@@ -5,6 +5,7 @@
 use super::check_name;
 use crate::limits::*;
 use crate::state::State;
+use crate::state::decision::{Decision, ReadBack};
 use crate::{
     AccountId, Actor, Episode, EpisodeId, EpisodeStatus, Event, QuestionStatus, Rejection, Slot, StageAction,
     StageRole, Timestamp,
@@ -30,7 +31,7 @@ impl State {
         episode_id: EpisodeId,
         slot: u32,
         option: u32,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let tally = self.poll_tally(episode_id, slot).ok_or(Rejection::NotFound)?;
         self.live_membership(actor, episode_id)?;
         if !tally.open {
@@ -42,7 +43,8 @@ impl State {
         if self.room_book.votes.get(&(episode_id, slot)).is_some_and(|votes| votes.contains_key(&actor.id)) {
             return Err(Rejection::AlreadyVoted);
         }
-        Ok(vec![Event::PollVoted { episode_id, slot, voter: actor.id, option, at: now }])
+        let voted = Event::PollVoted { episode_id, slot, voter: actor.id, option, at: now };
+        Ok(Decision::read_back(vec![voted], ReadBack::Poll { episode_id, slot }))
     }
 
     pub(in crate::state) fn decide_ask_question(
@@ -51,7 +53,7 @@ impl State {
         actor: &Actor,
         episode_id: EpisodeId,
         text: &str,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.room_book.episodes.get(&episode_id).ok_or(Rejection::NotFound)?;
         if !self.rooms[&episode.room_id].slots.contains(&Slot::Qa) {
             return Err(Rejection::NotFound); // no Q&A queue in this room
@@ -66,7 +68,8 @@ impl State {
             ));
         }
         let number = n_questions as u32 + 1;
-        Ok(vec![Event::QuestionAsked { episode_id, number, by: actor.id, text: text.to_owned(), at: now }])
+        let asked = Event::QuestionAsked { episode_id, number, by: actor.id, text: text.to_owned(), at: now };
+        Ok(Decision::read_back(vec![asked], ReadBack::Question { episode_id, number }))
     }
 
     pub(in crate::state) fn decide_upvote_question(
@@ -75,7 +78,7 @@ impl State {
         actor: &Actor,
         episode_id: EpisodeId,
         number: u32,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let question = self.question(episode_id, number).ok_or(Rejection::NotFound)?;
         self.live_membership(actor, episode_id)?;
         if question.status != QuestionStatus::Open {
@@ -84,7 +87,8 @@ impl State {
         if question.upvoters.contains(&actor.id) {
             return Err(Rejection::AlreadyVoted);
         }
-        Ok(vec![Event::QuestionUpvoted { episode_id, number, by: actor.id, at: now }])
+        let upvoted = Event::QuestionUpvoted { episode_id, number, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![upvoted], ReadBack::Question { episode_id, number }))
     }
 
     pub(in crate::state) fn decide_resolve_question(
@@ -94,7 +98,7 @@ impl State {
         episode_id: EpisodeId,
         number: u32,
         answered: bool,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let question = self.question(episode_id, number).ok_or(Rejection::NotFound)?;
         let (_, role) = self.live_membership(actor, episode_id).map_err(|rejection| match rejection {
             Rejection::NotInEpisode => Rejection::Forbidden,
@@ -106,7 +110,8 @@ impl State {
         if question.status != QuestionStatus::Open {
             return Err(Rejection::QuestionClosed);
         }
-        Ok(vec![Event::QuestionResolved { episode_id, number, by: actor.id, answered, at: now }])
+        let resolved = Event::QuestionResolved { episode_id, number, by: actor.id, answered, at: now };
+        Ok(Decision::read_back(vec![resolved], ReadBack::Question { episode_id, number }))
     }
 
     /// An action that would change nothing (joining twice, inviting a speaker) produces no event and
@@ -117,7 +122,7 @@ impl State {
         actor: &Actor,
         episode_id: EpisodeId,
         action: StageAction,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.room_book.episodes.get(&episode_id).ok_or(Rejection::NotFound)?;
         match episode.status {
             EpisodeStatus::Live => {}
@@ -195,6 +200,7 @@ impl State {
                 target.role != StageRole::Moderator
             }
         };
-        Ok(if changed { vec![event] } else { Vec::new() })
+        let events = if changed { vec![event] } else { Vec::new() };
+        Ok(Decision::read_back(events, ReadBack::Episode(episode_id)))
     }
 }

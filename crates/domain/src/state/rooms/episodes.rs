@@ -2,6 +2,7 @@
 //! in an episode needs it live, so its lifecycle is decided here on its own.
 
 use crate::limits::*;
+use crate::state::decision::{Decision, ReadBack};
 use crate::state::{State, check_title};
 use crate::{Actor, Episode, EpisodeId, EpisodeStatus, Event, Rejection, RoomId, Stage, Timestamp};
 
@@ -14,7 +15,7 @@ impl State {
         title: &str,
         starts_at: Timestamp,
         ends_at: Option<Timestamp>,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let room = self.rooms.get(&room_id).ok_or(Rejection::NotFound)?;
         if room.creator_id != actor.id {
             return Err(Rejection::Forbidden);
@@ -34,8 +35,9 @@ impl State {
                 format!("a room may schedule at most {ROOM_EPISODES_MAX} episodes"),
             ));
         }
+        let episode_id = EpisodeId(self.allocator(room_id.partition()).next());
         let episode = Episode {
-            id: EpisodeId(self.allocator(room_id.partition()).next()),
+            id: episode_id,
             room_id,
             host_id: room.creator_id,
             title: title.to_owned(),
@@ -48,7 +50,7 @@ impl State {
             rituals: Default::default(),
             created_at: now,
         };
-        Ok(vec![Event::EpisodeScheduled { episode }])
+        Ok(Decision::read_back(vec![Event::EpisodeScheduled { episode }], ReadBack::Episode(episode_id)))
     }
 
     fn hosted_episode(&self, actor: &Actor, episode_id: EpisodeId) -> Result<&Episode, Rejection> {
@@ -66,19 +68,20 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         episode_id: EpisodeId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.hosted_episode(actor, episode_id)?;
-        match episode.status {
-            EpisodeStatus::Live => Ok(Vec::new()),
-            EpisodeStatus::Ended => Err(Rejection::EpisodeEnded),
+        let events = match episode.status {
+            EpisodeStatus::Live => Vec::new(),
+            EpisodeStatus::Ended => return Err(Rejection::EpisodeEnded),
             EpisodeStatus::Scheduled if episode.ends_at.is_some_and(|ends_at| ends_at <= now) => {
-                Err(Rejection::EpisodeOver)
+                return Err(Rejection::EpisodeOver);
             }
             EpisodeStatus::Scheduled if self.room_book.live.contains_key(&episode.room_id) => {
-                Err(Rejection::EpisodeAlreadyLive)
+                return Err(Rejection::EpisodeAlreadyLive);
             }
-            EpisodeStatus::Scheduled => Ok(vec![Event::EpisodeStarted { episode_id, at: now }]),
-        }
+            EpisodeStatus::Scheduled => vec![Event::EpisodeStarted { episode_id, at: now }],
+        };
+        Ok(Decision::read_back(events, ReadBack::Episode(episode_id)))
     }
 
     /// Ending a scheduled episode cancels it; ending an ended one changes nothing. A live episode with
@@ -88,11 +91,12 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         episode_id: EpisodeId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.hosted_episode(actor, episode_id)?;
-        match episode.status {
-            EpisodeStatus::Ended => Ok(Vec::new()),
-            EpisodeStatus::Scheduled | EpisodeStatus::Live => Ok(vec![Event::EpisodeEnded { episode_id, at: now }]),
-        }
+        let events = match episode.status {
+            EpisodeStatus::Ended => Vec::new(),
+            EpisodeStatus::Scheduled | EpisodeStatus::Live => vec![Event::EpisodeEnded { episode_id, at: now }],
+        };
+        Ok(Decision::read_back(events, ReadBack::Episode(episode_id)))
     }
 }

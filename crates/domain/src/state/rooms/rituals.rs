@@ -4,6 +4,7 @@
 use super::check_poll;
 use crate::limits::*;
 use crate::state::State;
+use crate::state::decision::{Decision, ReadBack};
 use crate::{Actor, DropId, Episode, EpisodeId, EpisodeStatus, Event, ProductId, Rejection, StageRole, Timestamp};
 
 impl State {
@@ -27,16 +28,17 @@ impl State {
         actor: &Actor,
         episode_id: EpisodeId,
         drop_id: DropId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.moderated_episode(actor, episode_id)?;
         let drop = self.drops.get(&drop_id).ok_or(Rejection::NotFound)?;
         if drop.room_id != episode.room_id {
             return Err(Rejection::invalid("drop_id", "not a drop of this episode's room"));
         }
         if episode.rituals.pinned.is_some_and(|pin| pin.drop_id == drop_id) {
-            return Ok(Vec::new());
+            return Ok(Decision::read_back(Vec::new(), ReadBack::Episode(episode_id)));
         }
-        Ok(vec![Event::DropPinned { episode_id, drop_id, by: actor.id, at: now }])
+        let pinned = Event::DropPinned { episode_id, drop_id, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![pinned], ReadBack::Episode(episode_id)))
     }
 
     /// Unpinning with nothing pinned changes nothing.
@@ -45,12 +47,13 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         episode_id: EpisodeId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.moderated_episode(actor, episode_id)?;
         if episode.rituals.pinned.is_none() {
-            return Ok(Vec::new());
+            return Ok(Decision::read_back(Vec::new(), ReadBack::Episode(episode_id)));
         }
-        Ok(vec![Event::DropUnpinned { episode_id, by: actor.id, at: now }])
+        let unpinned = Event::DropUnpinned { episode_id, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![unpinned], ReadBack::Episode(episode_id)))
     }
 
     pub(in crate::state) fn decide_start_demo(
@@ -60,7 +63,7 @@ impl State {
         episode_id: EpisodeId,
         product_id: ProductId,
         seconds: u32,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.moderated_episode(actor, episode_id)?;
         // A moderator demonstrates the host's products: the room is the creator's shop.
         if self.products.get(&product_id).is_none_or(|product| product.creator_id != episode.host_id) {
@@ -73,7 +76,8 @@ impl State {
         if episode.rituals.demo.is_some_and(|demo| demo.running(now)) {
             return Err(Rejection::DemoRunning);
         }
-        Ok(vec![Event::DemoStarted { episode_id, product_id, seconds, by: actor.id, at: now }])
+        let started = Event::DemoStarted { episode_id, product_id, seconds, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![started], ReadBack::Episode(episode_id)))
     }
 
     /// Stopping when no demo runs (none yet, or its window is over) changes nothing.
@@ -82,12 +86,13 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         episode_id: EpisodeId,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let episode = self.moderated_episode(actor, episode_id)?;
         if !episode.rituals.demo.is_some_and(|demo| demo.running(now)) {
-            return Ok(Vec::new());
+            return Ok(Decision::read_back(Vec::new(), ReadBack::Episode(episode_id)));
         }
-        Ok(vec![Event::DemoStopped { episode_id, by: actor.id, at: now }])
+        let stopped = Event::DemoStopped { episode_id, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![stopped], ReadBack::Episode(episode_id)))
     }
 
     pub(in crate::state) fn decide_start_poll(
@@ -97,7 +102,7 @@ impl State {
         episode_id: EpisodeId,
         question: &str,
         options: &[String],
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         self.moderated_episode(actor, episode_id)?;
         check_poll("", question, options)?;
         let n_live = self.live_polls(episode_id).len();
@@ -107,14 +112,16 @@ impl State {
                 format!("an episode takes at most {EPISODE_LIVE_POLLS_MAX} live polls"),
             ));
         }
-        Ok(vec![Event::PollStarted {
+        let slot = LIVE_POLL_SLOT_FIRST + n_live as u32;
+        let started = Event::PollStarted {
             episode_id,
-            slot: LIVE_POLL_SLOT_FIRST + n_live as u32,
+            slot,
             question: question.to_owned(),
             options: options.to_vec(),
             by: actor.id,
             at: now,
-        }])
+        };
+        Ok(Decision::read_back(vec![started], ReadBack::Poll { episode_id, slot }))
     }
 
     /// Closing a closed poll changes nothing.
@@ -124,12 +131,13 @@ impl State {
         actor: &Actor,
         episode_id: EpisodeId,
         slot: u32,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let tally = self.poll_tally(episode_id, slot).ok_or(Rejection::NotFound)?;
         self.moderated_episode(actor, episode_id)?;
         if !tally.open {
-            return Ok(Vec::new());
+            return Ok(Decision::read_back(Vec::new(), ReadBack::Poll { episode_id, slot }));
         }
-        Ok(vec![Event::PollClosed { episode_id, slot, by: actor.id, at: now }])
+        let closed = Event::PollClosed { episode_id, slot, by: actor.id, at: now };
+        Ok(Decision::read_back(vec![closed], ReadBack::Poll { episode_id, slot }))
     }
 }

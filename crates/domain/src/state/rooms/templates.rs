@@ -3,6 +3,7 @@
 
 use super::{check_name, check_poll};
 use crate::limits::*;
+use crate::state::decision::{Decision, ReadBack};
 use crate::state::{State, require_role};
 use crate::{Actor, Event, Rejection, Role, Slot, Template, TemplateId, TemplateRef, Timestamp};
 
@@ -13,7 +14,7 @@ impl State {
         actor: &Actor,
         name: &str,
         slots: &[Slot],
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Creator)?;
         check_name("name", name, TEMPLATE_NAME_CHARS_MAX)?;
         if slots.is_empty() || slots.len() > TEMPLATE_SLOTS_MAX {
@@ -29,15 +30,16 @@ impl State {
                 format!("a template may have at most {TEMPLATE_VERSIONS_MAX} versions"),
             ));
         }
+        let template_id = TemplateId(self.allocator(actor.id.partition()).next());
         let template = Template {
-            id: TemplateId(self.allocator(actor.id.partition()).next()),
+            id: template_id,
             creator_id: actor.id,
             name: name.to_owned(),
             version: n_versions + 1,
             slots: slots.to_vec(),
             created_at: now,
         };
-        Ok(vec![Event::TemplateSaved { template }])
+        Ok(Decision::read_back(vec![Event::TemplateSaved { template }], ReadBack::Template(template_id)))
     }
 
     fn check_slot(&self, actor: &Actor, slot_idx: usize, slot: &Slot) -> Result<(), Rejection> {
