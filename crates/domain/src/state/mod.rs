@@ -139,6 +139,10 @@ impl State {
     /// every event applied to `events` (timers first) and returns the outcome. Takes the envelope by
     /// value so its idempotency key moves into the journaled record rather than being copied.
     pub fn execute(&mut self, now: Timestamp, envelope: Envelope, events: &mut Vec<Event>) -> Outcome {
+        // A command its ids alone rule out is refused before anything else: it never started
+        // executing, so it changes nothing, not even a timer, and neither answers from nor writes an
+        // idempotency record (the same key stays free for the corrected request).
+        envelope.command.check_partitions()?;
         self.advance_into(now, events);
         let Envelope { idempotency, command } = envelope;
         let partition = command.partition();
