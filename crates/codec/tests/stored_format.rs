@@ -172,6 +172,8 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::QuestionClosed
         | Rejection::DemoRunning
         | Rejection::PollClosed => true,
+        // Refused from the command's ids before the idempotency record is read or written: never stored.
+        Rejection::NotYours { .. } => false,
     }
 }
 

@@ -284,6 +284,11 @@ pub enum Rejection {
         message: String,
     },
     Forbidden,
+    /// The command names a room or template of another partition where only the caller's own may
+    /// be named: its id alone shows it is not the caller's. Answered with the code `forbidden`.
+    NotYours {
+        rule: OwnedOnly,
+    },
     NotFound,
     HandleTaken,
     InsufficientStock {
@@ -345,7 +350,7 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         match self {
             Rejection::Invalid { .. } => "invalid_request",
-            Rejection::Forbidden => "forbidden",
+            Rejection::Forbidden | Rejection::NotYours { .. } => "forbidden",
             Rejection::NotFound => "not_found",
             Rejection::HandleTaken => "handle_taken",
             Rejection::InsufficientStock { .. } => "insufficient_stock",
@@ -383,6 +388,13 @@ impl fmt::Display for Rejection {
         match self {
             Rejection::Invalid { field, message } => write!(f, "{field}: {message}"),
             Rejection::Forbidden => f.write_str("your account may not do this"),
+            Rejection::NotYours { rule: OwnedOnly::DropRoom } => f.write_str("only the room's creator may add drops"),
+            Rejection::NotYours { rule: OwnedOnly::EpisodeRoom } => {
+                f.write_str("only the room's creator may schedule episodes")
+            }
+            Rejection::NotYours { rule: OwnedOnly::RoomTemplate } => {
+                f.write_str("rooms may be built from your own templates only")
+            }
             Rejection::NotFound => f.write_str("no such resource"),
             Rejection::HandleTaken => f.write_str("that handle is taken"),
             Rejection::InsufficientStock { available } => {
@@ -429,3 +441,16 @@ impl fmt::Display for Rejection {
 }
 
 pub type Outcome = Result<Reply, Rejection>;
+
+/// Where a command may name only an entity of the caller's own. Rooms and templates live in their
+/// creator's partition, so one whose id is of another partition cannot be the caller's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnedOnly {
+    /// A drop is added to one of the caller's rooms.
+    DropRoom,
+    /// An episode is scheduled in one of the caller's rooms.
+    EpisodeRoom,
+    /// A room is built from one of the caller's templates.
+    RoomTemplate,
+}

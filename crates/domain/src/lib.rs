@@ -13,11 +13,12 @@ mod limits;
 mod model;
 mod money;
 mod rooms;
+mod routing;
 mod state;
 
 pub use command::{
-    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, PaymentOutcome, RISK_RULES_PARTITION,
-    RefundDecision, Rejection, Reply,
+    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, OwnedOnly, PaymentOutcome,
+    RISK_RULES_PARTITION, RefundDecision, Rejection, Reply,
 };
 pub use event::Event;
 pub use ids::{

@@ -59,7 +59,10 @@ impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let status = match &rejection {
             Rejection::Invalid { .. } => StatusCode::BAD_REQUEST,
-            Rejection::Forbidden | Rejection::BlockedByRisk | Rejection::BannedFromEpisode => StatusCode::FORBIDDEN,
+            Rejection::Forbidden
+            | Rejection::NotYours { .. }
+            | Rejection::BlockedByRisk
+            | Rejection::BannedFromEpisode => StatusCode::FORBIDDEN,
             Rejection::NotFound => StatusCode::NOT_FOUND,
             Rejection::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             Rejection::InsufficientStock { .. } | Rejection::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,6 +8,7 @@
 //! limit: the limit counts units held or bought, and a refunded unit is neither.
 
 use super::State;
+use super::decision::{Decision, ReadBack};
 use crate::limits::REFUND_REASON_CHARS_MAX;
 use crate::{
     Actor, DropId, DropPhase, Event, HoldId, HoldStatus, NewRefund, Order, OrderId, OrderLine, Refund, RefundApproval,
@@ -120,7 +121,7 @@ impl State {
         actor: &Actor,
         order_id: OrderId,
         new: &NewRefund,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let order = self.orders.get(&order_id).ok_or(Rejection::NotFound)?;
         if actor.id != order.buyer_id && actor.id != order.creator_id {
             // Others learn nothing about the order; an admin decides refunds but does not ask for them.
@@ -181,7 +182,8 @@ impl State {
         // Strictly above the threshold needs both sign-offs; at or below it is paid back at once.
         let needs_approval = amount.minor > new.approval_threshold_minor;
         let refund = self.new_refund(now, actor, order, lines, new.reason.clone(), new.restock, needs_approval);
-        Ok(vec![Event::RefundRequested { refund }])
+        let refund_id = refund.id;
+        Ok(Decision::read_back(vec![Event::RefundRequested { refund }], ReadBack::Refund(refund_id)))
     }
 
     /// What an admin rejecting an order in a fraud review does to its refunds: refunds still waiting
@@ -275,7 +277,7 @@ impl State {
         actor: &Actor,
         refund_id: RefundId,
         decision: &RefundDecision,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let refund = self.refunds.refunds.get(&refund_id).ok_or(Rejection::NotFound)?;
         let side = if actor.role == Role::Admin {
             RefundSide::Platform
@@ -293,33 +295,36 @@ impl State {
             RefundSide::Platform => refund.platform_approval.is_some(),
             RefundSide::Creator => refund.creator_approval.is_some(),
         };
-        match (refund.status, decision) {
+        let events = match (refund.status, decision) {
             // A side approving again (a retry whose answer was lost) is the same sign-off.
             (RefundStatus::PendingApproval | RefundStatus::Executed, RefundDecision::Approve) if already_approved => {
-                Ok(Vec::new())
+                Vec::new()
             }
             (RefundStatus::PendingApproval, RefundDecision::Approve) => {
-                Ok(vec![Event::RefundApproved { refund_id, side, by: actor.id, at: now }])
+                vec![Event::RefundApproved { refund_id, side, by: actor.id, at: now }]
             }
             (RefundStatus::PendingApproval, RefundDecision::Reject { reason }) => {
-                Ok(vec![Event::RefundRejected { refund_id, side, by: actor.id, reason: reason.clone(), at: now }])
+                vec![Event::RefundRejected { refund_id, side, by: actor.id, reason: reason.clone(), at: now }]
             }
             // Approved but not paid back yet (the provider failed, or the process stopped first):
             // approving again answers it as it is, and the engine retries the payment.
-            (RefundStatus::Approved, RefundDecision::Approve) => Ok(Vec::new()),
-            (status, _) => Err(Rejection::RefundNotPending { status }),
-        }
+            (RefundStatus::Approved, RefundDecision::Approve) => Vec::new(),
+            (status, _) => return Err(Rejection::RefundNotPending { status }),
+        };
+        Ok(Decision::read_back(events, ReadBack::Refund(refund_id)))
     }
 
+    /// Completing an executed refund again (the engine retrying after a restart) changes nothing and
+    /// answers the refund as it is.
     pub(super) fn decide_complete_refund(
         &self,
         now: Timestamp,
         refund_id: RefundId,
         provider_refund_id: &str,
-    ) -> Result<Vec<Event>, Rejection> {
+    ) -> Result<Decision, Rejection> {
         let refund = self.refunds.refunds.get(&refund_id).ok_or(Rejection::NotFound)?;
         match refund.status {
-            RefundStatus::Executed => return Ok(Vec::new()),
+            RefundStatus::Executed => return Ok(Decision::read_back(Vec::new(), ReadBack::Refund(refund_id))),
             RefundStatus::Approved => {}
             status => return Err(Rejection::RefundNotPending { status }),
         }
@@ -346,7 +351,7 @@ impl State {
                 at: now,
             });
         }
-        Ok(events)
+        Ok(Decision::read_back(events, ReadBack::Refund(refund_id)))
     }
 
     pub(super) fn apply_refund_event(&mut self, event: &Event) {
