@@ -178,12 +178,12 @@ fn at_or_under_the_threshold_a_refund_is_approved_at_once_and_restocks_an_open_d
     let n_events = world.events.len();
     assert_eq!(world.complete(refund.id), Ok(Reply::Refund(executed)));
     assert_eq!(world.events.len(), n_events);
-    // Exactly the threshold is not above it.
+    // Exactly the threshold is not above it: 1 500 asked before and 1 500 now against 3 000.
     let at_threshold = NewRefund {
         lines: Some(vec![(world.order.lines[0].hold_id, 1)]),
         reason: "late".into(),
         restock: false,
-        approval_threshold_minor: 1_500,
+        approval_threshold_minor: 3_000,
     };
     let command = Command::RequestRefund { actor: buyer, order_id: world.order.id, refund: at_threshold };
     assert_eq!(world.refund(command).status, RefundStatus::Approved);
@@ -288,6 +288,10 @@ fn no_unit_is_refunded_twice_and_no_refund_exceeds_what_was_paid() {
     assert_eq!((rest.units(), rest.amount.minor), (2, 3_000), "a full refund takes what is left");
     let nothing_left = world.run(Envelope::plain(world.request(buyer, None, true)));
     assert_eq!(nothing_left, Err(Rejection::RefundExceedsPaid { refundable_units: 0 }));
+    // 4 000 asked before and 3 000 now are above the order's 5 000 allowance.
+    assert_eq!(rest.status, RefundStatus::PendingApproval);
+    world.decide(ADMIN, rest.id, RefundDecision::Approve).unwrap();
+    world.decide(world.creator, rest.id, RefundDecision::Approve).unwrap();
     world.complete(pending.id).unwrap();
     world.complete(rest.id).unwrap();
     let refunded: i64 = world.state.order_refunds(world.order.id).map(|refund| refund.amount.minor).sum();
@@ -379,5 +383,32 @@ fn rejecting_an_order_in_review_refunds_all_of_it_and_overrides_refunds_awaiting
     assert_eq!(whole.reason, "order rejected in a fraud review: stolen card");
     assert!(world.complete(whole.id).is_ok());
     assert_eq!((world.counters(0), world.counters(1)), ((10, 0, 0, 0), (10, 0, 0, 0)), "all restocked");
+    world.assert_replay_rebuilds();
+}
+
+#[test]
+fn an_order_has_one_allowance_so_splitting_or_asking_again_after_a_rejection_needs_both_sign_offs() {
+    // The order is 2 × 15.00 and 1 × 40.00; the threshold 50.00.
+    let mut world = World::new();
+    let buyer = world.buyer;
+    let whole = world.refund(world.request(buyer, None, true));
+    assert_eq!((whole.status, whole.amount.minor), (RefundStatus::PendingApproval, 7_000));
+    let reject = RefundDecision::Reject { reason: "used".into() };
+    world.decide(world.creator, whole.id, reject).unwrap();
+    // After the rejection the same units, asked for in parts each under the threshold, still wait.
+    for line in [(0, 1), (0, 1), (1, 1)] {
+        let part = world.refund(world.request(buyer, Some(vec![line]), true));
+        assert_eq!(part.status, RefundStatus::PendingApproval, "{line:?} asked after a rejection");
+        assert!(part.needs_approval);
+    }
+    world.assert_replay_rebuilds();
+
+    // Without a rejection: parts are paid back at once while their sum is within the allowance.
+    let mut world = World::new();
+    let first = world.refund(world.request(buyer, Some(vec![(0, 1)]), true));
+    let second = world.refund(world.request(buyer, Some(vec![(0, 1)]), true));
+    assert_eq!((first.status, second.status), (RefundStatus::Approved, RefundStatus::Approved), "3 000 of 5 000");
+    let third = world.refund(world.request(buyer, Some(vec![(1, 1)]), true));
+    assert_eq!(third.status, RefundStatus::PendingApproval, "7 000 is above the allowance");
     world.assert_replay_rebuilds();
 }

@@ -179,8 +179,12 @@ impl State {
             return Err(Rejection::RefundExceedsPaid { refundable_units });
         }
         let amount = refund_amount(&lines).expect("a refund is part of an order whose total is in range");
-        // Strictly above the threshold needs both sign-offs; at or below it is paid back at once.
-        let needs_approval = amount.minor > new.approval_threshold_minor;
+        // An order has one allowance: a refund that, with everything asked of the order before it
+        // (pending, approved, executed or rejected), comes to strictly more than the threshold
+        // needs both sign-offs; within it, it is paid back at once. Asking in parts, or again after
+        // a rejection, changes nothing.
+        let asked_before: i64 = self.order_refunds(order_id).map(|refund| refund.amount.minor).sum();
+        let needs_approval = asked_before.saturating_add(amount.minor) > new.approval_threshold_minor;
         let refund = self.new_refund(now, actor, order, lines, new.reason.clone(), new.restock, needs_approval);
         let refund_id = refund.id;
         Ok(Decision::read_back(vec![Event::RefundRequested { refund }], ReadBack::Refund(refund_id)))
