@@ -82,6 +82,10 @@ async fn whip_and_whep_admit_the_stage_and_refuse_everyone_else() {
     let whep = format!("/v1/episodes/{episode}/whep");
     let publish = offer(Direction::SendOnly, 1);
     let listen = offer(Direction::RecvOnly, 3);
+    let without = |attribute: &str| {
+        let lines = publish.split("\r\n").filter(|line| !line.starts_with(attribute));
+        lines.collect::<Vec<_>>().join("\r\n")
+    };
 
     // Not live yet.
     let answer = post_sdp(&server, &whip, Some(creator), "application/sdp", publish.clone()).await;
@@ -117,6 +121,23 @@ async fn whip_and_whep_admit_the_stage_and_refuse_everyone_else() {
             "payload_too_large",
         ),
         (whip.clone(), Some(creator), "application/sdp", listen.clone(), StatusCode::BAD_REQUEST, "invalid_sdp"),
+        // Without ICE credentials or a DTLS fingerprint no secure session can be set up.
+        (
+            whip.clone(),
+            Some(creator),
+            "application/sdp",
+            without("a=ice-ufrag"),
+            StatusCode::BAD_REQUEST,
+            "invalid_sdp",
+        ),
+        (
+            whip.clone(),
+            Some(creator),
+            "application/sdp",
+            without("a=fingerprint"),
+            StatusCode::BAD_REQUEST,
+            "invalid_sdp",
+        ),
         (
             whip.clone(),
             Some(&buyer),
