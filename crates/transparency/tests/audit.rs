@@ -117,6 +117,22 @@ fn a_fair_log_passes() {
     assert!(report.closed);
 }
 
+/// Closing stops claims, not purchases under way: a hold placed while open is paid after the close.
+#[test]
+fn a_hold_placed_before_the_close_may_be_sold_after_it() {
+    let report = audit(&[
+        created(2, 2),
+        opened(),
+        placed(1, 1, 1),
+        placed(2, 2, 1),
+        Event::DropClosed { drop_id: DROP, at: Timestamp(9), by_creator: true },
+        sold(1, &[1], 1),
+        expired(2, 1),
+    ]);
+    assert_eq!(report.violations, Vec::<String>::new());
+    assert_eq!((report.sold, report.held, report.remaining), (1, 0, 1));
+}
+
 #[test]
 fn every_kind_of_unfair_log_is_caught() {
     let cases: Vec<(&str, Vec<Event>)> = vec![

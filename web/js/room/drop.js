@@ -77,7 +77,9 @@ function buyArea(drop) {
           el('span', {}, `${purchase.claim.quantity} held for you`),
           countdown(Date.parse(purchase.claim.expires_at), { id: 'hold-countdown' }),
         ),
-        el('p', { class: 'muted small' }, 'Pay before the timer ends or the unit goes back on sale.'),
+        el('p', { class: 'muted small' }, drop.state === 'closed'
+          ? 'The drop has closed, but what you hold is yours to pay for until the timer ends.'
+          : 'Pay before the timer ends or the unit goes back on sale.'),
         error,
         paymentPicker(),
         el('button', {

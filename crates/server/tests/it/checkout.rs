@@ -153,3 +153,34 @@ async fn racing_checkouts_under_one_key_charge_once_and_refund_the_loser() {
     }
     assert!(n_raced > 0, "the two requests overlapped at least once");
 }
+
+/// Closing a drop stops new claims, not purchases under way: a hold placed while the drop was open
+/// stays payable until it expires (docs/decisions/0023); one that expires returns its units to
+/// a drop that no longer sells them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_placed_before_the_close_stays_payable_until_it_expires() {
+    let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let fixture = server.open_drop(5, 2, 30).await;
+    let ana = server.account("ana", "buyer").await;
+    let ben = server.account("ben", "buyer").await;
+    let (_, ana_claim) = server.claim(&ana, &fixture.drop_id, "ana-1", 1).await;
+    let (_, ben_claim) = server.claim(&ben, &fixture.drop_id, "ben-1", 1).await;
+    let close = format!("/v1/drops/{}/close", fixture.drop_id);
+    let (status, _) = server.post(&close, Some(&fixture.creator), None, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, late) = server.claim(&ana, &fixture.drop_id, "ana-2", 1).await;
+    assert_eq!((status, error_code(&late)), (StatusCode::CONFLICT, "drop_not_open"));
+
+    let visa = json!({"payment_method": "pm_card_visa"});
+    let ana_checkout = format!("/v1/carts/{}/checkout", ana_claim["cart_id"].as_str().unwrap());
+    let (status, order) = server.post(&ana_checkout, Some(&ana), Some("ana-pay"), visa.clone()).await;
+    assert_eq!((status, order["status"].as_str()), (StatusCode::CREATED, Some("paid")), "{order}");
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (3, 1, 1, "closed".into()));
+
+    clock.advance_ms(31_000);
+    let ben_checkout = format!("/v1/carts/{}/checkout", ben_claim["cart_id"].as_str().unwrap());
+    let (status, expired) = server.post(&ben_checkout, Some(&ben), Some("ben-pay"), visa).await;
+    assert_eq!((status, error_code(&expired)), (StatusCode::CONFLICT, "cart_expired"));
+    assert_eq!(server.drop_counters(&fixture.drop_id).await, (4, 0, 1, "closed".into()));
+}
