@@ -8,6 +8,7 @@ mod limits;
 mod listener;
 mod openapi;
 mod routes;
+mod stage_watcher;
 mod telemetry;
 mod wire;
 
@@ -21,7 +22,6 @@ pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
 pub use telemetry::metrics_handle;
 
 use axum::Router;
-use axum::routing::{delete, get, post, put};
 use engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
@@ -57,7 +57,7 @@ pub struct Shared {
     pub(crate) shutdown: watch::Receiver<bool>,
     /// The audio SFU; `None` serves no WHIP/WHEP (the benchmark baselines).
     pub(crate) media: Option<Arc<media::Media>>,
-    /// Episodes whose stage a task feeds to the SFU (`routes/media.rs`), at most one task each.
+    /// Episodes whose stage a task feeds to the SFU (`stage_watcher.rs`), at most one task each.
     pub(crate) media_watched: Arc<std::sync::Mutex<std::collections::HashSet<domain::EpisodeId>>>,
 }
 
@@ -102,6 +102,13 @@ impl Server {
         Server { router: router(app), shutdown, connections: config.connections }
     }
 
+    /// The whole HTTP front as a tower service, for in-process tests (`router.oneshot(request)`).
+    /// Its requests carry no peer address, so the per-IP limit and the fraud rules' `ip` do not
+    /// apply to them.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// Serves until `stop` resolves, then stops accepting, closes live connections and waits for
     /// in-flight requests to finish.
     pub async fn serve(
@@ -118,78 +125,9 @@ impl Server {
     }
 }
 
+/// The routes of every module, behind the limits, metrics and tracing layers.
 fn router(app: AppState) -> Router {
-    use routes::*;
-    Router::new()
-        .route("/v1/accounts", post(accounts::create_account))
-        .route("/v1/accounts/me", get(accounts::me))
-        .route("/v1/products", post(catalogue::create_product))
-        .route("/v1/products/{id}", get(catalogue::get_product))
-        .route("/v1/rooms", post(catalogue::create_room))
-        .route("/v1/rooms/{id}", get(catalogue::get_room))
-        .route("/v1/rooms/{id}/drops", post(drops::create_drop))
-        .route("/v1/rooms/{id}/live", get(live::live))
-        .route("/v1/rooms/{id}/episodes", post(rooms::create_episode))
-        .route("/v1/templates", post(rooms::create_template))
-        .route("/v1/templates/{id}", get(rooms::get_template))
-        .route("/v1/episodes/{id}", get(rooms::get_episode))
-        .route("/v1/episodes/{id}/stage", get(rooms::get_stage))
-        .route("/v1/episodes/{id}/start", post(rooms::start_episode))
-        .route("/v1/episodes/{id}/end", post(rooms::end_episode))
-        .route("/v1/episodes/{id}/join", post(rooms::join))
-        .route("/v1/episodes/{id}/raise-hand", post(rooms::raise_hand))
-        .route("/v1/episodes/{id}/invite", post(rooms::invite))
-        .route("/v1/episodes/{id}/move-to-audience", post(rooms::move_to_audience))
-        .route("/v1/episodes/{id}/mute", post(rooms::mute))
-        .route("/v1/episodes/{id}/unmute", post(rooms::unmute))
-        .route("/v1/episodes/{id}/remove", post(rooms::remove))
-        .route("/v1/episodes/{id}/moderators", post(rooms::appoint_moderator))
-        .route("/v1/episodes/{id}/polls", get(rooms::get_polls))
-        .route("/v1/episodes/{id}/polls/{slot}/votes", post(rooms::vote))
-        .route("/v1/episodes/{id}/polls", post(rooms::start_poll))
-        .route("/v1/episodes/{id}/polls/{slot}/close", post(rooms::close_poll))
-        .route("/v1/episodes/{id}/rituals", get(rooms::get_rituals))
-        .route("/v1/episodes/{id}/pin", post(rooms::pin))
-        .route("/v1/episodes/{id}/unpin", post(rooms::unpin))
-        .route("/v1/episodes/{id}/demo", post(rooms::start_demo))
-        .route("/v1/episodes/{id}/demo/stop", post(rooms::stop_demo))
-        .route("/v1/episodes/{id}/questions", get(rooms::get_questions).post(rooms::ask))
-        .route("/v1/episodes/{id}/whip", post(media::whip))
-        .route("/v1/episodes/{id}/whep", post(media::whep))
-        .route("/v1/episodes/{id}/recordings", get(media::recordings))
-        .route("/v1/episodes/{id}/recordings/{file}", get(media::recording_file))
-        .route("/v1/media/sessions/{id}", delete(media::end_session).patch(media::patch_session))
-        .route("/v1/admin/media/stats", get(media::stats))
-        .route("/v1/episodes/{id}/questions/{number}/upvote", post(rooms::upvote))
-        .route("/v1/episodes/{id}/questions/{number}/answer", post(rooms::answer))
-        .route("/v1/episodes/{id}/questions/{number}/dismiss", post(rooms::dismiss))
-        .route("/v1/drops/{id}", get(drops::get_drop))
-        .route("/v1/drops/{id}/close", post(drops::close_drop))
-        .route("/v1/drops/{id}/claims", post(drops::create_claim))
-        .route("/v1/drops/{id}/checkpoint", get(transparency::checkpoint))
-        .route("/v1/drops/{id}/checkpoints", get(transparency::checkpoints))
-        .route("/v1/drops/{id}/log", get(transparency::log))
-        .route("/v1/drops/{id}/proofs/inclusion", get(transparency::inclusion))
-        .route("/v1/drops/{id}/proofs/consistency", get(transparency::consistency))
-        .route("/v1/transparency/keys", get(transparency::keys))
-        .route("/v1/carts/{id}", get(checkout::get_cart))
-        .route("/v1/carts/{id}/checkout", post(checkout::checkout))
-        .route("/v1/orders/{id}", get(checkout::get_order))
-        .route("/v1/orders/{id}/refunds", post(refunds::create_refund).get(refunds::list_order_refunds))
-        .route("/v1/refunds/{id}", get(refunds::get_refund))
-        .route("/v1/refunds/{id}/approve", post(refunds::approve_refund))
-        .route("/v1/refunds/{id}/reject", post(refunds::reject_refund))
-        .route("/v1/orders/{id}/review", post(checkout::review_order))
-        .route("/v1/admin/risk-rules", get(risk::get_risk_rules).merge(put(risk::put_risk_rules)))
-        .route("/v1/openapi.json", get(ops::openapi))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
-        .route("/", get(web::index))
-        .route("/rooms/{id}", get(web::room))
-        .route("/rooms/{id}/host", get(web::host))
-        .route("/web/{*file}", get(web::file))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed)
+    routes::all()
         .layer(axum::middleware::from_fn_with_state(app.clone(), limits::enforce))
         .layer(axum::middleware::from_fn(telemetry::record_request))
         .layer(TraceLayer::new_for_http())

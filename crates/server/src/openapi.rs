@@ -1,49 +1,71 @@
-//! The OpenAPI document, generated from the handlers' annotations and the wire types.
+//! The OpenAPI document: each route module's paths and schemas (its `…Api`), merged, and the
+//! responses that whole kinds of operations share, added here once so that an annotation lists only
+//! what is particular to its route:
+//! - 401 `unauthorized` to every operation with bearer security;
+//! - 400 `invalid_json`/`invalid_request`, 413 and 415 to every operation with a JSON body;
+//! - 400 `invalid_idempotency_key` and 422 `idempotency_key_reused` to every operation that takes
+//!   an `Idempotency-Key` header.
+//!
+//! 429 and 503 are not derived: an annotation names them with `RateLimited` and `Unavailable`.
+//! Where a route answers one of these statuses for reasons of its own too, its annotation says so
+//! and the shared reason is added to its description.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::media::{MediaStatsBody, RecordingBody, RecordingsBody};
-use crate::routes::{accounts, catalogue, checkout, drops, live, media, ops, refunds, risk, rooms, transparency};
-use crate::wire::*;
+use crate::routes::{
+    accounts, catalogue, checkout, drops, live, media, ops, polls, questions, refunds, risk, rituals, rooms, stage,
+    transparency,
+};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "livedrop", description = "Live drops in audio rooms: claim, hold, check out, refund; room templates, episodes, the stage and the host's rituals."),
-    paths(
-        accounts::create_account, accounts::me,
-        catalogue::create_product, catalogue::get_product, catalogue::create_room, catalogue::get_room,
-        drops::create_drop, drops::get_drop, drops::close_drop, drops::create_claim,
-        checkout::checkout, checkout::get_cart, checkout::get_order, checkout::review_order,
-        refunds::create_refund, refunds::list_order_refunds, refunds::get_refund, refunds::approve_refund,
-        refunds::reject_refund, risk::get_risk_rules, risk::put_risk_rules,
-        transparency::keys, transparency::checkpoint, transparency::checkpoints, transparency::log,
-        transparency::inclusion, transparency::consistency,
-        rooms::create_template, rooms::get_template, rooms::create_episode, rooms::get_episode, rooms::get_stage,
-        rooms::start_episode, rooms::end_episode, rooms::join, rooms::raise_hand, rooms::invite,
-        rooms::move_to_audience, rooms::mute, rooms::unmute, rooms::remove, rooms::appoint_moderator,
-        rooms::get_polls, rooms::vote, rooms::get_questions, rooms::ask, rooms::upvote, rooms::answer, rooms::dismiss,
-        rooms::start_poll, rooms::close_poll, rooms::get_rituals, rooms::pin, rooms::unpin, rooms::start_demo,
-        rooms::stop_demo,
-        media::whip, media::whep, media::end_session, media::recordings, media::recording_file, media::stats,
-        live::live, ops::healthz, ops::metrics, ops::openapi,
-    ),
-    components(schemas(
-        ErrorBody, ErrorDetail, RecordingBody, RecordingsBody, MediaStatsBody, CreateAccountRequest, SignupRole, AccountBody, CreateProductRequest, FulfilmentWire,
-        ProductBody, CreateRoomRequest, RoomBody, CreateDropRequest, DropBody, ClaimRequest, ClaimBody,
-        CheckoutRequest, OrderBody, OrderLineBody, CartBody, HoldBody, CreateRefundRequest,
-        RefundLineRequest, RejectRefundRequest, RefundBody, RefundLineBody, RefundApprovalBody, RefundRejectionBody,
-        OrderRefundsBody, KeysBody, KeyBody, CheckpointsBody, LogBody, LogEntryBody, InclusionBody, ConsistencyBody,
-        ::transparency::SignedCheckpoint, ::transparency::Receipt, ::transparency::ReceiptEntry,
-        ReviewBody, ReviewRequest, ReviewDecision, RiskRulesRequest, RiskRulesBody, RiskRuleBody, RiskRulesErrorBody,
-        RiskRulesErrorDetail, RuleErrorBody, SignalBody, TemplateRefBody, SlotKind, SlotBody, CreateTemplateRequest,
-        TemplateBody, CreateEpisodeRequest, EpisodeBody, StageTargetRequest, StageMemberBody, StageBody, VoteRequest,
-        PollBody, PollsBody, AskRequest, QuestionBody, QuestionsBody, PinRequest, DemoRequest, StartPollRequest,
-        PinBody, DemoBody, RitualsBody,
-    )),
-    modifiers(&BearerAuth),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&RouteModules, &BearerAuth, &SharedResponses),
 )]
 pub struct ApiDoc;
+
+/// 429 `rate_limited`: over the per-IP or per-account limit (`limits.rs`).
+#[derive(IntoResponses)]
+#[response(status = 429, description = "rate_limited")]
+pub(crate) struct RateLimited(#[allow(dead_code)] ErrorBody);
+
+/// 503 from the engine: a shard's queue is full, the server is stopping, or the journal failed.
+#[derive(IntoResponses)]
+#[response(status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After")]
+pub(crate) struct Unavailable(#[allow(dead_code)] ErrorBody);
+
+/// Every route module's paths and schemas.
+struct RouteModules;
+
+impl Modify for RouteModules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let modules = [
+            accounts::AccountsApi::openapi(),
+            catalogue::CatalogueApi::openapi(),
+            drops::DropsApi::openapi(),
+            checkout::CheckoutApi::openapi(),
+            refunds::RefundsApi::openapi(),
+            risk::RiskApi::openapi(),
+            transparency::TransparencyApi::openapi(),
+            rooms::RoomsApi::openapi(),
+            stage::StageApi::openapi(),
+            polls::PollsApi::openapi(),
+            questions::QuestionsApi::openapi(),
+            rituals::RitualsApi::openapi(),
+            media::MediaApi::openapi(),
+            live::LiveApi::openapi(),
+            ops::OpsApi::openapi(),
+        ];
+        for module in modules {
+            openapi.merge(module);
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -54,5 +76,70 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                add_shared_responses(operation);
+            }
+        }
+    }
+}
+
+fn add_shared_responses(operation: &mut Operation) {
+    if has_bearer_security(operation) {
+        add_error_response(operation, "401", "unauthorized");
+    }
+    if operation.request_body.as_ref().is_some_and(is_json) {
+        // `ApiJson`: syntax is invalid_json; a body of the wrong shape or types is invalid_request.
+        add_error_response(operation, "400", "invalid_json, or invalid_request for a body of the wrong shape");
+        add_error_response(operation, "413", "payload_too_large");
+        add_error_response(operation, "415", "unsupported_media_type");
+    }
+    if takes_idempotency_key(operation) {
+        add_error_response(operation, "400", "invalid_idempotency_key");
+        add_error_response(operation, "422", "idempotency_key_reused");
+    }
+}
+
+fn has_bearer_security(operation: &Operation) -> bool {
+    // A security requirement's scheme names are private fields; its JSON form names them.
+    let requirements = serde_json::to_value(&operation.security).expect("security requirements serialise");
+    requirements.as_array().is_some_and(|requirements| requirements.iter().any(|each| each.get("bearer").is_some()))
+}
+
+fn is_json(body: &RequestBody) -> bool {
+    body.content.contains_key("application/json")
+}
+
+fn takes_idempotency_key(operation: &Operation) -> bool {
+    let parameters = operation.parameters.iter().flatten();
+    parameters.into_iter().any(|each| each.name == "Idempotency-Key" && each.parameter_in == ParameterIn::Header)
+}
+
+/// Adds an `ErrorBody` response, or, when the route declares that status itself, adds `reason` to
+/// its description.
+fn add_error_response(operation: &mut Operation, status: &str, reason: &str) {
+    match operation.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) => {
+            if response.description.is_empty() {
+                response.description = reason.to_owned();
+            } else if !response.description.contains(reason) {
+                response.description = format!("{}; {reason}", response.description);
+            }
+        }
+        // Responses are declared inline in this API, never as references to shared components.
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            let response = ResponseBuilder::new().description(reason).content("application/json", content).build();
+            operation.responses.responses.insert(status.to_owned(), RefOr::T(response));
+        }
     }
 }

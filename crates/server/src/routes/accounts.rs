@@ -1,13 +1,29 @@
+//! Signing up (`POST /v1/accounts`) and the caller's own account.
+
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Authenticated};
-use crate::wire::{AccountBody, CreateAccountRequest, SignupRole};
-use axum::Json;
+use crate::openapi::{RateLimited, Unavailable};
+use crate::wire::role_name;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::{Command, Envelope, Reply, Role};
 use rand::RngCore;
+use utoipa::OpenApi;
+use wire::{AccountBody, CreateAccountRequest, SignupRole};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/accounts", post(create_account)).route("/v1/accounts/me", get(me))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(create_account, me), components(schemas(CreateAccountRequest, SignupRole, AccountBody)))]
+pub(crate) struct AccountsApi;
 
 /// Bearer tokens are 32 random bytes; the engine keeps only their SHA-256.
 pub fn new_token() -> String {
@@ -17,7 +33,8 @@ pub fn new_token() -> String {
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
-    responses((status = 201, body = AccountBody), (status = 400, body = ErrorBody), (status = 409, description = "handle_taken", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 201, body = AccountBody), (status = 400, description = "invalid_request (handle)", body = ErrorBody),
+        (status = 409, description = "handle_taken", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_account(
     State(app): State<AppState>,
     ApiJson(request): ApiJson<CreateAccountRequest>,
@@ -43,10 +60,10 @@ pub(crate) async fn create_account(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = AccountBody), (status = 401, body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 200, body = AccountBody), Unavailable))]
 pub(crate) async fn me(State(app): State<AppState>, Authenticated(actor): Authenticated) -> Result<Response, ApiError> {
     if actor.role == Role::Admin {
-        let body = serde_json::json!({"id": actor.id.to_string(), "handle": "admin", "role": "admin"});
+        let body = serde_json::json!({"id": actor.id.to_string(), "handle": "admin", "role": role_name(Role::Admin)});
         return Ok(Json(body).into_response());
     }
     let (account, _) = app.engine.read(actor.id.partition(), move |state| state.account(actor.id).cloned()).await?;

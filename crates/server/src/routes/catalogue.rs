@@ -1,19 +1,49 @@
+//! Products and rooms: a creator's catalogue.
+
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey};
+use crate::openapi::{RateLimited, Unavailable};
+use crate::routes::drops::wire::DropBody;
+use crate::routes::rooms::wire::EpisodeBody;
 use crate::routes::{body_id, path_id, render};
-use crate::wire::{CreateProductRequest, CreateRoomRequest, DropBody, EpisodeBody, ProductBody, RoomBody};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::{Command, Currency, Envelope, Money, ProductId, RoomId, TemplateId};
+use utoipa::OpenApi;
+use wire::{CreateProductRequest, CreateRoomRequest, FulfilmentWire, ProductBody, RoomBody, TemplateRefBody};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/products", post(create_product))
+        .route("/v1/products/{id}", get(get_product))
+        .route("/v1/rooms", post(create_room))
+        .route("/v1/rooms/{id}", get(get_room))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create_product, get_product, create_room, get_room),
+    components(schemas(
+        CreateProductRequest,
+        FulfilmentWire,
+        ProductBody,
+        CreateRoomRequest,
+        RoomBody,
+        TemplateRefBody
+    ))
+)]
+pub(crate) struct CatalogueApi;
 
 #[utoipa::path(post, path = "/v1/products", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateProductRequest, security(("bearer" = [])),
-    responses((status = 201, body = ProductBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 201, body = ProductBody), (status = 400, description = "invalid_request (title, price, currency, stock)", body = ErrorBody),
+        (status = 403, description = "forbidden: creators only", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_product(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -34,10 +64,9 @@ pub(crate) async fn create_product(
 
 #[utoipa::path(post, path = "/v1/rooms", tag = "catalogue",
     params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")), request_body = CreateRoomRequest, security(("bearer" = [])),
-    responses((status = 201, body = RoomBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "forbidden: creators only, from their own templates", body = ErrorBody), (status = 404, description = "no such template", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 201, body = RoomBody), (status = 400, description = "invalid_request (title, template_id)", body = ErrorBody),
+        (status = 403, description = "forbidden: creators only, from their own templates", body = ErrorBody),
+        (status = 404, description = "no such template", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_room(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -52,7 +81,7 @@ pub(crate) async fn create_room(
 }
 
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = String, Path, description = "product id")),
-    responses((status = 200, body = ProductBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 200, body = ProductBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_product(
     State(app): State<AppState>,
     ApiPath(product_id): ApiPath,
@@ -78,7 +107,7 @@ pub(crate) fn room_body(state: &domain::State, room_id: RoomId) -> Option<RoomBo
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "catalogue", params(("id" = String, Path, description = "room id")),
-    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 200, body = RoomBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_room(State(app): State<AppState>, ApiPath(room_id): ApiPath) -> Result<Response, ApiError> {
     let (room, _) = read_room(&app, path_id(&room_id)?).await?;
     Ok(Json(room.ok_or_else(ApiError::not_found)?).into_response())

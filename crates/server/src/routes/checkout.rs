@@ -1,13 +1,47 @@
+//! Carts, checkout and orders, and an admin's review of an order a fraud rule held.
+
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey, RiskInputs};
+use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::{path_id, render_order};
-use crate::wire::{CartBody, CheckoutRequest, HoldBody, OrderBody, ReviewDecision, ReviewRequest};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::{CartId, OrderId, Role};
+use utoipa::OpenApi;
+use wire::{CartBody, CheckoutRequest, HoldBody, OrderBody, OrderLineBody, ReviewBody, ReviewDecision, ReviewRequest};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/carts/{id}", get(get_cart))
+        .route("/v1/carts/{id}/checkout", post(checkout))
+        .route("/v1/orders/{id}", get(get_order))
+        .route("/v1/orders/{id}/review", post(review_order))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(checkout, get_cart, get_order, review_order),
+    components(schemas(
+        CheckoutRequest,
+        OrderBody,
+        OrderLineBody,
+        CartBody,
+        HoldBody,
+        ReviewBody,
+        ReviewRequest,
+        ReviewDecision,
+        ::transparency::SignedCheckpoint,
+        ::transparency::Receipt,
+        ::transparency::ReceiptEntry,
+    ))
+)]
+pub(crate) struct CheckoutApi;
 
 const PAYMENT_METHOD_CHARS_MAX: usize = 255;
 
@@ -15,10 +49,12 @@ const PAYMENT_METHOD_CHARS_MAX: usize = 255;
     params(("id" = String, Path, description = "cart id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters"),
         ("X-Device-Id" = Option<String>, Header, description = "optional client device id, 1 to 128 visible ASCII characters, read by the fraud rules")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the order; with `review.status` `pending` when a review rule fired", body = OrderBody), (status = 400, description = "invalid_request, invalid_payment_method, invalid_idempotency_key or invalid_device_id", body = ErrorBody), (status = 402, description = "payment_declined", body = ErrorBody),
+    responses((status = 201, description = "the order; with `review.status` `pending` when a review rule fired", body = OrderBody),
+        (status = 400, description = "invalid_request (payment_method), invalid_payment_method, idempotency_key_required or invalid_device_id", body = ErrorBody),
+        (status = 402, description = "payment_declined", body = ErrorBody),
         (status = 403, description = "blocked_by_risk_rules: refused before any charge", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "cart_expired, cart_checked_out or cart_changed", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn checkout(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -38,7 +74,8 @@ pub(crate) async fn checkout(
 }
 
 #[utoipa::path(get, path = "/v1/carts/{id}", tag = "checkout", params(("id" = String, Path, description = "cart id")),
-    security(("bearer" = [])), responses((status = 200, body = CartBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 200, body = CartBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_cart(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -57,7 +94,8 @@ pub(crate) async fn get_cart(
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "checkout", params(("id" = String, Path, description = "order id")),
-    security(("bearer" = [])), responses((status = 200, body = OrderBody), (status = 404, body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_order(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -80,11 +118,10 @@ pub(crate) async fn get_order(
 
 #[utoipa::path(post, path = "/v1/orders/{id}/review", tag = "risk", request_body = ReviewRequest,
     params(("id" = String, Path, description = "order id")), security(("bearer" = [])),
-    responses((status = 200, description = "the order with its review decided; a rejected order is refunded whole", body = OrderBody), (status = 400, body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: admins only", body = ErrorBody),
+    responses((status = 200, description = "the order with its review decided; a rejected order is refunded whole", body = OrderBody),
+        (status = 400, description = "invalid_request (reason)", body = ErrorBody), (status = 403, description = "forbidden: admins only", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "order_not_in_review: no review rule fired, or it was already decided", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 /// An admin approves or rejects an order a `review` rule held. Rejecting also refunds the whole
 /// order at once, restocked (refunds still awaiting sign-off are rejected in its favour).
 pub(crate) async fn review_order(

@@ -1,19 +1,44 @@
+//! Drops: a creator's limited release of a product in a room, and buyers' claims on it.
+
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey, RiskInputs};
+use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::{body_id, path_id, render};
-use crate::wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody, parse_rfc3339};
-use axum::Json;
+use crate::wire::parse_rfc3339;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::{Command, DropId, Envelope, NewDrop, PER_BUYER_LIMIT_MAX, RoomId};
+use utoipa::OpenApi;
+use wire::{ClaimBody, ClaimRequest, CreateDropRequest, DropBody};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/rooms/{id}/drops", post(create_drop))
+        .route("/v1/drops/{id}", get(get_drop))
+        .route("/v1/drops/{id}/close", post(close_drop))
+        .route("/v1/drops/{id}/claims", post(create_claim))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create_drop, get_drop, close_drop, create_claim),
+    components(schemas(CreateDropRequest, DropBody, ClaimRequest, ClaimBody))
+)]
+pub(crate) struct DropsApi;
 
 #[utoipa::path(post, path = "/v1/rooms/{room_id}/drops", tag = "drops", request_body = CreateDropRequest,
     params(("room_id" = String, Path, description = "room id"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key and body answers the first response")),
     security(("bearer" = [])),
-    responses((status = 201, body = DropBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "insufficient_stock or idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 201, body = DropBody),
+        (status = 400, description = "invalid_request (quantity, per_buyer_limit, hold_seconds, opens_at, closes_at, not your product)", body = ErrorBody),
+        (status = 403, description = "forbidden: only the room's creator", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "insufficient_stock", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -39,7 +64,7 @@ pub(crate) async fn create_drop(
 }
 
 #[utoipa::path(get, path = "/v1/drops/{id}", tag = "drops", params(("id" = String, Path, description = "drop id")),
-    responses((status = 200, body = DropBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    responses((status = 200, body = DropBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiPath) -> Result<Response, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;
     let (drop, _) = app.engine.read(drop_id.partition(), move |state| state.drop(drop_id).map(DropBody::from)).await?;
@@ -48,9 +73,9 @@ pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiP
 
 #[utoipa::path(post, path = "/v1/drops/{id}/close", tag = "drops",
     params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
-    security(("bearer" = [])), responses((status = 200, body = DropBody), (status = 400, description = "invalid_idempotency_key", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "idempotency_key_reused", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 200, body = DropBody), (status = 403, description = "forbidden: only the drop's creator", body = ErrorBody),
+        (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn close_drop(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -67,10 +92,10 @@ pub(crate) async fn close_drop(
     params(("id" = String, Path, description = "drop id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters"),
         ("X-Device-Id" = Option<String>, Header, description = "optional client device id, 1 to 128 visible ASCII characters, read by the fraud rules")),
     security(("bearer" = [])),
-    responses((status = 201, body = ClaimBody), (status = 400, description = "invalid_request, invalid_idempotency_key or invalid_device_id", body = ErrorBody),
+    responses((status = 201, body = ClaimBody),
+        (status = 400, description = "invalid_request (quantity), idempotency_key_required or invalid_device_id", body = ErrorBody),
         (status = 403, description = "blocked_by_risk_rules (or forbidden for a non-buyer)", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "sold_out, limit_exceeded or drop_not_open", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        (status = 409, description = "sold_out, limit_exceeded or drop_not_open", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_claim(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -8,23 +8,42 @@
 //! `LIVE_FLUSH_MS`, the newest. A subscriber that lags behind the room's buffer gets a fresh snapshot
 //! instead of an ever-growing queue.
 
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
+use crate::openapi::RateLimited;
 use crate::routes::catalogue::{read_room, room_body};
 use crate::routes::path_id;
-use crate::routes::rooms::questions_body;
-use crate::wire::{EpisodeBody, PollBody, RitualsBody, StageBody, rfc3339};
+use crate::routes::polls::wire::PollBody;
+use crate::routes::questions::questions_body;
+use crate::routes::rituals::wire::RitualsBody;
+use crate::routes::rooms::wire::EpisodeBody;
+use crate::routes::stage::wire::StageBody;
+use crate::wire::rfc3339;
+use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::get;
 use domain::{DropId, EpisodeId, RoomId};
 use engine::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::OpenApi;
+use wire::{LiveEpisodeBody, LiveMessage};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/rooms/{id}/live", get(live))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(live), components(schemas(LiveMessage, LiveEpisodeBody)))]
+pub(crate) struct LiveApi;
 
 /// Updates per key (a drop, a poll, an episode's status, stage, queue or rituals) are sent at most this often.
 pub const LIVE_FLUSH_MS: u64 = 100;
@@ -34,9 +53,11 @@ pub const LIVE_CONNECTIONS_MAX: usize = 10_000;
 const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
 #[utoipa::path(get, path = "/v1/rooms/{id}/live", tag = "live", params(("id" = String, Path, description = "room id")),
-    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll`, `questions` and `rituals` messages with non-decreasing `seq`"),
+    responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll`, `questions` and `rituals` messages with non-decreasing `seq` (each a `LiveMessage`)"),
         (status = 400, description = "websocket_required: not a WebSocket upgrade request", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 503, description = "too_many_connections, overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody),
+        RateLimited))]
 pub(crate) async fn live(
     State(app): State<AppState>,
     ApiPath(room_id): ApiPath,
@@ -69,8 +90,9 @@ pub(crate) async fn live(
 /// A client that does not read for this long is disconnected rather than allowed to hold its slot.
 const LIVE_SEND_TIMEOUT_MS: u64 = 10_000;
 
-async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> Result<(), axum::Error> {
-    let send = socket.send(Message::Text(value.to_string().into()));
+async fn send_message(socket: &mut WebSocket, message: &LiveMessage) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(message).expect("live messages serialise");
+    let send = socket.send(Message::Text(text.into()));
     match tokio::time::timeout(Duration::from_millis(LIVE_SEND_TIMEOUT_MS), send).await {
         Ok(result) => result,
         Err(_) => Err(axum::Error::new("live client stopped reading")),
@@ -82,27 +104,21 @@ async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> Result<(
 async fn send_snapshot(app: &AppState, room_id: RoomId, socket: &mut WebSocket) -> Result<u64, axum::Error> {
     let read = app.engine.read(room_id.partition(), move |state| {
         let room = room_body(state, room_id);
-        let live = state.live_episode(room_id).map(|episode| {
+        let live_episode = state.live_episode(room_id).map(|episode| {
             let polls = state.poll_tallies(episode.id).unwrap_or_default();
-            serde_json::json!({
-                "episode": EpisodeBody::from(episode),
-                "stage": StageBody::from(episode),
-                "polls": polls.iter().map(PollBody::from).collect::<Vec<_>>(),
-                "questions": questions_body(state.questions(episode.id)).questions,
-                "rituals": RitualsBody::from(episode),
+            Box::new(LiveEpisodeBody {
+                episode: EpisodeBody::from(episode),
+                stage: StageBody::from(episode),
+                polls: polls.iter().map(PollBody::from).collect(),
+                questions: questions_body(state.questions(episode.id)).questions,
+                rituals: RitualsBody::from(episode),
             })
         });
-        (room, live)
+        (room.map(Box::new), live_episode)
     });
-    let ((room, live), seq) = read.await.map_err(|error| axum::Error::new(error.to_string()))?;
-    let message = serde_json::json!({
-        "type": "snapshot",
-        "seq": seq,
-        "server_time": rfc3339(app.engine.now()),
-        "room": room,
-        "live_episode": live,
-    });
-    send_json(socket, message).await?;
+    let ((room, live_episode), seq) = read.await.map_err(|error| axum::Error::new(error.to_string()))?;
+    let message = LiveMessage::Snapshot { seq, server_time: rfc3339(app.engine.now()), room, live_episode };
+    send_message(socket, &message).await?;
     Ok(seq)
 }
 
@@ -130,54 +146,42 @@ fn key(update: &RoomUpdate) -> Key {
     }
 }
 
-fn message(update: &RoomUpdate) -> serde_json::Value {
+fn message(update: &RoomUpdate) -> LiveMessage {
     let seq = update.seq();
     match update {
         RoomUpdate::Drop(counters) => drop_message(counters),
-        RoomUpdate::Episode(EpisodeUpdate { episode_id, change, .. }) => {
-            let id = episode_id.to_string();
-            match change {
-                EpisodeChange::Status(episode) => serde_json::json!({
-                    "type": "episode", "seq": seq, "episode_id": id, "state": episode.status.as_str(),
-                }),
-                EpisodeChange::Stage(episode) => {
-                    let mut message = serde_json::to_value(StageBody::from(&**episode)).expect("a stage serialises");
-                    message["type"] = "stage".into();
-                    message["seq"] = seq.into();
-                    message
-                }
-                EpisodeChange::Poll(tally) => serde_json::json!({
-                    "type": "poll", "seq": seq, "episode_id": id, "slot": tally.slot, "tallies": tally.tallies,
-                    "open": tally.open, "question": tally.question, "options": tally.options,
-                }),
-                EpisodeChange::Questions(questions) => serde_json::json!({
-                    "type": "questions", "seq": seq, "episode_id": id,
-                    "questions": questions_body(questions).questions,
-                }),
-                EpisodeChange::Rituals(rituals) => {
-                    let body = RitualsBody::of(*episode_id, rituals);
-                    let mut message = serde_json::to_value(body).expect("rituals serialise");
-                    message["type"] = "rituals".into();
-                    message["seq"] = seq.into();
-                    message
-                }
+        RoomUpdate::Episode(EpisodeUpdate { episode_id, change, .. }) => match change {
+            EpisodeChange::Status(episode) => LiveMessage::Episode {
+                seq,
+                episode_id: episode_id.to_string(),
+                state: episode.status.as_str().to_owned(),
+            },
+            EpisodeChange::Stage(episode) => LiveMessage::Stage { seq, stage: StageBody::from(&**episode) },
+            // The tally is the episode's own (`tally.episode_id == episode_id`).
+            EpisodeChange::Poll(tally) => LiveMessage::Poll { seq, poll: PollBody::from(&**tally) },
+            EpisodeChange::Questions(questions) => LiveMessage::Questions {
+                seq,
+                episode_id: episode_id.to_string(),
+                questions: questions_body(questions).questions,
+            },
+            EpisodeChange::Rituals(rituals) => {
+                LiveMessage::Rituals { seq, rituals: RitualsBody::of(*episode_id, rituals) }
             }
-        }
+        },
     }
 }
 
-fn drop_message(counters: &DropCounters) -> serde_json::Value {
-    serde_json::json!({
-        "type": "drop",
-        "seq": counters.seq,
-        "drop_id": counters.drop_id.to_string(),
-        "state": counters.status.as_str(),
-        "quantity": counters.quantity,
-        "remaining": counters.remaining,
-        "held": counters.held,
-        "sold": counters.sold,
-        "released": counters.released,
-    })
+fn drop_message(counters: &DropCounters) -> LiveMessage {
+    LiveMessage::Drop {
+        seq: counters.seq,
+        drop_id: counters.drop_id.to_string(),
+        state: counters.status.as_str().to_owned(),
+        quantity: counters.quantity,
+        remaining: counters.remaining,
+        held: counters.held,
+        sold: counters.sold,
+        released: counters.released,
+    }
 }
 
 async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Result<(), axum::Error> {
@@ -211,7 +215,7 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
                 due.sort_by_key(RoomUpdate::seq);
                 for update in due {
                     seen_seq = seen_seq.max(update.seq());
-                    send_json(&mut socket, message(&update)).await?;
+                    send_message(&mut socket, &message(&update)).await?;
                 }
             }
             incoming = socket.recv() => match incoming {

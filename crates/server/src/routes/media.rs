@@ -1,22 +1,42 @@
 //! Audio: WHIP (RFC 9725) for speakers, WHEP for listeners, the sessions they create, and the
 //! episode's recordings. The SFU (`crates/media`) forwards; who may publish is the stage's answer
-//! (`domain::may_publish`), checked here before a WHIP session is made and then kept current by
-//! one watcher task per episode that feeds every committed stage change to the SFU.
+//! (`domain::may_publish`), checked here before a WHIP session is made and then kept current by the
+//! episode's stage watcher (`stage_watcher.rs`).
+
+pub(crate) mod wire;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, ApiPathPair, Authenticated, SdpBody};
+use crate::extract::{ApiPath, ApiPathPair, ApiQuery, Authenticated, SdpBody};
 use crate::routes::path_id;
-use axum::Json;
+use crate::stage_watcher;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
 use domain::{AccountId, Episode, EpisodeId, EpisodeStatus};
-use engine::{EpisodeChange, RoomUpdate};
 use media::{Media, MediaError, Role, SessionId};
-use std::collections::BTreeSet;
 use std::sync::Arc;
-use tokio::sync::broadcast::error::RecvError;
+use utoipa::OpenApi;
+use wire::{MediaStatsBody, RecordingBody, RecordingsBody, StatsQuery};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/episodes/{id}/whip", post(whip))
+        .route("/v1/episodes/{id}/whep", post(whep))
+        .route("/v1/episodes/{id}/recordings", get(recordings))
+        .route("/v1/episodes/{id}/recordings/{file}", get(recording_file))
+        .route("/v1/media/sessions/{id}", delete(end_session).patch(patch_session))
+        .route("/v1/admin/media/stats", get(stats))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(whip, whep, end_session, recordings, recording_file, stats),
+    components(schemas(RecordingBody, RecordingsBody, MediaStatsBody))
+)]
+pub(crate) struct MediaApi;
 
 fn media_of(app: &AppState) -> Result<&Arc<Media>, ApiError> {
     app.media.as_ref().ok_or_else(|| {
@@ -44,92 +64,11 @@ impl From<MediaError> for ApiError {
     }
 }
 
-/// Who may publish and who is on the stage at all, as the SFU takes them.
-fn permissions(episode: &Episode) -> (BTreeSet<AccountId>, BTreeSet<AccountId>) {
-    let members: BTreeSet<AccountId> = if episode.status == EpisodeStatus::Live {
-        episode.stage.members.keys().copied().collect()
-    } else {
-        BTreeSet::new()
-    };
-    let publishers = members.iter().copied().filter(|account| domain::may_publish(episode, *account)).collect();
-    (publishers, members)
-}
-
 /// Reads the episode with the journal position the read reflects.
 async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode, u64), ApiError> {
     let read = app.engine.read(episode_id.partition(), move |state| state.episode(episode_id).cloned());
     let (episode, seq) = read.await?;
     Ok((episode.ok_or_else(ApiError::not_found)?, seq))
-}
-
-/// A failed read of the stage (an overloaded shard, say) is retried after this long; only a missing
-/// or ended episode ends the watcher.
-const WATCH_RETRY_MS: u64 = 500;
-
-/// Starts the episode's watcher unless one runs: it subscribes to the room first, then reads the
-/// stage, so no committed change falls between the two, and exits when the episode ends.
-fn watch(app: &AppState, media: &Arc<Media>, episode: &Episode) {
-    let episode_id = episode.id;
-    if !app.media_watched.lock().expect("watch set lock").insert(episode_id) {
-        return;
-    }
-    let (app, media, room_id) = (app.clone(), media.clone(), episode.room_id);
-    let task = async move {
-        let mut updates = app.engine.subscribe(room_id);
-        let mut stopping = app.shutdown.clone();
-        let mut resync = true;
-        loop {
-            if resync {
-                let (episode, seq) = match read_episode(&app, episode_id).await {
-                    Ok(read) => read,
-                    Err(error) if error.status == StatusCode::NOT_FOUND => break,
-                    Err(error) => {
-                        tracing::warn!(%episode_id, code = error.code, "media watcher retries its read");
-                        tokio::select! {
-                            _ = tokio::time::sleep(std::time::Duration::from_millis(WATCH_RETRY_MS)) => continue,
-                            _ = stopping.changed() => break,
-                        }
-                    }
-                };
-                resync = false;
-                let (publishers, members) = permissions(&episode);
-                if media.set_permissions(episode_id, seq, publishers, members).await.is_err() {
-                    break;
-                }
-                if episode.status == EpisodeStatus::Ended {
-                    break;
-                }
-            }
-            let update = tokio::select! {
-                update = updates.recv() => update,
-                _ = stopping.changed() => break,
-            };
-            let episode = match update {
-                Ok(RoomUpdate::Episode(update)) if update.episode_id == episode_id => match update.change {
-                    EpisodeChange::Stage(episode) | EpisodeChange::Status(episode) => (episode, update.seq),
-                    _ => continue,
-                },
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => {
-                    updates = updates.resubscribe();
-                    resync = true;
-                    continue;
-                }
-                Err(RecvError::Closed) => break,
-            };
-            let ((publishers, members), seq) = (permissions(&episode.0), episode.1);
-            if media.set_permissions(episode_id, seq, publishers, members).await.is_err() {
-                break;
-            }
-            if episode.0.status == EpisodeStatus::Ended {
-                break;
-            }
-        }
-        let _ = media.end_episode(episode_id).await;
-        app.media_watched.lock().expect("watch set lock").remove(&episode_id);
-        tracing::debug!(%episode_id, "media watcher stopped");
-    };
-    tokio::spawn(task);
 }
 
 /// WHIP and WHEP alike: the episode must be live and the caller may publish (WHIP) or is on the
@@ -160,7 +99,7 @@ async fn open_session(
         }
         _ => {}
     }
-    watch(app, media, &episode);
+    stage_watcher::watch(app, media, &episode);
     let negotiated = match role {
         Role::Publisher => media.publish(episode_id, account_id, seq, offer).await?,
         Role::Listener => media.listen(episode_id, account_id, seq, offer).await?,
@@ -175,11 +114,11 @@ async fn open_session(
     request_body(content = String, content_type = "application/sdp", description = "SDP offer with a send-only Opus audio section"),
     security(("bearer" = [])),
     responses((status = 201, description = "SDP answer (application/sdp); `Location` names the session", content_type = "application/sdp", body = String),
-        (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 400, description = "invalid_sdp", body = ErrorBody),
         (status = 403, description = "not_allowed_to_publish: only the host, moderators and unmuted speakers of the live episode", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
-        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
+        (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
 pub(crate) async fn whip(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -193,11 +132,10 @@ pub(crate) async fn whip(
     request_body(content = String, content_type = "application/sdp", description = "SDP offer with up to three receive-only Opus audio sections: the listener's slots"),
     security(("bearer" = [])),
     responses((status = 201, description = "SDP answer (application/sdp); `Location` names the session", content_type = "application/sdp", body = String),
-        (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "not_in_episode: join the episode first", body = ErrorBody),
+        (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 403, description = "not_in_episode: join the episode first", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
-        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
+        (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
 pub(crate) async fn whep(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -209,8 +147,8 @@ pub(crate) async fn whep(
 
 #[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),
     security(("bearer" = [])),
-    responses((status = 200, description = "the session ended"), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 404, description = "no such session of the caller's", body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "the session ended"), (status = 404, description = "no such session of the caller's", body = ErrorBody),
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
 pub(crate) async fn end_session(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -228,27 +166,6 @@ pub(crate) async fn end_session(
 /// candidate, which the answer already carries); RFC 9725 §4.3.1 asks for 405 then.
 pub(crate) async fn patch_session() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "trickle_ice_not_supported", "this server does not take trickle ICE")
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct RecordingBody {
-    pub(crate) file: String,
-    pub(crate) account_id: String,
-    /// When the speaker's first packet arrived (RFC 3339).
-    pub(crate) started_at: String,
-    pub(crate) duration_ms: u64,
-    pub(crate) bytes: u64,
-    /// False while the speaker is on air, or if the server stopped before finishing the file (it
-    /// still plays up to its last page).
-    pub(crate) complete: bool,
-    /// Ogg Opus (`audio/ogg`).
-    pub(crate) url: String,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct RecordingsBody {
-    pub(crate) episode_id: String,
-    pub(crate) recordings: Vec<RecordingBody>,
 }
 
 #[utoipa::path(get, path = "/v1/episodes/{id}/recordings", tag = "media", params(("id" = String, Path, description = "episode id")),
@@ -301,39 +218,13 @@ pub(crate) async fn recording_file(
     Ok(([(header::CONTENT_TYPE, "audio/ogg")], bytes).into_response())
 }
 
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct StatsQuery {
-    /// Start a new latency window after this read (default false).
-    #[serde(default)]
-    reset: bool,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct MediaStatsBody {
-    publishers: u64,
-    listeners: u64,
-    packets_in: u64,
-    packets_forwarded: u64,
-    sends_dropped: u64,
-    /// From a packet's arrival to each listener's copy handed to the socket, since the last reset.
-    forward_latency_us_p50: u64,
-    forward_latency_us_p99: u64,
-    forward_latency_us_max: u64,
-    forward_latency_samples: u64,
-    /// From a packet's arrival to its last listener's copy (the whole fan-out), since the last reset.
-    fanout_latency_us_p50: u64,
-    fanout_latency_us_p99: u64,
-    fanout_latency_us_max: u64,
-}
-
 #[utoipa::path(get, path = "/v1/admin/media/stats", tag = "media", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = MediaStatsBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = MediaStatsBody), (status = 403, description = "forbidden: admins only", body = ErrorBody),
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
 pub(crate) async fn stats(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
-    crate::extract::ApiQuery(query): crate::extract::ApiQuery<StatsQuery>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Response, ApiError> {
     if actor.role != domain::Role::Admin {
         return Err(domain::Rejection::Forbidden.into());

@@ -1,4 +1,6 @@
-//! One file per resource; each handler validates its input, calls the engine, renders the outcome.
+//! One module per resource: its handlers, its routes (`routes()`), its OpenAPI paths and schemas
+//! (`…Api`) and, in `<resource>/wire.rs`, its JSON shapes. Each handler validates its input, calls
+//! the engine, renders the outcome.
 
 pub(crate) mod accounts;
 pub(crate) mod catalogue;
@@ -7,23 +9,54 @@ pub(crate) mod drops;
 pub(crate) mod live;
 pub(crate) mod media;
 pub(crate) mod ops;
+pub(crate) mod polls;
+pub(crate) mod questions;
 pub(crate) mod refunds;
 pub(crate) mod risk;
+pub(crate) mod rituals;
 pub(crate) mod rooms;
+pub(crate) mod stage;
 pub(crate) mod transparency;
 pub(crate) mod web;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::wire::{
-    AccountBody, ClaimBody, DropBody, EpisodeBody, OrderBody, PollBody, ProductBody, QuestionBody, RefundBody,
-    RoomBody, TemplateBody,
-};
-use axum::Json;
+use accounts::wire::AccountBody;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use catalogue::wire::{ProductBody, RoomBody};
+use checkout::wire::OrderBody;
 use domain::{Outcome, Reply};
+use drops::wire::{ClaimBody, DropBody};
+use polls::wire::PollBody;
+use questions::wire::QuestionBody;
+use refunds::wire::RefundBody;
+use rooms::wire::{EpisodeBody, TemplateBody};
 use std::str::FromStr;
+
+/// Every route of the API and of the web client; an unknown path or method is a JSON 404 or 405.
+pub(crate) fn all() -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes())
+        .merge(catalogue::routes())
+        .merge(drops::routes())
+        .merge(checkout::routes())
+        .merge(refunds::routes())
+        .merge(risk::routes())
+        .merge(transparency::routes())
+        .merge(rooms::routes())
+        .merge(stage::routes())
+        .merge(polls::routes())
+        .merge(questions::routes())
+        .merge(rituals::routes())
+        .merge(media::routes())
+        .merge(live::routes())
+        .merge(ops::routes())
+        .merge(web::routes())
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+}
 
 /// A malformed id names nothing, so it is a 404 like an unknown one.
 pub(crate) fn path_id<T: FromStr>(text: &str) -> Result<T, ApiError> {

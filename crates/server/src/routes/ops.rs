@@ -1,10 +1,26 @@
+//! Operations: health, metrics, this API's OpenAPI document, and the JSON answers for unknown routes
+//! and methods.
+
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use axum::Json;
+use crate::error::ApiError;
+use crate::openapi::RateLimited;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use utoipa::OpenApi;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(healthz, metrics, openapi))]
+pub(crate) struct OpsApi;
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "serving"), (status = 503, description = "the journal failed")))]
 pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
@@ -21,7 +37,7 @@ pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }
 
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, description = "this document"), (status = 429, description = "rate_limited", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, description = "this document"), RateLimited))]
 pub(crate) async fn openapi() -> Response {
     Json(crate::openapi::ApiDoc::openapi()).into_response()
 }

@@ -1,29 +1,59 @@
 //! Refunds: asked for by an order's buyer or creator, signed off by a platform admin and the creator
 //! when above the threshold, paid back through the payment provider. Always decided by the engine.
 
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey};
+use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::{body_id, path_id, render};
-use crate::wire::{CreateRefundRequest, OrderRefundsBody, RefundBody, RejectRefundRequest};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::{CART_HOLDS_MAX, OrderId, PER_BUYER_LIMIT_MAX, RefundDecision, RefundId, RefundStatus, Role};
+use utoipa::OpenApi;
+use wire::{
+    CreateRefundRequest, OrderRefundsBody, RefundApprovalBody, RefundBody, RefundLineBody, RefundLineRequest,
+    RefundRejectionBody, RejectRefundRequest,
+};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/orders/{id}/refunds", post(create_refund).get(list_order_refunds))
+        .route("/v1/refunds/{id}", get(get_refund))
+        .route("/v1/refunds/{id}/approve", post(approve_refund))
+        .route("/v1/refunds/{id}/reject", post(reject_refund))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create_refund, list_order_refunds, get_refund, approve_refund, reject_refund),
+    components(schemas(
+        CreateRefundRequest,
+        RefundLineRequest,
+        RejectRefundRequest,
+        RefundBody,
+        RefundLineBody,
+        RefundApprovalBody,
+        RefundRejectionBody,
+        OrderRefundsBody,
+    ))
+)]
+pub(crate) struct RefundsApi;
 
 #[utoipa::path(post, path = "/v1/orders/{id}/refunds", tag = "refunds", request_body = CreateRefundRequest,
     params(("id" = String, Path, description = "order id"), ("Idempotency-Key" = String, Header, description = "1 to 255 characters")),
     security(("bearer" = [])),
     responses((status = 201, description = "the refund: `executed` at or under the approval threshold, else `pending_approval`", body = RefundBody),
-        (status = 400, description = "invalid_request, invalid_json, idempotency_key_required or invalid_idempotency_key", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody), (status = 403, description = "forbidden: admins decide refunds, they do not ask for them", body = ErrorBody),
+        (status = 400, description = "invalid_request (lines, quantity, reason) or idempotency_key_required", body = ErrorBody),
+        (status = 403, description = "forbidden: admins decide refunds, they do not ask for them", body = ErrorBody),
         (status = 404, description = "no such order, or not the caller's", body = ErrorBody),
         (status = 409, description = "refund_exceeds_paid: more units than the order has left to refund", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
         (status = 502, description = "payment_provider_error: the refund is approved and kept; retry with the same key", body = ErrorBody),
-        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn create_refund(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -61,12 +91,11 @@ pub(crate) async fn create_refund(
     params(("id" = String, Path, description = "refund id"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
     security(("bearer" = [])),
     responses((status = 200, description = "the refund; `executed` once both sides approved", body = RefundBody),
-        (status = 400, description = "invalid_idempotency_key", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "forbidden: the buyer may not sign off", body = ErrorBody), (status = 404, description = "no such refund, or not the caller's", body = ErrorBody),
+        (status = 403, description = "forbidden: the buyer may not sign off", body = ErrorBody),
+        (status = 404, description = "no such refund, or not the caller's", body = ErrorBody),
         (status = 409, description = "refund_not_pending: rejected, or executed without this side's approval", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
         (status = 502, description = "payment_provider_error: approved and kept; approve again to retry", body = ErrorBody),
-        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn approve_refund(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -83,12 +112,11 @@ pub(crate) async fn approve_refund(
     params(("id" = String, Path, description = "refund id"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
     security(("bearer" = [])),
     responses((status = 200, description = "the refund, `rejected`", body = RefundBody),
-        (status = 400, description = "invalid_request, invalid_json or invalid_idempotency_key", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "forbidden: the buyer may not decide", body = ErrorBody), (status = 404, description = "no such refund, or not the caller's", body = ErrorBody),
+        (status = 400, description = "invalid_request (reason)", body = ErrorBody),
+        (status = 403, description = "forbidden: the buyer may not decide", body = ErrorBody),
+        (status = 404, description = "no such refund, or not the caller's", body = ErrorBody),
         (status = 409, description = "refund_not_pending: approved, rejected or executed", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 422, description = "idempotency_key_reused", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
-        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn reject_refund(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -105,10 +133,9 @@ pub(crate) async fn reject_refund(
 
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds", params(("id" = String, Path, description = "refund id")),
     security(("bearer" = [])),
-    responses((status = 200, body = RefundBody), (status = 401, description = "unauthorized", body = ErrorBody),
+    responses((status = 200, body = RefundBody),
         (status = 404, description = "no such refund, or not the buyer's, creator's or an admin's to see", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
-        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn get_refund(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -130,10 +157,8 @@ pub(crate) async fn get_refund(
 #[utoipa::path(get, path = "/v1/orders/{id}/refunds", tag = "refunds", params(("id" = String, Path, description = "order id")),
     security(("bearer" = [])),
     responses((status = 200, description = "the order's refunds and how much was paid back", body = OrderRefundsBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 404, description = "no such order, or not the buyer's, creator's or an admin's to see", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
-        (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn list_order_refunds(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -1,22 +1,47 @@
 //! `GET` and `PUT /v1/admin/risk-rules`: the platform's fraud rules, for admins only.
 
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Authenticated};
-use crate::wire::{RiskRulesBody, RiskRulesErrorBody, RiskRulesErrorDetail, RiskRulesRequest, RuleErrorBody};
-use axum::Json;
+use crate::openapi::{RateLimited, Unavailable};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use domain::{Actor, Reply, Role};
+use utoipa::OpenApi;
+use wire::{
+    RiskRuleBody, RiskRulesBody, RiskRulesErrorBody, RiskRulesErrorDetail, RiskRulesRequest, RuleErrorBody, SignalBody,
+};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/admin/risk-rules", get(get_risk_rules).put(put_risk_rules))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(get_risk_rules, put_risk_rules),
+    components(schemas(
+        RiskRulesRequest,
+        RiskRulesBody,
+        RiskRuleBody,
+        SignalBody,
+        RiskRulesErrorBody,
+        RiskRulesErrorDetail,
+        RuleErrorBody,
+    ))
+)]
+pub(crate) struct RiskApi;
 
 fn require_admin(actor: &Actor) -> Result<(), ApiError> {
     if actor.role == Role::Admin { Ok(()) } else { Err(domain::Rejection::Forbidden.into()) }
 }
 
 #[utoipa::path(get, path = "/v1/admin/risk-rules", tag = "risk", security(("bearer" = [])),
-    responses((status = 200, body = RiskRulesBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 200, body = RiskRulesBody), (status = 403, description = "forbidden: admins only", body = ErrorBody), RateLimited))]
 pub(crate) async fn get_risk_rules(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -28,11 +53,9 @@ pub(crate) async fn get_risk_rules(
 
 #[utoipa::path(put, path = "/v1/admin/risk-rules", tag = "risk", request_body = RiskRulesRequest, security(("bearer" = [])),
     responses((status = 200, description = "saved, journaled and in force", body = RiskRulesBody),
-        (status = 400, description = "invalid_request or invalid_json", body = ErrorBody), (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 403, description = "forbidden: admins only", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 403, description = "forbidden: admins only", body = ErrorBody),
         (status = 422, description = "invalid_risk_rules: nothing was saved; every error with its line and column", body = RiskRulesErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody)))]
+        RateLimited, Unavailable))]
 pub(crate) async fn put_risk_rules(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,

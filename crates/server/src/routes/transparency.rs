@@ -2,17 +2,39 @@
 //! checkpoints, its leaves (the drop's journaled events, byte for byte), inclusion and consistency
 //! proofs, and the keys checkpoints are signed with.
 
+pub(crate) mod wire;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::openapi::RateLimited;
 use crate::routes::path_id;
-use crate::wire::{CheckpointsBody, ConsistencyBody, InclusionBody, KeyBody, KeysBody, LogBody, LogEntryBody};
-use axum::Json;
 use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use domain::DropId;
 use engine::{CHECKPOINTS_PAGE_MAX, LOG_PAGE_MAX, LogError};
 use serde::Deserialize;
 use transparency::SignedCheckpoint;
+use utoipa::OpenApi;
+use wire::{CheckpointsBody, ConsistencyBody, InclusionBody, KeyBody, KeysBody, LogBody, LogEntryBody};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/drops/{id}/checkpoint", get(checkpoint))
+        .route("/v1/drops/{id}/checkpoints", get(checkpoints))
+        .route("/v1/drops/{id}/log", get(log))
+        .route("/v1/drops/{id}/proofs/inclusion", get(inclusion))
+        .route("/v1/drops/{id}/proofs/consistency", get(consistency))
+        .route("/v1/transparency/keys", get(keys))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(keys, checkpoint, checkpoints, log, inclusion, consistency),
+    components(schemas(KeysBody, KeyBody, CheckpointsBody, LogBody, LogEntryBody, InclusionBody, ConsistencyBody))
+)]
+pub(crate) struct TransparencyApi;
 
 impl From<LogError> for ApiError {
     fn from(error: LogError) -> ApiError {
@@ -48,7 +70,7 @@ fn next_start(start: u64, n_items: usize, end: u64) -> Option<u64> {
 }
 
 #[utoipa::path(get, path = "/v1/transparency/keys", tag = "transparency",
-    responses((status = 200, body = KeysBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+    responses((status = 200, body = KeysBody), RateLimited))]
 pub(crate) async fn keys(State(app): State<AppState>) -> Json<KeysBody> {
     let key = app.engine.transparency().public_key();
     Json(KeysBody {
@@ -59,7 +81,7 @@ pub(crate) async fn keys(State(app): State<AppState>) -> Json<KeysBody> {
 #[utoipa::path(get, path = "/v1/drops/{id}/checkpoint", tag = "transparency",
     params(("id" = String, Path, description = "drop id")),
     responses((status = 200, description = "the latest signed checkpoint, covering every committed leaf", body = SignedCheckpoint),
-        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody), (status = 503, description = "shutting_down; retry after Retry-After", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), RateLimited, (status = 503, description = "shutting_down; retry after Retry-After", body = ErrorBody)))]
 pub(crate) async fn checkpoint(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,
@@ -73,7 +95,7 @@ pub(crate) async fn checkpoint(
     params(("id" = String, Path, description = "drop id"), ("start" = Option<u64>, Query, description = "index of the first checkpoint, default 0"),
         ("limit" = Option<usize>, Query, description = "1 to 1000, default 1000")),
     responses((status = 200, description = "every checkpoint signed so far, oldest first", body = CheckpointsBody),
-        (status = 400, description = "invalid_query or invalid_request", body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 400, description = "invalid_query or invalid_request", body = ErrorBody), (status = 404, body = ErrorBody), RateLimited))]
 pub(crate) async fn checkpoints(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,
@@ -90,7 +112,7 @@ pub(crate) async fn checkpoints(
     params(("id" = String, Path, description = "drop id"), ("start" = Option<u64>, Query, description = "index of the first leaf, default 0"),
         ("limit" = Option<usize>, Query, description = "1 to 1000, default 1000")),
     responses((status = 200, description = "the drop's leaves, in log order", body = LogBody),
-        (status = 400, description = "invalid_query or invalid_request", body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 400, description = "invalid_query or invalid_request", body = ErrorBody), (status = 404, body = ErrorBody), RateLimited))]
 pub(crate) async fn log(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,
@@ -117,7 +139,7 @@ pub(crate) struct InclusionQuery {
     params(("id" = String, Path, description = "drop id"), ("leaf_index" = u64, Query, description = "from 0"),
         ("tree_size" = Option<u64>, Query, description = "a size the log has reached; default its current size")),
     responses((status = 200, body = InclusionBody), (status = 400, description = "invalid_query or out_of_range", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), RateLimited))]
 pub(crate) async fn inclusion(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,
@@ -149,7 +171,7 @@ pub(crate) struct ConsistencyQuery {
     params(("id" = String, Path, description = "drop id"), ("first" = u64, Query, description = "the older tree size, at least 1"),
         ("second" = u64, Query, description = "the newer tree size, at most the log's")),
     responses((status = 200, body = ConsistencyBody), (status = 400, description = "invalid_query or out_of_range", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), RateLimited))]
 pub(crate) async fn consistency(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,

@@ -4,14 +4,25 @@
 //! Pages never carry a token in their path: the host console reads it from the URL fragment or a
 //! sign-in form, the room page makes a buyer account and keeps its token in localStorage.
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::routes::path_id;
+use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use domain::RoomId;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/rooms/{id}", get(room))
+        .route("/rooms/{id}/host", get(host))
+        .route("/web/{*file}", get(file))
+}
 
 /// One embedded file.
 pub(crate) struct Asset {
