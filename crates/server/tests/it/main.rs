@@ -1,4 +1,5 @@
-//! End-to-end tests of the API over real HTTP on 127.0.0.1: one binary, one module per feature.
+//! End-to-end tests of the API over real HTTP on 127.0.0.1 (and in process, `in_process`): one
+//! binary, one module per feature.
 
 mod bad_input;
 mod checkout;
@@ -6,6 +7,7 @@ mod concurrency;
 mod connections;
 mod harness;
 mod http2;
+mod in_process;
 mod limits;
 mod live;
 mod media;
