@@ -106,7 +106,7 @@ fn every_kind_of_version_1_is_in_the_fixture_and_snapshotted() {
 /// Every refusal a keyed request can record (its idempotency record keeps it for a retry).
 fn every_rejection() -> Vec<Rejection> {
     vec![
-        Rejection::Invalid { field: "quantity".into(), message: "must be 1 to 1000".into() },
+        Rejection::invalid("quantity", "must be 1 to 1000"),
         Rejection::Forbidden,
         Rejection::NotFound,
         Rejection::HandleTaken,

@@ -5,8 +5,9 @@ use crate::{
     OrderId, Partition, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
     Slot, StageAction, Template, TemplateId, Timestamp,
 };
-use risk::Verdict;
+use risk::{RuleError, RuleSet, Verdict};
 use std::fmt;
+use std::sync::Arc;
 
 /// An authenticated caller. The engine resolves the bearer token; the domain trusts the role it is
 /// given and decides what that role may do.
@@ -149,10 +150,13 @@ pub enum Command {
         payment: PaymentOutcome,
         risk: Option<Box<Verdict>>,
     },
-    /// Replaces the platform's fraud rules (admins only). Always sent to partition 0.
+    /// Replaces the platform's fraud rules (admins only). Always sent to partition 0. Carries the
+    /// text parsed once by the caller, so that the domain decides on that parse and the engine
+    /// installs it without reading the text again.
     SaveRiskRules {
         actor: Actor,
         text: String,
+        rules: Result<Arc<RuleSet>, Vec<RuleError>>,
     },
     /// An admin's decision on an order held for review.
     ReviewOrder {
@@ -275,6 +279,14 @@ pub enum Reply {
     Question(Box<Question>),
 }
 
+/// A mistake in a text with lines, located (both from 1, columns in characters).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextMistake {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
 /// Why a command changed nothing (except `PaymentDeclined`, which records the attempt).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -282,6 +294,10 @@ pub enum Rejection {
     Invalid {
         field: String,
         message: String,
+        /// Every mistake of a text with lines (the fraud rules), where it is; `message` tells the
+        /// first. Empty for every other field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mistakes: Vec<TextMistake>,
     },
     Forbidden,
     /// The command names a room or template of another partition where only the caller's own may
@@ -343,7 +359,17 @@ pub enum Rejection {
 
 impl Rejection {
     pub fn invalid(field: &str, message: impl Into<String>) -> Rejection {
-        Rejection::Invalid { field: field.to_owned(), message: message.into() }
+        Rejection::Invalid { field: field.to_owned(), message: message.into(), mistakes: Vec::new() }
+    }
+
+    /// Refuses a text with lines for every mistake in it, each located.
+    pub fn invalid_text(field: &str, errors: &[RuleError]) -> Rejection {
+        let mistakes: Vec<TextMistake> = errors
+            .iter()
+            .map(|error| TextMistake { line: error.line, column: error.column, message: error.message.clone() })
+            .collect();
+        let message = errors.first().map(ToString::to_string).unwrap_or_default();
+        Rejection::Invalid { field: field.to_owned(), message, mistakes }
     }
 
     /// The stable, snake_case code clients match on.
@@ -386,7 +412,7 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::Invalid { field, message } => write!(f, "{field}: {message}"),
+            Rejection::Invalid { field, message, .. } => write!(f, "{field}: {message}"),
             Rejection::Forbidden => f.write_str("your account may not do this"),
             Rejection::NotYours { rule: OwnedOnly::DropRoom } => f.write_str("only the room's creator may add drops"),
             Rejection::NotYours { rule: OwnedOnly::EpisodeRoom } => {

@@ -18,7 +18,7 @@ mod state;
 
 pub use command::{
     Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, OwnedOnly, PaymentOutcome,
-    RISK_RULES_PARTITION, RefundDecision, Rejection, Reply,
+    RISK_RULES_PARTITION, RefundDecision, Rejection, Reply, TextMistake,
 };
 pub use event::Event;
 pub use ids::{

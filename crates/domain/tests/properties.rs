@@ -523,7 +523,10 @@ fn risk_verdicts_are_obeyed_journaled_and_replayed() {
     assert_eq!(approved.review.map(|review| review.status), Some(ReviewStatus::Approved));
     assert_eq!(world.run(review(admin)), Err(Rejection::OrderNotInReview));
 
-    let save = |actor, text: &str| Envelope::plain(Command::SaveRiskRules { actor, text: text.into() });
+    let save = |actor, text: &str| {
+        let rules = risk::parse(text).map(std::sync::Arc::new);
+        Envelope::plain(Command::SaveRiskRules { actor, text: text.into(), rules })
+    };
     assert_eq!(world.run(save(buyer, "")), Err(Rejection::Forbidden));
     assert!(matches!(world.run(save(admin, "block if nope > 1")), Err(Rejection::Invalid { .. })));
     assert_eq!(

@@ -24,7 +24,7 @@ pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogEr
 use directory::Directory;
 use domain::{
     Actor, CartId, Command, DropId, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, Partition, PaymentOutcome,
-    RISK_RULES_PARTITION, Reply, RoomId, State, Timestamp,
+    RISK_RULES_PARTITION, Rejection, Reply, RoomId, State, Timestamp,
 };
 use hub::Hub;
 use journal::{Journal, JournalError, JournalReader, JournalWriter};
@@ -188,7 +188,7 @@ impl Engine {
         let risk = risk::Risk::default();
         if let Some((text, version)) = states[usize::from(RISK_RULES_PARTITION) % n_shards].risk_rules() {
             // Saved rules were valid when saved; refusing them now means the language changed under them.
-            risk.install(text, version)
+            risk.install_saved(text, version)
                 .map_err(|error| EngineError::Inconsistent(format!("saved risk rules: {error}")))?;
         }
         tracing::info!(events = n_events, elapsed_ms = started.elapsed().as_millis() as u64, "journal replayed");
@@ -292,13 +292,21 @@ impl Engine {
     }
 
     /// Saves new fraud rules (admins only; the domain checks the role and the text) and puts them in
-    /// force once they are durable.
-    pub async fn save_risk_rules(&self, actor: Actor, text: String) -> Result<Outcome, EngineError> {
-        let outcome = self.execute(Envelope::plain(Command::SaveRiskRules { actor, text })).await?;
-        if let Ok(Reply::RiskRules { text, version }) = &outcome {
-            self.risk.install(text, *version).map_err(EngineError::Inconsistent)?;
+    /// force once they are durable. The text is parsed here, once: the domain decides on that parse
+    /// (refusing every mistake with its line and column) and the same rule set is installed.
+    /// Answers the rules as saved.
+    pub async fn save_risk_rules(
+        &self,
+        actor: Actor,
+        text: String,
+    ) -> Result<Result<Arc<InstalledRules>, Rejection>, EngineError> {
+        let rules = ::risk::parse(&text).map(Arc::new);
+        let command = Command::SaveRiskRules { actor, text, rules: rules.clone() };
+        match (self.execute(Envelope::plain(command)).await?, rules) {
+            (Ok(Reply::RiskRules { text, version }), Ok(rules)) => Ok(Ok(self.risk.install(&text, version, rules))),
+            (Ok(other), _) => Err(EngineError::Inconsistent(format!("saving risk rules answered {other:?}"))),
+            (Err(rejection), _) => Ok(Err(rejection)),
         }
-        Ok(outcome)
     }
 
     /// A claim, decided by the fraud rules first (counting it in the velocity windows once per

@@ -23,7 +23,7 @@ pub struct InstalledRules {
     pub text: String,
     /// 0 before any save.
     pub version: u64,
-    pub rules: RuleSet,
+    pub rules: Arc<RuleSet>,
 }
 
 #[derive(Default)]
@@ -41,15 +41,23 @@ impl Risk {
         self.rules.read().expect("risk rules lock").clone()
     }
 
-    /// Installs a saved rule set unless a newer one is in force (two saves may commit in one order
-    /// and reach here in the other).
-    pub(crate) fn install(&self, text: &str, version: u64) -> Result<(), String> {
+    /// Installs the journaled rule set found at start-up, parsing its text (the one parse a
+    /// restart costs).
+    pub(crate) fn install_saved(&self, text: &str, version: u64) -> Result<(), String> {
         let rules = risk::parse(text).map_err(|errors| errors[0].to_string())?;
+        self.install(text, version, Arc::new(rules));
+        Ok(())
+    }
+
+    /// Installs a rule set just saved, as parsed before it was saved, unless a newer one is in force
+    /// (two saves may commit in one order and reach here in the other). Answers the set as saved.
+    pub(crate) fn install(&self, text: &str, version: u64, rules: Arc<RuleSet>) -> Arc<InstalledRules> {
+        let saved = Arc::new(InstalledRules { text: text.to_owned(), version, rules });
         let mut installed = self.rules.write().expect("risk rules lock");
         if version > installed.version {
-            *installed = Arc::new(InstalledRules { text: text.to_owned(), version, rules });
+            *installed = saved.clone();
         }
-        Ok(())
+        saved
     }
 
     /// Counts a claim (once per idempotency key) and decides it against the rules.

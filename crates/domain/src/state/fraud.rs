@@ -6,6 +6,8 @@ use super::decision::{Decision, ReadBack};
 use super::{State, check_title, require_role};
 use crate::limits::RISK_RULES_BYTES_MAX;
 use crate::{Actor, Event, OrderId, Rejection, Reply, ReviewStatus, Role, Timestamp};
+use risk::{RuleError, RuleSet};
+use std::sync::Arc;
 
 impl State {
     pub(super) fn decide_save_risk_rules(
@@ -13,13 +15,14 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         text: &str,
+        rules: &Result<Arc<RuleSet>, Vec<RuleError>>,
     ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Admin)?;
         if text.len() > RISK_RULES_BYTES_MAX {
             return Err(Rejection::invalid("rules", format!("must be at most {RISK_RULES_BYTES_MAX} bytes")));
         }
-        if let Err(errors) = risk::parse(text) {
-            return Err(Rejection::invalid("rules", errors[0].to_string()));
+        if let Err(errors) = rules {
+            return Err(Rejection::invalid_text("rules", errors));
         }
         let version = self.risk_rules.as_ref().map_or(0, |(_, version)| *version) + 1;
         let saved = Event::RiskRulesSaved { text: text.to_owned(), version, at: now };

@@ -204,7 +204,7 @@ impl State {
             Command::Checkout { actor, cart_id, payment, risk } => {
                 self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref())
             }
-            Command::SaveRiskRules { actor, text } => self.decide_save_risk_rules(now, actor, text),
+            Command::SaveRiskRules { actor, text, rules } => self.decide_save_risk_rules(now, actor, text, rules),
             Command::ReviewOrder { actor, order_id, approve, reason } => {
                 self.decide_review_order(now, actor, *order_id, *approve, reason.as_deref())
             }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::{Actor, Reply, Role};
+use domain::{Actor, Rejection, Role};
 use utoipa::OpenApi;
 use wire::{
     RiskRuleBody, RiskRulesBody, RiskRulesErrorBody, RiskRulesErrorDetail, RiskRulesRequest, RuleErrorBody, SignalBody,
@@ -62,26 +62,19 @@ pub(crate) async fn put_risk_rules(
     ApiJson(request): ApiJson<RiskRulesRequest>,
 ) -> Result<Response, ApiError> {
     require_admin(&actor)?;
-    if let Err(errors) = risk::parse(&request.rules) {
-        let body = RiskRulesErrorBody {
-            error: RiskRulesErrorDetail {
-                code: "invalid_risk_rules".to_owned(),
-                message: errors[0].to_string(),
-                errors: errors
-                    .into_iter()
-                    .map(|error| RuleErrorBody { line: error.line, column: error.column, message: error.message })
-                    .collect(),
-            },
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-    }
+    // The domain decides on the rules (the engine parses them once); a refusal for mistakes in the
+    // text lists each with its line and column.
     match app.engine.save_risk_rules(actor, request.rules).await? {
-        Ok(Reply::RiskRules { text, version }) => {
-            let rules = risk::parse(&text)
-                .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error"))?;
-            Ok(Json(RiskRulesBody::of(&text, version, &rules)).into_response())
+        Ok(saved) => Ok(Json(RiskRulesBody::of(&saved.text, saved.version, &saved.rules)).into_response()),
+        Err(Rejection::Invalid { message, mistakes, .. }) if !mistakes.is_empty() => {
+            let errors = mistakes
+                .into_iter()
+                .map(|mistake| RuleErrorBody { line: mistake.line, column: mistake.column, message: mistake.message })
+                .collect();
+            let code = "invalid_risk_rules".to_owned();
+            let body = RiskRulesErrorBody { error: RiskRulesErrorDetail { code, message, errors } };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
         }
-        Ok(other) => unreachable!("save_risk_rules answered {other:?}"),
         Err(rejection) => Err(rejection.into()),
     }
 }
