@@ -15,10 +15,11 @@ use crate::routes::{
     accounts, catalogue, checkout, drops, live, media, ops, polls, questions, refunds, risk, rituals, rooms, stage,
     transparency,
 };
+use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -29,15 +30,25 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-/// 429 `rate_limited`: over the per-IP or per-account limit (`limits.rs`).
-#[derive(IntoResponses)]
-#[response(status = 429, description = "rate_limited")]
-pub(crate) struct RateLimited(#[allow(dead_code)] ErrorBody);
+/// 429 `rate_limited`: over the per-IP or per-account limit (`limits.rs`). Named in the
+/// `responses(…)` of every operation that documents it.
+pub(crate) struct RateLimited;
+
+impl IntoResponses for RateLimited {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([("429".to_owned(), RefOr::T(error_response("rate_limited")))])
+    }
+}
 
 /// 503 from the engine: a shard's queue is full, the server is stopping, or the journal failed.
-#[derive(IntoResponses)]
-#[response(status = 503, description = "overloaded, shutting_down or unavailable; retry after Retry-After")]
-pub(crate) struct Unavailable(#[allow(dead_code)] ErrorBody);
+pub(crate) struct Unavailable;
+
+impl IntoResponses for Unavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let reason = "overloaded, shutting_down or unavailable; retry after Retry-After";
+        BTreeMap::from([("503".to_owned(), RefOr::T(error_response(reason)))])
+    }
+}
 
 /// Every route module's paths and schemas.
 struct RouteModules;
@@ -119,8 +130,8 @@ fn is_json(body: &RequestBody) -> bool {
 }
 
 fn takes_idempotency_key(operation: &Operation) -> bool {
-    let parameters = operation.parameters.iter().flatten();
-    parameters.into_iter().any(|each| each.name == "Idempotency-Key" && each.parameter_in == ParameterIn::Header)
+    let mut parameters = operation.parameters.iter().flatten();
+    parameters.any(|each| each.name == "Idempotency-Key" && each.parameter_in == ParameterIn::Header)
 }
 
 /// Adds an `ErrorBody` response, or, when the route declares that status itself, adds `reason` to
@@ -137,9 +148,13 @@ fn add_error_response(operation: &mut Operation, status: &str, reason: &str) {
         // Responses are declared inline in this API, never as references to shared components.
         Some(RefOr::Ref(_)) => {}
         None => {
-            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-            let response = ResponseBuilder::new().description(reason).content("application/json", content).build();
-            operation.responses.responses.insert(status.to_owned(), RefOr::T(response));
+            operation.responses.responses.insert(status.to_owned(), RefOr::T(error_response(reason)));
         }
     }
+}
+
+/// A response whose body is the API's `ErrorBody`.
+fn error_response(description: &str) -> Response {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    ResponseBuilder::new().description(description).content("application/json", content).build()
 }
