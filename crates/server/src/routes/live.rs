@@ -229,3 +229,53 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The web client and the tests read these fields by name: the typed messages must carry the
+    /// same ones, with the same values, as the feed always has.
+    #[test]
+    fn drop_and_episode_messages_keep_their_fields() {
+        let counters = DropCounters {
+            seq: 7,
+            drop_id: "drop_01000000002a".parse().unwrap(),
+            room_id: "room_010000000001".parse().unwrap(),
+            status: domain::DropStatus::Open,
+            quantity: 20,
+            remaining: 12,
+            held: 5,
+            sold: 2,
+            released: 1,
+        };
+        let expected = json!({
+            "type": "drop", "seq": 7, "drop_id": "drop_01000000002a", "state": "open",
+            "quantity": 20, "remaining": 12, "held": 5, "sold": 2, "released": 1,
+        });
+        assert_eq!(serde_json::to_value(drop_message(&counters)).unwrap(), expected);
+
+        let episode =
+            LiveMessage::Episode { seq: 9, episode_id: "ep_010000000003".to_owned(), state: "live".to_owned() };
+        let expected = json!({"type": "episode", "seq": 9, "episode_id": "ep_010000000003", "state": "live"});
+        assert_eq!(serde_json::to_value(episode).unwrap(), expected);
+    }
+
+    /// A stage message is the stage's own body with `type` and `seq` beside its fields.
+    #[test]
+    fn a_stage_message_is_the_stage_body_with_type_and_seq() {
+        let stage = StageBody {
+            episode_id: "ep_010000000003".to_owned(),
+            status: "live".to_owned(),
+            members: Vec::new(),
+            raised_hands: vec!["acct_010000000004".to_owned()],
+            muted: Vec::new(),
+            banned: Vec::new(),
+        };
+        let mut expected = serde_json::to_value(&stage).unwrap();
+        expected["type"] = "stage".into();
+        expected["seq"] = 11.into();
+        assert_eq!(serde_json::to_value(LiveMessage::Stage { seq: 11, stage }).unwrap(), expected);
+    }
+}
