@@ -68,7 +68,10 @@ pub(crate) struct ServeArgs {
     /// Open HTTP connections per client IP; 0 turns the cap off (load tests from one address).
     #[arg(long, default_value_t = server::CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_CONNECTIONS_PER_IP")]
     connections_per_ip: u32,
-    /// Seconds a connection may take to send a request head, and may stay idle between requests.
+    /// Live-feed WebSockets per client IP; 0 turns the cap off.
+    #[arg(long, default_value_t = server::LIVE_CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_LIVE_CONNECTIONS_PER_IP")]
+    live_connections_per_ip: u32,
+    /// Seconds a client may take to send a request head, or a body, and may stay idle between requests.
     #[arg(long, default_value_t = server::HEADER_READ_TIMEOUT_DEFAULT.as_secs(), env = "LIVEDROP_IDLE_TIMEOUT_SECS")]
     idle_timeout_secs: u64,
     /// Engine shards (single-writer tasks); defaults to the number of cores, at most 64.
@@ -109,6 +112,7 @@ pub(crate) struct Config {
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
     pub(crate) connections_per_ip: u32,
+    pub(crate) live_connections_per_ip: u32,
     pub(crate) idle_timeout: std::time::Duration,
     pub(crate) n_shards: usize,
     pub(crate) admin_tokens: Vec<String>,
@@ -159,6 +163,7 @@ impl TryFrom<ServeArgs> for Config {
             rate_limit_per_ip: args.rate_limit_per_ip,
             rate_limit_per_account: args.rate_limit_per_account,
             connections_per_ip: args.connections_per_ip,
+            live_connections_per_ip: args.live_connections_per_ip,
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
             n_shards,
             admin_tokens: args.admin_tokens,

@@ -98,6 +98,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             header_read_timeout: config.idle_timeout,
             per_ip_max: config.connections_per_ip,
             total_max: raise_open_file_limit().saturating_sub(server::FILES_RESERVED),
+            live_per_ip_max: config.live_connections_per_ip,
+            // The body deadline matches the head's: both bound how long a client may hold a request.
+            body_read_timeout: config.idle_timeout,
         },
     };
     let server = Server::new(engine.clone(), &server_config);

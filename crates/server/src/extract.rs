@@ -19,7 +19,7 @@ pub(crate) struct ApiJson<T>(pub(crate) T);
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, ApiError> {
         if !has_content_type(&request, "application/json") {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -27,7 +27,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes = read_body(request).await?;
+        let bytes = read_body(request, app.connections.body_read_timeout).await?;
         let value: T = serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
             Category::Data => ApiError::bad_request("invalid_request", error.to_string()),
             Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request("invalid_json", error.to_string()),
@@ -48,12 +48,23 @@ fn has_content_type(request: &Request, mime: &str) -> bool {
 
 /// Reads the body, refusing more than `BODY_BYTES_MAX`. An oversized body is still read (and dropped)
 /// up to `BODY_DRAIN_BYTES_MAX`, so the client finishes sending and receives the 413 instead of a
-/// broken pipe; beyond that the connection is given up.
-async fn read_body(request: Request) -> Result<Vec<u8>, ApiError> {
+/// broken pipe; beyond that the connection is given up. The whole body must arrive within
+/// `deadline`, else 408: a client trickling a body would otherwise hold its connection and a task.
+async fn read_body(request: Request, deadline: std::time::Duration) -> Result<Vec<u8>, ApiError> {
+    let deadline = tokio::time::Instant::now() + deadline;
     let mut chunks = request.into_body().into_data_stream();
     let mut body = Vec::new();
     let mut n_bytes_total = 0usize;
-    while let Some(chunk) = chunks.next().await {
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, chunks.next()).await else {
+            metrics::counter!("livedrop_http_body_timeouts_total").increment(1);
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body was not sent in time",
+            ));
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|_| ApiError::bad_request("invalid_request", "the body could not be read"))?;
         n_bytes_total += chunk.len();
         if n_bytes_total <= crate::BODY_BYTES_MAX {
@@ -79,7 +90,7 @@ pub(crate) struct SdpBody(pub(crate) String);
 impl FromRequest<AppState> for SdpBody {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, ApiError> {
         if !has_content_type(&request, "application/sdp") {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -87,7 +98,7 @@ impl FromRequest<AppState> for SdpBody {
                 "send the offer as application/sdp",
             ));
         }
-        let bytes = read_body(request).await?;
+        let bytes = read_body(request, app.connections.body_read_timeout).await?;
         let offer =
             String::from_utf8(bytes).map_err(|_| ApiError::bad_request("invalid_sdp", "the offer is not UTF-8"))?;
         Ok(SdpBody(offer))

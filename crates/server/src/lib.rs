@@ -7,6 +7,7 @@ mod inventory;
 mod limits;
 mod listener;
 mod openapi;
+mod per_ip;
 mod routes;
 mod stage_watcher;
 mod telemetry;
@@ -15,7 +16,10 @@ mod wire;
 pub use error::ApiError;
 pub use inventory::Inventory;
 pub use limits::RateLimits;
-pub use listener::{CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED, HEADER_READ_TIMEOUT_DEFAULT};
+pub use listener::{
+    BODY_READ_TIMEOUT_DEFAULT, CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED,
+    HEADER_READ_TIMEOUT_DEFAULT, LIVE_CONNECTIONS_PER_IP_DEFAULT,
+};
 pub use openapi::ApiDoc;
 pub use routes::accounts::new_token;
 pub use routes::live::{LIVE_CONNECTIONS_MAX, LIVE_FLUSH_MS};
@@ -54,6 +58,10 @@ pub struct Shared {
     pub(crate) rate_limits: Arc<RateLimits>,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) live_slots: Arc<Semaphore>,
+    /// Timeouts and caps of connections (the body deadline is applied by the extractors).
+    pub(crate) connections: ConnectionLimits,
+    /// Each client IP's share of `live_slots`.
+    pub(crate) live_per_ip: Arc<per_ip::PerIp>,
     pub(crate) shutdown: watch::Receiver<bool>,
     /// The audio SFU; `None` serves no WHIP/WHEP (the benchmark baselines).
     pub(crate) media: Option<Arc<media::Media>>,
@@ -95,6 +103,8 @@ impl Server {
             rate_limits: RateLimits::new(config.rate_limit_per_ip, config.rate_limit_per_account),
             metrics: metrics_handle(),
             live_slots: Arc::new(Semaphore::new(LIVE_CONNECTIONS_MAX)),
+            live_per_ip: per_ip::PerIp::new(config.connections.live_per_ip_max),
+            connections: config.connections,
             shutdown: shutdown_signal,
             media: config.media.clone(),
             media_watched: Default::default(),

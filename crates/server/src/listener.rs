@@ -4,15 +4,15 @@
 //! request head (which on a kept-alive connection is also its idle timeout), each client IP has a
 //! bounded share of the connections, and the total stays under the open-file limit.
 
+use crate::per_ip::{PerIp, Place};
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -35,6 +35,11 @@ pub const HEADER_READ_TIMEOUT_DEFAULT: Duration = Duration::from_secs(20);
 /// enough that one address cannot take the server's files.
 pub const CONNECTIONS_PER_IP_DEFAULT: u32 = 256;
 
+/// The default `body_read_timeout`: a 16 KiB body takes well under a second on a slow phone link.
+pub const BODY_READ_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+/// The default `live_per_ip_max`: a household's tabs, not a client's ten thousand sockets.
+pub const LIVE_CONNECTIONS_PER_IP_DEFAULT: u32 = 32;
+
 /// How connections are bounded.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
@@ -45,6 +50,10 @@ pub struct ConnectionLimits {
     pub per_ip_max: u32,
     /// Open connections in all; beyond it a new one is closed at once.
     pub total_max: u64,
+    /// Live-feed WebSockets per client IP; 0 turns the cap off.
+    pub live_per_ip_max: u32,
+    /// From a request's head to the end of its body (JSON and SDP bodies), then 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -54,51 +63,41 @@ impl Default for ConnectionLimits {
             header_read_timeout: HEADER_READ_TIMEOUT_DEFAULT,
             per_ip_max: CONNECTIONS_PER_IP_DEFAULT,
             total_max: u64::MAX,
+            live_per_ip_max: LIVE_CONNECTIONS_PER_IP_DEFAULT,
+            body_read_timeout: BODY_READ_TIMEOUT_DEFAULT,
         }
     }
 }
 
-/// Open connections, in all and per client IP, each held by a guard that gives its place back on
-/// drop.
-#[derive(Default)]
+/// Open connections, in all and per client IP.
 struct OpenConnections {
-    by_ip: Mutex<HashMap<IpAddr, u32>>,
-    n_total: AtomicU64,
+    per_ip: Arc<PerIp>,
+    n_total: Arc<AtomicU64>,
+    total_max: u64,
 }
 
+/// A connection's places, given back when it ends.
 struct ConnectionGuard {
-    open: Arc<OpenConnections>,
-    ip: IpAddr,
+    _place: Place,
+    n_total: Arc<AtomicU64>,
 }
 
 impl OpenConnections {
-    /// A place for a new connection from `ip`, or the name of the limit that refuses it.
-    fn admit(self: &Arc<Self>, ip: IpAddr, limits: &ConnectionLimits) -> Result<ConnectionGuard, &'static str> {
+    /// The places of a new connection from `ip`, or the name of the limit that refuses it.
+    fn admit(&self, ip: IpAddr) -> Result<ConnectionGuard, &'static str> {
         // Only the accept loop adds connections, so the count cannot pass the cap in between.
-        if self.n_total.load(Ordering::Relaxed) >= limits.total_max {
+        if self.n_total.load(Ordering::Relaxed) >= self.total_max {
             return Err("total");
         }
-        let mut by_ip = self.by_ip.lock().expect("connection counts lock");
-        let n_ip = by_ip.entry(ip).or_insert(0);
-        if limits.per_ip_max != 0 && *n_ip >= limits.per_ip_max {
-            return Err("per_ip");
-        }
-        *n_ip += 1;
+        let place = self.per_ip.take(ip).ok_or("per_ip")?;
         self.n_total.fetch_add(1, Ordering::Relaxed);
-        Ok(ConnectionGuard { open: self.clone(), ip })
+        Ok(ConnectionGuard { _place: place, n_total: self.n_total.clone() })
     }
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.open.n_total.fetch_sub(1, Ordering::Relaxed);
-        let mut by_ip = self.open.by_ip.lock().expect("connection counts lock");
-        if let Some(n_ip) = by_ip.get_mut(&self.ip) {
-            *n_ip -= 1;
-            if *n_ip == 0 {
-                by_ip.remove(&self.ip);
-            }
-        }
+        self.n_total.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -110,7 +109,8 @@ pub(crate) async fn serve(
     limits: ConnectionLimits,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(OpenConnections::default());
+    let open =
+        OpenConnections { per_ip: PerIp::new(limits.per_ip_max), n_total: Arc::default(), total_max: limits.total_max };
     // Every connection task holds a receiver; `closed()` resolves once all of them are gone.
     let (stopping, stop_signal) = watch::channel(false);
     let mut stop = std::pin::pin!(stop);
@@ -135,7 +135,7 @@ pub(crate) async fn serve(
                 }
             },
         };
-        let guard = match open.admit(peer.ip(), &limits) {
+        let guard = match open.admit(peer.ip()) {
             Ok(guard) => guard,
             Err(reason) => {
                 metrics::counter!("livedrop_http_connections_refused_total", "limit" => reason).increment(1);

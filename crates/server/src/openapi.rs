@@ -2,7 +2,7 @@
 //! responses that whole kinds of operations share, added here once so that an annotation lists only
 //! what is particular to its route:
 //! - 401 `unauthorized` to every operation with bearer security;
-//! - 400 `invalid_json`/`invalid_request`, 413 and 415 to every operation with a JSON body;
+//! - 400 `invalid_json`/`invalid_request`, 408, 413 and 415 to every operation with a JSON body;
 //! - 400 `invalid_idempotency_key` and 422 `idempotency_key_reused` to every operation that takes
 //!   an `Idempotency-Key` header.
 //!
@@ -110,6 +110,7 @@ fn add_shared_responses(operation: &mut Operation) {
     if operation.request_body.as_ref().is_some_and(is_json) {
         // `ApiJson`: syntax is invalid_json; a body of the wrong shape or types is invalid_request.
         add_error_response(operation, "400", "invalid_json, or invalid_request for a body of the wrong shape");
+        add_error_response(operation, "408", "request_timeout: the body was not sent in time");
         add_error_response(operation, "413", "payload_too_large");
         add_error_response(operation, "415", "unsupported_media_type");
     }

@@ -23,15 +23,16 @@ use crate::routes::rooms::wire::EpisodeBody;
 use crate::routes::stage::wire::StageBody;
 use crate::wire::rfc3339;
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::{DropId, EpisodeId, RoomId};
 use engine::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::OpenApi;
@@ -60,6 +61,7 @@ const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
         RateLimited))]
 pub(crate) async fn live(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(room_id): ApiPath,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -71,7 +73,17 @@ pub(crate) async fn live(
     if room.is_none() {
         return Err(ApiError::not_found());
     }
+    let Some(place) = app.live_per_ip.take(peer.ip()) else {
+        metrics::counter!("livedrop_live_refused_total", "limit" => "per_ip").increment(1);
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "too many live connections from this address",
+        )
+        .retry_after(5));
+    };
     let Ok(slot) = app.live_slots.clone().try_acquire_owned() else {
+        metrics::counter!("livedrop_live_refused_total", "limit" => "total").increment(1);
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_connections",
@@ -79,8 +91,11 @@ pub(crate) async fn live(
         )
         .retry_after(5));
     };
-    Ok(upgrade.max_message_size(LIVE_CLIENT_FRAME_BYTES_MAX).on_upgrade(move |socket| async move {
-        let _slot = slot;
+    // A frame is refused by its declared length, before its payload is read: the default frame
+    // cap (16 MiB) let a client park megabytes per socket while sending a frame slowly.
+    let upgrade = upgrade.max_message_size(LIVE_CLIENT_FRAME_BYTES_MAX).max_frame_size(LIVE_CLIENT_FRAME_BYTES_MAX);
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let _places = (slot, place);
         if let Err(error) = serve_room(app, room_id, socket).await {
             tracing::debug!(%room_id, %error, "live connection ended");
         }
@@ -89,6 +104,10 @@ pub(crate) async fn live(
 
 /// A client that does not read for this long is disconnected rather than allowed to hold its slot.
 const LIVE_SEND_TIMEOUT_MS: u64 = 10_000;
+/// The server pings every this often; a client that has sent nothing (not even a pong) for
+/// `LIVE_SILENCE_MS_MAX` is gone (a dead peer, a half-open connection) and loses its slot.
+const LIVE_PING_MS: u64 = 20_000;
+const LIVE_SILENCE_MS_MAX: u64 = 60_000;
 
 async fn send_message(socket: &mut WebSocket, message: &LiveMessage) -> Result<(), axum::Error> {
     let text = serde_json::to_string(message).expect("live messages serialise");
@@ -192,6 +211,9 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
     let mut pending: BTreeMap<Key, RoomUpdate> = BTreeMap::new();
     let mut flush = tokio::time::interval(Duration::from_millis(LIVE_FLUSH_MS));
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping = tokio::time::interval(Duration::from_millis(LIVE_PING_MS));
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
             update = updates.recv() => match update {
@@ -220,8 +242,19 @@ async fn serve_room(app: AppState, room_id: RoomId, mut socket: WebSocket) -> Re
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
-                Some(Ok(_)) => {} // pings are answered by the WebSocket layer; other input is ignored
+                // Pings are answered by the WebSocket layer; other input is ignored.
+                Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
             },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > Duration::from_millis(LIVE_SILENCE_MS_MAX) {
+                    metrics::counter!("livedrop_live_timed_out_total").increment(1);
+                    return Ok(());
+                }
+                let send = socket.send(Message::Ping(Vec::new().into()));
+                if tokio::time::timeout(Duration::from_millis(LIVE_SEND_TIMEOUT_MS), send).await.is_err() {
+                    return Err(axum::Error::new("live client stopped reading"));
+                }
+            }
             _ = shutdown.changed() => {
                 let _ = socket.send(Message::Close(None)).await;
                 return Ok(());

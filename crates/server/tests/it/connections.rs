@@ -1,6 +1,7 @@
 //! Connections are bounded in time and per client: an idle or half-sent connection is closed after
 //! the header-read timeout, so is a kept-alive one left idle, and one address cannot hold more than
-//! its share while another client still gets in. Bounded counts, 127.0.0.1 and 127.0.0.2 only.
+//! its share of connections or live sockets while another client still gets in; a live socket's
+//! oversized frame is refused by its declared length. Bounded counts, 127.0.0.1 and 127.0.0.2 only.
 
 use crate::harness::{Options, TestServer};
 use std::time::Duration;
@@ -10,8 +11,12 @@ use tokio::net::{TcpSocket, TcpStream};
 const TIMEOUT: Duration = Duration::from_millis(800);
 
 fn limits(per_ip_max: u32) -> Options {
-    let connections =
-        server::ConnectionLimits { header_read_timeout: TIMEOUT, per_ip_max, ..server::ConnectionLimits::default() };
+    let connections = server::ConnectionLimits {
+        header_read_timeout: TIMEOUT,
+        body_read_timeout: TIMEOUT,
+        per_ip_max,
+        ..server::ConnectionLimits::default()
+    };
     Options { connections: Some(connections), ..Options::default() }
 }
 
@@ -93,4 +98,69 @@ async fn one_address_holds_at_most_its_share_while_another_gets_in() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut again = connect_from("127.0.0.1", &server).await;
     assert!(healthz_over(&mut again).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_share_of_live_sockets() {
+    let mut options = limits(0);
+    options.connections.as_mut().unwrap().live_per_ip_max = 3;
+    let server = TestServer::start(options).await;
+    let fixture = server.open_drop(5, 1, 60).await;
+    let url = format!("{}/v1/rooms/{}/live", server.base.replace("http://", "ws://"), fixture.room_id);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio_tungstenite::connect_async(&url).await.unwrap());
+    }
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
+        other => panic!("a fourth live socket from one address: {:?}", other.map(|_| ())),
+    }
+    let stream = connect_from("127.0.0.2", &server).await;
+    assert!(tokio_tungstenite::client_async(&url, stream).await.is_ok(), "another address gets in");
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(tokio_tungstenite::connect_async(&url).await.is_ok(), "a place given back is free again");
+}
+
+#[tokio::test]
+async fn a_live_frame_over_the_message_cap_is_refused_by_its_header() {
+    let server = TestServer::start(limits(0)).await;
+    let fixture = server.open_drop(5, 1, 60).await;
+    let mut stream = connect_from("127.0.0.1", &server).await;
+    let handshake = format!(
+        "GET /v1/rooms/{}/live HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        fixture.room_id
+    );
+    stream.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    // A masked binary frame declaring 64 KiB, of which only the first 100 bytes are sent.
+    let mut frame = vec![0x82, 0x80 | 127];
+    frame.extend_from_slice(&(64u64 * 1_024).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.extend_from_slice(&[0u8; 100]);
+    stream.write_all(&frame).await.unwrap();
+    // Refused at once, without waiting for (and buffering) the rest.
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await, "the server waited for the frame");
+}
+
+#[tokio::test]
+async fn a_body_not_sent_in_time_gets_408() {
+    let server = TestServer::start(limits(0)).await;
+    let mut stream = connect_from("127.0.0.1", &server).await;
+    let head =
+        "POST /v1/accounts HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(b"{\"handle\": \"slow").await.unwrap();
+    let mut buffer = [0u8; 1_024];
+    let n_read = tokio::time::timeout(TIMEOUT * 4, stream.read(&mut buffer)).await.expect("an answer in time").unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..n_read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
 }
