@@ -68,6 +68,9 @@ pub(crate) struct ServeArgs {
     /// Open HTTP connections per client IP; 0 turns the cap off (load tests from one address).
     #[arg(long, default_value_t = server::CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_CONNECTIONS_PER_IP")]
     connections_per_ip: u32,
+    /// Listening (WHEP) sessions per client IP; 0 turns the cap off.
+    #[arg(long, default_value_t = media::LISTENERS_PER_IP_DEFAULT, env = "LIVEDROP_MEDIA_LISTENERS_PER_IP")]
+    media_listeners_per_ip: usize,
     /// Live-feed WebSockets per client IP; 0 turns the cap off.
     #[arg(long, default_value_t = server::LIVE_CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_LIVE_CONNECTIONS_PER_IP")]
     live_connections_per_ip: u32,
@@ -151,9 +154,12 @@ impl TryFrom<ServeArgs> for Config {
             bail!("--idle-timeout-secs must be 1 to {IDLE_TIMEOUT_SECS_MAX}");
         }
         let media = media::MediaConfig {
-            listen: args.media_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0)),
-            public_ip: args.media_public_ip,
-            recordings_dir: (!args.no_recordings).then(|| args.data_dir.join("recordings")),
+            listeners_per_ip_max: args.media_listeners_per_ip,
+            ..media::MediaConfig::new(
+                args.media_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0)),
+                args.media_public_ip,
+                (!args.no_recordings).then(|| args.data_dir.join("recordings")),
+            )
         };
         Ok(Config {
             media,

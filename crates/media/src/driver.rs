@@ -28,6 +28,10 @@ pub(crate) enum Command {
 
 pub(crate) struct Limits {
     pub(crate) sessions_max: usize,
+    /// Of `sessions_max`, places only publishers may take.
+    pub(crate) publishers_reserved: usize,
+    /// Listening sessions per client address; 0 is no cap.
+    pub(crate) listeners_per_ip_max: usize,
     pub(crate) account_sessions_max: usize,
     pub(crate) episode_publishers_max: usize,
 }
@@ -78,8 +82,19 @@ pub(crate) async fn run(mut sfu: Sfu, socket: UdpSocket, mut commands: mpsc::Rec
 fn handle(sfu: &mut Sfu, command: Command, limits: &Limits, transmit: &mut dyn FnMut(SocketAddr, &[u8])) {
     match command {
         Command::Add(new, reply) => {
-            let refusal = if sfu.session_count() >= limits.sessions_max {
+            // Listeners stop short of the publishers' reserve, so a full house never silences the
+            // stage; one address holds at most its share of the listening places.
+            let places = match new.role {
+                crate::Role::Publisher => limits.sessions_max,
+                crate::Role::Listener => limits.sessions_max.saturating_sub(limits.publishers_reserved),
+            };
+            let from_one_address = new.client_ip.is_some_and(|ip| {
+                limits.listeners_per_ip_max != 0 && sfu.listeners_from(ip) >= limits.listeners_per_ip_max
+            });
+            let refusal = if sfu.session_count() >= places {
                 Some(crate::MediaError::Full)
+            } else if new.role == crate::Role::Listener && from_one_address {
+                Some(crate::MediaError::TooManyFromAddress)
             } else if sfu.sessions_of(new.episode_id, new.account_id) >= limits.account_sessions_max {
                 Some(crate::MediaError::TooManySessions)
             } else if new.role == crate::Role::Publisher

@@ -38,6 +38,12 @@ use tokio::sync::{mpsc, oneshot};
 
 /// WebRTC sessions (publishers and listeners together) one server drives.
 pub const SESSIONS_MAX: usize = 2_000;
+/// Of `SESSIONS_MAX`, places only publishers (host, moderators, speakers) may take: listeners
+/// filling the server never leave the stage without audio.
+pub const PUBLISHER_SESSIONS_RESERVED: usize = 64;
+/// Listening sessions one client address may hold (throwaway accounts from one place cannot take
+/// every listening place).
+pub const LISTENERS_PER_IP_DEFAULT: usize = 32;
 /// Sessions one account may hold in one episode (a reloaded page leaves its listening session
 /// behind until ICE notices it is gone; a new publishing session replaces the account's last).
 pub const ACCOUNT_SESSIONS_MAX: usize = 4;
@@ -58,6 +64,25 @@ pub struct MediaConfig {
     /// Where per-speaker recordings go (`<dir>/<episode_id>/<account>-<session>.opus`); `None`
     /// records nothing.
     pub recordings_dir: Option<PathBuf>,
+    /// Sessions in all (`SESSIONS_MAX`), of which `PUBLISHER_SESSIONS_RESERVED` only for publishers.
+    pub sessions_max: usize,
+    pub publishers_reserved: usize,
+    /// Listening sessions per client address; 0 turns the cap off (load tests from one address).
+    pub listeners_per_ip_max: usize,
+}
+
+impl MediaConfig {
+    /// The default limits on `listen`, with `public_ip` and `recordings_dir` as given.
+    pub fn new(listen: SocketAddr, public_ip: Option<IpAddr>, recordings_dir: Option<PathBuf>) -> MediaConfig {
+        MediaConfig {
+            listen,
+            public_ip,
+            recordings_dir,
+            sessions_max: SESSIONS_MAX,
+            publishers_reserved: PUBLISHER_SESSIONS_RESERVED,
+            listeners_per_ip_max: LISTENERS_PER_IP_DEFAULT,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -70,6 +95,8 @@ pub enum MediaError {
     TooManySessions,
     #[error("this episode already has {EPISODE_PUBLISHERS_MAX} publishers")]
     TooManyPublishers,
+    #[error("too many listening sessions from this address")]
+    TooManyFromAddress,
     #[error("the media server is busy")]
     Busy,
     #[error("the episode has ended")]
@@ -136,7 +163,9 @@ impl Media {
         let (commands, inbox) = mpsc::channel(COMMANDS_MAX);
         let recordings_dir = config.recordings_dir.clone();
         let limits = driver::Limits {
-            sessions_max: SESSIONS_MAX,
+            sessions_max: config.sessions_max,
+            publishers_reserved: config.publishers_reserved,
+            listeners_per_ip_max: config.listeners_per_ip_max,
             account_sessions_max: ACCOUNT_SESSIONS_MAX,
             episode_publishers_max: EPISODE_PUBLISHERS_MAX,
         };
@@ -175,19 +204,20 @@ impl Media {
         checked_seq: u64,
         offer: &str,
     ) -> Result<Negotiated, MediaError> {
-        self.open(Role::Publisher, episode_id, account_id, checked_seq, offer).await
+        self.open(Role::Publisher, episode_id, account_id, None, checked_seq, offer).await
     }
 
-    /// WHEP: accepts a listener's offer; its first `LISTENER_SLOTS` receive-only audio sections
-    /// become its slots.
+    /// WHEP: accepts a listener's offer from `client_ip`; its first `LISTENER_SLOTS` receive-only
+    /// audio sections become its slots.
     pub async fn listen(
         &self,
         episode_id: EpisodeId,
         account_id: AccountId,
+        client_ip: IpAddr,
         checked_seq: u64,
         offer: &str,
     ) -> Result<Negotiated, MediaError> {
-        self.open(Role::Listener, episode_id, account_id, checked_seq, offer).await
+        self.open(Role::Listener, episode_id, account_id, Some(client_ip), checked_seq, offer).await
     }
 
     async fn open(
@@ -195,6 +225,7 @@ impl Media {
         role: Role,
         episode_id: EpisodeId,
         account_id: AccountId,
+        client_ip: Option<IpAddr>,
         checked_seq: u64,
         offer: &str,
     ) -> Result<Negotiated, MediaError> {
@@ -206,6 +237,7 @@ impl Media {
             episode_id,
             account_id,
             role,
+            client_ip,
             rtc,
             slot_mids,
             checked_seq,

@@ -9,7 +9,7 @@ use crate::slots::{LISTENER_SLOTS, SlotTable};
 use domain::{AccountId, EpisodeId};
 use hdrhistogram::Histogram;
 use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use str0m::media::{Frequency, MediaData, MediaTime, Mid};
@@ -65,6 +65,8 @@ pub(crate) struct NewSession {
     pub(crate) episode_id: EpisodeId,
     pub(crate) account_id: AccountId,
     pub(crate) role: Role,
+    /// The client's address as the HTTP server saw it, for a listener's per-address share.
+    pub(crate) client_ip: Option<IpAddr>,
     pub(crate) rtc: Rtc,
     /// A listener's send-only audio media, one per slot, in offer order.
     pub(crate) slot_mids: Vec<Mid>,
@@ -77,6 +79,7 @@ struct Session {
     episode_id: EpisodeId,
     account_id: AccountId,
     role: Role,
+    client_ip: Option<IpAddr>,
     rtc: Rtc,
     slot_mids: Vec<Mid>,
     /// The server checked this session's right to publish or listen at this journal position;
@@ -197,6 +200,11 @@ impl Sfu {
         self.sessions.len()
     }
 
+    /// Listening sessions opened from `ip`, in every episode.
+    pub(crate) fn listeners_from(&self, ip: IpAddr) -> usize {
+        self.sessions.values().filter(|s| s.role == Role::Listener && s.client_ip == Some(ip)).count()
+    }
+
     pub(crate) fn sessions_of(&self, episode_id: EpisodeId, account_id: AccountId) -> usize {
         self.sessions.values().filter(|s| s.episode_id == episode_id && s.account_id == account_id).count()
     }
@@ -239,6 +247,7 @@ impl Sfu {
             Role::Listener => episode.listeners.push(new.id),
         }
         let mut session = Session {
+            client_ip: new.client_ip,
             episode_id: new.episode_id,
             account_id: new.account_id,
             role: new.role,

@@ -17,13 +17,11 @@ fn episode(serial: u64) -> EpisodeId {
     EpisodeId(EntityId { partition: 1, serial })
 }
 
+const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 fn start(recordings: Option<&std::path::Path>) -> Media {
-    Media::start(MediaConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_ip: None,
-        recordings_dir: recordings.map(|dir| dir.to_path_buf()),
-    })
-    .unwrap()
+    Media::start(MediaConfig::new("127.0.0.1:0".parse().unwrap(), None, recordings.map(|dir| dir.to_path_buf())))
+        .unwrap()
 }
 
 /// Sends 20 ms packets from each (speaker, number, level) for `duration`, at real time, pumping
@@ -200,9 +198,9 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
     let (ep, host, guest) = (episode(4), account(31), account(32));
     let (_, offer) = TestPeer::offer_for_listener(3);
     media.set_permissions(ep, 10, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
-    let stale = media.listen(ep, guest, 5, &offer).await.unwrap_err();
+    let stale = media.listen(ep, guest, LOCALHOST, 5, &offer).await.unwrap_err();
     assert_eq!(stale, media::MediaError::NotOnStage, "checked at 5, off the stage at 10");
-    media.listen(ep, guest, 12, &offer).await.unwrap();
+    media.listen(ep, guest, LOCALHOST, 12, &offer).await.unwrap();
     media.set_permissions(ep, 11, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
     assert_eq!(media.stats(false).await.unwrap().listeners, 1, "the update at 11 predates the check at 12");
     media.set_permissions(ep, 13, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
@@ -213,7 +211,7 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
     let mut rtp = [0u64];
     talk(&mut [(&mut speaker, 1, -30)], &mut [], &mut rtp, Duration::from_millis(400));
     media.end_episode(ep).await.unwrap();
-    let late = media.listen(ep, host, 100, &offer).await.unwrap_err();
+    let late = media.listen(ep, host, LOCALHOST, 100, &offer).await.unwrap_err();
     assert_eq!(late, media::MediaError::EpisodeEnded);
     media.shutdown();
     let infos = media.recordings(ep).unwrap();
@@ -221,4 +219,29 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
     assert!(infos[0].complete, "finished before shutdown returned: {infos:?}");
     assert!(infos[0].duration_ms >= 300, "{infos:?}");
     assert_eq!(media.stats(false).await.unwrap_err(), media::MediaError::Stopped);
+}
+
+/// Listeners stop short of the places reserved for publishers, and one address holds at most its
+/// share of listening sessions, while other addresses and the stage still get in.
+#[tokio::test(flavor = "multi_thread")]
+async fn listeners_leave_the_publishers_reserve_and_share_places_by_address() {
+    let media = Media::start(MediaConfig {
+        sessions_max: 3,
+        publishers_reserved: 1,
+        listeners_per_ip_max: 1,
+        ..MediaConfig::new("127.0.0.1:0".parse().unwrap(), None, None)
+    })
+    .unwrap();
+    let (ep, host) = (episode(9), account(90));
+    let (one, two, three) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+    let (_, listen) = TestPeer::offer_for_listener(3);
+    media.listen(ep, account(91), one, 0, &listen).await.unwrap();
+    let crowded = media.listen(ep, account(92), one, 0, &listen).await.unwrap_err();
+    assert_eq!(crowded, media::MediaError::TooManyFromAddress, "one address, one listening place");
+    media.listen(ep, account(93), two, 0, &listen).await.unwrap();
+    let full = media.listen(ep, account(94), three, 0, &listen).await.unwrap_err();
+    assert_eq!(full, media::MediaError::Full, "the last place is the publishers'");
+    let (_, publish) = TestPeer::offer_for_speaker();
+    media.publish(ep, host, 0, &publish).await.expect("the host is never starved of a publishing place");
+    media.shutdown();
 }

@@ -42,6 +42,11 @@ impl TestPeer {
         TestPeer::new(Direction::RecvOnly, n_slots)
     }
 
+    /// A speaker's offer, for tests that only negotiate.
+    pub(crate) fn offer_for_speaker() -> (TestPeer, String) {
+        TestPeer::new(Direction::SendOnly, 1)
+    }
+
     pub(crate) fn connected(&self) -> bool {
         self.peer.connected
     }
@@ -114,7 +119,7 @@ pub(crate) async fn connect_listener(
     n_slots: usize,
 ) -> TestPeer {
     let (mut peer, offer) = TestPeer::new(Direction::RecvOnly, n_slots);
-    let negotiated = media.listen(episode, account, 0, &offer).await.unwrap();
+    let negotiated = media.listen(episode, account, std::net::Ipv4Addr::LOCALHOST.into(), 0, &offer).await.unwrap();
     peer.peer.accept(&negotiated.answer).unwrap();
     assert!(pump_until(&mut [&mut peer], Duration::from_secs(10), |peers| peers[0].connected()), "listener connects");
     peer

@@ -10,13 +10,14 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiPathPair, ApiQuery, Authenticated, SdpBody};
 use crate::routes::path_id;
 use crate::stage_watcher;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use domain::{AccountId, Episode, EpisodeId, EpisodeStatus};
 use media::{Media, MediaError, Role, SessionId};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use utoipa::OpenApi;
 use wire::{MediaStatsBody, RecordingBody, RecordingsBody, StatsQuery};
@@ -54,7 +55,7 @@ impl From<MediaError> for ApiError {
             MediaError::TooManySessions | MediaError::TooManyPublishers => {
                 ApiError::new(StatusCode::CONFLICT, "too_many_media_sessions", error.to_string())
             }
-            MediaError::Full | MediaError::Busy => {
+            MediaError::Full | MediaError::Busy | MediaError::TooManyFromAddress => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media_busy", error.to_string()).retry_after(2)
             }
             MediaError::Stopped | MediaError::Start(_) => {
@@ -73,12 +74,19 @@ async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode,
 
 /// WHIP and WHEP alike: the episode must be live and the caller may publish (WHIP) or is on the
 /// stage in any role (WHEP), as of a read whose journal position goes with the session.
+/// What a WHIP or WHEP request asks for: to publish, or to listen from a client address (whose
+/// share of listening sessions the media server counts).
+enum Session {
+    Publisher,
+    Listener(IpAddr),
+}
+
 async fn open_session(
     app: &AppState,
     account_id: AccountId,
     episode_id: &str,
     offer: &str,
-    role: Role,
+    session: Session,
 ) -> Result<Response, ApiError> {
     let media = media_of(app)?;
     let episode_id: EpisodeId = path_id(episode_id)?;
@@ -86,23 +94,25 @@ async fn open_session(
     if episode.status != EpisodeStatus::Live {
         return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
     }
-    match role {
-        Role::Publisher if !domain::may_publish(&episode, account_id) => {
+    match session {
+        Session::Publisher if !domain::may_publish(&episode, account_id) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "not_allowed_to_publish",
                 "only the host, moderators and unmuted speakers may publish audio",
             ));
         }
-        Role::Listener if !episode.stage.members.contains_key(&account_id) => {
+        Session::Listener(_) if !episode.stage.members.contains_key(&account_id) => {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "not_in_episode", "join the episode before listening"));
         }
         _ => {}
     }
     stage_watcher::watch(app, media, &episode);
-    let negotiated = match role {
-        Role::Publisher => media.publish(episode_id, account_id, seq, offer).await?,
-        Role::Listener => media.listen(episode_id, account_id, seq, offer).await?,
+    let (negotiated, role) = match session {
+        Session::Publisher => (media.publish(episode_id, account_id, seq, offer).await?, Role::Publisher),
+        Session::Listener(client_ip) => {
+            (media.listen(episode_id, account_id, client_ip, seq, offer).await?, Role::Listener)
+        }
     };
     tracing::info!(%episode_id, %account_id, session = %negotiated.session_id, ?role, "media session opened");
     let location = format!("/v1/media/sessions/{}", negotiated.session_id);
@@ -125,7 +135,7 @@ pub(crate) async fn whip(
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    open_session(&app, actor.id, &episode_id, &offer, Role::Publisher).await
+    open_session(&app, actor.id, &episode_id, &offer, Session::Publisher).await
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/whep", tag = "media", params(("id" = String, Path, description = "episode id")),
@@ -138,11 +148,12 @@ pub(crate) async fn whip(
         (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
 pub(crate) async fn whep(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authenticated(actor): Authenticated,
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    open_session(&app, actor.id, &episode_id, &offer, Role::Listener).await
+    open_session(&app, actor.id, &episode_id, &offer, Session::Listener(peer.ip())).await
 }
 
 #[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),

@@ -91,10 +91,10 @@ impl TestServer {
         .await
         .unwrap();
         // Every test server has an SFU of its own on a loopback port, recording into its data dir.
+        // Every test client is 127.0.0.1: no per-address share of listening sessions.
         let media = media::Media::start(media::MediaConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            public_ip: None,
-            recordings_dir: Some(data_dir.path().join("recordings")),
+            listeners_per_ip_max: 0,
+            ..media::MediaConfig::new("127.0.0.1:0".parse().unwrap(), None, Some(data_dir.path().join("recordings")))
         })
         .unwrap();
         let config = ServerConfig {
