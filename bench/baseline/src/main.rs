@@ -81,7 +81,13 @@ async fn main() -> anyhow::Result<()> {
     };
     // Load generators open many connections from one address: no per-IP cap.
     let connections = server::ConnectionLimits { per_ip_max: 0, ..server::ConnectionLimits::default() };
-    let config = ServerConfig { rate_limit_per_ip: 0, rate_limit_per_account: 0, media: None, connections };
+    let config = ServerConfig {
+        rate_limit_per_ip: 0,
+        rate_limit_per_account: 0,
+        signups_per_second: 0,
+        media: None,
+        connections,
+    };
     let server = Server::with_inventory(engine.clone(), inventory, &config);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %args.listen, "baseline serving");

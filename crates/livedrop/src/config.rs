@@ -65,6 +65,9 @@ pub(crate) struct ServeArgs {
     /// Requests per second per account (burst twice that); 0 turns the limit off.
     #[arg(long, default_value_t = 20, env = "LIVEDROP_RATE_LIMIT_PER_ACCOUNT")]
     rate_limit_per_account: u32,
+    /// Accounts created per second by all callers together (burst twice that); 0 turns the limit off.
+    #[arg(long, default_value_t = server::SIGNUPS_PER_SECOND_DEFAULT, env = "LIVEDROP_SIGNUPS_PER_SECOND")]
+    signups_per_second: u32,
     /// Open HTTP connections per client IP; 0 turns the cap off (load tests from one address).
     #[arg(long, default_value_t = server::CONNECTIONS_PER_IP_DEFAULT, env = "LIVEDROP_CONNECTIONS_PER_IP")]
     connections_per_ip: u32,
@@ -114,6 +117,7 @@ pub(crate) struct Config {
     pub(crate) demo: bool,
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
+    pub(crate) signups_per_second: u32,
     pub(crate) connections_per_ip: u32,
     pub(crate) live_connections_per_ip: u32,
     pub(crate) idle_timeout: std::time::Duration,
@@ -168,6 +172,7 @@ impl TryFrom<ServeArgs> for Config {
             demo: args.demo,
             rate_limit_per_ip: args.rate_limit_per_ip,
             rate_limit_per_account: args.rate_limit_per_account,
+            signups_per_second: args.signups_per_second,
             connections_per_ip: args.connections_per_ip,
             live_connections_per_ip: args.live_connections_per_ip,
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),

@@ -93,6 +93,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let server_config = ServerConfig {
         rate_limit_per_ip: config.rate_limit_per_ip,
         rate_limit_per_account: config.rate_limit_per_account,
+        signups_per_second: config.signups_per_second,
         media: Some(media.clone()),
         connections: server::ConnectionLimits {
             header_read_timeout: config.idle_timeout,

@@ -15,7 +15,7 @@ mod wire;
 
 pub use error::ApiError;
 pub use inventory::Inventory;
-pub use limits::RateLimits;
+pub use limits::{RateLimits, SIGNUPS_PER_SECOND_DEFAULT};
 pub use listener::{
     BODY_READ_TIMEOUT_DEFAULT, CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED,
     HEADER_READ_TIMEOUT_DEFAULT, LIVE_CONNECTIONS_PER_IP_DEFAULT,
@@ -74,6 +74,8 @@ pub struct ServerConfig {
     pub rate_limit_per_ip: u32,
     /// Requests per second per account; 0 turns the limit off.
     pub rate_limit_per_account: u32,
+    /// Accounts created per second by all callers together; 0 turns the limit off.
+    pub signups_per_second: u32,
     /// The audio SFU behind WHIP/WHEP; `None` answers them 503 `media_unavailable`.
     pub media: Option<Arc<media::Media>>,
     /// Timeouts and caps of HTTP connections.
@@ -100,7 +102,11 @@ impl Server {
         let app = AppState(Arc::new(Shared {
             engine,
             inventory,
-            rate_limits: RateLimits::new(config.rate_limit_per_ip, config.rate_limit_per_account),
+            rate_limits: RateLimits::new(
+                config.rate_limit_per_ip,
+                config.rate_limit_per_account,
+                config.signups_per_second,
+            ),
             metrics: metrics_handle(),
             live_slots: Arc::new(Semaphore::new(LIVE_CONNECTIONS_MAX)),
             live_per_ip: per_ip::PerIp::new(config.connections.live_per_ip_max),

@@ -1,5 +1,7 @@
 //! Per-IP and per-account request rate limits (GCRA, from `governor`): a steady rate per second with
-//! a burst of twice that. A limited request gets 429 `rate_limited` with `Retry-After`.
+//! a burst of twice that, and one for sign-ups from everywhere together (an unauthenticated
+//! request is otherwise limited per IP only, and addresses are cheap). A limited request gets 429
+//! `rate_limited` with `Retry-After`.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -10,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::AccountId;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ const LIMITER_SWEEP_SECS: u64 = 60;
 pub struct RateLimits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Option<DefaultKeyedRateLimiter<AccountId>>,
+    signups: Option<DefaultDirectRateLimiter>,
 }
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -32,9 +35,16 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKe
 
 impl RateLimits {
     /// `0` turns a limit off.
-    pub fn new(per_ip_per_second: u32, per_account_per_second: u32) -> Arc<RateLimits> {
-        let limits =
-            Arc::new(RateLimits { per_ip: limiter(per_ip_per_second), per_account: limiter(per_account_per_second) });
+    pub fn new(per_ip_per_second: u32, per_account_per_second: u32, signups_per_second: u32) -> Arc<RateLimits> {
+        let signups = NonZeroU32::new(signups_per_second).map(|rate| {
+            let burst = NonZeroU32::new(signups_per_second.saturating_mul(2)).expect("non-zero");
+            governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+        });
+        let limits = Arc::new(RateLimits {
+            per_ip: limiter(per_ip_per_second),
+            per_account: limiter(per_account_per_second),
+            signups,
+        });
         let weak = Arc::downgrade(&limits);
         tokio::spawn(async move {
             let mut sweep = tokio::time::interval(Duration::from_secs(LIMITER_SWEEP_SECS));
@@ -61,6 +71,12 @@ fn limited(wait: Duration) -> Response {
         .into_response()
 }
 
+/// The default sign-up rate: a busy launch, not a script making throwaway accounts by the thousand.
+pub const SIGNUPS_PER_SECOND_DEFAULT: u32 = 20;
+
+/// Creating an account: the one request that needs no account, limited for all callers together.
+const SIGNUP_PATH: &str = "/v1/accounts";
+
 /// Probes and scrapers must not be told to slow down by the limits they are watching.
 const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
 
@@ -84,6 +100,14 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     if let (Some(per_account), Caller(Some((actor, _)))) = (&limits.per_account, caller)
         && let Err(not_until) = per_account.check_key(&actor.id)
     {
+        return limited(not_until.wait_time_from(DefaultClock::default().now()));
+    }
+    if let Some(signups) = &limits.signups
+        && request.method() == axum::http::Method::POST
+        && request.uri().path() == SIGNUP_PATH
+        && let Err(not_until) = signups.check()
+    {
+        metrics::counter!("livedrop_signups_limited_total").increment(1);
         return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
     next.run(request).await

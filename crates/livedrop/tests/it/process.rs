@@ -21,7 +21,16 @@ impl ServerProcess {
     pub(crate) fn start_with(data_dir: &Path, flags: &[&str]) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_livedrop"))
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--rate-limit-per-ip", "0", "--rate-limit-per-account", "0", "--connections-per-ip", "0"])
+            .args([
+                "--rate-limit-per-ip",
+                "0",
+                "--rate-limit-per-account",
+                "0",
+                "--connections-per-ip",
+                "0",
+                "--signups-per-second",
+                "0",
+            ])
             .args(flags)
             .arg("--data-dir")
             .arg(data_dir)

@@ -26,6 +26,8 @@ pub(crate) struct TestServer {
 pub(crate) struct Options {
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
+    /// 0 (off) by default, like the other rate limits.
+    pub(crate) signups_per_second: u32,
     pub(crate) manual_clock: bool,
     pub(crate) payment_latency_ms: u64,
     /// Defaults to the domain's default (5 000 minor units).
@@ -101,6 +103,7 @@ impl TestServer {
             media: Some(Arc::new(media)),
             rate_limit_per_ip: options.rate_limit_per_ip,
             rate_limit_per_account: options.rate_limit_per_account,
+            signups_per_second: options.signups_per_second,
             connections: options
                 .connections
                 .unwrap_or(server::ConnectionLimits { per_ip_max: 0, ..server::ConnectionLimits::default() }),

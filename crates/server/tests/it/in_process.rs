@@ -23,7 +23,13 @@ async fn the_router_answers_in_process() {
     let server = TestServer::start(Options::default()).await;
     // Connection limits apply to `serve` only, not to requests handed to the router.
     let connections = server::ConnectionLimits::default();
-    let config = ServerConfig { rate_limit_per_ip: 0, rate_limit_per_account: 0, media: None, connections };
+    let config = ServerConfig {
+        rate_limit_per_ip: 0,
+        rate_limit_per_account: 0,
+        signups_per_second: 0,
+        media: None,
+        connections,
+    };
     // A second front on the test server's engine; it stays alive while its router is used.
     let front = Server::new(server.engine.clone(), &config);
     let router = front.router();

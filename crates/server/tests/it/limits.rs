@@ -44,3 +44,18 @@ async fn a_busy_ip_is_limited_but_health_checks_are_not() {
         assert_eq!(response.status(), StatusCode::OK, "{path} is never limited");
     }
 }
+
+/// Sign-ups are limited for all callers together: new addresses do not buy new accounts.
+#[tokio::test]
+async fn sign_ups_are_limited_across_addresses() {
+    let server = TestServer::start(Options { signups_per_second: 1, ..Options::default() }).await;
+    let mut statuses = Vec::new();
+    for (idx, source) in ["127.0.0.1", "127.0.0.2", "127.0.0.3"].into_iter().enumerate() {
+        let client = reqwest::Client::builder().local_address(source.parse::<std::net::IpAddr>().unwrap()).build();
+        let body = serde_json::json!({"handle": format!("newcomer{idx}"), "role": "buyer"});
+        let response = client.unwrap().post(format!("{}/v1/accounts", server.base)).json(&body).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    // A burst of two, then 429 for the third, from an address never seen before.
+    assert_eq!(statuses, vec![201, 201, 429]);
+}
