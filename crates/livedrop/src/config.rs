@@ -1,7 +1,7 @@
 //! Configuration in two steps: `ServeArgs` is what the command line said, `Config` is what was
 //! checked and defaulted.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -86,6 +86,10 @@ pub(crate) struct ServeArgs {
     /// Bearer token of a platform admin; repeat for several. Admin tokens are never self-issued.
     #[arg(long = "admin-token", env = "LIVEDROP_ADMIN_TOKENS", value_delimiter = ',')]
     admin_tokens: Vec<String>,
+    /// A file of platform-admin tokens, one per line (`#` starts a comment), so that no secret
+    /// needs to be on the command line, where every local user can read it in the process list.
+    #[arg(long, env = "LIVEDROP_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
     /// Refunds of more than this many minor units of the order's currency (5000: 50.00 EUR or USD)
     /// need a platform admin's and the creator's approval; smaller ones are paid back at once.
     #[arg(long, default_value_t = domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT, env = "LIVEDROP_REFUND_APPROVAL_THRESHOLD_MINOR",
@@ -147,7 +151,14 @@ impl TryFrom<ServeArgs> for Config {
         if !(1..=engine::SHARDS_MAX).contains(&n_shards) {
             bail!("--shards must be 1 to {}", engine::SHARDS_MAX);
         }
-        if let Some(short) = args.admin_tokens.iter().find(|token| token.len() < ADMIN_TOKEN_CHARS_MIN) {
+        let mut admin_tokens = args.admin_tokens;
+        if let Some(path) = &args.admin_token_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the admin token file {}", path.display()))?;
+            let lines = text.lines().map(|line| line.split('#').next().unwrap_or("").trim());
+            admin_tokens.extend(lines.filter(|token| !token.is_empty()).map(str::to_owned));
+        }
+        if let Some(short) = admin_tokens.iter().find(|token| token.len() < ADMIN_TOKEN_CHARS_MIN) {
             bail!("admin tokens must be at least {ADMIN_TOKEN_CHARS_MIN} characters (got one of {})", short.len());
         }
         let origin = &args.log_origin;
@@ -177,10 +188,40 @@ impl TryFrom<ServeArgs> for Config {
             live_connections_per_ip: args.live_connections_per_ip,
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
             n_shards,
-            admin_tokens: args.admin_tokens,
+            admin_tokens,
             refund_approval_threshold_minor: args.refund_approval_threshold_minor,
             log_format: args.log_format,
             log_origin: args.log_origin,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn serve(args: &[&str]) -> anyhow::Result<Config> {
+        let cli = Cli::try_parse_from([&["livedrop", "serve"], args].concat()).expect("the flags parse");
+        let Subcommand::Serve(serve) = cli.command else { panic!("not serve") };
+        Config::try_from(serve)
+    }
+
+    #[test]
+    fn admin_tokens_come_from_a_file_beside_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admins");
+        std::fs::write(
+            &file,
+            "# platform admins\nfirst-admin-token-0123456789\n\nsecond-admin-token-0123456789 # ops\n",
+        )
+        .unwrap();
+        let config = serve(&["--admin-token-file", file.to_str().unwrap()]).unwrap();
+        assert_eq!(config.admin_tokens, ["first-admin-token-0123456789", "second-admin-token-0123456789"]);
+        std::fs::write(&file, "short\n").unwrap();
+        let error = serve(&["--admin-token-file", file.to_str().unwrap()]).err().unwrap().to_string();
+        assert!(error.contains("at least 24 characters"), "{error}");
+        let missing = serve(&["--admin-token-file", "/nonexistent/admins"]).err().unwrap().to_string();
+        assert!(missing.contains("reading the admin token file"), "{missing}");
     }
 }
