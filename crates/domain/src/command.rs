@@ -3,7 +3,7 @@
 use crate::{
     Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId, Money, Order,
     OrderId, Partition, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
-    Slot, StageAction, Template, TemplateId, Timestamp,
+    Slot, StageAction, Template, TemplateId, Timestamp, Token, TokenId,
 };
 use risk::{RuleError, RuleSet, Verdict};
 use std::fmt;
@@ -183,6 +183,19 @@ pub enum Command {
         refund_id: RefundId,
         provider_refund_id: String,
     },
+    /// A further bearer token for the caller's account; the caller made the secret and sends only
+    /// its SHA-256. Without `expires_at` it lives until revoked.
+    IssueToken {
+        actor: Actor,
+        token_sha256: String,
+        expires_at: Option<Timestamp>,
+    },
+    /// Revokes one of the caller's tokens (the one in use included); revoking a revoked one changes
+    /// nothing and answers it as it is.
+    RevokeToken {
+        actor: Actor,
+        token_id: TokenId,
+    },
 }
 
 /// What a refund request asks for.
@@ -277,6 +290,7 @@ pub enum Reply {
     Episode(Box<Episode>),
     Poll(Box<PollTally>),
     Question(Box<Question>),
+    Token(Box<Token>),
 }
 
 /// A mistake in a text with lines, located (both from 1, columns in characters).
@@ -355,6 +369,10 @@ pub enum Rejection {
     DemoRunning,
     /// The poll was closed: it takes no more votes.
     PollClosed,
+    /// The account has as many live tokens as it may; revoke one first.
+    TooManyTokens {
+        limit: u32,
+    },
 }
 
 impl Rejection {
@@ -405,6 +423,7 @@ impl Rejection {
             Rejection::QuestionClosed => "question_closed",
             Rejection::DemoRunning => "demo_running",
             Rejection::PollClosed => "poll_closed",
+            Rejection::TooManyTokens { .. } => "too_many_tokens",
         }
     }
 }
@@ -462,6 +481,9 @@ impl fmt::Display for Rejection {
             Rejection::QuestionClosed => f.write_str("the question was already answered or dismissed"),
             Rejection::DemoRunning => f.write_str("a demo is running; stop it before starting another"),
             Rejection::PollClosed => f.write_str("the poll is closed"),
+            Rejection::TooManyTokens { limit } => {
+                write!(f, "an account may have {limit} live tokens; revoke one before issuing another")
+            }
         }
     }
 }

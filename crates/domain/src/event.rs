@@ -2,7 +2,7 @@
 
 use crate::{
     Account, AccountId, CartId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome, Partition,
-    Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp,
+    Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp, Token, TokenId,
 };
 use risk::Verdict;
 
@@ -213,6 +213,16 @@ pub enum Event {
         by: AccountId,
         at: Timestamp,
     },
+    /// A further bearer token of an account (the sign-up token comes with `AccountCreated`).
+    TokenIssued {
+        token: Token,
+    },
+    /// The token stops authenticating from this commit on.
+    TokenRevoked {
+        account_id: AccountId,
+        token_id: TokenId,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -242,6 +252,8 @@ impl Event {
     pub fn partition(&self) -> Partition {
         match self {
             Event::AccountCreated { account } => account.id.partition(),
+            Event::TokenIssued { token } => token.account_id.partition(),
+            Event::TokenRevoked { account_id, .. } => account_id.partition(),
             Event::ProductCreated { product } => product.id.partition(),
             Event::RoomCreated { room } => room.id.partition(),
             Event::DropCreated { drop } => drop.id.partition(),
@@ -295,6 +307,8 @@ impl Event {
             | Event::UnitsRefunded { .. }
             | Event::HoldPlaced { .. } => unreachable!("drop events are in their drop's stream"),
             Event::AccountCreated { account } => format!("account/{}", account.id),
+            Event::TokenIssued { token } => format!("account/{}", token.account_id),
+            Event::TokenRevoked { account_id, .. } => format!("account/{account_id}"),
             Event::ProductCreated { product } => format!("product/{}", product.id),
             Event::RoomCreated { room } => format!("room/{}", room.id),
             Event::LogCheckpointed { drop_id, .. } => format!("checkpoint/{drop_id}"),
@@ -331,6 +345,8 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Event::AccountCreated { .. } => "account_created",
+            Event::TokenIssued { .. } => "token_issued",
+            Event::TokenRevoked { .. } => "token_revoked",
             Event::ProductCreated { .. } => "product_created",
             Event::RoomCreated { .. } => "room_created",
             Event::DropCreated { .. } => "drop_created",

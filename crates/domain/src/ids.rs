@@ -89,6 +89,8 @@ entity_id!(OrderId, "ord");
 entity_id!(RefundId, "rf");
 entity_id!(TemplateId, "tpl");
 entity_id!(EpisodeId, "ep");
+// An account's bearer token; the sign-up token's id is the account's own entity id.
+entity_id!(TokenId, "tok");
 
 #[cfg(test)]
 mod tests {

@@ -23,13 +23,13 @@ pub use command::{
 pub use event::Event;
 pub use ids::{
     AccountId, CartId, DropId, EntityId, EpisodeId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition,
-    ProductId, RefundId, RoomId, TemplateId,
+    ProductId, RefundId, RoomId, TemplateId, TokenId,
 };
 pub use limits::*;
 pub use model::{
     Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
     OrderLine, OrderReview, Product, Refund, RefundApproval, RefundLine, RefundRejection, RefundSide, RefundStatus,
-    ReviewStatus, Role, Room,
+    ReviewStatus, Role, Room, Token,
 };
 pub use money::{Currency, CurrencyError, Money};
 pub use rooms::{

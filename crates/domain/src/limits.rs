@@ -15,6 +15,11 @@ pub const HOLD_SECONDS_MIN: u64 = 10;
 pub const HOLD_SECONDS_MAX: u64 = 3_600;
 /// A drop may be scheduled at most a year ahead and last at most a year.
 pub const SCHEDULE_AHEAD_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
+/// Live (neither revoked nor expired) bearer tokens one account may have at once, the sign-up
+/// token included.
+pub const ACCOUNT_TOKENS_MAX: usize = 20;
+/// A token issued with an expiry expires at most this long after it is issued.
+pub const TOKEN_LIFETIME_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
 /// Stripe keeps idempotency keys for 24 hours; after that a key may be reused for a new request.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600 * 1_000;

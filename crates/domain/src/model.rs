@@ -1,7 +1,7 @@
 //! The entities the state is made of. Counters live on the entity that owns them (a drop owns its
 //! `remaining`, `held` and `sold`), so the conservation invariant can be checked locally.
 
-use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, RefundId, RoomId, Timestamp};
+use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, RefundId, RoomId, Timestamp, TokenId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +28,27 @@ pub struct Account {
     /// SHA-256 of the bearer token, hex; the token itself is never stored.
     pub token_sha256: String,
     pub created_at: Timestamp,
+}
+
+/// A bearer token of an account. The sign-up token is one too: its id is the account's entity id
+/// and it comes from `AccountCreated`; others are issued by `TokenIssued`. A token is live until it
+/// is revoked or its `expires_at` passes, whichever comes first.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Token {
+    pub id: TokenId,
+    pub account_id: AccountId,
+    /// SHA-256 of the bearer token, hex; the token itself is never stored.
+    pub token_sha256: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Token {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires_at| now < expires_at)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

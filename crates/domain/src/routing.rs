@@ -13,7 +13,9 @@ impl Command {
             Command::CreateProduct { actor, .. }
             | Command::CreateRoom { actor, .. }
             | Command::CreateDrop { actor, .. }
-            | Command::SaveTemplate { actor, .. } => actor.id.partition(),
+            | Command::SaveTemplate { actor, .. }
+            | Command::IssueToken { actor, .. }
+            | Command::RevokeToken { actor, .. } => actor.id.partition(),
             Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
             Command::StartEpisode { episode_id, .. }
             | Command::EndEpisode { episode_id, .. }

@@ -23,7 +23,13 @@ impl State {
                 let previous = self.handles.insert(account.handle.clone(), account.id);
                 assert!(previous.is_none(), "handle {} taken twice", account.handle);
                 self.accounts.insert(account.id, account.clone());
+                self.insert_token(State::sign_up_token(account));
             }
+            Event::TokenIssued { token } => {
+                self.note_id(token.id.0);
+                self.insert_token(token.clone());
+            }
+            Event::TokenRevoked { account_id, token_id, at } => self.revoke_token(*account_id, *token_id, *at),
             Event::ProductCreated { product } => {
                 self.note_id(product.id.0);
                 self.products.insert(product.id, product.clone());

@@ -4,7 +4,9 @@
 //! entity to read back rather than carry a copy made before applying.
 
 use super::State;
-use crate::{AccountId, DropId, EpisodeId, Event, OrderId, Outcome, ProductId, RefundId, Reply, RoomId, TemplateId};
+use crate::{
+    AccountId, DropId, EpisodeId, Event, OrderId, Outcome, ProductId, RefundId, Reply, RoomId, TemplateId, TokenId,
+};
 
 /// A decided command: its events, to apply in order, and its reply.
 #[derive(Debug)]
@@ -36,6 +38,7 @@ pub(super) enum ReadBack {
     Episode(EpisodeId),
     Poll { episode_id: EpisodeId, slot: u32 },
     Question { episode_id: EpisodeId, number: u32 },
+    Token(TokenId),
 }
 
 impl Decision {
@@ -75,6 +78,7 @@ impl State {
             ReadBack::Question { episode_id, number } => {
                 Reply::Question(Box::new(self.question(episode_id, number).expect("a known question").clone()))
             }
+            ReadBack::Token(token_id) => Reply::Token(Box::new(self.tokens[&token_id].clone())),
         })
     }
 }

@@ -15,6 +15,7 @@ impl State {
         let mut units_by_buyer: BTreeMap<(DropId, AccountId), u32> = BTreeMap::new();
         self.refunds.check(&self.orders)?;
         self.check_room_invariants()?;
+        self.check_token_invariants()?;
         // A live episode with an `ends_at` has exactly its end timer; no other episode has one.
         let n_episode_timers =
             self.deadlines.iter().filter(|(_, deadline)| matches!(deadline, Deadline::EpisodeEnd(_))).count();

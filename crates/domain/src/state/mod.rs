@@ -14,11 +14,13 @@ mod refunds;
 mod rooms;
 mod sales;
 mod timers;
+mod tokens;
 
 use crate::limits::TITLE_CHARS_MAX;
 use crate::{
     Account, AccountId, Actor, Cart, CartId, Command, Drop, DropId, EntityId, Envelope, Event, Hold, HoldId, Order,
-    OrderId, Outcome, Partition, Product, ProductId, Refund, RefundId, Rejection, Role, Room, RoomId, Timestamp,
+    OrderId, Outcome, Partition, Product, ProductId, Refund, RefundId, Rejection, Role, Room, RoomId, Timestamp, Token,
+    TokenId,
 };
 use decision::Decision;
 use hashbrown::HashMap;
@@ -58,6 +60,10 @@ pub struct State {
     deadlines: BTreeSet<(Timestamp, Deadline)>,
     /// The platform's fraud rules and how many times they were saved (partition 0's shard only).
     risk_rules: Option<(String, u64)>,
+    /// Every bearer token of the shard's accounts, the sign-up tokens included, revoked ones kept.
+    tokens: HashMap<TokenId, Token>,
+    /// Each account's tokens, oldest first.
+    account_tokens: HashMap<AccountId, Vec<TokenId>>,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -92,6 +98,18 @@ impl State {
     }
     pub fn accounts(&self) -> impl Iterator<Item = &Account> {
         self.accounts.values()
+    }
+    pub fn token(&self, id: TokenId) -> Option<&Token> {
+        self.tokens.get(&id)
+    }
+    /// An account's tokens, oldest first (the sign-up token first), revoked and expired ones too.
+    pub fn tokens_of(&self, account_id: AccountId) -> impl Iterator<Item = &Token> {
+        let ids = self.account_tokens.get(&account_id).map(Vec::as_slice).unwrap_or(&[]);
+        ids.iter().map(|id| &self.tokens[id])
+    }
+    /// Every token of the shard's accounts, in no particular order.
+    pub fn tokens(&self) -> impl Iterator<Item = &Token> {
+        self.tokens.values()
     }
     pub fn product(&self, id: ProductId) -> Option<&Product> {
         self.products.get(&id)
@@ -246,6 +264,10 @@ impl State {
                 self.decide_start_poll(now, actor, *episode_id, question, options)
             }
             Command::ClosePoll { actor, episode_id, slot } => self.decide_close_poll(now, actor, *episode_id, *slot),
+            Command::IssueToken { actor, token_sha256, expires_at } => {
+                self.decide_issue_token(now, actor, token_sha256, *expires_at)
+            }
+            Command::RevokeToken { actor, token_id } => self.decide_revoke_token(now, actor, *token_id),
         }
     }
 }
