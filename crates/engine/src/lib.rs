@@ -180,9 +180,12 @@ impl Engine {
         for state in &states {
             state.check_invariants().map_err(EngineError::Inconsistent)?;
             approved_refunds.extend(state.approved_refunds().cloned());
-            for account in state.accounts() {
+            // Live tokens only: revoked ones never authenticate again, expired ones no longer do.
+            let now = config.clock.now();
+            for token in state.tokens().filter(|token| token.is_live(now)) {
+                let account = state.account(token.account_id).expect("a token of a known account");
                 let actor = Actor { id: account.id, role: account.role };
-                directory.insert(account.token_sha256.clone(), actor, account.created_at);
+                directory.insert(token.token_sha256.clone(), actor, account.created_at, token.expires_at);
             }
         }
         let risk = risk::Risk::default();
@@ -277,13 +280,14 @@ impl Engine {
         !self.failed.load(Ordering::SeqCst)
     }
 
+    /// The token's account, unless the token is unknown, revoked or expired (by the engine's clock).
     pub fn authenticate(&self, token: &str) -> Option<Actor> {
-        self.directory.authenticate(token).map(|(actor, _)| actor)
+        self.authenticate_with_created_at(token).map(|(actor, _)| actor)
     }
 
-    /// The token's account and when it was created (for `account_age_seconds`).
+    /// The token's account and when the account was created (for `account_age_seconds`).
     pub fn authenticate_with_created_at(&self, token: &str) -> Option<(Actor, Timestamp)> {
-        self.directory.authenticate(token)
+        self.directory.authenticate(token, self.clock.now())
     }
 
     /// The fraud rules in force.

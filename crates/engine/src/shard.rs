@@ -12,7 +12,7 @@ use crate::directory::Directory;
 use crate::hub::{DropCounters, EpisodeChange, EpisodeUpdate, Hub, RoomUpdate};
 use crate::transparency::{PendingLeaf, Transparency, pending_leaves};
 use crate::{Clock, EngineError};
-use domain::{Actor, Command, DropId, Envelope, EpisodeId, Event, Outcome, Reply, State};
+use domain::{Actor, Command, DropId, Envelope, EpisodeId, Event, Outcome, State, Timestamp};
 use journal::{Journal, PendingAppend};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -53,8 +53,46 @@ struct Batch {
     deliveries: Vec<Delivery>,
     /// Room updates to publish once the batch is durable; `seq` is filled in then.
     updates: Vec<RoomUpdate>,
-    accounts: Vec<(String, Actor, domain::Timestamp)>,
+    /// Token directory changes to make once the batch is durable, in event order.
+    tokens: Vec<TokenChange>,
     leaves: Vec<PendingLeaf>,
+}
+
+/// A change of the token directory a committed event calls for.
+enum TokenChange {
+    Insert { token_sha256: String, actor: Actor, account_created_at: Timestamp, expires_at: Option<Timestamp> },
+    Remove { token_sha256: String },
+}
+
+/// The directory changes of a batch's events: a new account's sign-up token and an issued token
+/// start authenticating, a revoked one stops, each once its commit is durable.
+fn token_changes(state: &State, events: &[Event]) -> Vec<TokenChange> {
+    let mut changes = Vec::new();
+    for event in events {
+        match event {
+            Event::AccountCreated { account } => changes.push(TokenChange::Insert {
+                token_sha256: account.token_sha256.clone(),
+                actor: Actor { id: account.id, role: account.role },
+                account_created_at: account.created_at,
+                expires_at: None,
+            }),
+            Event::TokenIssued { token } => {
+                let account = state.account(token.account_id).expect("a token of a known account");
+                changes.push(TokenChange::Insert {
+                    token_sha256: token.token_sha256.clone(),
+                    actor: Actor { id: account.id, role: account.role },
+                    account_created_at: account.created_at,
+                    expires_at: token.expires_at,
+                });
+            }
+            Event::TokenRevoked { token_id, .. } => {
+                let token = state.token(*token_id).expect("a known token");
+                changes.push(TokenChange::Remove { token_sha256: token.token_sha256.clone() });
+            }
+            _ => {}
+        }
+    }
+    changes
 }
 
 pub(crate) async fn run_shard(
@@ -88,7 +126,7 @@ pub(crate) async fn run_shard(
             pending: None,
             deliveries: Vec::new(),
             updates: Vec::new(),
-            accounts: Vec::new(),
+            tokens: Vec::new(),
             leaves: Vec::new(),
         };
         let mut events = state.advance(now);
@@ -105,6 +143,7 @@ pub(crate) async fn run_shard(
             metrics::histogram!("livedrop_shard_batch_requests").record(batch.deliveries.len() as f64);
         }
         batch.updates = room_updates(&state, &events);
+        batch.tokens = token_changes(&state, &events);
         if !events.is_empty() {
             // Encoded here rather than on the journal's single writer thread, which every shard shares.
             let encoded: Vec<_> = events.iter().map(journal::encode).collect();
@@ -156,10 +195,6 @@ fn handle(
                     Err(rejection) => rejection.code(),
                 };
                 metrics::counter!("livedrop_claims_total", "outcome" => label).increment(1);
-            }
-            if let Ok(Reply::Account(account)) = &outcome {
-                let actor = Actor { id: account.id, role: account.role };
-                batch.accounts.push((account.token_sha256.clone(), actor, account.created_at));
             }
             batch.deliveries.push(Box::new(move |committed| {
                 let _ = reply.send(committed.map(|_| outcome));
@@ -262,8 +297,14 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
         };
         if let Ok(seq) = committed {
             watermark = seq;
-            for (token_sha256, actor, created_at) in batch.accounts {
-                context.directory.insert(token_sha256, actor, created_at);
+            // Before any answer: a revoked token is refused on the very next request.
+            for change in batch.tokens {
+                match change {
+                    TokenChange::Insert { token_sha256, actor, account_created_at, expires_at } => {
+                        context.directory.insert(token_sha256, actor, account_created_at, expires_at);
+                    }
+                    TokenChange::Remove { token_sha256 } => context.directory.remove(&token_sha256),
+                }
             }
             for mut update in batch.updates {
                 update.set_seq(seq);
