@@ -136,6 +136,7 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::QuestionClosed,
         Rejection::DemoRunning,
         Rejection::PollClosed,
+        Rejection::TooManyTokens { limit: 20 },
     ]
 }
 
@@ -171,7 +172,8 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::AlreadyVoted
         | Rejection::QuestionClosed
         | Rejection::DemoRunning
-        | Rejection::PollClosed => true,
+        | Rejection::PollClosed
+        | Rejection::TooManyTokens { .. } => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }
