@@ -87,7 +87,8 @@ impl From<Rejection> for ApiError {
             | Rejection::AlreadyVoted
             | Rejection::QuestionClosed
             | Rejection::DemoRunning
-            | Rejection::PollClosed => StatusCode::CONFLICT,
+            | Rejection::PollClosed
+            | Rejection::TooManyTokens { .. } => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -21,7 +21,7 @@ pub(crate) mod web;
 
 use crate::AppState;
 use crate::error::ApiError;
-use accounts::wire::AccountBody;
+use accounts::wire::{AccountBody, IssuedTokenBody};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -89,6 +89,9 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Episode(episode) => (success, Json(EpisodeBody::from(&**episode))).into_response(),
         Reply::Poll(tally) => (success, Json(PollBody::from(&**tally))).into_response(),
         Reply::Question(question) => (success, Json(QuestionBody::from(&**question))).into_response(),
+        // Without the request's secret: a token is answered whole (with `token`) only by the request
+        // that issued it; a retry answered from its record gets this.
+        Reply::Token(token) => (success, Json(IssuedTokenBody::of(token, None))).into_response(),
         Reply::RiskRules { text, version } => {
             (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
         }

@@ -15,4 +15,5 @@ mod refunds;
 mod risk;
 mod rooms;
 mod rooms_live;
+mod tokens;
 mod transparency;

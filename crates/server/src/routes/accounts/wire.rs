@@ -1,7 +1,7 @@
 //! The JSON shapes of accounts: signing up and the account as answered.
 
 use crate::wire::{rfc3339, role_name};
-use domain::Account;
+use domain::{Account, Token};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -42,4 +42,68 @@ impl AccountBody {
             created_at: rfc3339(account.created_at),
         }
     }
+}
+
+/// `POST /v1/accounts/me/tokens`: a further bearer token of the caller's account.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssueTokenRequest {
+    /// Seconds until the token stops working, 1 to 31 622 400 (366 days); without it the token
+    /// works until revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 31_622_400)]
+    pub(crate) expires_in_seconds: Option<u64>,
+}
+
+/// A token as issued. The secret is shown once, in the first answer: a retry answered from its
+/// idempotency record has only the token's hash, so it comes without `token`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IssuedTokenBody {
+    pub(crate) id: String,
+    /// The bearer token; shown once, stored only as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token: Option<String>,
+    pub(crate) created_at: String,
+    /// `null`: works until revoked.
+    pub(crate) expires_at: Option<String>,
+}
+
+impl IssuedTokenBody {
+    pub(crate) fn of(token: &Token, secret: Option<String>) -> IssuedTokenBody {
+        IssuedTokenBody {
+            id: token.id.to_string(),
+            token: secret,
+            created_at: rfc3339(token.created_at),
+            expires_at: token.expires_at.map(rfc3339),
+        }
+    }
+}
+
+/// A token as listed or revoked: never its secret nor its hash.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenBody {
+    pub(crate) id: String,
+    pub(crate) created_at: String,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) revoked_at: Option<String>,
+    /// Whether this is the token the request was sent with.
+    pub(crate) current: bool,
+}
+
+impl TokenBody {
+    pub(crate) fn of(token: &Token, current_sha256: &str) -> TokenBody {
+        TokenBody {
+            id: token.id.to_string(),
+            created_at: rfc3339(token.created_at),
+            expires_at: token.expires_at.map(rfc3339),
+            revoked_at: token.revoked_at.map(rfc3339),
+            current: token.token_sha256 == current_sha256,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenListBody {
+    /// Oldest first, the sign-up token first; revoked and expired ones too.
+    pub(crate) tokens: Vec<TokenBody>,
 }
