@@ -120,6 +120,10 @@ pub fn version_of(payload: &str) -> Result<i64, DecodeError> {
         return Ok(1);
     };
     let digits = rest.split(',').next().ok_or(DecodeError::MalformedVersion)?;
+    // One spelling per version (no sign, no leading zero), as `encode` writes it.
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) || digits.starts_with('0') {
+        return Err(DecodeError::MalformedVersion);
+    }
     let version: i64 = digits.parse().map_err(|_| DecodeError::MalformedVersion)?;
     // Version 1 never carries a prefix: an explicit 1 (or 0, or less) was never written.
     if version < 2 {
@@ -180,7 +184,10 @@ mod tests {
         assert_eq!(version_two.decode(&payload).unwrap().version, 2);
         assert!(matches!(CURRENT.decode(&payload), Err(DecodeError::Newer { found: 2, current: 1 })));
         assert!(matches!(version_of("{\"v\":1,\"type\":\"x\"}"), Err(DecodeError::Unknown(1))));
-        assert!(matches!(version_of("{\"v\":x,\"type\":\"x\"}"), Err(DecodeError::MalformedVersion)));
+        for malformed in ["x", "+2", "02", ""] {
+            let payload = format!("{{\"v\":{malformed},\"type\":\"x\"}}");
+            assert!(matches!(version_of(&payload), Err(DecodeError::MalformedVersion)), "{payload}");
+        }
     }
 
     #[test]

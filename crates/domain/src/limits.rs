@@ -18,6 +18,9 @@ pub const SCHEDULE_AHEAD_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
 /// Live (neither revoked nor expired) bearer tokens one account may have at once, the sign-up
 /// token included.
 pub const ACCOUNT_TOKENS_MAX: usize = 20;
+/// Tokens an account may ever be issued, live or not: revoked and expired tokens are kept (a
+/// listing and an audit show them), so issuing short-lived tokens in a loop must end somewhere.
+pub const ACCOUNT_TOKENS_ISSUED_MAX: usize = 1_000;
 /// A token issued with an expiry expires at most this long after it is issued.
 pub const TOKEN_LIFETIME_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;

@@ -173,10 +173,17 @@ pub fn create_private_dir(data_dir: &Path) -> Result<(), JournalError> {
 fn create_private_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let file = std::fs::OpenOptions::new().create(true).append(true).mode(DATA_FILE_MODE).open(path)?;
-    let mode = file.metadata()?.permissions().mode() & 0o777;
-    if mode & !DATA_FILE_MODE != 0 {
-        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal readable by others; made owner-only");
-        file.set_permissions(std::fs::Permissions::from_mode(DATA_FILE_MODE))?;
+    drop(file);
+    // The WAL and shared-memory files an older build left (after a crash) hold recent pages too.
+    let wal = path.with_extension("sqlite3-wal");
+    let shm = path.with_extension("sqlite3-shm");
+    for path in [path, wal.as_path(), shm.as_path()] {
+        let Ok(metadata) = std::fs::metadata(path) else { continue };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & !DATA_FILE_MODE != 0 {
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal file readable by others; made owner-only");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(DATA_FILE_MODE))?;
+        }
     }
     Ok(())
 }

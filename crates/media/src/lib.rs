@@ -207,17 +207,18 @@ impl Media {
         self.open(Role::Publisher, episode_id, account_id, None, checked_seq, offer).await
     }
 
-    /// WHEP: accepts a listener's offer from `client_ip`; its first `LISTENER_SLOTS` receive-only
-    /// audio sections become its slots.
+    /// WHEP: accepts a listener's offer from `client_ip` (whose share of listening sessions is
+    /// counted; `None` counts against no address); its first `LISTENER_SLOTS` receive-only audio
+    /// sections become its slots.
     pub async fn listen(
         &self,
         episode_id: EpisodeId,
         account_id: AccountId,
-        client_ip: IpAddr,
+        client_ip: Option<IpAddr>,
         checked_seq: u64,
         offer: &str,
     ) -> Result<Negotiated, MediaError> {
-        self.open(Role::Listener, episode_id, account_id, Some(client_ip), checked_seq, offer).await
+        self.open(Role::Listener, episode_id, account_id, client_ip, checked_seq, offer).await
     }
 
     async fn open(

@@ -25,6 +25,8 @@ pub struct RateLimits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Option<DefaultKeyedRateLimiter<AccountId>>,
     signups: Option<DefaultDirectRateLimiter>,
+    /// Sign-ups per address too, so that one client cannot use up everyone's sign-ups.
+    signups_per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -40,10 +42,15 @@ impl RateLimits {
             let burst = NonZeroU32::new(signups_per_second.saturating_mul(2)).expect("non-zero");
             governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
         });
+        let signups_per_ip = (signups_per_second != 0).then(|| {
+            let quota = Quota::per_minute(SIGNUPS_PER_IP_PER_MINUTE).allow_burst(SIGNUPS_PER_IP_PER_MINUTE);
+            governor::RateLimiter::keyed(quota)
+        });
         let limits = Arc::new(RateLimits {
             per_ip: limiter(per_ip_per_second),
             per_account: limiter(per_account_per_second),
             signups,
+            signups_per_ip,
         });
         let weak = Arc::downgrade(&limits);
         tokio::spawn(async move {
@@ -59,6 +66,10 @@ impl RateLimits {
                     per_account.retain_recent();
                     per_account.shrink_to_fit();
                 }
+                if let Some(signups_per_ip) = &limits.signups_per_ip {
+                    signups_per_ip.retain_recent();
+                    signups_per_ip.shrink_to_fit();
+                }
             }
         });
         limits
@@ -73,6 +84,9 @@ fn limited(wait: Duration) -> Response {
 
 /// The default sign-up rate: a busy launch, not a script making throwaway accounts by the thousand.
 pub const SIGNUPS_PER_SECOND_DEFAULT: u32 = 20;
+
+/// Sign-ups one address may make per minute (a household at a launch, not a script).
+const SIGNUPS_PER_IP_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("non-zero");
 
 /// Creating an account: the one request that needs no account, limited for all callers together.
 const SIGNUP_PATH: &str = "/v1/accounts";
@@ -102,13 +116,21 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     {
         return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
-    if let Some(signups) = &limits.signups
-        && request.method() == axum::http::Method::POST
-        && request.uri().path() == SIGNUP_PATH
-        && let Err(not_until) = signups.check()
-    {
-        metrics::counter!("livedrop_signups_limited_total").increment(1);
-        return limited(not_until.wait_time_from(DefaultClock::default().now()));
+    if request.method() == axum::http::Method::POST && request.uri().path() == SIGNUP_PATH {
+        // The address's own share first, so one client cannot drain the shared bucket.
+        if let (Some(signups_per_ip), Some(ConnectInfo(peer))) =
+            (&limits.signups_per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())
+            && let Err(not_until) = signups_per_ip.check_key(&peer.ip())
+        {
+            metrics::counter!("livedrop_signups_limited_total", "limit" => "per_ip").increment(1);
+            return limited(not_until.wait_time_from(DefaultClock::default().now()));
+        }
+        if let Some(signups) = &limits.signups
+            && let Err(not_until) = signups.check()
+        {
+            metrics::counter!("livedrop_signups_limited_total", "limit" => "total").increment(1);
+            return limited(not_until.wait_time_from(DefaultClock::default().now()));
+        }
     }
     next.run(request).await
 }

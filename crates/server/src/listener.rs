@@ -76,11 +76,16 @@ struct OpenConnections {
     total_max: u64,
 }
 
-/// A connection's places, given back when it ends.
-struct ConnectionGuard {
+/// A connection's places, given back when it ends, or when the WebSocket it was upgraded to ends:
+/// the live feed keeps a clone (`ConnectionPlace`), so upgraded sockets count against both caps.
+pub(crate) struct ConnectionGuard {
     _place: Place,
     n_total: Arc<AtomicU64>,
 }
+
+/// The place of the connection a request came on, in the request's extensions.
+#[derive(Clone)]
+pub(crate) struct ConnectionPlace(#[allow(dead_code)] pub(crate) Arc<ConnectionGuard>);
 
 impl OpenConnections {
     /// The places of a new connection from `ip`, or the name of the limit that refuses it.
@@ -91,6 +96,7 @@ impl OpenConnections {
         }
         let place = self.per_ip.take(ip).ok_or("per_ip")?;
         self.n_total.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("livedrop_http_connections_open").increment(1.0);
         Ok(ConnectionGuard { _place: place, n_total: self.n_total.clone() })
     }
 }
@@ -98,6 +104,7 @@ impl OpenConnections {
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         self.n_total.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("livedrop_http_connections_open").decrement(1.0);
     }
 }
 
@@ -146,9 +153,9 @@ pub(crate) async fn serve(
         let task_stop = stop_signal.clone();
         let builder = builder.clone();
         let router = router.clone();
+        let guard = Arc::new(guard);
         tokio::spawn(async move {
-            serve_connection(stream, peer, router, &builder, limits.header_read_timeout, task_stop).await;
-            drop(guard);
+            serve_connection(stream, peer, router, &builder, limits.header_read_timeout, guard, task_stop).await;
         });
     }
     let _ = stopping.send(true);
@@ -162,32 +169,93 @@ async fn serve_connection(
     peer: SocketAddr,
     router: Router,
     builder: &auto::Builder<TokioExecutor>,
-    header_read_timeout: Duration,
+    idle_timeout: Duration,
+    guard: Arc<ConnectionGuard>,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    metrics::gauge!("livedrop_http_connections_open").increment(1.0);
     // hyper reads the first bytes to tell HTTP/1 from HTTP/2 with no deadline of its own, so a
     // client that sends part of the HTTP/2 preface and stops would hold the connection forever.
-    if tokio::time::timeout(header_read_timeout, protocol_known(&stream)).await.is_err() {
+    let sniffed = tokio::select! {
+        known = tokio::time::timeout(idle_timeout, protocol_known(&stream)) => known.is_ok(),
+        () = stopped(&mut stop) => false,
+    };
+    if !sniffed {
         metrics::counter!("livedrop_http_connections_timed_out_total").increment(1);
-        metrics::gauge!("livedrop_http_connections_open").decrement(1.0);
         return;
     }
+    // Requests in flight on this connection and when the last one ended: hyper's header-read
+    // timeout closes an idle HTTP/1 connection, but HTTP/2 has none (its pings keep a quiet client
+    // alive), so an idle connection of either kind is closed here after `idle_timeout`.
+    let activity = Arc::new(Activity::default());
+    let place = ConnectionPlace(guard);
+    let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        router.clone().oneshot(request)
+        request.extensions_mut().insert(place.clone());
+        let in_flight = service_activity.start();
+        let response = router.clone().oneshot(request);
+        async move {
+            let response = response.await;
+            drop(in_flight);
+            response
+        }
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
-    tokio::select! {
-        served = connection.as_mut() => log_end(served),
-        () = stopped(&mut stop) => {
-            connection.as_mut().graceful_shutdown();
-            log_end(connection.await);
+    let mut idle_check = tokio::time::interval(idle_timeout / 2);
+    idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            served = connection.as_mut() => return log_end(served),
+            () = stopped(&mut stop) => break,
+            _ = idle_check.tick() => {
+                if activity.idle_for() >= idle_timeout {
+                    metrics::counter!("livedrop_http_connections_timed_out_total").increment(1);
+                    break;
+                }
+            }
         }
     }
-    metrics::gauge!("livedrop_http_connections_open").decrement(1.0);
+    connection.as_mut().graceful_shutdown();
+    log_end(connection.await);
+}
+
+/// What the idle check of a connection reads: requests in flight, and when the last one ended.
+struct Activity {
+    in_flight: AtomicU64,
+    last_ended: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity { in_flight: AtomicU64::new(0), last_ended: std::sync::Mutex::new(tokio::time::Instant::now()) }
+    }
+}
+
+/// One request in flight; its end is recorded when dropped, whichever way the handler finishes.
+struct InFlight(Arc<Activity>);
+
+impl Activity {
+    fn start(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    /// How long the connection has had no request in flight (zero while one is).
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
+        self.last_ended.lock().expect("activity lock").elapsed()
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.last_ended.lock().expect("activity lock") = tokio::time::Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 async fn stopped(stop: &mut watch::Receiver<bool>) {
@@ -206,16 +274,17 @@ fn log_end(served: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
 /// preface, or the end of the stream.
 async fn protocol_known(stream: &TcpStream) {
     let mut first = [0u8; H2_PREFACE.len()];
+    // `peek` leaves the bytes readable, so waiting for readiness returns at once: poll with a
+    // growing pause instead (only a client that sent a strict prefix of the preface gets here).
+    let mut pause = Duration::from_millis(5);
     loop {
         match stream.peek(&mut first).await {
             Ok(0) | Err(_) => return,
             Ok(n_read) if n_read == first.len() || first[..n_read] != H2_PREFACE[..n_read] => return,
             // A prefix of the preface so far: wait for more.
             Ok(_) => {
-                if stream.readable().await.is_err() {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
             }
         }
     }

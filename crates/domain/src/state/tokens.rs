@@ -4,7 +4,7 @@
 
 use super::State;
 use super::decision::{Decision, ReadBack};
-use crate::limits::{ACCOUNT_TOKENS_MAX, TOKEN_LIFETIME_MS_MAX};
+use crate::limits::{ACCOUNT_TOKENS_ISSUED_MAX, ACCOUNT_TOKENS_MAX, TOKEN_LIFETIME_MS_MAX};
 use crate::{AccountId, Actor, Event, Rejection, Role, Timestamp, Token, TokenId};
 
 fn check_token_sha256(token_sha256: &str) -> Result<(), Rejection> {
@@ -37,6 +37,9 @@ impl State {
         }
         if !self.accounts.contains_key(&actor.id) {
             return Err(Rejection::NotFound);
+        }
+        if self.tokens_of(actor.id).count() >= ACCOUNT_TOKENS_ISSUED_MAX {
+            return Err(Rejection::TooManyTokens { limit: ACCOUNT_TOKENS_ISSUED_MAX as u32 });
         }
         let n_live = self.tokens_of(actor.id).filter(|token| token.is_live(now)).count();
         if n_live >= ACCOUNT_TOKENS_MAX {

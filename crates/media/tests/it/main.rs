@@ -198,9 +198,9 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
     let (ep, host, guest) = (episode(4), account(31), account(32));
     let (_, offer) = TestPeer::offer_for_listener(3);
     media.set_permissions(ep, 10, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
-    let stale = media.listen(ep, guest, LOCALHOST, 5, &offer).await.unwrap_err();
+    let stale = media.listen(ep, guest, Some(LOCALHOST), 5, &offer).await.unwrap_err();
     assert_eq!(stale, media::MediaError::NotOnStage, "checked at 5, off the stage at 10");
-    media.listen(ep, guest, LOCALHOST, 12, &offer).await.unwrap();
+    media.listen(ep, guest, Some(LOCALHOST), 12, &offer).await.unwrap();
     media.set_permissions(ep, 11, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
     assert_eq!(media.stats(false).await.unwrap().listeners, 1, "the update at 11 predates the check at 12");
     media.set_permissions(ep, 13, BTreeSet::from([host]), BTreeSet::from([host])).await.unwrap();
@@ -211,7 +211,7 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
     let mut rtp = [0u64];
     talk(&mut [(&mut speaker, 1, -30)], &mut [], &mut rtp, Duration::from_millis(400));
     media.end_episode(ep).await.unwrap();
-    let late = media.listen(ep, host, LOCALHOST, 100, &offer).await.unwrap_err();
+    let late = media.listen(ep, host, Some(LOCALHOST), 100, &offer).await.unwrap_err();
     assert_eq!(late, media::MediaError::EpisodeEnded);
     media.shutdown();
     let infos = media.recordings(ep).unwrap();
@@ -233,7 +233,8 @@ async fn listeners_leave_the_publishers_reserve_and_share_places_by_address() {
     })
     .unwrap();
     let (ep, host) = (episode(9), account(90));
-    let (one, two, three) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+    let (one, two, three) =
+        (Some("127.0.0.1".parse().unwrap()), Some("127.0.0.2".parse().unwrap()), Some("127.0.0.3".parse().unwrap()));
     let (_, listen) = TestPeer::offer_for_listener(3);
     media.listen(ep, account(91), one, 0, &listen).await.unwrap();
     let crowded = media.listen(ep, account(92), one, 0, &listen).await.unwrap_err();

@@ -119,7 +119,8 @@ pub(crate) async fn connect_listener(
     n_slots: usize,
 ) -> TestPeer {
     let (mut peer, offer) = TestPeer::new(Direction::RecvOnly, n_slots);
-    let negotiated = media.listen(episode, account, std::net::Ipv4Addr::LOCALHOST.into(), 0, &offer).await.unwrap();
+    let negotiated =
+        media.listen(episode, account, Some(std::net::Ipv4Addr::LOCALHOST.into()), 0, &offer).await.unwrap();
     peer.peer.accept(&negotiated.answer).unwrap();
     assert!(pump_until(&mut [&mut peer], Duration::from_secs(10), |peers| peers[0].connected()), "listener connects");
     peer

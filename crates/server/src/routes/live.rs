@@ -13,6 +13,7 @@ pub(crate) mod wire;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
+use crate::listener::ConnectionPlace;
 use crate::openapi::RateLimited;
 use crate::routes::catalogue::{read_room, room_body};
 use crate::routes::path_id;
@@ -22,6 +23,7 @@ use crate::routes::rituals::wire::RitualsBody;
 use crate::routes::rooms::wire::EpisodeBody;
 use crate::routes::stage::wire::StageBody;
 use crate::wire::rfc3339;
+use axum::Extension;
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -57,11 +59,13 @@ const LIVE_CLIENT_FRAME_BYTES_MAX: usize = 4_096;
     responses((status = 101, description = "WebSocket: a `snapshot` message, then `drop`, `episode`, `stage`, `poll`, `questions` and `rituals` messages with non-decreasing `seq` (each a `LiveMessage`)"),
         (status = 400, description = "websocket_required: not a WebSocket upgrade request", body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 429, description = "too_many_connections: this address holds its share of live sockets; retry after Retry-After", body = ErrorBody),
         (status = 503, description = "too_many_connections, overloaded, shutting_down or unavailable; retry after Retry-After", body = ErrorBody),
         RateLimited))]
 pub(crate) async fn live(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    connection: Option<Extension<ConnectionPlace>>,
     ApiPath(room_id): ApiPath,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -73,14 +77,21 @@ pub(crate) async fn live(
     if room.is_none() {
         return Err(ApiError::not_found());
     }
-    let Some(place) = app.live_per_ip.take(peer.ip()) else {
-        metrics::counter!("livedrop_live_refused_total", "limit" => "per_ip").increment(1);
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_connections",
-            "too many live connections from this address",
-        )
-        .retry_after(5));
+    // A request made in process (no socket, no address) has no share to take.
+    let place = match peer {
+        Some(Extension(ConnectInfo(peer))) => match app.live_per_ip.take(peer.ip()) {
+            Some(place) => Some(place),
+            None => {
+                metrics::counter!("livedrop_live_refused_total", "limit" => "per_ip").increment(1);
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_connections",
+                    "too many live connections from this address",
+                )
+                .retry_after(5));
+            }
+        },
+        None => None,
     };
     let Ok(slot) = app.live_slots.clone().try_acquire_owned() else {
         metrics::counter!("livedrop_live_refused_total", "limit" => "total").increment(1);
@@ -95,7 +106,8 @@ pub(crate) async fn live(
     // cap (16 MiB) let a client park megabytes per socket while sending a frame slowly.
     let upgrade = upgrade.max_message_size(LIVE_CLIENT_FRAME_BYTES_MAX).max_frame_size(LIVE_CLIENT_FRAME_BYTES_MAX);
     Ok(upgrade.on_upgrade(move |socket| async move {
-        let _places = (slot, place);
+        // The upgraded socket keeps its connection's places (per IP and in all) until it ends.
+        let _places = (slot, place, connection);
         if let Err(error) = serve_room(app, room_id, socket).await {
             tracing::debug!(%room_id, %error, "live connection ended");
         }

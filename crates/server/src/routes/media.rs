@@ -10,6 +10,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiPathPair, ApiQuery, Authenticated, SdpBody};
 use crate::routes::path_id;
 use crate::stage_watcher;
+use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -55,7 +56,12 @@ impl From<MediaError> for ApiError {
             MediaError::TooManySessions | MediaError::TooManyPublishers => {
                 ApiError::new(StatusCode::CONFLICT, "too_many_media_sessions", error.to_string())
             }
-            MediaError::Full | MediaError::Busy | MediaError::TooManyFromAddress => {
+            MediaError::TooManyFromAddress => {
+                // The client's own share is used up: its limit, not the server's.
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_media_sessions", error.to_string())
+                    .retry_after(5)
+            }
+            MediaError::Full | MediaError::Busy => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media_busy", error.to_string()).retry_after(2)
             }
             MediaError::Stopped | MediaError::Start(_) => {
@@ -78,7 +84,8 @@ async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode,
 /// share of listening sessions the media server counts).
 enum Session {
     Publisher,
-    Listener(IpAddr),
+    /// `None` for a request made in process, which has no address.
+    Listener(Option<IpAddr>),
 }
 
 async fn open_session(
@@ -148,12 +155,19 @@ pub(crate) async fn whip(
         (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
 pub(crate) async fn whep(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Authenticated(actor): Authenticated,
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    open_session(&app, actor.id, &episode_id, &offer, Session::Listener(peer.ip())).await
+    open_session(
+        &app,
+        actor.id,
+        &episode_id,
+        &offer,
+        Session::Listener(peer.map(|Extension(ConnectInfo(peer))| peer.ip())),
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),

@@ -112,7 +112,7 @@ async fn one_address_holds_at_most_its_share_of_live_sockets() {
         held.push(tokio_tungstenite::connect_async(&url).await.unwrap());
     }
     match tokio_tungstenite::connect_async(&url).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
         other => panic!("a fourth live socket from one address: {:?}", other.map(|_| ())),
     }
     let stream = connect_from("127.0.0.2", &server).await;

@@ -59,3 +59,21 @@ async fn sign_ups_are_limited_across_addresses() {
     // A burst of two, then 429 for the third, from an address never seen before.
     assert_eq!(statuses, vec![201, 201, 429]);
 }
+
+/// One address has its own share of sign-ups, so it cannot use up everyone's.
+#[tokio::test]
+async fn one_address_cannot_take_every_sign_up() {
+    let server = TestServer::start(Options { signups_per_second: 1_000, ..Options::default() }).await;
+    let mut statuses = Vec::new();
+    for idx in 0..11 {
+        let body = serde_json::json!({"handle": format!("eager{idx}"), "role": "buyer"});
+        let response = server.client.post(format!("{}/v1/accounts", server.base)).json(&body).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [201; 10]);
+    assert_eq!(statuses[10], 429, "the eleventh sign-up in a minute from one address");
+    let client = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build();
+    let body = serde_json::json!({"handle": "other_place", "role": "buyer"});
+    let response = client.unwrap().post(format!("{}/v1/accounts", server.base)).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201, "another address still signs up");
+}
