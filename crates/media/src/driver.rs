@@ -30,8 +30,9 @@ pub(crate) struct Limits {
     pub(crate) sessions_max: usize,
     /// Of `sessions_max`, places only publishers may take.
     pub(crate) publishers_reserved: usize,
-    /// Listening sessions per client address; 0 is no cap.
+    /// Listening and publishing sessions per client address; 0 is no cap.
     pub(crate) listeners_per_ip_max: usize,
+    pub(crate) publishers_per_ip_max: usize,
     pub(crate) account_sessions_max: usize,
     pub(crate) episode_publishers_max: usize,
 }
@@ -88,12 +89,17 @@ fn handle(sfu: &mut Sfu, command: Command, limits: &Limits, transmit: &mut dyn F
                 crate::Role::Publisher => limits.sessions_max,
                 crate::Role::Listener => limits.sessions_max.saturating_sub(limits.publishers_reserved),
             };
-            let from_one_address = new.client_ip.is_some_and(|ip| {
-                limits.listeners_per_ip_max != 0 && sfu.listeners_from(ip) >= limits.listeners_per_ip_max
-            });
+            // Publishers have a share of their own: any creator may go live in their own room, so
+            // the reserve must not be theirs to take from one address.
+            let share = match new.role {
+                crate::Role::Publisher => limits.publishers_per_ip_max,
+                crate::Role::Listener => limits.listeners_per_ip_max,
+            };
+            let from_one_address =
+                new.client_ip.is_some_and(|ip| share != 0 && sfu.sessions_from(ip, new.role) >= share);
             let refusal = if sfu.session_count() >= places {
                 Some(crate::MediaError::Full)
-            } else if new.role == crate::Role::Listener && from_one_address {
+            } else if from_one_address {
                 Some(crate::MediaError::TooManyFromAddress)
             } else if sfu.sessions_of(new.episode_id, new.account_id) >= limits.account_sessions_max {
                 Some(crate::MediaError::TooManySessions)

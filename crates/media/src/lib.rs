@@ -44,6 +44,9 @@ pub const PUBLISHER_SESSIONS_RESERVED: usize = 64;
 /// Listening sessions one client address may hold (throwaway accounts from one place cannot take
 /// every listening place).
 pub const LISTENERS_PER_IP_DEFAULT: usize = 32;
+/// Publishing sessions one client address may hold, in every episode: a studio's few speakers, not
+/// a script's self-made stages eating the publishers' reserve.
+pub const PUBLISHERS_PER_IP_DEFAULT: usize = 8;
 /// Sessions one account may hold in one episode (a reloaded page leaves its listening session
 /// behind until ICE notices it is gone; a new publishing session replaces the account's last).
 pub const ACCOUNT_SESSIONS_MAX: usize = 4;
@@ -69,6 +72,8 @@ pub struct MediaConfig {
     pub publishers_reserved: usize,
     /// Listening sessions per client address; 0 turns the cap off (load tests from one address).
     pub listeners_per_ip_max: usize,
+    /// Publishing sessions per client address; 0 turns the cap off.
+    pub publishers_per_ip_max: usize,
 }
 
 impl MediaConfig {
@@ -81,6 +86,7 @@ impl MediaConfig {
             sessions_max: SESSIONS_MAX,
             publishers_reserved: PUBLISHER_SESSIONS_RESERVED,
             listeners_per_ip_max: LISTENERS_PER_IP_DEFAULT,
+            publishers_per_ip_max: PUBLISHERS_PER_IP_DEFAULT,
         }
     }
 }
@@ -95,7 +101,7 @@ pub enum MediaError {
     TooManySessions,
     #[error("this episode already has {EPISODE_PUBLISHERS_MAX} publishers")]
     TooManyPublishers,
-    #[error("too many listening sessions from this address")]
+    #[error("too many media sessions from this address")]
     TooManyFromAddress,
     #[error("the media server is busy")]
     Busy,
@@ -166,6 +172,7 @@ impl Media {
             sessions_max: config.sessions_max,
             publishers_reserved: config.publishers_reserved,
             listeners_per_ip_max: config.listeners_per_ip_max,
+            publishers_per_ip_max: config.publishers_per_ip_max,
             account_sessions_max: ACCOUNT_SESSIONS_MAX,
             episode_publishers_max: EPISODE_PUBLISHERS_MAX,
         };
@@ -195,16 +202,17 @@ impl Media {
         self.candidate
     }
 
-    /// WHIP: accepts a speaker's offer. The caller has checked, as of journal position
-    /// `checked_seq`, that `account_id` may publish in the episode.
+    /// WHIP: accepts a speaker's offer from `client_ip` (`None` counts against no address). The
+    /// caller has checked, as of journal position `checked_seq`, that `account_id` may publish.
     pub async fn publish(
         &self,
         episode_id: EpisodeId,
         account_id: AccountId,
+        client_ip: Option<IpAddr>,
         checked_seq: u64,
         offer: &str,
     ) -> Result<Negotiated, MediaError> {
-        self.open(Role::Publisher, episode_id, account_id, None, checked_seq, offer).await
+        self.open(Role::Publisher, episode_id, account_id, client_ip, checked_seq, offer).await
     }
 
     /// WHEP: accepts a listener's offer from `client_ip` (whose share of listening sessions is

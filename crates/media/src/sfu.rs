@@ -65,7 +65,7 @@ pub(crate) struct NewSession {
     pub(crate) episode_id: EpisodeId,
     pub(crate) account_id: AccountId,
     pub(crate) role: Role,
-    /// The client's address as the HTTP server saw it, for a listener's per-address share.
+    /// The client's address as the HTTP server saw it, for its per-address share.
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) rtc: Rtc,
     /// A listener's send-only audio media, one per slot, in offer order.
@@ -200,9 +200,9 @@ impl Sfu {
         self.sessions.len()
     }
 
-    /// Listening sessions opened from `ip`, in every episode.
-    pub(crate) fn listeners_from(&self, ip: IpAddr) -> usize {
-        self.sessions.values().filter(|s| s.role == Role::Listener && s.client_ip == Some(ip)).count()
+    /// Sessions of `role` opened from `ip`, in every episode.
+    pub(crate) fn sessions_from(&self, ip: IpAddr, role: Role) -> usize {
+        self.sessions.values().filter(|s| s.role == role && s.client_ip == Some(ip)).count()
     }
 
     pub(crate) fn sessions_of(&self, episode_id: EpisodeId, account_id: AccountId) -> usize {

@@ -107,7 +107,7 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
     let limits = &app.rate_limits;
     if let (Some(per_ip), Some(ConnectInfo(peer))) =
         (&limits.per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())
-        && let Err(not_until) = per_ip.check_key(&peer.ip())
+        && let Err(not_until) = per_ip.check_key(&crate::per_ip::client_key(peer.ip()))
     {
         return limited(not_until.wait_time_from(DefaultClock::default().now()));
     }
@@ -120,7 +120,7 @@ pub(crate) async fn enforce(State(app): State<AppState>, request: Request, next:
         // The address's own share first, so one client cannot drain the shared bucket.
         if let (Some(signups_per_ip), Some(ConnectInfo(peer))) =
             (&limits.signups_per_ip, request.extensions().get::<ConnectInfo<SocketAddr>>())
-            && let Err(not_until) = signups_per_ip.check_key(&peer.ip())
+            && let Err(not_until) = signups_per_ip.check_key(&crate::per_ip::client_key(peer.ip()))
         {
             metrics::counter!("livedrop_signups_limited_total", "limit" => "per_ip").increment(1);
             return limited(not_until.wait_time_from(DefaultClock::default().now()));

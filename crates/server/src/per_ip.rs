@@ -6,6 +6,16 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+/// The address a share belongs to: an IPv4 address (also when it arrives IPv4-mapped), or an IPv6
+/// client's /64, since one IPv6 client is commonly given a whole /64 and could otherwise take a
+/// share per address.
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+    }
+}
+
 /// Places held per IP, each by a `Place` that gives it back on drop.
 pub(crate) struct PerIp {
     /// Places one IP may hold; 0 means no cap (load tests from one address).
@@ -26,6 +36,7 @@ impl PerIp {
 
     /// A place for `ip`, or `None` when it already holds its share.
     pub(crate) fn take(self: &Arc<Self>, ip: IpAddr) -> Option<Place> {
+        let ip = client_key(ip);
         let mut held = self.held.lock().expect("per-ip lock");
         let n_held = held.entry(ip).or_insert(0);
         if self.max != 0 && *n_held >= self.max {
@@ -70,5 +81,15 @@ mod tests {
         let places: Vec<Place> = (0..100).map(|_| unlimited.take(one).unwrap()).collect();
         drop(places);
         assert!(unlimited.held.lock().unwrap().is_empty(), "no entry outlives its places");
+    }
+
+    #[test]
+    fn an_ipv6_client_shares_its_64_and_mapped_ipv4_is_ipv4() {
+        let per_ip = PerIp::new(1);
+        let _first = per_ip.take("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(per_ip.take("2001:db8:1:2:ffff::9".parse().unwrap()).is_none(), "same /64");
+        assert!(per_ip.take("2001:db8:1:3::1".parse().unwrap()).is_some(), "another /64");
+        let _v4 = per_ip.take("10.0.0.1".parse().unwrap()).unwrap();
+        assert!(per_ip.take("::ffff:10.0.0.1".parse().unwrap()).is_none(), "the same IPv4 client");
     }
 }

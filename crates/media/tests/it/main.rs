@@ -226,9 +226,10 @@ async fn the_newer_of_check_and_stage_update_wins_and_shutdown_finishes_recordin
 #[tokio::test(flavor = "multi_thread")]
 async fn listeners_leave_the_publishers_reserve_and_share_places_by_address() {
     let media = Media::start(MediaConfig {
-        sessions_max: 3,
-        publishers_reserved: 1,
+        sessions_max: 4,
+        publishers_reserved: 2,
         listeners_per_ip_max: 1,
+        publishers_per_ip_max: 1,
         ..MediaConfig::new("127.0.0.1:0".parse().unwrap(), None, None)
     })
     .unwrap();
@@ -243,6 +244,10 @@ async fn listeners_leave_the_publishers_reserve_and_share_places_by_address() {
     let full = media.listen(ep, account(94), three, 0, &listen).await.unwrap_err();
     assert_eq!(full, media::MediaError::Full, "the last place is the publishers'");
     let (_, publish) = TestPeer::offer_for_speaker();
-    media.publish(ep, host, 0, &publish).await.expect("the host is never starved of a publishing place");
+    media.publish(ep, host, one, 0, &publish).await.expect("the host is never starved of a publishing place");
+    // Publishers have their own share per address: a second stage from the same place waits.
+    let second = media.publish(episode(10), account(95), one, 0, &publish).await.unwrap_err();
+    assert_eq!(second, media::MediaError::TooManyFromAddress);
+    media.publish(episode(10), account(95), two, 0, &publish).await.expect("another address publishes");
     media.shutdown();
 }

@@ -105,7 +105,8 @@ pub(crate) fn pump_until(
 /// Connects a speaker through WHIP for `account`.
 pub(crate) async fn connect_speaker(media: &Media, episode: domain::EpisodeId, account: domain::AccountId) -> TestPeer {
     let (mut peer, offer) = TestPeer::new(Direction::SendOnly, 1);
-    let negotiated = media.publish(episode, account, 0, &offer).await.unwrap();
+    let negotiated =
+        media.publish(episode, account, Some(std::net::Ipv4Addr::LOCALHOST.into()), 0, &offer).await.unwrap();
     peer.peer.accept(&negotiated.answer).unwrap();
     assert!(pump_until(&mut [&mut peer], Duration::from_secs(10), |peers| peers[0].connected()), "speaker connects");
     peer

@@ -82,10 +82,14 @@ async fn read_episode(app: &AppState, episode_id: EpisodeId) -> Result<(Episode,
 /// stage in any role (WHEP), as of a read whose journal position goes with the session.
 /// What a WHIP or WHEP request asks for: to publish, or to listen from a client address (whose
 /// share of listening sessions the media server counts).
+/// The address is `None` for a request made in process, which has none.
 enum Session {
-    Publisher,
-    /// `None` for a request made in process, which has no address.
+    Publisher(Option<IpAddr>),
     Listener(Option<IpAddr>),
+}
+
+fn client_ip(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<IpAddr> {
+    peer.map(|Extension(ConnectInfo(peer))| crate::per_ip::client_key(peer.ip()))
 }
 
 async fn open_session(
@@ -102,7 +106,7 @@ async fn open_session(
         return Err(ApiError::new(StatusCode::CONFLICT, "episode_not_live", "the episode is not live"));
     }
     match session {
-        Session::Publisher if !domain::may_publish(&episode, account_id) => {
+        Session::Publisher(_) if !domain::may_publish(&episode, account_id) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "not_allowed_to_publish",
@@ -116,7 +120,9 @@ async fn open_session(
     }
     stage_watcher::watch(app, media, &episode);
     let (negotiated, role) = match session {
-        Session::Publisher => (media.publish(episode_id, account_id, seq, offer).await?, Role::Publisher),
+        Session::Publisher(client_ip) => {
+            (media.publish(episode_id, account_id, client_ip, seq, offer).await?, Role::Publisher)
+        }
         Session::Listener(client_ip) => {
             (media.listen(episode_id, account_id, client_ip, seq, offer).await?, Role::Listener)
         }
@@ -138,11 +144,12 @@ async fn open_session(
         (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
 pub(crate) async fn whip(
     State(app): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Authenticated(actor): Authenticated,
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    open_session(&app, actor.id, &episode_id, &offer, Session::Publisher).await
+    open_session(&app, actor.id, &episode_id, &offer, Session::Publisher(client_ip(peer))).await
 }
 
 #[utoipa::path(post, path = "/v1/episodes/{id}/whep", tag = "media", params(("id" = String, Path, description = "episode id")),
@@ -160,14 +167,7 @@ pub(crate) async fn whep(
     ApiPath(episode_id): ApiPath,
     SdpBody(offer): SdpBody,
 ) -> Result<Response, ApiError> {
-    open_session(
-        &app,
-        actor.id,
-        &episode_id,
-        &offer,
-        Session::Listener(peer.map(|Extension(ConnectInfo(peer))| peer.ip())),
-    )
-    .await
+    open_session(&app, actor.id, &episode_id, &offer, Session::Listener(client_ip(peer))).await
 }
 
 #[utoipa::path(delete, path = "/v1/media/sessions/{id}", tag = "media", params(("id" = String, Path, description = "session id, from the WHIP/WHEP `Location`")),

@@ -96,6 +96,7 @@ impl TestServer {
         // Every test client is 127.0.0.1: no per-address share of listening sessions.
         let media = media::Media::start(media::MediaConfig {
             listeners_per_ip_max: 0,
+            publishers_per_ip_max: 0,
             ..media::MediaConfig::new("127.0.0.1:0".parse().unwrap(), None, Some(data_dir.path().join("recordings")))
         })
         .unwrap();
