@@ -78,14 +78,17 @@ struct OpenConnections {
 
 /// A connection's places, given back when it ends, or when the WebSocket it was upgraded to ends:
 /// the live feed keeps a clone (`ConnectionPlace`), so upgraded sockets count against both caps.
-pub(crate) struct ConnectionGuard {
+struct ConnectionGuard {
     _place: Place,
     n_total: Arc<AtomicU64>,
 }
 
 /// The place of the connection a request came on, in the request's extensions.
 #[derive(Clone)]
-pub(crate) struct ConnectionPlace(#[allow(dead_code)] pub(crate) Arc<ConnectionGuard>);
+pub(crate) struct ConnectionPlace {
+    /// Held, never read: dropping the last clone gives the places back.
+    _guard: Arc<ConnectionGuard>,
+}
 
 impl OpenConnections {
     /// The places of a new connection from `ip`, or the name of the limit that refuses it.
@@ -188,7 +191,7 @@ async fn serve_connection(
     // timeout closes an idle HTTP/1 connection, but HTTP/2 has none (its pings keep a quiet client
     // alive), so an idle connection of either kind is closed here after `idle_timeout`.
     let activity = Arc::new(Activity::default());
-    let place = ConnectionPlace(guard);
+    let place = ConnectionPlace { _guard: guard };
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
