@@ -17,8 +17,8 @@ pub use error::ApiError;
 pub use inventory::Inventory;
 pub use limits::{RateLimits, SIGNUPS_PER_SECOND_DEFAULT};
 pub use listener::{
-    BODY_READ_TIMEOUT_DEFAULT, CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED,
-    HEADER_READ_TIMEOUT_DEFAULT, LIVE_CONNECTIONS_PER_IP_DEFAULT,
+    CONNECTIONS_PER_IP_DEFAULT, ConnectionLimits, FILES_RESERVED, HEADER_READ_TIMEOUT_DEFAULT,
+    LIVE_CONNECTIONS_PER_IP_DEFAULT,
 };
 pub use openapi::ApiDoc;
 pub use routes::accounts::new_token;

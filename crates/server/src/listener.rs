@@ -35,8 +35,6 @@ pub const HEADER_READ_TIMEOUT_DEFAULT: Duration = Duration::from_secs(20);
 /// enough that one address cannot take the server's files.
 pub const CONNECTIONS_PER_IP_DEFAULT: u32 = 256;
 
-/// The default `body_read_timeout`: a 16 KiB body takes well under a second on a slow phone link.
-pub const BODY_READ_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
 /// The default `live_per_ip_max`: a household's tabs, not a client's ten thousand sockets.
 pub const LIVE_CONNECTIONS_PER_IP_DEFAULT: u32 = 32;
 
@@ -64,7 +62,8 @@ impl Default for ConnectionLimits {
             per_ip_max: CONNECTIONS_PER_IP_DEFAULT,
             total_max: u64::MAX,
             live_per_ip_max: LIVE_CONNECTIONS_PER_IP_DEFAULT,
-            body_read_timeout: BODY_READ_TIMEOUT_DEFAULT,
+            // The same deadline as a head's, as the binary sets them (`--idle-timeout-secs`).
+            body_read_timeout: HEADER_READ_TIMEOUT_DEFAULT,
         }
     }
 }
