@@ -53,6 +53,8 @@ async fn main() -> anyhow::Result<()> {
             payments: payments.clone(),
             log_origin: "livedrop".to_owned(),
             refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
+            money: Default::default(),
+            payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
         })
         .await?,
     );

@@ -137,6 +137,10 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::DemoRunning,
         Rejection::PollClosed,
         Rejection::TooManyTokens { limit: 20 },
+        Rejection::SplitNotAccepted { state: domain::ContractState::Pending },
+        Rejection::ContractAnswered { state: domain::ContractState::Accepted },
+        Rejection::SharesExceedWhole { total_bps: 10_001 },
+        Rejection::UnknownPartner { partner_id: domain::AccountId(domain::EntityId { partition: 7, serial: 2 }) },
     ]
 }
 
@@ -173,7 +177,11 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::QuestionClosed
         | Rejection::DemoRunning
         | Rejection::PollClosed
-        | Rejection::TooManyTokens { .. } => true,
+        | Rejection::TooManyTokens { .. }
+        | Rejection::SplitNotAccepted { .. }
+        | Rejection::ContractAnswered { .. }
+        | Rejection::SharesExceedWhole { .. }
+        | Rejection::UnknownPartner { .. } => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

@@ -26,7 +26,13 @@ impl World {
     fn new(n_buyers: usize) -> World {
         let mut state = State::default();
         let mut account = |handle: String, role: Role| {
-            let command = Command::CreateAccount { partition: 0, handle, role, token_sha256: "00".repeat(32) };
+            let command = Command::CreateAccount {
+                partition: 0,
+                handle,
+                role,
+                partner_kind: None,
+                token_sha256: "00".repeat(32),
+            };
             match run(&mut state, command) {
                 Reply::Account(account) => Actor { id: account.id, role },
                 other => panic!("{other:?}"),
@@ -54,6 +60,7 @@ impl World {
             panic!("room")
         };
         let drop = NewDrop {
+            split_contract_id: None,
             room_id: room.id,
             product_id: product.id,
             quantity,

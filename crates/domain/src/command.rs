@@ -1,9 +1,11 @@
 //! What callers ask of the state, and what it answers.
 
+use crate::state::NewSplitContract;
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId, Money, Order,
-    OrderId, Partition, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
-    Slot, StageAction, Template, TemplateId, Timestamp, Token, TokenId,
+    Account, AccountId, CartId, ClaimReceipt, ContractState, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId,
+    Money, Order, OrderId, Partition, PartnerKind, Payout, PayoutId, PayoutProfile, PayoutResult, PollTally, Product,
+    ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId, SaleTerms, Settlement, Slot,
+    SplitContract, SplitContractId, StageAction, Template, TemplateId, Timestamp, Token, TokenId,
 };
 use risk::{RuleError, RuleSet, Verdict};
 use std::fmt;
@@ -23,6 +25,8 @@ pub enum Command {
         partition: Partition,
         handle: String,
         role: Role,
+        /// Required for partners, refused for every other role.
+        partner_kind: Option<PartnerKind>,
         token_sha256: String,
     },
     CreateProduct {
@@ -149,6 +153,41 @@ pub enum Command {
         cart_id: CartId,
         payment: PaymentOutcome,
         risk: Option<Box<Verdict>>,
+        /// The platform fee and payout profiles the sale is split under, journaled with it.
+        terms: Box<SaleTerms>,
+    },
+    /// A creator proposes partners' shares of its sales.
+    ProposeSplitContract {
+        actor: Actor,
+        contract: NewSplitContract,
+    },
+    /// A partner named in a pending contract accepts or rejects it.
+    AnswerSplitContract {
+        actor: Actor,
+        contract_id: SplitContractId,
+        accept: bool,
+    },
+    /// An admin sets when a creator's or partner's earnings become available.
+    SetPayoutProfile {
+        actor: Actor,
+        account_id: AccountId,
+        profile: PayoutProfile,
+    },
+    /// Starts a settlement window's close at `now`: an admin's (`actor`) or the schedule's. Always
+    /// sent to `SETTLEMENT_PARTITION`.
+    StartSettlement {
+        actor: Option<Actor>,
+        minimum_minor: i64,
+    },
+    /// Closes `settlement` in one book. Sent by the engine only, to every partition.
+    SettleBook {
+        settlement: Settlement,
+        book: Partition,
+    },
+    /// Records the payout provider's answer. Sent by the engine only.
+    CompletePayout {
+        payout_id: PayoutId,
+        result: PayoutResult,
     },
     /// Replaces the platform's fraud rules (admins only). Always sent to partition 0. Carries the
     /// text parsed once by the caller, so that the domain decides on that parse and the engine
@@ -223,6 +262,8 @@ pub const RISK_RULES_PARTITION: Partition = 0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewDrop {
     pub room_id: RoomId,
+    /// An accepted split contract of the creator's that shares the drop's sales with partners.
+    pub split_contract_id: Option<SplitContractId>,
     pub product_id: ProductId,
     pub quantity: u64,
     pub per_buyer_limit: u32,
@@ -291,6 +332,11 @@ pub enum Reply {
     Poll(Box<PollTally>),
     Question(Box<Question>),
     Token(Box<Token>),
+    SplitContract(Box<SplitContract>),
+    PayoutProfile { account_id: AccountId, profile: PayoutProfile },
+    Settlement(Box<Settlement>),
+    Payouts(Vec<Payout>),
+    Payout(Box<Payout>),
 }
 
 /// A mistake in a text with lines, located (both from 1, columns in characters).
@@ -373,6 +419,22 @@ pub enum Rejection {
     TooManyTokens {
         limit: u32,
     },
+    /// A drop may reference only a split contract every partner accepted.
+    SplitNotAccepted {
+        state: ContractState,
+    },
+    /// The contract was already answered by this partner, or is no longer pending.
+    ContractAnswered {
+        state: ContractState,
+    },
+    /// A split contract's shares add up to more than the whole (10 000 basis points).
+    SharesExceedWhole {
+        total_bps: u32,
+    },
+    /// A split contract names an account that is not a partner.
+    UnknownPartner {
+        partner_id: AccountId,
+    },
 }
 
 impl Rejection {
@@ -424,6 +486,10 @@ impl Rejection {
             Rejection::DemoRunning => "demo_running",
             Rejection::PollClosed => "poll_closed",
             Rejection::TooManyTokens { .. } => "too_many_tokens",
+            Rejection::SplitNotAccepted { .. } => "split_not_accepted",
+            Rejection::ContractAnswered { .. } => "contract_already_answered",
+            Rejection::SharesExceedWhole { .. } => "shares_exceed_whole",
+            Rejection::UnknownPartner { .. } => "unknown_partner",
         }
     }
 }
@@ -484,6 +550,16 @@ impl fmt::Display for Rejection {
             Rejection::TooManyTokens { limit } => {
                 write!(f, "an account may have {limit} live tokens; revoke one before issuing another")
             }
+            Rejection::SplitNotAccepted { state } => {
+                write!(f, "the split contract is {}; a drop may use an accepted contract only", state.as_str())
+            }
+            Rejection::ContractAnswered { state } => {
+                write!(f, "you already answered this contract, or it is {} and takes no more answers", state.as_str())
+            }
+            Rejection::SharesExceedWhole { total_bps } => {
+                write!(f, "the shares add up to {total_bps} basis points; at most 10000 may be shared")
+            }
+            Rejection::UnknownPartner { partner_id } => write!(f, "{partner_id} is not a partner account"),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Facts. Every change of state is one of these, journaled before it is acknowledged.
 
+use crate::ledger::LedgerTransaction;
 use crate::{
-    Account, AccountId, CartId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome, Partition,
-    Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, StageAction, Template, Timestamp, Token, TokenId,
+    Account, AccountId, CartId, Currency, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome,
+    Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, Settlement,
+    SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token, TokenId,
 };
 use risk::Verdict;
 
@@ -223,6 +225,61 @@ pub enum Event {
         token_id: TokenId,
         at: Timestamp,
     },
+    /// A creator's split contract, pending its partners' answers.
+    SplitContractProposed {
+        contract: SplitContract,
+    },
+    /// One named partner accepted (the contract turns `accepted` once all have) or rejected it.
+    SplitContractAnswered {
+        contract_id: SplitContractId,
+        partner_id: AccountId,
+        accepted: bool,
+        at: Timestamp,
+    },
+    /// An admin set a payee's payout profile; sales from here on follow it.
+    PayoutProfileSet {
+        account_id: AccountId,
+        profile: PayoutProfile,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// A balanced ledger transaction of the book of the partition of its id, in the same commit as
+    /// the fact that causes it.
+    LedgerPosted {
+        transaction: LedgerTransaction,
+    },
+    /// A settlement window closes at `closed_at`; each book then closes it in turn.
+    SettlementStarted {
+        settlement: Settlement,
+    },
+    /// Book `book` closed the settlement: everything due by `closed_at` matures into available money
+    /// (the `Matured` transactions that follow move it).
+    BookSettled {
+        settlement_id: SettlementId,
+        book: Partition,
+        closed_at: Timestamp,
+    },
+    /// A payout of everything `payee` has available in the book, journaled before the provider is
+    /// called; it pays the payee's statement lines since its last payout.
+    PayoutCreated {
+        payout_id: PayoutId,
+        settlement_id: SettlementId,
+        payee: AccountId,
+        currency: Currency,
+        amount_minor: i64,
+        at: Timestamp,
+    },
+    PayoutSent {
+        payout_id: PayoutId,
+        provider_payout_id: String,
+        at: Timestamp,
+    },
+    /// The provider refused the payout; its amount is available again for the next window.
+    PayoutFailed {
+        payout_id: PayoutId,
+        reason: String,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -273,6 +330,15 @@ impl Event {
             Event::IdempotencyRecorded { partition, .. } | Event::RiskDecided { partition, .. } => *partition,
             Event::RiskRulesSaved { .. } => crate::command::RISK_RULES_PARTITION,
             Event::OrderReviewed { order_id, .. } => order_id.partition(),
+            Event::SplitContractProposed { contract } => contract.id.partition(),
+            Event::SplitContractAnswered { contract_id, .. } => contract_id.partition(),
+            Event::PayoutProfileSet { account_id, .. } => account_id.partition(),
+            Event::LedgerPosted { transaction } => transaction.id.partition(),
+            Event::SettlementStarted { settlement } => settlement.id.partition(),
+            Event::BookSettled { book, .. } => *book,
+            Event::PayoutCreated { payout_id, .. }
+            | Event::PayoutSent { payout_id, .. }
+            | Event::PayoutFailed { payout_id, .. } => payout_id.partition(),
             Event::TemplateSaved { template } => template.id.partition(),
             Event::EpisodeScheduled { episode } => episode.id.partition(),
             Event::EpisodeStarted { episode_id, .. }
@@ -324,6 +390,15 @@ impl Event {
             Event::RiskDecided { partition, .. } => format!("risk/{partition:02x}"),
             Event::RiskRulesSaved { .. } => "risk-rules".to_owned(),
             Event::OrderReviewed { order_id, .. } => format!("order/{order_id}"),
+            Event::SplitContractProposed { contract } => format!("split/{}", contract.id),
+            Event::SplitContractAnswered { contract_id, .. } => format!("split/{contract_id}"),
+            Event::PayoutProfileSet { account_id, .. } => format!("account/{account_id}"),
+            Event::LedgerPosted { transaction } => format!("ledger/{:02x}", transaction.id.partition()),
+            Event::BookSettled { book, .. } => format!("ledger/{book:02x}"),
+            Event::SettlementStarted { settlement } => format!("settlement/{}", settlement.id),
+            Event::PayoutCreated { payout_id, .. }
+            | Event::PayoutSent { payout_id, .. }
+            | Event::PayoutFailed { payout_id, .. } => format!("payout/{payout_id}"),
             Event::TemplateSaved { template } => format!("template/{}", template.id),
             Event::EpisodeScheduled { episode } => format!("episode/{}", episode.id),
             Event::EpisodeStarted { episode_id, .. }
@@ -368,6 +443,15 @@ impl Event {
             Event::RiskDecided { .. } => "risk_decided",
             Event::RiskRulesSaved { .. } => "risk_rules_saved",
             Event::OrderReviewed { .. } => "order_reviewed",
+            Event::SplitContractProposed { .. } => "split_contract_proposed",
+            Event::SplitContractAnswered { .. } => "split_contract_answered",
+            Event::PayoutProfileSet { .. } => "payout_profile_set",
+            Event::LedgerPosted { .. } => "ledger_posted",
+            Event::SettlementStarted { .. } => "settlement_started",
+            Event::BookSettled { .. } => "book_settled",
+            Event::PayoutCreated { .. } => "payout_created",
+            Event::PayoutSent { .. } => "payout_sent",
+            Event::PayoutFailed { .. } => "payout_failed",
             Event::TemplateSaved { .. } => "template_saved",
             Event::EpisodeScheduled { .. } => "episode_scheduled",
             Event::EpisodeStarted { .. } => "episode_started",

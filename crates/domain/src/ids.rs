@@ -91,6 +91,10 @@ entity_id!(TemplateId, "tpl");
 entity_id!(EpisodeId, "ep");
 // An account's bearer token; the sign-up token's id is the account's own entity id.
 entity_id!(TokenId, "tok");
+entity_id!(SplitContractId, "split");
+entity_id!(SettlementId, "stl");
+entity_id!(PayoutId, "po");
+entity_id!(LedgerTxId, "ltx");
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,9 @@
 
 mod command;
 mod event;
+mod finance;
 mod ids;
+pub mod ledger;
 mod limits;
 mod model;
 mod money;
@@ -21,9 +23,13 @@ pub use command::{
     RISK_RULES_PARTITION, RefundDecision, Rejection, Reply, TextMistake,
 };
 pub use event::Event;
+pub use finance::{
+    ContractState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState, SaleTerms, Settlement,
+    SplitContract, SplitShare, StatementLine,
+};
 pub use ids::{
-    AccountId, CartId, DropId, EntityId, EpisodeId, HoldId, IdParseError, OrderId, PARTITION_COUNT, Partition,
-    ProductId, RefundId, RoomId, TemplateId, TokenId,
+    AccountId, CartId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId, PARTITION_COUNT,
+    Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId, TokenId,
 };
 pub use limits::*;
 pub use model::{
@@ -36,7 +42,7 @@ pub use rooms::{
     Demo, Episode, EpisodeStatus, LivePoll, Pin, PollTally, Question, QuestionStatus, Rituals, Slot, Stage,
     StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
 };
-pub use state::State;
+pub use state::{EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

@@ -71,3 +71,18 @@ pub const EPISODE_LIVE_POLLS_MAX: usize = 50;
 /// slots, and a slot number alone tells a live poll from a template one.
 pub const LIVE_POLL_SLOT_FIRST: u32 = 1_000;
 const _: () = assert!(LIVE_POLL_SLOT_FIRST as usize > TEMPLATE_SLOTS_MAX, "live poll slots never meet template slots");
+/// Partners one split contract may name: a venue, a logistics partner and a curator, with room to spare.
+pub const SPLIT_PARTNERS_MAX: usize = 8;
+/// Basis points: 10 000 is the whole.
+pub const BPS_WHOLE: u32 = 10_000;
+/// Split contracts a creator may propose in all (each is kept whole and listed).
+pub const CREATOR_CONTRACTS_MAX: usize = 1_000;
+/// A payout profile delays earnings (and holds a reserve) at most this many days.
+pub const PAYOUT_DAYS_MAX: u32 = 365;
+/// A day, for payout delays.
+pub const DAY_MS: u64 = 24 * 3_600 * 1_000;
+/// Payouts of fewer minor units than this wait for a later window (`livedrop serve
+/// --payout-minimum-minor`).
+pub const PAYOUT_MINIMUM_MINOR_DEFAULT: i64 = 100;
+/// The platform's fee on each sale in basis points (`livedrop serve --platform-fee-bps`).
+pub const PLATFORM_FEE_BPS_DEFAULT: u32 = 1_000;

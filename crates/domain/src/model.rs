@@ -10,6 +10,8 @@ pub enum Role {
     Creator,
     /// Operator-configured; never created through `CreateAccount`.
     Admin,
+    /// A venue, logistics partner or curator that takes a share of sales under a split contract.
+    Partner,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,6 +30,9 @@ pub struct Account {
     /// SHA-256 of the bearer token, hex; the token itself is never stored.
     pub token_sha256: String,
     pub created_at: Timestamp,
+    /// A partner's kind; absent for every other role (and so in every account written before partners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_kind: Option<crate::PartnerKind>,
 }
 
 /// A bearer token of an account. The sign-up token is one too: its id is the account's entity id
@@ -138,6 +143,9 @@ pub struct Drop {
     pub closes_at: Option<Timestamp>,
     pub phase: DropPhase,
     pub created_at: Timestamp,
+    /// The accepted split contract that shares this drop's sales with partners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_contract_id: Option<crate::SplitContractId>,
 }
 
 impl Drop {

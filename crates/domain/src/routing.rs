@@ -38,6 +38,12 @@ impl Command {
             }
             Command::SaveRiskRules { .. } => crate::RISK_RULES_PARTITION,
             Command::ReviewOrder { order_id, .. } => order_id.partition(),
+            Command::ProposeSplitContract { actor, .. } => actor.id.partition(),
+            Command::AnswerSplitContract { contract_id, .. } => contract_id.partition(),
+            Command::SetPayoutProfile { account_id, .. } => account_id.partition(),
+            Command::StartSettlement { .. } => crate::SETTLEMENT_PARTITION,
+            Command::SettleBook { book, .. } => *book,
+            Command::CompletePayout { payout_id, .. } => payout_id.partition(),
         }
     }
 

@@ -96,7 +96,13 @@ impl World {
             refunds: Vec::new(),
         };
         let create_account = |world: &mut World, handle: String, role: Role| {
-            let command = Command::CreateAccount { partition: 7, handle, role, token_sha256: "00".repeat(32) };
+            let command = Command::CreateAccount {
+                partition: 7,
+                handle,
+                role,
+                partner_kind: None,
+                token_sha256: "00".repeat(32),
+            };
             match world.run(Envelope::plain(command)) {
                 Ok(Reply::Account(account)) => Actor { id: account.id, role },
                 other => panic!("account: {other:?}"),
@@ -130,6 +136,7 @@ impl World {
         world.drop_id = match world.run(Envelope::plain(Command::CreateDrop {
             actor: creator,
             drop: NewDrop {
+                split_contract_id: None,
                 room_id,
                 product_id,
                 quantity,
@@ -269,7 +276,7 @@ proptest! {
                             quoted_hold_ids: Vec::new(),
                         },
                     };
-                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None }));
+                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None , terms: Default::default() }));
                     match (&quote, &outcome) {
                         (Err(rejection), _) => prop_assert_eq!(outcome.as_ref().err(), Some(rejection)),
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {
@@ -426,6 +433,7 @@ fn a_cart_whose_holds_all_expired_is_over() {
     };
     let Ok(Reply::Product(product)) = world.run(Envelope::plain(product)) else { panic!("product") };
     let new_drop = NewDrop {
+        split_contract_id: None,
         room_id,
         product_id: product.id,
         quantity: 3,
@@ -446,6 +454,7 @@ fn a_cart_whose_holds_all_expired_is_over() {
         cart_id: eur_hold.cart_id,
         payment: PaymentOutcome::NotAttempted,
         risk: None,
+        terms: Default::default(),
     });
     assert_eq!(world.run(old_cart), Err(Rejection::CartExpired));
 }
@@ -475,8 +484,13 @@ fn an_order_is_refused_unless_the_charged_holds_are_still_the_cart() {
         amount: total,
         quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
     };
-    let outcome =
-        world.run(Envelope::plain(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: None }));
+    let outcome = world.run(Envelope::plain(Command::Checkout {
+        actor: buyer,
+        cart_id: first.cart_id,
+        payment,
+        risk: None,
+        terms: Default::default(),
+    }));
     assert_eq!(outcome, Err(Rejection::CartChanged));
 }
 
@@ -512,7 +526,8 @@ fn risk_verdicts_are_obeyed_journaled_and_replayed() {
         amount,
         quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
     };
-    let checkout = Command::Checkout { actor: buyer, cart_id: receipt.cart_id, payment, risk: None };
+    let checkout =
+        Command::Checkout { actor: buyer, cart_id: receipt.cart_id, payment, risk: None, terms: Default::default() };
     let Ok(Reply::Ordered(order)) = world.run(Envelope::plain(checkout)) else { panic!("checkout") };
     assert_eq!(order.review.as_ref().map(|review| review.status), Some(ReviewStatus::Pending));
 

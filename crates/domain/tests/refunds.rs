@@ -49,6 +49,7 @@ impl World {
             partition: 3,
             handle: handle.into(),
             role,
+            partner_kind: None,
             token_sha256: "00".repeat(32),
         }) {
             Reply::Account(account) => Actor { id: account.id, role },
@@ -75,6 +76,7 @@ impl World {
                 panic!()
             };
             let new_drop = NewDrop {
+                split_contract_id: None,
                 room_id: room.id,
                 product_id: product.id,
                 quantity: 10,
@@ -99,9 +101,13 @@ impl World {
             amount: total,
             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
         };
-        let Reply::Ordered(order) =
-            run!(Command::Checkout { actor: buyer, cart_id: first.cart_id, payment, risk: verdict })
-        else {
+        let Reply::Ordered(order) = run!(Command::Checkout {
+            actor: buyer,
+            cart_id: first.cart_id,
+            payment,
+            risk: verdict,
+            terms: Default::default()
+        }) else {
             panic!()
         };
         assert_eq!(order.total.minor, 7_000);

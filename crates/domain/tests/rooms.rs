@@ -54,6 +54,7 @@ impl World {
             partition: 3,
             handle: handle.into(),
             role,
+            partner_kind: None,
             token_sha256: "00".repeat(32),
         }) {
             Reply::Account(account) => Actor { id: account.id, role },
@@ -104,6 +105,7 @@ impl World {
     /// A drop of one unit of the world's product in `room_id`, open now.
     fn drop_in(&mut self, room_id: RoomId) -> DropId {
         let drop = NewDrop {
+            split_contract_id: None,
             room_id,
             product_id: self.product,
             quantity: 1,

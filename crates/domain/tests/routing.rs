@@ -46,6 +46,7 @@ impl World {
             partition,
             handle: handle.into(),
             role: Role::Creator,
+            partner_kind: None,
             token_sha256: "00".repeat(32),
         };
         let Reply::Account(account) = self.ok(command) else { panic!() };
@@ -93,6 +94,7 @@ impl World {
 
     fn drop_in(&self, room_id: RoomId, closes_at: Option<Timestamp>) -> Command {
         let drop = NewDrop {
+            split_contract_id: None,
             room_id,
             product_id: self.anas_product,
             quantity: 1,

@@ -28,7 +28,13 @@ impl World {
     }
 
     fn account(&mut self, handle: &str, role: Role) -> Actor {
-        let command = Command::CreateAccount { partition: 3, handle: handle.into(), role, token_sha256: sha(0) };
+        let command = Command::CreateAccount {
+            partition: 3,
+            handle: handle.into(),
+            role,
+            partner_kind: None,
+            token_sha256: sha(0),
+        };
         match self.ok(command) {
             Reply::Account(account) => Actor { id: account.id, role },
             other => panic!("{other:?}"),

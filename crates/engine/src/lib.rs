@@ -6,8 +6,11 @@ mod clock;
 mod directory;
 mod hub;
 mod payments;
+mod payouts;
+mod profiles;
 mod refunds;
 mod risk;
+mod settlement;
 mod shard;
 mod transparency;
 
@@ -16,6 +19,9 @@ pub use directory::token_sha256;
 pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 pub use payments::{
     BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
+};
+pub use payouts::{
+    PayoutAnswer, PayoutProvider, PayoutRequest, SANDBOX_PAYOUTS_FILE, SandboxPayouts, payout_key, sandbox_payouts_path,
 };
 pub use refunds::refund_key;
 pub use risk::{InstalledRules, RiskContext};
@@ -72,6 +78,32 @@ pub struct EngineConfig {
     pub log_origin: String,
     /// Refunds of more minor units than this need a platform admin's and the creator's approval.
     pub refund_approval_threshold_minor: i64,
+    pub money: MoneyConfig,
+    pub payouts: Arc<dyn PayoutProvider>,
+}
+
+/// How sales are split and paid out.
+#[derive(Clone, Debug)]
+pub struct MoneyConfig {
+    /// The platform's fee on each sale, journaled with it.
+    pub platform_fee_bps: u32,
+    /// For payees an admin gave no profile of their own.
+    pub default_profile: domain::PayoutProfile,
+    /// Payouts below this wait for a later window.
+    pub payout_minimum_minor: i64,
+    /// Close a settlement window on every multiple of this since the epoch; `None`: only on request.
+    pub settlement_every: Option<std::time::Duration>,
+}
+
+impl Default for MoneyConfig {
+    fn default() -> Self {
+        MoneyConfig {
+            platform_fee_bps: domain::PLATFORM_FEE_BPS_DEFAULT,
+            default_profile: domain::PayoutProfile::SAME_DAY,
+            payout_minimum_minor: domain::PAYOUT_MINIMUM_MINOR_DEFAULT,
+            settlement_every: None,
+        }
+    }
 }
 
 pub struct Engine {
@@ -81,6 +113,9 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     payments: Arc<dyn PaymentProvider>,
     refund_approval_threshold_minor: i64,
+    money: MoneyConfig,
+    profiles: Arc<profiles::Profiles>,
+    settler: Arc<settlement::Settler>,
     risk: risk::Risk,
     failed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
@@ -127,7 +162,7 @@ pub fn charge_key(cart_id: CartId, key: &IdempotencyKey, amount: domain::Money, 
 enum CheckoutStart {
     Recorded(Outcome),
     Refused,
-    Charge { amount: domain::Money, quoted_hold_ids: Vec<domain::HoldId> },
+    Charge { amount: domain::Money, quoted_hold_ids: Vec<domain::HoldId>, payees: Vec<domain::AccountId> },
 }
 
 impl Engine {
@@ -172,6 +207,7 @@ impl Engine {
             )));
         }
         let directory = Arc::new(Directory::default());
+        let profiles = Arc::new(profiles::Profiles::default());
         for token in &config.admin_tokens {
             directory.insert_admin(token);
         }
@@ -180,6 +216,9 @@ impl Engine {
         for state in &states {
             state.check_invariants().map_err(EngineError::Inconsistent)?;
             approved_refunds.extend(state.approved_refunds().cloned());
+            for (account_id, profile) in state.payout_profiles() {
+                profiles.set(account_id, profile);
+            }
             // Live tokens only: revoked ones never authenticate again, expired ones no longer do.
             let now = config.clock.now();
             for token in state.tokens().filter(|token| token.is_live(now)) {
@@ -208,6 +247,7 @@ impl Engine {
                 journal: journal.clone(),
                 clock: config.clock.clone(),
                 directory: directory.clone(),
+                profiles: profiles.clone(),
                 hub: hub.clone(),
                 transparency: transparency.clone(),
                 failed: failed.clone(),
@@ -220,6 +260,18 @@ impl Engine {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
             tokio::spawn(refunds::resume(shards.clone(), config.payments.clone(), approved_refunds));
         }
+        let settler = Arc::new(settlement::Settler {
+            shards: shards.clone(),
+            payouts: config.payouts.clone(),
+            clock: config.clock.clone(),
+            payout_minimum_minor: config.money.payout_minimum_minor,
+            settling: tokio::sync::Mutex::new(()),
+        });
+        // A settlement a crash interrupted is finished, and payouts left waiting are sent.
+        tokio::spawn(settler.clone().resume_settlement());
+        if let Some(every) = config.money.settlement_every {
+            tasks.push(tokio::spawn(settler.clone().run_schedule(every, shutdown_signal.clone())));
+        }
         let checkpointer =
             run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
         tasks.push(tokio::spawn(checkpointer));
@@ -231,6 +283,9 @@ impl Engine {
             clock: config.clock,
             payments: config.payments,
             refund_approval_threshold_minor: config.refund_approval_threshold_minor,
+            money: config.money,
+            profiles,
+            settler,
             risk,
             failed,
             shutdown,
@@ -329,10 +384,6 @@ impl Engine {
         self.execute(Envelope { idempotency: Some(key), command }).await
     }
 
-    fn send(&self, partition: Partition, request: Request) -> Result<(), EngineError> {
-        send_to(&self.shards, partition, request)
-    }
-
     /// Decides `envelope` on the shard that owns it; resolves once its events are durable.
     pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, EngineError> {
         execute_on(&self.shards, envelope).await
@@ -345,15 +396,63 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&State) -> T + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(move |state: &State| -> Delivery {
-            let value = read(state);
-            Box::new(move |committed| {
-                let _ = reply.send(committed.map(|watermark| (value, watermark)));
-            })
-        });
-        self.send(partition, Request::Read(job))?;
-        answer.await.map_err(|_| EngineError::ShuttingDown)?
+        read_on(&self.shards, partition, read).await
+    }
+
+    /// Evaluates `read` against every shard's state; one answer per shard.
+    pub async fn read_all<T, F>(&self, read: F) -> Result<Vec<T>, EngineError>
+    where
+        T: Send + 'static,
+        F: Fn(&State) -> T + Send + Sync + 'static,
+    {
+        read_all_on(&self.shards, read).await
+    }
+
+    /// Closes a settlement window now (see `Settler::close_settlement`).
+    pub async fn close_settlement(
+        &self,
+        actor: Option<Actor>,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<Result<(domain::Settlement, Vec<domain::Payout>), Rejection>, EngineError> {
+        self.settler.close_settlement(actor, idempotency).await
+    }
+
+    /// The payouts of a settlement in every book, oldest first.
+    pub async fn settlement_payouts(
+        &self,
+        settlement_id: domain::SettlementId,
+    ) -> Result<Vec<domain::Payout>, EngineError> {
+        self.settler.settlement_payouts(settlement_id).await
+    }
+
+    pub fn money_config(&self) -> &MoneyConfig {
+        &self.money
+    }
+
+    /// A creator proposes a split contract. Each partner's account lives in its own partition, so
+    /// the engine asks those shards which of the named accounts are partners before the creator's
+    /// shard decides.
+    pub async fn propose_split_contract(
+        &self,
+        actor: Actor,
+        shares: Vec<(domain::AccountId, u32)>,
+        replaces: Option<domain::SplitContractId>,
+        idempotency: IdempotencyKey,
+    ) -> Result<Outcome, EngineError> {
+        let mut known_partners = Vec::new();
+        for &(partner_id, _) in shares.iter().take(domain::SPLIT_PARTNERS_MAX + 1) {
+            let (is_partner, _) = self
+                .read(partner_id.partition(), move |state| {
+                    state.account(partner_id).is_some_and(|account| account.role == domain::Role::Partner)
+                })
+                .await?;
+            if is_partner {
+                known_partners.push(partner_id);
+            }
+        }
+        let contract = domain::NewSplitContract { shares, known_partners, replaces };
+        let command = Command::ProposeSplitContract { actor, contract };
+        self.execute(Envelope { idempotency: Some(idempotency), command }).await
     }
 
     /// Checks out a cart: quote on the shard, charge outside it, complete on the shard. Runs in a task
@@ -396,6 +495,7 @@ impl Engine {
                     Ok((lines, amount)) => CheckoutStart::Charge {
                         amount,
                         quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+                        payees: state.cart_payees(cart_id),
                     },
                     Err(_) => CheckoutStart::Refused,
                 }
@@ -407,11 +507,16 @@ impl Engine {
         // Decided before any charge, so a blocked checkout never touches the card.
         let risk = self.risk.assess_checkout(&actor, &payment_method, &idempotency, &context, self.now()).map(Box::new);
         let blocked = risk.as_ref().is_some_and(|verdict| verdict.action == ::risk::Action::Block);
+        let payees = match &start {
+            CheckoutStart::Charge { payees, .. } => payees.as_slice(),
+            _ => &[],
+        };
+        let terms = Box::new(self.profiles.terms(self.money.platform_fee_bps, self.money.default_profile, payees));
         let payment = match start {
             CheckoutStart::Recorded(_) => unreachable!("answered above"),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,
             CheckoutStart::Charge { .. } if blocked => PaymentOutcome::NotAttempted,
-            CheckoutStart::Charge { amount, quoted_hold_ids } => {
+            CheckoutStart::Charge { amount, quoted_hold_ids, .. } => {
                 let request = ChargeRequest {
                     amount,
                     payment_method: payment_method.clone(),
@@ -433,7 +538,7 @@ impl Engine {
             PaymentOutcome::Approved { charge_id, .. } => Some(charge_id.clone()),
             _ => None,
         };
-        let command = Command::Checkout { actor, cart_id, payment, risk };
+        let command = Command::Checkout { actor, cart_id, payment, risk, terms };
         let outcome = self.execute(Envelope { idempotency: Some(idempotency), command }).await;
         if let Some(charge_id) = charge_id {
             match &outcome {
@@ -518,6 +623,37 @@ fn send_to(shards: &[mpsc::Sender<Request>], partition: Partition, request: Requ
         mpsc::error::TrySendError::Full(_) => EngineError::Overloaded,
         mpsc::error::TrySendError::Closed(_) => EngineError::ShuttingDown,
     })
+}
+
+async fn read_on<T, F>(shards: &[mpsc::Sender<Request>], partition: Partition, read: F) -> Result<(T, u64), EngineError>
+where
+    T: Send + 'static,
+    F: FnOnce(&State) -> T + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job = Box::new(move |state: &State| -> Delivery {
+        let value = read(state);
+        Box::new(move |committed| {
+            let _ = reply.send(committed.map(|watermark| (value, watermark)));
+        })
+    });
+    send_to(shards, partition, Request::Read(job))?;
+    answer.await.map_err(|_| EngineError::ShuttingDown)?
+}
+
+/// Reads every shard (partition `i` is on shard `i`, for `i` below the shard count).
+async fn read_all_on<T, F>(shards: &[mpsc::Sender<Request>], read: F) -> Result<Vec<T>, EngineError>
+where
+    T: Send + 'static,
+    F: Fn(&State) -> T + Send + Sync + 'static,
+{
+    let read = Arc::new(read);
+    let reads = (0..shards.len()).map(|shard_idx| {
+        let read = read.clone();
+        read_on(shards, shard_idx as Partition, move |state| read(state))
+    });
+    let answers = futures_util::future::join_all(reads).await;
+    answers.into_iter().map(|answer| answer.map(|(value, _)| value)).collect()
 }
 
 async fn execute_on(shards: &[mpsc::Sender<Request>], envelope: Envelope) -> Result<Outcome, EngineError> {

@@ -42,6 +42,7 @@ pub(crate) struct ShardContext {
     pub(crate) journal: Journal,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) directory: Arc<Directory>,
+    pub(crate) profiles: Arc<crate::profiles::Profiles>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) transparency: Arc<Transparency>,
     /// Set when a commit failed: memory is then ahead of disk, so nothing more may be acknowledged.
@@ -55,6 +56,8 @@ struct Batch {
     updates: Vec<RoomUpdate>,
     /// Token directory changes to make once the batch is durable, in event order.
     tokens: Vec<TokenChange>,
+    /// Payout profile changes to make once the batch is durable, in event order.
+    profiles: Vec<(domain::AccountId, domain::PayoutProfile)>,
     leaves: Vec<PendingLeaf>,
 }
 
@@ -127,6 +130,7 @@ pub(crate) async fn run_shard(
             deliveries: Vec::new(),
             updates: Vec::new(),
             tokens: Vec::new(),
+            profiles: Vec::new(),
             leaves: Vec::new(),
         };
         let mut events = state.advance(now);
@@ -144,6 +148,7 @@ pub(crate) async fn run_shard(
         }
         batch.updates = room_updates(&state, &events);
         batch.tokens = token_changes(&state, &events);
+        batch.profiles = crate::profiles::Profiles::changes(&events);
         if !events.is_empty() {
             // Encoded here rather than on the journal's single writer thread, which every shard shares.
             let encoded: Vec<_> = events.iter().map(journal::encode).collect();
@@ -305,6 +310,9 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
                     }
                     TokenChange::Remove { token_sha256 } => context.directory.remove(&token_sha256),
                 }
+            }
+            for (account_id, profile) in batch.profiles {
+                context.profiles.set(account_id, profile);
             }
             for mut update in batch.updates {
                 update.set_seq(seq);

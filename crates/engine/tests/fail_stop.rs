@@ -15,6 +15,8 @@ async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "livedrop".to_owned(),
         refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
+        money: Default::default(),
+        payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
     })
     .await
 }
@@ -24,6 +26,7 @@ fn create_account(handle: &str) -> Envelope {
         partition: engine::handle_partition(handle),
         handle: handle.to_owned(),
         role: Role::Buyer,
+        partner_kind: None,
         token_sha256: engine::token_sha256(&format!("token-of-{handle}")),
     })
 }

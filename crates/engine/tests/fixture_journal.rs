@@ -39,6 +39,8 @@ async fn start(data_dir: &Path, clock: Arc<ManualClock>) -> Arc<Engine> {
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "fixture.livedrop.test".to_owned(),
         refund_approval_threshold_minor: REFUND_THRESHOLD_MINOR,
+        money: Default::default(),
+        payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
     };
     Arc::new(Engine::start(config).await.expect("the fixture journal opens"))
 }
@@ -172,6 +174,7 @@ async fn account(engine: &Engine, handle: &str, role: Role) -> Actor {
         partition: engine::handle_partition(handle),
         handle: handle.to_owned(),
         role,
+        partner_kind: None,
         token_sha256: format!("{:0>64}", handle.len()),
     };
     let Reply::Account(account) = ok(engine, command).await else { panic!("not an account") };
@@ -217,6 +220,7 @@ async fn write_fixture() {
 
     // Two drops: the mug's opens in a minute (a timer opens it), the print's at once.
     let new_drop = |product_id, quantity, opens_in_ms: i64| NewDrop {
+        split_contract_id: None,
         room_id: room.id,
         product_id,
         quantity,

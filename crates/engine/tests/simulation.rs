@@ -60,6 +60,8 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Arc<Engine> {
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "livedrop".to_owned(),
         refund_approval_threshold_minor: REFUND_THRESHOLD_MINOR,
+        money: Default::default(),
+        payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
     };
     Arc::new(Engine::start(config).await.expect("restart on the journal"))
 }
@@ -139,6 +141,7 @@ async fn run_seed(seed: u64) {
     let mut drop_ids = Vec::new();
     for quantity in [8, 12] {
         let new = NewDrop {
+            split_contract_id: None,
             room_id: room.id,
             product_id: product.id,
             quantity,
@@ -288,6 +291,7 @@ fn account(handle: &str, role: Role) -> Command {
         partition: engine::handle_partition(handle),
         handle: handle.to_owned(),
         role,
+        partner_kind: None,
         token_sha256: engine::token_sha256(handle),
     }
 }

@@ -18,6 +18,8 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Engine {
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: "livedrop".to_owned(),
         refund_approval_threshold_minor: 5_000,
+        money: Default::default(),
+        payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
     };
     Engine::start(config).await.expect("engine starts")
 }
@@ -44,6 +46,7 @@ async fn the_directory_follows_issued_revoked_and_expired_tokens_across_a_restar
         partition: engine::handle_partition("ana"),
         handle: "ana".into(),
         role: Role::Creator,
+        partner_kind: None,
         token_sha256: token_sha256("sign-up"),
     };
     let Reply::Account(account) = ok(&engine, command).await else { panic!() };

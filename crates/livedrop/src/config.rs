@@ -15,7 +15,7 @@ pub(crate) struct Cli {
 #[derive(clap::Subcommand)]
 pub(crate) enum Subcommand {
     /// Run the API, the live feed and the engine on an embedded journal.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check a checkout receipt offline: its signatures, its inclusion proofs, that it is this order's.
     Verify(VerifyArgs),
     /// Download a drop's whole transparency log and check it: every checkpoint, no unit sold twice,
@@ -95,6 +95,24 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT, env = "LIVEDROP_REFUND_APPROVAL_THRESHOLD_MINOR",
         value_parser = clap::value_parser!(i64).range(0..))]
     refund_approval_threshold_minor: i64,
+    /// The platform's fee on each sale, in basis points (1000: 10 %); journaled with every sale.
+    #[arg(long, default_value_t = domain::PLATFORM_FEE_BPS_DEFAULT, env = "LIVEDROP_PLATFORM_FEE_BPS",
+        value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    platform_fee_bps: u32,
+    /// Days after a sale until its earnings are available, for payees without a profile an admin
+    /// set (0: at the next settlement window, "same day").
+    #[arg(long, default_value_t = 7, env = "LIVEDROP_PAYOUT_DELAY_DAYS",
+        value_parser = clap::value_parser!(u32).range(0..=365))]
+    payout_delay_days: u32,
+    /// Payouts below this many minor units wait for a later window.
+    #[arg(long, default_value_t = domain::PAYOUT_MINIMUM_MINOR_DEFAULT, env = "LIVEDROP_PAYOUT_MINIMUM_MINOR",
+        value_parser = clap::value_parser!(i64).range(1..))]
+    payout_minimum_minor: i64,
+    /// Close a settlement window every this long (`30m`, `1h`, `1d`; on the multiples since the
+    /// epoch, so `1d` closes at 00:00 UTC), or `off` to close only on an admin's request.
+    /// Defaults to `1d`, and to `1h` with --demo.
+    #[arg(long, env = "LIVEDROP_SETTLEMENT_EVERY")]
+    settlement_every: Option<String>,
     /// Log format on stderr; the level comes from RUST_LOG (default info).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -131,6 +149,29 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) log_origin: String,
     pub(crate) media: media::MediaConfig,
+    pub(crate) money: engine::MoneyConfig,
+}
+
+/// `30m`, `1h`, `1d` (seconds, minutes, hours, days), or `off`.
+fn parse_every(text: &str) -> anyhow::Result<Option<std::time::Duration>> {
+    if text == "off" {
+        return Ok(None);
+    }
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => bail!("--settlement-every must be a number and a unit (s, m, h, d), such as 1d, or off"),
+    };
+    let number: u64 = number.parse().context("--settlement-every must start with a whole number")?;
+    let every = number * seconds;
+    if !(60..=31 * 86_400).contains(&every) {
+        bail!("--settlement-every must be 1 minute to 31 days, or off");
+    }
+    Ok(Some(std::time::Duration::from_secs(every)))
 }
 
 /// An idle connection longer than this is a held file, not a client being patient.
@@ -176,7 +217,18 @@ impl TryFrom<ServeArgs> for Config {
                 (!args.no_recordings).then(|| args.data_dir.join("recordings")),
             )
         };
+        let default_every = if args.demo { "1h" } else { "1d" };
+        let money = engine::MoneyConfig {
+            platform_fee_bps: args.platform_fee_bps,
+            default_profile: domain::PayoutProfile {
+                delay_days: args.payout_delay_days,
+                ..domain::PayoutProfile::SAME_DAY
+            },
+            payout_minimum_minor: args.payout_minimum_minor,
+            settlement_every: parse_every(args.settlement_every.as_deref().unwrap_or(default_every))?,
+        };
         Ok(Config {
+            money,
             media,
             listen: args.listen,
             data_dir: args.data_dir,
@@ -204,7 +256,7 @@ mod tests {
     fn serve(args: &[&str]) -> anyhow::Result<Config> {
         let cli = Cli::try_parse_from([&["livedrop", "serve"], args].concat()).expect("the flags parse");
         let Subcommand::Serve(serve) = cli.command else { panic!("not serve") };
-        Config::try_from(serve)
+        Config::try_from(*serve)
     }
 
     #[test]
@@ -223,5 +275,18 @@ mod tests {
         assert!(error.contains("at least 24 characters"), "{error}");
         let missing = serve(&["--admin-token-file", "/nonexistent/admins"]).err().unwrap().to_string();
         assert!(missing.contains("reading the admin token file"), "{missing}");
+    }
+
+    #[test]
+    fn settlement_windows_are_a_duration_or_off() {
+        let every = |flag: &str| serve(&["--settlement-every", flag]).map(|config| config.money.settlement_every);
+        assert_eq!(every("1d").unwrap(), Some(std::time::Duration::from_secs(86_400)));
+        assert_eq!(every("30m").unwrap(), Some(std::time::Duration::from_secs(1_800)));
+        assert_eq!(every("off").unwrap(), None);
+        for bad in ["", "d", "1w", "10s", "-1h", "40d"] {
+            assert!(every(bad).is_err(), "{bad}");
+        }
+        assert_eq!(serve(&[]).unwrap().money.settlement_every, Some(std::time::Duration::from_secs(86_400)));
+        assert_eq!(serve(&["--demo"]).unwrap().money.settlement_every, Some(std::time::Duration::from_secs(3_600)));
     }
 }

@@ -22,6 +22,7 @@ async fn account(engine: &Engine, handle: String, role: Role) -> anyhow::Result<
         partition: engine::handle_partition(&handle),
         handle,
         role,
+        partner_kind: None,
         token_sha256: engine::token_sha256(&token),
     };
     match run(engine, command).await? {
@@ -63,6 +64,7 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
         Command::CreateDrop {
             actor: creator,
             drop: NewDrop {
+                split_contract_id: None,
                 room_id: room.id,
                 product_id: product.id,
                 quantity: 25,

@@ -21,7 +21,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Subcommand::Serve(args) => {
-            let config = Config::try_from(args)?;
+            let config = Config::try_from(*args)?;
             init_tracing(config.log_format);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -76,6 +76,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         payments: Arc::new(TestPaymentProvider::default()),
         log_origin: config.log_origin.clone(),
         refund_approval_threshold_minor: config.refund_approval_threshold_minor,
+        money: config.money.clone(),
+        // The sandbox keeps its record beside the journal: a real provider remembers its keys too.
+        payouts: Arc::new(
+            engine::SandboxPayouts::open(&engine::sandbox_payouts_path(&config.data_dir))
+                .context("opening the sandbox payout provider's record")?,
+        ),
     };
     let engine = Engine::start(engine_config)
         .await

@@ -65,7 +65,10 @@ impl From<Rejection> for ApiError {
             | Rejection::BannedFromEpisode => StatusCode::FORBIDDEN,
             Rejection::NotFound => StatusCode::NOT_FOUND,
             Rejection::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
-            Rejection::InsufficientStock { .. } | Rejection::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::InsufficientStock { .. }
+            | Rejection::IdempotencyKeyReused
+            | Rejection::SharesExceedWhole { .. }
+            | Rejection::UnknownPartner { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Rejection::HandleTaken
             | Rejection::SoldOut { .. }
             | Rejection::LimitExceeded { .. }
@@ -88,7 +91,9 @@ impl From<Rejection> for ApiError {
             | Rejection::QuestionClosed
             | Rejection::DemoRunning
             | Rejection::PollClosed
-            | Rejection::TooManyTokens { .. } => StatusCode::CONFLICT,
+            | Rejection::TooManyTokens { .. }
+            | Rejection::SplitNotAccepted { .. }
+            | Rejection::ContractAnswered { .. } => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -12,8 +12,8 @@
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, catalogue, checkout, drops, live, media, ops, polls, questions, refunds, risk, rituals, rooms, stage,
-    transparency,
+    accounts, catalogue, checkout, contracts, drops, ledger, live, media, ops, payouts, polls, questions, refunds,
+    risk, rituals, rooms, stage, transparency,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -61,6 +61,9 @@ impl Modify for RouteModules {
             drops::DropsApi::openapi(),
             checkout::CheckoutApi::openapi(),
             refunds::RefundsApi::openapi(),
+            contracts::ContractsApi::openapi(),
+            ledger::LedgerApi::openapi(),
+            payouts::PayoutsApi::openapi(),
             risk::RiskApi::openapi(),
             transparency::TransparencyApi::openapi(),
             rooms::RoomsApi::openapi(),

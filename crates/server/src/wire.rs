@@ -29,5 +29,6 @@ pub(crate) fn role_name(role: Role) -> &'static str {
         Role::Buyer => "buyer",
         Role::Creator => "creator",
         Role::Admin => "admin",
+        Role::Partner => "partner",
     }
 }

@@ -34,6 +34,7 @@ fn created(quantity: u64, per_buyer_limit: u32) -> Event {
             closes_at: None,
             phase: DropPhase::Scheduled,
             created_at: Timestamp(0),
+            split_contract_id: None,
         },
     }
 }

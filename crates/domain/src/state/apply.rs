@@ -194,6 +194,15 @@ impl State {
             | Event::DemoStopped { .. }
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
+            Event::SplitContractProposed { .. }
+            | Event::SplitContractAnswered { .. }
+            | Event::PayoutProfileSet { .. }
+            | Event::LedgerPosted { .. }
+            | Event::SettlementStarted { .. }
+            | Event::BookSettled { .. }
+            | Event::PayoutCreated { .. }
+            | Event::PayoutSent { .. }
+            | Event::PayoutFailed { .. } => self.apply_money_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 self.record_answer((*partition, *owner, digest(key)), digest(fingerprint), outcome.clone(), *at);
             }

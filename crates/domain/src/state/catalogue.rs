@@ -5,8 +5,8 @@ use super::decision::{Decision, ReadBack};
 use super::{State, check_title, require_role};
 use crate::limits::*;
 use crate::{
-    Account, AccountId, Actor, Drop, DropId, DropPhase, Event, Fulfilment, Money, NewDrop, Partition, Product,
-    ProductId, Rejection, Role, Room, RoomId, TemplateId, Timestamp,
+    Account, AccountId, Actor, ContractState, Drop, DropId, DropPhase, Event, Fulfilment, Money, NewDrop, Partition,
+    PartnerKind, Product, ProductId, Rejection, Role, Room, RoomId, TemplateId, Timestamp,
 };
 
 fn check_handle(handle: &str) -> Result<(), Rejection> {
@@ -27,18 +27,28 @@ impl State {
         partition: Partition,
         handle: &str,
         role: Role,
+        partner_kind: Option<PartnerKind>,
         token_sha256: &str,
     ) -> Result<Decision, Rejection> {
         check_handle(handle)?;
         if role == Role::Admin {
-            return Err(Rejection::invalid("role", "must be buyer or creator"));
+            return Err(Rejection::invalid("role", "must be buyer, creator or partner"));
+        }
+        if (role == Role::Partner) != partner_kind.is_some() {
+            return Err(Rejection::invalid("partner_kind", "is required for partners and only for them"));
         }
         if self.handles.contains_key(handle) {
             return Err(Rejection::HandleTaken);
         }
         let id = AccountId(self.allocator(partition).next());
-        let account =
-            Account { id, handle: handle.to_owned(), role, token_sha256: token_sha256.to_owned(), created_at: now };
+        let account = Account {
+            id,
+            handle: handle.to_owned(),
+            role,
+            token_sha256: token_sha256.to_owned(),
+            created_at: now,
+            partner_kind,
+        };
         Ok(Decision::read_back(vec![Event::AccountCreated { account }], ReadBack::Account(id)))
     }
 
@@ -103,7 +113,16 @@ impl State {
         actor: &Actor,
         new: &NewDrop,
     ) -> Result<Decision, Rejection> {
-        let NewDrop { room_id, product_id, quantity, per_buyer_limit, hold_seconds, opens_at, closes_at } = *new;
+        let NewDrop {
+            room_id,
+            split_contract_id,
+            product_id,
+            quantity,
+            per_buyer_limit,
+            hold_seconds,
+            opens_at,
+            closes_at,
+        } = *new;
         require_role(actor, Role::Creator)?;
         if !(1..=DROP_QUANTITY_MAX).contains(&quantity) {
             return Err(Rejection::invalid("quantity", format!("must be 1 to {DROP_QUANTITY_MAX}")));
@@ -143,6 +162,16 @@ impl State {
         if quantity > available {
             return Err(Rejection::InsufficientStock { available });
         }
+        if let Some(contract_id) = split_contract_id {
+            match self.money.contracts.get(&contract_id) {
+                Some(contract) if contract.creator_id == actor.id => {
+                    if contract.state != ContractState::Accepted {
+                        return Err(Rejection::SplitNotAccepted { state: contract.state });
+                    }
+                }
+                _ => return Err(Rejection::invalid("split_contract_id", "no split contract of yours has this id")),
+            }
+        }
         let drop = Drop {
             id: DropId(self.allocator(actor.id.partition()).next()),
             room_id,
@@ -161,6 +190,7 @@ impl State {
             closes_at,
             phase: DropPhase::Scheduled,
             created_at: now,
+            split_contract_id,
         };
         let drop_id = drop.id;
         let mut events = vec![Event::DropCreated { drop }];

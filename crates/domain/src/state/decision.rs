@@ -5,7 +5,8 @@
 
 use super::State;
 use crate::{
-    AccountId, DropId, EpisodeId, Event, OrderId, Outcome, ProductId, RefundId, Reply, RoomId, TemplateId, TokenId,
+    AccountId, DropId, EpisodeId, Event, OrderId, Outcome, Partition, PayoutId, ProductId, RefundId, Reply, RoomId,
+    SettlementId, SplitContractId, TemplateId, TokenId,
 };
 
 /// A decided command: its events, to apply in order, and its reply.
@@ -36,9 +37,23 @@ pub(super) enum ReadBack {
     Refund(RefundId),
     Template(TemplateId),
     Episode(EpisodeId),
-    Poll { episode_id: EpisodeId, slot: u32 },
-    Question { episode_id: EpisodeId, number: u32 },
+    Poll {
+        episode_id: EpisodeId,
+        slot: u32,
+    },
+    Question {
+        episode_id: EpisodeId,
+        number: u32,
+    },
     Token(TokenId),
+    SplitContract(SplitContractId),
+    Settlement(SettlementId),
+    Payout(PayoutId),
+    /// The payouts a settlement created in one book.
+    BookPayouts {
+        settlement_id: SettlementId,
+        book: Partition,
+    },
 }
 
 impl Decision {
@@ -79,6 +94,18 @@ impl State {
                 Reply::Question(Box::new(self.question(episode_id, number).expect("a known question").clone()))
             }
             ReadBack::Token(token_id) => Reply::Token(Box::new(self.tokens[&token_id].clone())),
+            ReadBack::SplitContract(id) => Reply::SplitContract(Box::new(self.money.contracts[&id].clone())),
+            ReadBack::Settlement(id) => Reply::Settlement(Box::new(self.money.settlements[&id].clone())),
+            ReadBack::Payout(id) => Reply::Payout(Box::new(self.money.payouts[&id].clone())),
+            ReadBack::BookPayouts { settlement_id, book } => {
+                let mut payouts: Vec<_> = self
+                    .settlement_payouts(settlement_id)
+                    .filter(|payout| payout.id.partition() == book)
+                    .cloned()
+                    .collect();
+                payouts.sort_by_key(|payout| payout.id);
+                Reply::Payouts(payouts)
+            }
         })
     }
 }

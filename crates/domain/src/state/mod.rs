@@ -10,6 +10,7 @@ mod decision;
 mod fraud;
 mod idempotency;
 mod invariants;
+mod money;
 mod refunds;
 mod rooms;
 mod sales;
@@ -25,6 +26,9 @@ use crate::{
 use decision::Decision;
 use hashbrown::HashMap;
 use idempotency::{IdempotencyRecord, RecordKey, digest};
+pub use money::contracts::NewSplitContract;
+pub use money::settlement::SETTLEMENT_PARTITION;
+pub use money::{EarningView, PayeeBalance};
 use refunds::RefundBook;
 use rooms::RoomBook;
 use std::collections::{BTreeSet, VecDeque};
@@ -64,6 +68,8 @@ pub struct State {
     tokens: HashMap<TokenId, Token>,
     /// Each account's tokens, oldest first.
     account_tokens: HashMap<AccountId, Vec<TokenId>>,
+    /// The ledger's books, split contracts, payout profiles, settlements and payouts.
+    money: money::MoneyBook,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -205,8 +211,8 @@ impl State {
     /// Pure: what `command` would produce against the current state, and what it answers.
     fn decide(&self, now: Timestamp, command: &Command) -> Result<Decision, Rejection> {
         match command {
-            Command::CreateAccount { partition, handle, role, token_sha256 } => {
-                self.decide_create_account(now, *partition, handle, *role, token_sha256)
+            Command::CreateAccount { partition, handle, role, partner_kind, token_sha256 } => {
+                self.decide_create_account(now, *partition, handle, *role, *partner_kind, token_sha256)
             }
             Command::CreateProduct { actor, title, price, stock, fulfilment } => {
                 self.decide_create_product(now, actor, title, *price, *stock, *fulfilment)
@@ -219,9 +225,21 @@ impl State {
             Command::Claim { actor, drop_id, quantity, risk } => {
                 self.decide_claim(now, actor, *drop_id, *quantity, risk.as_deref())
             }
-            Command::Checkout { actor, cart_id, payment, risk } => {
-                self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref())
+            Command::Checkout { actor, cart_id, payment, risk, terms } => {
+                self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref(), terms)
             }
+            Command::ProposeSplitContract { actor, contract } => self.decide_propose_contract(now, actor, contract),
+            Command::AnswerSplitContract { actor, contract_id, accept } => {
+                self.decide_answer_contract(now, actor, *contract_id, *accept)
+            }
+            Command::SetPayoutProfile { actor, account_id, profile } => {
+                self.decide_set_payout_profile(now, actor, *account_id, *profile)
+            }
+            Command::StartSettlement { actor, minimum_minor } => {
+                self.decide_start_settlement(now, actor.as_ref(), *minimum_minor)
+            }
+            Command::SettleBook { settlement, book } => self.decide_settle_book(settlement, *book),
+            Command::CompletePayout { payout_id, result } => self.decide_complete_payout(now, *payout_id, result),
             Command::SaveRiskRules { actor, text, rules } => self.decide_save_risk_rules(now, actor, text, rules),
             Command::ReviewOrder { actor, order_id, approve, reason } => {
                 self.decide_review_order(now, actor, *order_id, *approve, reason.as_deref())

@@ -343,6 +343,9 @@ impl State {
         }
         let mut events = Vec::with_capacity(by_drop.len() + 2);
         events.push(Event::RefundExecuted { refund_id, provider_refund_id: provider_refund_id.to_owned(), at: now });
+        // The money back from each party, in the same commit as the refund.
+        let id = crate::LedgerTxId(self.allocator(refund_id.partition()).next());
+        events.extend(self.refund_transaction(id, refund, now).map(|transaction| Event::LedgerPosted { transaction }));
         for (drop_id, (hold_ids, quantity)) in by_drop {
             let restocked = refund.restock && self.drops[&drop_id].phase == DropPhase::Open;
             events.push(Event::UnitsRefunded {

@@ -6,8 +6,8 @@ use super::decision::{Decision, ReadBack};
 use super::{State, require_role};
 use crate::limits::CART_HOLDS_MAX;
 use crate::{
-    Actor, CartId, CartStatus, ClaimReceipt, DropId, DropPhase, Event, Hold, HoldId, HoldStatus, Money, Order, OrderId,
-    OrderLine, OrderReview, PaymentOutcome, Rejection, Reply, ReviewStatus, Role, Timestamp,
+    Actor, CartId, CartStatus, ClaimReceipt, DropId, DropPhase, Event, Hold, HoldId, HoldStatus, LedgerTxId, Money,
+    Order, OrderId, OrderLine, OrderReview, PaymentOutcome, Rejection, Reply, ReviewStatus, Role, SaleTerms, Timestamp,
 };
 use risk::{Action, Verdict};
 use std::collections::BTreeMap;
@@ -143,6 +143,7 @@ impl State {
         cart_id: CartId,
         payment: &PaymentOutcome,
         risk: Option<&Verdict>,
+        terms: &SaleTerms,
     ) -> Result<Decision, Rejection> {
         let risk_decided = |verdict: &Verdict| Event::RiskDecided {
             partition: cart_id.partition(),
@@ -183,7 +184,8 @@ impl State {
             PaymentOutcome::Approved { method, charge_id, .. } => (method, charge_id),
         };
         let cart = &self.carts[&cart_id];
-        let order_id = OrderId(self.allocator(cart_id.partition()).next());
+        let mut ids = self.allocator(cart_id.partition());
+        let order_id = OrderId(ids.next());
         let mut sold_by_drop: BTreeMap<DropId, (Vec<HoldId>, u64)> = BTreeMap::new();
         for line in &lines {
             let entry = sold_by_drop.entry(line.drop_id).or_default();
@@ -206,10 +208,13 @@ impl State {
             review: flagged
                 .then(|| Box::new(OrderReview { status: ReviewStatus::Pending, reason: None, decided_at: None })),
         };
+        // The charge's split, in the same commit as the order it pays for.
+        let sale = self.sale_transaction(LedgerTxId(ids.next()), &order, terms);
         let mut events = vec![Event::OrderPlaced { order }];
         for (drop_id, (hold_ids, quantity)) in sold_by_drop {
             events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });
         }
+        events.extend(sale.map(|transaction| Event::LedgerPosted { transaction }));
         events.extend(risk.map(risk_decided));
         Ok(Decision::read_back(events, ReadBack::Order(order_id)))
     }

@@ -19,7 +19,8 @@ use domain::{Command, Envelope, Rejection, Reply, Role, TOKEN_LIFETIME_MS_MAX, T
 use rand::RngCore;
 use utoipa::OpenApi;
 use wire::{
-    AccountBody, CreateAccountRequest, IssueTokenRequest, IssuedTokenBody, SignupRole, TokenBody, TokenListBody,
+    AccountBody, CreateAccountRequest, IssueTokenRequest, IssuedTokenBody, PartnerKindWire, SignupRole, TokenBody,
+    TokenListBody,
 };
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
     components(schemas(
         CreateAccountRequest,
         SignupRole,
+        PartnerKindWire,
         AccountBody,
         IssueTokenRequest,
         IssuedTokenBody,
@@ -56,7 +58,7 @@ pub fn new_token() -> String {
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
-    responses((status = 201, body = AccountBody), (status = 400, description = "invalid_request (handle)", body = ErrorBody),
+    responses((status = 201, body = AccountBody), (status = 400, description = "invalid_request (handle; partner_kind required for partners and only for them)", body = ErrorBody),
         (status = 409, description = "handle_taken", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_account(
     State(app): State<AppState>,
@@ -66,11 +68,13 @@ pub(crate) async fn create_account(
     let role = match request.role {
         SignupRole::Buyer => Role::Buyer,
         SignupRole::Creator => Role::Creator,
+        SignupRole::Partner => Role::Partner,
     };
     let command = Command::CreateAccount {
         partition: engine::handle_partition(&request.handle),
         handle: request.handle,
         role,
+        partner_kind: request.partner_kind.map(PartnerKindWire::into_domain),
         token_sha256: engine::token_sha256(&token),
     };
     match app.engine.execute(Envelope::plain(command)).await? {

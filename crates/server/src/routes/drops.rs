@@ -38,6 +38,7 @@ pub(crate) struct DropsApi;
     responses((status = 201, body = DropBody),
         (status = 400, description = "invalid_request (quantity, per_buyer_limit, hold_seconds, opens_at, closes_at, not your product)", body = ErrorBody),
         (status = 403, description = "forbidden: only the room's creator", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "split_not_accepted: the split contract is pending or rejected", body = ErrorBody),
         (status = 422, description = "insufficient_stock", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn create_drop(
     State(app): State<AppState>,
@@ -50,8 +51,11 @@ pub(crate) async fn create_drop(
     let idempotency = key.bind(actor.id, &format!("/v1/rooms/{room_id}/drops"), &request);
     let opens_at = request.opens_at.as_deref().map(|text| parse_rfc3339("opens_at", text)).transpose()?;
     let closes_at = request.closes_at.as_deref().map(|text| parse_rfc3339("closes_at", text)).transpose()?;
+    let split_contract_id =
+        request.split_contract_id.as_deref().map(|text| body_id("split_contract_id", text)).transpose()?;
     let drop = NewDrop {
         room_id,
+        split_contract_id,
         product_id: body_id("product_id", &request.product_id)?,
         quantity: request.quantity,
         per_buyer_limit: request.per_buyer_limit,

@@ -5,10 +5,13 @@
 pub(crate) mod accounts;
 pub(crate) mod catalogue;
 pub(crate) mod checkout;
+pub(crate) mod contracts;
 pub(crate) mod drops;
+pub(crate) mod ledger;
 pub(crate) mod live;
 pub(crate) mod media;
 pub(crate) mod ops;
+pub(crate) mod payouts;
 pub(crate) mod polls;
 pub(crate) mod questions;
 pub(crate) mod refunds;
@@ -27,8 +30,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use catalogue::wire::{ProductBody, RoomBody};
 use checkout::wire::OrderBody;
+use contracts::wire::ContractBody;
 use domain::{Outcome, Reply};
 use drops::wire::{ClaimBody, DropBody};
+use payouts::wire::{PayoutBody, PayoutListBody, PayoutSummaryBody, ProfileBody, SettlementBody};
 use polls::wire::PollBody;
 use questions::wire::QuestionBody;
 use refunds::wire::RefundBody;
@@ -43,6 +48,9 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(drops::routes())
         .merge(checkout::routes())
         .merge(refunds::routes())
+        .merge(contracts::routes())
+        .merge(ledger::routes())
+        .merge(payouts::routes())
         .merge(risk::routes())
         .merge(transparency::routes())
         .merge(rooms::routes())
@@ -94,6 +102,16 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Token(token) => (success, Json(IssuedTokenBody::of(token, None))).into_response(),
         Reply::RiskRules { text, version } => {
             (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
+        }
+        Reply::SplitContract(contract) => (success, Json(ContractBody::from(&**contract))).into_response(),
+        Reply::PayoutProfile { account_id, profile } => {
+            (success, Json(ProfileBody::of(*account_id, profile, true))).into_response()
+        }
+        Reply::Settlement(settlement) => (success, Json(SettlementBody::of(settlement, &[]))).into_response(),
+        Reply::Payout(payout) => (success, Json(PayoutBody::from(&**payout))).into_response(),
+        Reply::Payouts(payouts) => {
+            let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();
+            (success, Json(PayoutListBody { payouts })).into_response()
         }
     }
 }

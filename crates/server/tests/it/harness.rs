@@ -1,6 +1,6 @@
 //! A real server on 127.0.0.1:0 over a fresh data directory, and a small client for it.
 
-use engine::{Clock, Engine, EngineConfig, ManualClock, SystemClock, TestPaymentProvider};
+use engine::{Clock, Engine, EngineConfig, ManualClock, SandboxPayouts, SystemClock, TestPaymentProvider};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::{Server, ServerConfig};
@@ -15,6 +15,7 @@ pub(crate) struct TestServer {
     pub(crate) client: reqwest::Client,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) payments: Arc<TestPaymentProvider>,
+    pub(crate) payouts: Arc<SandboxPayouts>,
     pub(crate) engine: Arc<Engine>,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<std::io::Result<()>>,
@@ -34,6 +35,8 @@ pub(crate) struct Options {
     pub(crate) refund_approval_threshold_minor: Option<i64>,
     /// Defaults to the server's timeouts with no per-IP cap: every test client is 127.0.0.1.
     pub(crate) connections: Option<server::ConnectionLimits>,
+    /// Defaults to the engine's (10 % fee, same-day payouts, minimum 100, windows on request only).
+    pub(crate) money: Option<engine::MoneyConfig>,
 }
 
 /// What a drop fixture is made of.
@@ -50,19 +53,21 @@ impl TestServer {
         let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
         let latency = std::time::Duration::from_millis(options.payment_latency_ms);
         let payments = Arc::new(TestPaymentProvider::with_latency(latency));
-        TestServer::start_on(options, data_dir, manual_clock, payments).await
+        let payouts = Arc::new(SandboxPayouts::open(&engine::sandbox_payouts_path(data_dir.path())).unwrap());
+        TestServer::start_on(options, data_dir, manual_clock, payments, payouts).await
     }
 
     /// Stops the server and its engine cleanly, then starts them again on the same journal, clock
     /// and payment provider (which, unlike a real restart, remembers its charges and refunds).
     pub(crate) async fn restart(self) -> TestServer {
-        let TestServer { client, manual_clock, payments, engine, stop, serving, options, _data_dir, .. } = self;
+        let TestServer { client, manual_clock, payments, payouts, engine, stop, serving, options, _data_dir, .. } =
+            self;
         drop(client);
         let _ = stop.send(());
         serving.await.unwrap().unwrap();
         engine.shutdown().await;
         drop(engine);
-        TestServer::start_on(options, _data_dir, manual_clock, payments).await
+        TestServer::start_on(options, _data_dir, manual_clock, payments, payouts).await
     }
 
     pub(crate) fn data_dir(&self) -> &std::path::Path {
@@ -74,6 +79,7 @@ impl TestServer {
         data_dir: tempfile::TempDir,
         manual_clock: Option<Arc<ManualClock>>,
         payments: Arc<TestPaymentProvider>,
+        payouts: Arc<SandboxPayouts>,
     ) -> TestServer {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(clock) => clock.clone(),
@@ -89,6 +95,8 @@ impl TestServer {
             refund_approval_threshold_minor: options
                 .refund_approval_threshold_minor
                 .unwrap_or(domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT),
+            money: options.money.clone().unwrap_or_default(),
+            payouts: payouts.clone(),
         })
         .await
         .unwrap();
@@ -122,6 +130,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             manual_clock,
             payments,
+            payouts,
             engine,
             stop,
             serving,

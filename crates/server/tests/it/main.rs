@@ -11,6 +11,7 @@ mod in_process;
 mod limits;
 mod live;
 mod media;
+mod money;
 mod refunds;
 mod risk;
 mod rooms;

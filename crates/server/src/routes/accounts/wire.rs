@@ -1,7 +1,7 @@
 //! The JSON shapes of accounts: signing up and the account as answered.
 
 use crate::wire::{rfc3339, role_name};
-use domain::{Account, Token};
+use domain::{Account, PartnerKind, Token};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,6 +10,27 @@ use utoipa::ToSchema;
 pub(crate) enum SignupRole {
     Buyer,
     Creator,
+    /// A venue, logistics partner or curator; needs `partner_kind`.
+    Partner,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = PartnerKind)]
+pub(crate) enum PartnerKindWire {
+    Venue,
+    Logistics,
+    Curator,
+}
+
+impl PartnerKindWire {
+    pub(crate) fn into_domain(self) -> PartnerKind {
+        match self {
+            PartnerKindWire::Venue => PartnerKind::Venue,
+            PartnerKindWire::Logistics => PartnerKind::Logistics,
+            PartnerKindWire::Curator => PartnerKind::Curator,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -19,6 +40,9 @@ pub(crate) struct CreateAccountRequest {
     #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9_]{3,32}$")]
     pub(crate) handle: String,
     pub(crate) role: SignupRole,
+    /// For partners only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) partner_kind: Option<PartnerKindWire>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -30,6 +54,9 @@ pub(crate) struct AccountBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
     pub(crate) created_at: String,
+    /// `venue`, `logistics` or `curator`, for partners.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) partner_kind: Option<&'static str>,
 }
 
 impl AccountBody {
@@ -40,6 +67,7 @@ impl AccountBody {
             role: role_name(account.role).to_owned(),
             token,
             created_at: rfc3339(account.created_at),
+            partner_kind: account.partner_kind.map(PartnerKind::as_str),
         }
     }
 }

@@ -25,6 +25,9 @@ pub(crate) struct CreateDropRequest {
     #[serde(default)]
     #[schema(format = DateTime)]
     pub(crate) closes_at: Option<String>,
+    /// An accepted split contract of yours: its partners share each sale of the drop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) split_contract_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,6 +51,8 @@ pub(crate) struct DropBody {
     pub(crate) currency: String,
     pub(crate) opens_at: String,
     pub(crate) closes_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) split_contract_id: Option<String>,
 }
 
 impl From<&Drop> for DropBody {
@@ -69,6 +74,7 @@ impl From<&Drop> for DropBody {
             currency: drop.unit_price.currency.to_string(),
             opens_at: rfc3339(drop.opens_at),
             closes_at: drop.closes_at.map(rfc3339),
+            split_contract_id: drop.split_contract_id.map(|id| id.to_string()),
         }
     }
 }

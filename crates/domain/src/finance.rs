@@ -1,0 +1,220 @@
+//! The money entities around the ledger: partners' split contracts, payout profiles, settlement
+//! windows, payouts and the statement lines they pay.
+
+use crate::{AccountId, Currency, OrderId, PayoutId, RefundId, SettlementId, SplitContractId, Timestamp};
+
+/// What kind of partner an account is; partners take a share of sales under a split contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerKind {
+    /// A host venue: a revenue slice and local pickup.
+    Venue,
+    /// Micro-fulfilment and delivery.
+    Logistics,
+    /// Co-branded limited editions.
+    Curator,
+}
+
+impl PartnerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerKind::Venue => "venue",
+            PartnerKind::Logistics => "logistics",
+            PartnerKind::Curator => "curator",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractState {
+    /// Waiting for every named partner to accept.
+    Pending,
+    /// Every partner accepted: drops may reference it. Immutable from here on.
+    Accepted,
+    /// A partner rejected it; a new version may be proposed.
+    Rejected,
+}
+
+impl ContractState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractState::Pending => "pending",
+            ContractState::Accepted => "accepted",
+            ContractState::Rejected => "rejected",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SplitShare {
+    pub partner_id: AccountId,
+    /// Basis points of each sale after the platform fee.
+    pub share_bps: u32,
+    /// When the partner accepted; `None` while pending.
+    pub accepted_at: Option<Timestamp>,
+}
+
+/// A creator's offer of revenue shares to partners. Its shares never change: a different split is
+/// a new contract, numbered as the next `version` of the one it replaces.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SplitContract {
+    pub id: SplitContractId,
+    pub creator_id: AccountId,
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<SplitContractId>,
+    pub shares: Vec<SplitShare>,
+    pub state: ContractState,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_by: Option<AccountId>,
+}
+
+impl SplitContract {
+    /// The creator's own share of the part after the platform fee, in basis points.
+    pub fn creator_bps(&self) -> u32 {
+        10_000 - self.shares.iter().map(|share| share.share_bps).sum::<u32>()
+    }
+}
+
+/// When a payee's earnings become available: `delay_days` after the sale (0: at the next window's
+/// close, "same day"), with `reserve_bps` of each earning held `reserve_days` longer as a rolling
+/// reserve. Set by an admin per payee; a sale keeps the terms in force when it was paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PayoutProfile {
+    pub delay_days: u32,
+    pub reserve_bps: u32,
+    pub reserve_days: u32,
+}
+
+impl PayoutProfile {
+    pub const SAME_DAY: PayoutProfile = PayoutProfile { delay_days: 0, reserve_bps: 0, reserve_days: 0 };
+
+    pub fn schedule(&self) -> &'static str {
+        if self.delay_days == 0 { "same_day" } else { "delayed" }
+    }
+
+    /// "same day", "delayed 7 days", "delayed 7 days, 10.00 % reserved 30 days".
+    pub fn terms(&self) -> String {
+        let mut terms = match self.delay_days {
+            0 => "same day".to_owned(),
+            1 => "delayed 1 day".to_owned(),
+            days => format!("delayed {days} days"),
+        };
+        if self.reserve_bps > 0 {
+            let percent = format!("{}.{:02} %", self.reserve_bps / 100, self.reserve_bps % 100);
+            terms.push_str(&format!(", {percent} reserved {} days", self.reserve_days));
+        }
+        terms
+    }
+}
+
+/// A settlement window's close: every book matures what is due by `closed_at` and creates payouts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Settlement {
+    pub id: SettlementId,
+    pub closed_at: Timestamp,
+    /// The admin who closed it; `None` when the schedule did.
+    pub closed_by: Option<AccountId>,
+    /// Payouts below this many minor units wait for a later window.
+    pub minimum_minor: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutState {
+    /// Journaled before the provider is called: the intent.
+    Created,
+    Paid,
+    /// The provider refused it; the amount went back to available for the next window.
+    Failed,
+}
+
+impl PayoutState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutState::Created => "created",
+            PayoutState::Paid => "paid",
+            PayoutState::Failed => "failed",
+        }
+    }
+}
+
+/// Why an amount is in a payout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// An order's earning matured.
+    Sale,
+    /// A rolling reserve was released.
+    ReserveReleased,
+    /// A refund took back available money (negative).
+    Refund,
+    /// A debt from earlier refunds was recovered (negative).
+    DebtRecovered,
+    /// A failed payout's amount came back.
+    PayoutReturned,
+}
+
+/// One amount a payout pays (or takes back), from when it became available.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StatementLine {
+    pub kind: LineKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<RefundId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_id: Option<PayoutId>,
+    pub amount_minor: i64,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payout {
+    pub id: PayoutId,
+    pub settlement_id: SettlementId,
+    pub payee: AccountId,
+    pub currency: Currency,
+    pub amount_minor: i64,
+    pub state: PayoutState,
+    pub created_at: Timestamp,
+    /// Sum to `amount_minor`.
+    pub lines: Vec<StatementLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_payout_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<Timestamp>,
+}
+
+/// What the payout provider answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayoutResult {
+    Paid { provider_payout_id: String },
+    Failed { reason: String },
+}
+
+/// What the engine adds to a checkout so that the sale's split is decided purely and journaled with
+/// it: the platform fee in force and the payees' payout profiles.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SaleTerms {
+    pub fee_bps: u32,
+    /// For payees without a profile of their own.
+    pub default_profile: PayoutProfile,
+    pub profiles: Vec<(AccountId, PayoutProfile)>,
+}
+
+impl Default for PayoutProfile {
+    fn default() -> Self {
+        PayoutProfile::SAME_DAY
+    }
+}
+
+impl SaleTerms {
+    pub fn profile_of(&self, payee: AccountId) -> PayoutProfile {
+        self.profiles.iter().find(|(id, _)| *id == payee).map_or(self.default_profile, |(_, profile)| *profile)
+    }
+}

@@ -1,0 +1,194 @@
+//! Applying money facts: the ledger's balances, the order money behind them, contracts, profiles,
+//! settlements and payouts.
+
+use super::super::State;
+use super::settlement::{matured_line, returned_line};
+use super::{EarningState, LineMoney, OrderMoney, order_line};
+use crate::ledger::{Cause, LedgerAccount, LedgerTransaction, Side};
+use crate::{ContractState, Event, LineKind, Payout, PayoutState, StatementLine};
+
+impl State {
+    pub(in crate::state) fn apply_money_event(&mut self, event: &Event) {
+        match event {
+            Event::SplitContractProposed { contract } => {
+                self.note_id(contract.id.0);
+                self.money.contracts_by_creator.entry(contract.creator_id).or_default().push(contract.id);
+                for share in &contract.shares {
+                    self.money.contracts_by_partner.entry(share.partner_id).or_default().push(contract.id);
+                }
+                self.money.contracts.insert(contract.id, contract.clone());
+            }
+            Event::SplitContractAnswered { contract_id, partner_id, accepted, at } => {
+                let contract = self.money.contracts.get_mut(contract_id).expect("known contract");
+                assert_eq!(contract.state, ContractState::Pending, "contract {contract_id} answered when settled");
+                if *accepted {
+                    let share = contract.shares.iter_mut().find(|share| share.partner_id == *partner_id);
+                    share.expect("a named partner").accepted_at = Some(*at);
+                    if contract.shares.iter().all(|share| share.accepted_at.is_some()) {
+                        contract.state = ContractState::Accepted;
+                    }
+                } else {
+                    contract.state = ContractState::Rejected;
+                    contract.rejected_by = Some(*partner_id);
+                }
+            }
+            Event::PayoutProfileSet { account_id, profile, .. } => {
+                self.money.profiles.insert(*account_id, *profile);
+            }
+            Event::LedgerPosted { transaction } => self.apply_transaction(transaction),
+            Event::SettlementStarted { settlement } => {
+                self.note_id(settlement.id.0);
+                self.money.settlements.insert(settlement.id, settlement.clone());
+            }
+            Event::BookSettled { settlement_id, book, closed_at } => {
+                let due = self.due(*book, *closed_at);
+                for item in &due {
+                    let order = self.money.orders.get_mut(&item.order_id).expect("known order money");
+                    let line = order.lines.iter_mut().find(|line| line.hold_id == item.hold_id).expect("known line");
+                    let earning = line.earnings.iter_mut().find(|earning| earning.payee == item.payee);
+                    let earning = earning.expect("known earning");
+                    match item.kind {
+                        LineKind::Sale => earning.pending = 0,
+                        _ => earning.reserved = 0,
+                    }
+                }
+                let state = self.money.books.entry(*book).or_default();
+                for item in &due {
+                    state.push_line(item.payee, item.currency, matured_line(item, *closed_at));
+                }
+                let end = (
+                    crate::Timestamp(closed_at.0.saturating_add(1)),
+                    crate::OrderId(crate::EntityId { partition: 0, serial: 0 }),
+                );
+                let rest = state.due.split_off(&end);
+                state.due = rest;
+                assert!(state.last_settlement.is_none_or(|last| last < *settlement_id), "book settled twice");
+                state.last_settlement = Some(*settlement_id);
+            }
+            Event::PayoutCreated { payout_id, settlement_id, payee, currency, amount_minor, at } => {
+                self.note_id(payout_id.0);
+                let state = self.money.books.entry(payout_id.partition()).or_default();
+                let lines = state.available_lines.remove(&(*payee, *currency)).unwrap_or_default();
+                let sum: i64 = lines.iter().map(|line| line.amount_minor).sum();
+                assert_eq!(sum, *amount_minor, "payout {payout_id} does not pay its lines");
+                let payout = Payout {
+                    id: *payout_id,
+                    settlement_id: *settlement_id,
+                    payee: *payee,
+                    currency: *currency,
+                    amount_minor: *amount_minor,
+                    state: PayoutState::Created,
+                    created_at: *at,
+                    lines,
+                    provider_payout_id: None,
+                    failure: None,
+                    settled_at: None,
+                };
+                self.money.payouts_by_payee.entry(*payee).or_default().push(*payout_id);
+                self.money.payouts.insert(*payout_id, payout);
+            }
+            Event::PayoutSent { payout_id, provider_payout_id, at } => {
+                let payout = self.money.payouts.get_mut(payout_id).expect("known payout");
+                assert_eq!(payout.state, PayoutState::Created, "payout {payout_id} settled twice");
+                payout.state = PayoutState::Paid;
+                payout.provider_payout_id = Some(provider_payout_id.clone());
+                payout.settled_at = Some(*at);
+            }
+            Event::PayoutFailed { payout_id, reason, at } => {
+                let payout = self.money.payouts.get_mut(payout_id).expect("known payout");
+                assert_eq!(payout.state, PayoutState::Created, "payout {payout_id} settled twice");
+                payout.state = PayoutState::Failed;
+                payout.failure = Some(reason.clone());
+                payout.settled_at = Some(*at);
+                let (payee, currency, amount) = (payout.payee, payout.currency, payout.amount_minor);
+                let state = self.money.books.entry(payout_id.partition()).or_default();
+                state.push_line(payee, currency, returned_line(*payout_id, amount, *at));
+            }
+            _ => unreachable!("not a money event: {}", event.kind()),
+        }
+    }
+
+    fn apply_transaction(&mut self, transaction: &LedgerTransaction) {
+        self.note_id(transaction.id.0);
+        let book = transaction.id.partition();
+        let currency = transaction.currency;
+        match &transaction.cause {
+            Cause::Sale { order_id, lines, .. } => {
+                let mut money = OrderMoney { currency, lines: Vec::with_capacity(lines.len()) };
+                let state = self.money.books.entry(book).or_default();
+                for line in lines {
+                    let mut earnings = Vec::with_capacity(line.earnings.len());
+                    for earning in &line.earnings {
+                        state.due.insert((earning.available_at, *order_id));
+                        if let Some(until) = earning.reserve_until {
+                            state.due.insert((until, *order_id));
+                        }
+                        earnings.push(EarningState {
+                            payee: earning.payee,
+                            amount: earning.amount_minor,
+                            refunded: 0,
+                            pending: earning.amount_minor - earning.reserved_minor,
+                            reserved: earning.reserved_minor,
+                            available_at: earning.available_at,
+                            reserve_until: earning.reserve_until,
+                            profile: earning.profile,
+                        });
+                    }
+                    money.lines.push(LineMoney {
+                        hold_id: line.hold_id,
+                        fee: line.fee_minor,
+                        fee_refunded: 0,
+                        earnings,
+                    });
+                }
+                self.money.orders.insert(*order_id, money);
+            }
+            Cause::Refund { refund_id, order_id, parts } => {
+                let money = self.money.orders.get_mut(order_id).expect("refund of an order with money");
+                let mut lines: Vec<(crate::AccountId, StatementLine)> = Vec::new();
+                for part in parts {
+                    let line = money.lines.iter_mut().find(|line| line.hold_id == part.hold_id).expect("known line");
+                    let Some(payee) = part.payee else {
+                        line.fee_refunded += part.amount_minor;
+                        continue;
+                    };
+                    let earning = line.earnings.iter_mut().find(|earning| earning.payee == payee).expect("earning");
+                    earning.refunded += part.amount_minor;
+                    earning.pending -= part.from_pending_minor;
+                    earning.reserved -= part.from_reserved_minor;
+                    assert!(earning.refunded <= earning.amount && earning.pending >= 0 && earning.reserved >= 0);
+                    if part.from_available_minor > 0 {
+                        let mut refund_line =
+                            order_line(LineKind::Refund, *order_id, -part.from_available_minor, transaction.at);
+                        refund_line.refund_id = Some(*refund_id);
+                        lines.push((payee, refund_line));
+                    }
+                }
+                let state = self.money.books.entry(book).or_default();
+                for (payee, line) in lines {
+                    state.push_line(payee, currency, line);
+                }
+            }
+            Cause::Matured { .. } => {
+                let state = self.money.books.entry(book).or_default();
+                for posting in &transaction.postings {
+                    if let (LedgerAccount::Receivable(payee), Side::Credit) = (posting.account, posting.side) {
+                        let line = StatementLine {
+                            kind: LineKind::DebtRecovered,
+                            order_id: None,
+                            refund_id: None,
+                            payout_id: None,
+                            amount_minor: -posting.amount_minor,
+                            at: transaction.at,
+                        };
+                        state.push_line(payee, currency, line);
+                    }
+                }
+            }
+            Cause::PayoutCreated { .. } | Cause::PayoutSent { .. } | Cause::PayoutFailed { .. } => {}
+        }
+        let state = self.money.books.entry(book).or_default();
+        state.balances.apply(transaction);
+        state.transactions.push(transaction.clone());
+    }
+}

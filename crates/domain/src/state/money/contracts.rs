@@ -1,0 +1,133 @@
+//! Split contracts (a creator proposes partners' shares, each partner accepts or rejects) and payout
+//! profiles (set by admins per payee).
+
+use super::super::decision::{Decision, ReadBack};
+use super::super::{State, require_role};
+use crate::limits::{BPS_WHOLE, CREATOR_CONTRACTS_MAX, PAYOUT_DAYS_MAX, SPLIT_PARTNERS_MAX};
+use crate::{
+    AccountId, Actor, ContractState, Event, PayoutProfile, Rejection, Reply, Role, SplitContract, SplitContractId,
+    SplitShare, Timestamp,
+};
+
+/// What a creator proposes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSplitContract {
+    /// `(partner, basis points of each sale after the platform fee)`.
+    pub shares: Vec<(AccountId, u32)>,
+    /// The partners among them that exist as partner accounts, checked by the engine on their own
+    /// shards (a partner's account lives in its own partition).
+    pub known_partners: Vec<AccountId>,
+    /// The creator's earlier contract this one is the next version of.
+    pub replaces: Option<SplitContractId>,
+}
+
+impl State {
+    pub(in crate::state) fn decide_propose_contract(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        proposal: &NewSplitContract,
+    ) -> Result<Decision, Rejection> {
+        require_role(actor, Role::Creator)?;
+        let shares = &proposal.shares;
+        if shares.is_empty() || shares.len() > SPLIT_PARTNERS_MAX {
+            return Err(Rejection::invalid("shares", format!("must name 1 to {SPLIT_PARTNERS_MAX} partners")));
+        }
+        for (index, (partner_id, share_bps)) in shares.iter().enumerate() {
+            let field = format!("shares[{index}]");
+            if *share_bps == 0 || *share_bps > BPS_WHOLE {
+                return Err(Rejection::invalid(&format!("{field}.share_bps"), "must be 1 to 10000"));
+            }
+            if shares[..index].iter().any(|(earlier, _)| earlier == partner_id) {
+                return Err(Rejection::invalid(&format!("{field}.partner_id"), "names a partner twice"));
+            }
+            if !proposal.known_partners.contains(partner_id) {
+                return Err(Rejection::UnknownPartner { partner_id: *partner_id });
+            }
+        }
+        let total: u32 = shares.iter().map(|(_, bps)| bps).sum();
+        if total > BPS_WHOLE {
+            return Err(Rejection::SharesExceedWhole { total_bps: total });
+        }
+        let existing = self.money.contracts_by_creator.get(&actor.id).map_or(0, Vec::len);
+        if existing >= CREATOR_CONTRACTS_MAX {
+            return Err(Rejection::invalid(
+                "shares",
+                format!("a creator may propose {CREATOR_CONTRACTS_MAX} contracts"),
+            ));
+        }
+        let version = match proposal.replaces {
+            None => 1,
+            Some(replaced) => match self.money.contracts.get(&replaced) {
+                Some(contract) if contract.creator_id == actor.id => contract.version + 1,
+                _ => return Err(Rejection::NotFound),
+            },
+        };
+        let contract = SplitContract {
+            id: SplitContractId(self.allocator(actor.id.partition()).next()),
+            creator_id: actor.id,
+            version,
+            replaces: proposal.replaces,
+            shares: shares
+                .iter()
+                .map(|&(partner_id, share_bps)| SplitShare { partner_id, share_bps, accepted_at: None })
+                .collect(),
+            state: ContractState::Pending,
+            created_at: now,
+            rejected_by: None,
+        };
+        let id = contract.id;
+        Ok(Decision::read_back(vec![Event::SplitContractProposed { contract }], ReadBack::SplitContract(id)))
+    }
+
+    pub(in crate::state) fn decide_answer_contract(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        contract_id: SplitContractId,
+        accept: bool,
+    ) -> Result<Decision, Rejection> {
+        let contract = self.money.contracts.get(&contract_id).ok_or(Rejection::NotFound)?;
+        // Only the named partners may see it is there.
+        let share = contract.shares.iter().find(|share| share.partner_id == actor.id).ok_or(Rejection::NotFound)?;
+        if contract.state != ContractState::Pending || share.accepted_at.is_some() {
+            return Err(Rejection::ContractAnswered { state: contract.state });
+        }
+        let event = Event::SplitContractAnswered { contract_id, partner_id: actor.id, accepted: accept, at: now };
+        Ok(Decision::read_back(vec![event], ReadBack::SplitContract(contract_id)))
+    }
+
+    pub(in crate::state) fn decide_set_payout_profile(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        account_id: AccountId,
+        profile: PayoutProfile,
+    ) -> Result<Decision, Rejection> {
+        require_role(actor, Role::Admin)?;
+        let account = self.accounts.get(&account_id).ok_or(Rejection::NotFound)?;
+        if !matches!(account.role, Role::Creator | Role::Partner) {
+            return Err(Rejection::invalid("account_id", "only creators and partners are paid out"));
+        }
+        for (field, days) in [("delay_days", profile.delay_days), ("reserve_days", profile.reserve_days)] {
+            if days > PAYOUT_DAYS_MAX {
+                return Err(Rejection::invalid(field, format!("must be 0 to {PAYOUT_DAYS_MAX}")));
+            }
+        }
+        if profile.reserve_bps > BPS_WHOLE {
+            return Err(Rejection::invalid("reserve_bps", "must be 0 to 10000"));
+        }
+        if (profile.reserve_bps == 0) != (profile.reserve_days == 0) {
+            return Err(Rejection::invalid("reserve_days", "a reserve needs both reserve_bps and reserve_days"));
+        }
+        if profile.reserve_bps > 0 && profile.reserve_days < profile.delay_days {
+            return Err(Rejection::invalid("reserve_days", "a reserve is held at least as long as the delay"));
+        }
+        let answer = Ok(Reply::PayoutProfile { account_id, profile });
+        if self.money.profiles.get(&account_id) == Some(&profile) {
+            return Ok(Decision::immediate(Vec::new(), answer));
+        }
+        let event = Event::PayoutProfileSet { account_id, profile, by: actor.id, at: now };
+        Ok(Decision::immediate(vec![event], answer))
+    }
+}

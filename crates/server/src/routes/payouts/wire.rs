@@ -1,0 +1,190 @@
+//! The JSON shapes of settlements, payouts, their statement lines and payout profiles.
+
+use crate::wire::rfc3339;
+use domain::{LineKind, Payout, PayoutProfile, Settlement, StatementLine};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PayoutSummaryBody {
+    pub(crate) id: String,
+    pub(crate) account_id: String,
+    pub(crate) currency: String,
+    pub(crate) amount_minor: i64,
+    /// `created` (sent to the provider, no answer yet), `paid` or `failed`.
+    pub(crate) state: &'static str,
+}
+
+impl From<&Payout> for PayoutSummaryBody {
+    fn from(payout: &Payout) -> PayoutSummaryBody {
+        PayoutSummaryBody {
+            id: payout.id.to_string(),
+            account_id: payout.payee.to_string(),
+            currency: payout.currency.to_string(),
+            amount_minor: payout.amount_minor,
+            state: payout.state.as_str(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SettlementBody {
+    pub(crate) id: String,
+    pub(crate) closed_at: String,
+    /// The admin who closed it; absent when the schedule did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) closed_by: Option<String>,
+    pub(crate) minimum_minor: i64,
+    pub(crate) payouts: Vec<PayoutSummaryBody>,
+}
+
+impl SettlementBody {
+    pub(crate) fn of(settlement: &Settlement, payouts: &[Payout]) -> SettlementBody {
+        SettlementBody {
+            id: settlement.id.to_string(),
+            closed_at: rfc3339(settlement.closed_at),
+            closed_by: settlement.closed_by.map(|id| id.to_string()),
+            minimum_minor: settlement.minimum_minor,
+            payouts: payouts.iter().map(PayoutSummaryBody::from).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SettlementListBody {
+    /// Newest first, without their payouts.
+    pub(crate) settlements: Vec<SettlementBody>,
+}
+
+pub(crate) fn line_kind(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Sale => "sale",
+        LineKind::ReserveReleased => "reserve_released",
+        LineKind::Refund => "refund",
+        LineKind::DebtRecovered => "debt_recovered",
+        LineKind::PayoutReturned => "payout_returned",
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StatementLineBody {
+    /// `sale`, `reserve_released`, `refund` (negative), `debt_recovered` (negative) or `payout_returned`.
+    pub(crate) kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) refund_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) payout_id: Option<String>,
+    pub(crate) amount_minor: i64,
+    /// When the amount became available (or was taken back).
+    pub(crate) at: String,
+}
+
+impl From<&StatementLine> for StatementLineBody {
+    fn from(line: &StatementLine) -> StatementLineBody {
+        StatementLineBody {
+            kind: line_kind(line.kind),
+            order_id: line.order_id.map(|id| id.to_string()),
+            refund_id: line.refund_id.map(|id| id.to_string()),
+            payout_id: line.payout_id.map(|id| id.to_string()),
+            amount_minor: line.amount_minor,
+            at: rfc3339(line.at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PayoutBody {
+    pub(crate) id: String,
+    pub(crate) settlement_id: String,
+    pub(crate) account_id: String,
+    pub(crate) currency: String,
+    pub(crate) amount_minor: i64,
+    pub(crate) state: &'static str,
+    pub(crate) created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) settled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) provider_payout_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failure: Option<String>,
+    /// What it pays; they sum to `amount_minor`.
+    pub(crate) lines: Vec<StatementLineBody>,
+}
+
+impl From<&Payout> for PayoutBody {
+    fn from(payout: &Payout) -> PayoutBody {
+        PayoutBody {
+            id: payout.id.to_string(),
+            settlement_id: payout.settlement_id.to_string(),
+            account_id: payout.payee.to_string(),
+            currency: payout.currency.to_string(),
+            amount_minor: payout.amount_minor,
+            state: payout.state.as_str(),
+            created_at: rfc3339(payout.created_at),
+            settled_at: payout.settled_at.map(rfc3339),
+            provider_payout_id: payout.provider_payout_id.clone(),
+            failure: payout.failure.clone(),
+            lines: payout.lines.iter().map(StatementLineBody::from).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PayoutListBody {
+    /// Newest first.
+    pub(crate) payouts: Vec<PayoutSummaryBody>,
+}
+
+/// How a payee's earnings become available.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfileRequest {
+    /// `same_day`: at the next window's close; `delayed`: `delay_days` after the sale.
+    pub(crate) schedule: ScheduleWire,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub(crate) delay_days: Option<u32>,
+    /// A rolling reserve: this share of each earning is held `reserve_days` after the sale.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 10_000)]
+    pub(crate) reserve_bps: Option<u32>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 365)]
+    pub(crate) reserve_days: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ScheduleWire {
+    SameDay,
+    Delayed,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProfileBody {
+    pub(crate) account_id: String,
+    pub(crate) schedule: &'static str,
+    pub(crate) delay_days: u32,
+    pub(crate) reserve_bps: u32,
+    pub(crate) reserve_days: u32,
+    /// In words, as each earning's `why` says it.
+    pub(crate) terms: String,
+    /// False when no admin set one: the platform's default applies.
+    pub(crate) custom: bool,
+}
+
+impl ProfileBody {
+    pub(crate) fn of(account_id: domain::AccountId, profile: &PayoutProfile, custom: bool) -> ProfileBody {
+        ProfileBody {
+            account_id: account_id.to_string(),
+            schedule: profile.schedule(),
+            delay_days: profile.delay_days,
+            reserve_bps: profile.reserve_bps,
+            reserve_days: profile.reserve_days,
+            terms: profile.terms(),
+            custom,
+        }
+    }
+}
