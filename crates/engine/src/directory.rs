@@ -1,14 +1,11 @@
 //! Who a bearer token belongs to, since when (the fraud rules' `account_age_seconds`) and until
 //! when. A read model fed from committed `AccountCreated`, `TokenIssued` and `TokenRevoked` events
-//! (and the operator's admin tokens), so authentication never waits on a shard.
+//! (admins' included: they are accounts too), so authentication never waits on a shard.
 
-use domain::{AccountId, Actor, EntityId, Role, Timestamp};
+use domain::{Actor, Timestamp};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::RwLock;
-
-/// Admins are configured, not created; they share this reserved id (serial 0 is never allocated).
-pub(crate) const ADMIN_ACCOUNT_ID: AccountId = AccountId(EntityId { partition: 0, serial: 0 });
 
 pub fn token_sha256(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -44,10 +41,6 @@ impl Directory {
         self.by_token_sha256.write().expect("directory lock").remove(token_sha256);
     }
 
-    pub(crate) fn insert_admin(&self, token: &str) {
-        self.insert(token_sha256(token), Actor { id: ADMIN_ACCOUNT_ID, role: Role::Admin }, Timestamp(0), None);
-    }
-
     /// The token's account and when the account was created; `None` for an unknown, revoked or
     /// (at `now`) expired token.
     pub(crate) fn authenticate(&self, token: &str, now: Timestamp) -> Option<(Actor, Timestamp)> {
@@ -60,6 +53,7 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::{AccountId, EntityId, Role};
 
     #[test]
     fn expired_and_removed_tokens_do_not_authenticate() {

@@ -2,6 +2,7 @@
 //! (token directory, live room hub). The server talks to the engine only; nothing else mutates
 //! domain state.
 
+mod admins;
 mod clock;
 mod directory;
 mod hub;
@@ -11,6 +12,7 @@ mod risk;
 mod shard;
 mod transparency;
 
+pub use admins::{AdminToken, DEFAULT_ADMIN_NAME};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
 pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
@@ -60,12 +62,16 @@ pub enum EngineError {
     Payment(#[from] PaymentError),
     #[error("the transparency signing key: {0}")]
     SigningKey(String),
+    #[error("the admin configuration: {0}")]
+    AdminConfig(String),
 }
 
 pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub n_shards: usize,
-    pub admin_tokens: Vec<String>,
+    /// The platform admins' tokens, each with its admin's name: every admin is an account of its
+    /// own, created or brought up to date at start.
+    pub admin_tokens: Vec<AdminToken>,
     pub clock: Arc<dyn Clock>,
     pub payments: Arc<dyn PaymentProvider>,
     /// Names this server in every checkpoint it signs (`<origin>/drops/<drop id>`).
@@ -172,9 +178,7 @@ impl Engine {
             )));
         }
         let directory = Arc::new(Directory::default());
-        for token in &config.admin_tokens {
-            directory.insert_admin(token);
-        }
+        let known_admins = admins::admins_with_live_tokens(&states, config.clock.now());
         // Approved but not paid back when the process stopped: paid back once the shards run.
         let mut approved_refunds = Vec::new();
         for state in &states {
@@ -220,6 +224,8 @@ impl Engine {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
             tokio::spawn(refunds::resume(shards.clone(), config.payments.clone(), approved_refunds));
         }
+        // Before anything is served: a removed admin's token must not work for a single request.
+        admins::configure(&shards, &config.admin_tokens, known_admins).await?;
         let checkpointer =
             run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
         tasks.push(tokio::spawn(checkpointer));
