@@ -226,6 +226,8 @@ impl Engine {
         }
         // Before anything is served: a removed admin's token must not work for a single request.
         admins::configure(&shards, &config.admin_tokens, known_admins).await?;
+        let sweeper = run_token_sweeper(directory.clone(), config.clock.clone(), shutdown_signal.clone());
+        tasks.push(tokio::spawn(sweeper));
         let checkpointer =
             run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
         tasks.push(tokio::spawn(checkpointer));
@@ -294,6 +296,17 @@ impl Engine {
     /// The token's account and when the account was created (for `account_age_seconds`).
     pub fn authenticate_with_created_at(&self, token: &str) -> Option<(Actor, Timestamp)> {
         self.directory.authenticate(token, self.clock.now())
+    }
+
+    /// Removes expired tokens from the token directory, at most `SWEEP_TOKENS_MAX`; the engine
+    /// does so every `SWEEP_INTERVAL` on its own. Answers how many went.
+    pub fn sweep_expired_tokens(&self) -> usize {
+        self.directory.sweep(self.clock.now(), directory::SWEEP_TOKENS_MAX)
+    }
+
+    /// Tokens in the token directory (expired ones not yet swept included).
+    pub fn token_directory_len(&self) -> usize {
+        self.directory.len()
     }
 
     /// The fraud rules in force.
@@ -488,6 +501,23 @@ impl Engine {
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         }
         tracing::info!("engine stopped");
+    }
+}
+
+/// Sweeps expired tokens out of the directory every `SWEEP_INTERVAL` until shutdown, so its size
+/// follows the live tokens rather than every token issued since the start.
+async fn run_token_sweeper(directory: Arc<Directory>, clock: Arc<dyn Clock>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(directory::SWEEP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        let n_swept = directory.sweep(clock.now(), directory::SWEEP_TOKENS_MAX);
+        if n_swept > 0 {
+            metrics::counter!("livedrop_tokens_swept_total").increment(n_swept as u64);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The token directory follows committed token facts: an issued token authenticates once its
 //! commit is durable, a revoked one is refused from the next request on, an expired one by the
-//! engine's clock, and a restart keeps only live tokens. Configured admins are
+//! engine's clock and then swept out, and a restart keeps only live tokens. Configured admins are
 //! accounts whose tokens follow the configuration across restarts.
 
 use domain::{Actor, Command, Envelope, Reply, Role, Timestamp, Token, TokenId};
@@ -93,6 +93,35 @@ async fn the_directory_follows_issued_revoked_and_expired_tokens_across_a_restar
     assert_eq!(ids, vec![TokenId(account.id.0), second.id, brief.id, third.id]);
     clock.advance_ms(3_600_000);
     assert_eq!(engine.authenticate("third"), None);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_tokens_are_swept_out_of_the_directory() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START));
+    let engine = start(data_dir.path(), &clock).await;
+    let command = Command::CreateAccount {
+        partition: engine::handle_partition("ana"),
+        handle: "ana".into(),
+        role: Role::Buyer,
+        token_sha256: token_sha256("sign-up"),
+    };
+    let Reply::Account(account) = ok(&engine, command).await else { panic!() };
+    let ana = Actor { id: account.id, role: Role::Buyer };
+    issue(&engine, ana, "brief", Some(START.plus_ms(1_000))).await;
+    issue(&engine, ana, "longer", Some(START.plus_ms(2_000))).await;
+    let n_tokens = engine.token_directory_len();
+    assert_eq!(n_tokens, 4, "the admin's, the sign-up, brief and longer");
+    assert_eq!(engine.sweep_expired_tokens(), 0, "none due");
+    clock.advance_ms(1_000);
+    assert_eq!(engine.sweep_expired_tokens(), 1);
+    assert_eq!(engine.token_directory_len(), n_tokens - 1);
+    assert_eq!(engine.authenticate("longer"), Some(ana));
+    clock.advance_ms(1_000);
+    assert_eq!(engine.sweep_expired_tokens(), 1);
+    assert_eq!(engine.token_directory_len(), n_tokens - 2);
+    assert_eq!(engine.authenticate("sign-up"), Some(ana));
     engine.shutdown().await;
 }
 
