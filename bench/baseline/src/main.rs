@@ -28,6 +28,16 @@ struct Args {
     /// its row lock, and on 2 cores 8 connections sold 1.4× faster than 64 (BENCHMARKS.md).
     #[arg(long, default_value_t = 8)]
     pool: usize,
+    /// Accept connections with the server's own loop (deadlines, per-IP and total caps) or with
+    /// plain `axum::serve`, which has none: only to measure what the own loop costs.
+    #[arg(long, value_enum, default_value = "own")]
+    accept: Accept,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Accept {
+    Own,
+    Axum,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,7 +111,13 @@ async fn main() -> anyhow::Result<()> {
             _ = terminate.recv() => {}
         }
     };
-    server.serve(listener, stop).await?;
+    match args.accept {
+        Accept::Own => server.serve(listener, stop).await?,
+        Accept::Axum => {
+            let service = server.router().into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, service).with_graceful_shutdown(stop).await?;
+        }
+    }
     engine.shutdown().await;
     Ok(())
 }

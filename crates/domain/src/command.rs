@@ -222,6 +222,16 @@ pub enum Command {
         refund_id: RefundId,
         provider_refund_id: String,
     },
+    /// Makes the configured platform admin `handle` an account of role admin whose live tokens are
+    /// exactly `token_sha256s`: created the first time, then tokens issued and revoked to match; an
+    /// empty list (the admin left the configuration) revokes them all. Sent by the engine at start
+    /// only, to the partition of the handle. Admin handles are a namespace of their own: a buyer or
+    /// creator of the same handle is another account.
+    ConfigureAdmin {
+        partition: Partition,
+        handle: String,
+        token_sha256s: Vec<String>,
+    },
     /// A further bearer token for the caller's account; the caller made the secret and sends only
     /// its SHA-256. Without `expires_at` it lives until revoked.
     IssueToken {

@@ -114,12 +114,18 @@ pub enum Event {
         text: String,
         version: u64,
         at: Timestamp,
+        /// The admin who saved them; absent in facts written before admins were named (0025).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<AccountId>,
     },
     OrderReviewed {
         order_id: OrderId,
         approved: bool,
         reason: Option<String>,
         at: Timestamp,
+        /// The admin who decided; absent in facts written before admins were named (0025).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<AccountId>,
     },
     /// A template version, immutable once saved.
     TemplateSaved {

@@ -8,7 +8,7 @@ use crate::{AccountId, CartId, DropId, HoldId, Money, OrderId, ProductId, Refund
 pub enum Role {
     Buyer,
     Creator,
-    /// Operator-configured; never created through `CreateAccount`.
+    /// Operator-configured: made by `ConfigureAdmin` at start, never through `CreateAccount`.
     Admin,
     /// A venue, logistics partner or curator that takes a share of sales under a split contract.
     Partner,

@@ -9,7 +9,7 @@ impl Command {
     /// The partition whose shard executes this command, and so keeps its idempotency record.
     pub fn partition(&self) -> Partition {
         match self {
-            Command::CreateAccount { partition, .. } => *partition,
+            Command::CreateAccount { partition, .. } | Command::ConfigureAdmin { partition, .. } => *partition,
             Command::CreateProduct { actor, .. }
             | Command::CreateRoom { actor, .. }
             | Command::CreateDrop { actor, .. }

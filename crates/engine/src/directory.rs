@@ -1,14 +1,18 @@
 //! Who a bearer token belongs to, since when (the fraud rules' `account_age_seconds`) and until
 //! when. A read model fed from committed `AccountCreated`, `TokenIssued` and `TokenRevoked` events
-//! (and the operator's admin tokens), so authentication never waits on a shard.
+//! (admins' included: they are accounts too), so authentication never waits on a shard.
 
-use domain::{AccountId, Actor, EntityId, Role, Timestamp};
+use domain::{Actor, Timestamp};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
+use std::time::Duration;
 
-/// Admins are configured, not created; they share this reserved id (serial 0 is never allocated).
-pub(crate) const ADMIN_ACCOUNT_ID: AccountId = AccountId(EntityId { partition: 0, serial: 0 });
+/// How often expired tokens leave the directory (they are refused by their expiry meanwhile).
+pub(crate) const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// Expired tokens removed per sweep at most, so a sweep holds the write lock briefly; the rest go
+/// at the next sweeps.
+pub(crate) const SWEEP_TOKENS_MAX: usize = 4_096;
 
 pub fn token_sha256(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -23,8 +27,23 @@ struct Entry {
 }
 
 #[derive(Default)]
+struct Tokens {
+    by_sha256: HashMap<String, Entry>,
+    /// The tokens that expire, soonest first, so a sweep reads only what is due.
+    expiries: BTreeSet<(Timestamp, String)>,
+}
+
+impl Tokens {
+    fn remove(&mut self, token_sha256: &str) {
+        if let Some(Entry { expires_at: Some(at), .. }) = self.by_sha256.remove(token_sha256) {
+            self.expiries.remove(&(at, token_sha256.to_owned()));
+        }
+    }
+}
+
+#[derive(Default)]
 pub(crate) struct Directory {
-    by_token_sha256: RwLock<HashMap<String, Entry>>,
+    tokens: RwLock<Tokens>,
 }
 
 impl Directory {
@@ -35,23 +54,44 @@ impl Directory {
         account_created_at: Timestamp,
         expires_at: Option<Timestamp>,
     ) {
-        let entry = Entry { actor, account_created_at, expires_at };
-        self.by_token_sha256.write().expect("directory lock").insert(token_sha256, entry);
+        let mut tokens = self.tokens.write().expect("directory lock");
+        tokens.remove(&token_sha256);
+        if let Some(at) = expires_at {
+            tokens.expiries.insert((at, token_sha256.clone()));
+        }
+        tokens.by_sha256.insert(token_sha256, Entry { actor, account_created_at, expires_at });
     }
 
     /// A revoked token: refused from now on.
     pub(crate) fn remove(&self, token_sha256: &str) {
-        self.by_token_sha256.write().expect("directory lock").remove(token_sha256);
+        self.tokens.write().expect("directory lock").remove(token_sha256);
     }
 
-    pub(crate) fn insert_admin(&self, token: &str) {
-        self.insert(token_sha256(token), Actor { id: ADMIN_ACCOUNT_ID, role: Role::Admin }, Timestamp(0), None);
+    /// Removes up to `max` tokens expired at `now`, soonest first; answers how many.
+    pub(crate) fn sweep(&self, now: Timestamp, max: usize) -> usize {
+        let mut tokens = self.tokens.write().expect("directory lock");
+        let mut n_removed = 0;
+        while n_removed < max {
+            match tokens.expiries.first() {
+                Some((at, _)) if *at <= now => {}
+                _ => break,
+            }
+            let (_, token_sha256) = tokens.expiries.pop_first().expect("a first expiry");
+            tokens.by_sha256.remove(&token_sha256);
+            n_removed += 1;
+        }
+        n_removed
+    }
+
+    /// Tokens in the directory, expired ones not yet swept included.
+    pub(crate) fn len(&self) -> usize {
+        self.tokens.read().expect("directory lock").by_sha256.len()
     }
 
     /// The token's account and when the account was created; `None` for an unknown, revoked or
     /// (at `now`) expired token.
     pub(crate) fn authenticate(&self, token: &str, now: Timestamp) -> Option<(Actor, Timestamp)> {
-        let entry = self.by_token_sha256.read().expect("directory lock").get(&token_sha256(token)).copied()?;
+        let entry = self.tokens.read().expect("directory lock").by_sha256.get(&token_sha256(token)).copied()?;
         let live = entry.expires_at.is_none_or(|expires_at| now < expires_at);
         live.then_some((entry.actor, entry.account_created_at))
     }
@@ -60,6 +100,7 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::{AccountId, EntityId, Role};
 
     #[test]
     fn expired_and_removed_tokens_do_not_authenticate() {
@@ -73,5 +114,27 @@ mod tests {
         directory.remove(&token_sha256("b"));
         assert_eq!(directory.authenticate("b", Timestamp(0)), None);
         assert_eq!(directory.authenticate("c", Timestamp(0)), None);
+    }
+
+    #[test]
+    fn a_sweep_removes_expired_tokens_soonest_first_and_at_most_its_share() {
+        let directory = Directory::default();
+        let actor = Actor { id: AccountId(EntityId { partition: 1, serial: 1 }), role: Role::Buyer };
+        for (token, expires_at) in [("late", Some(30)), ("early", Some(10)), ("never", None), ("mid", Some(20))] {
+            directory.insert(token_sha256(token), actor, Timestamp(0), expires_at.map(Timestamp));
+        }
+        // Re-inserted with a later expiry (as a replayed token would be): its old expiry is forgotten.
+        directory.insert(token_sha256("mid"), actor, Timestamp(0), Some(Timestamp(40)));
+        directory.remove(&token_sha256("late"));
+        assert_eq!(directory.sweep(Timestamp(9), 10), 0, "nothing due yet");
+        assert_eq!(directory.len(), 3);
+        assert_eq!(directory.sweep(Timestamp(100), 1), 1, "one at most");
+        assert_eq!(directory.len(), 2);
+        assert_eq!(directory.authenticate("mid", Timestamp(39)), Some((actor, Timestamp(0))), "early went first");
+        assert_eq!(directory.sweep(Timestamp(39), 10), 0, "mid is due at 40, not at 20");
+        assert_eq!(directory.sweep(Timestamp(40), 10), 1);
+        assert_eq!(directory.len(), 1);
+        assert_eq!(directory.authenticate("never", Timestamp(i64::MAX)), Some((actor, Timestamp(0))));
+        assert_eq!(directory.sweep(Timestamp(i64::MAX), 10), 0);
     }
 }

@@ -2,6 +2,7 @@
 //! (token directory, live room hub). The server talks to the engine only; nothing else mutates
 //! domain state.
 
+mod admins;
 mod clock;
 mod directory;
 mod hub;
@@ -14,6 +15,7 @@ mod settlement;
 mod shard;
 mod transparency;
 
+pub use admins::{AdminToken, DEFAULT_ADMIN_NAME};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
 pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
@@ -66,12 +68,16 @@ pub enum EngineError {
     Payment(#[from] PaymentError),
     #[error("the transparency signing key: {0}")]
     SigningKey(String),
+    #[error("the admin configuration: {0}")]
+    AdminConfig(String),
 }
 
 pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub n_shards: usize,
-    pub admin_tokens: Vec<String>,
+    /// The platform admins' tokens, each with its admin's name: every admin is an account of its
+    /// own, created or brought up to date at start.
+    pub admin_tokens: Vec<AdminToken>,
     pub clock: Arc<dyn Clock>,
     pub payments: Arc<dyn PaymentProvider>,
     /// Names this server in every checkpoint it signs (`<origin>/drops/<drop id>`).
@@ -208,9 +214,7 @@ impl Engine {
         }
         let directory = Arc::new(Directory::default());
         let profiles = Arc::new(profiles::Profiles::default());
-        for token in &config.admin_tokens {
-            directory.insert_admin(token);
-        }
+        let known_admins = admins::admins_with_live_tokens(&states, config.clock.now());
         // Approved but not paid back when the process stopped: paid back once the shards run.
         let mut approved_refunds = Vec::new();
         for state in &states {
@@ -260,6 +264,10 @@ impl Engine {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
             tokio::spawn(refunds::resume(shards.clone(), config.payments.clone(), approved_refunds));
         }
+        // Before anything is served: a removed admin's token must not work for a single request.
+        admins::configure(&shards, &config.admin_tokens, known_admins).await?;
+        let sweeper = run_token_sweeper(directory.clone(), config.clock.clone(), shutdown_signal.clone());
+        tasks.push(tokio::spawn(sweeper));
         let settler = Arc::new(settlement::Settler {
             shards: shards.clone(),
             payouts: config.payouts.clone(),
@@ -343,6 +351,17 @@ impl Engine {
     /// The token's account and when the account was created (for `account_age_seconds`).
     pub fn authenticate_with_created_at(&self, token: &str) -> Option<(Actor, Timestamp)> {
         self.directory.authenticate(token, self.clock.now())
+    }
+
+    /// Removes expired tokens from the token directory, at most `SWEEP_TOKENS_MAX`; the engine
+    /// does so every `SWEEP_INTERVAL` on its own. Answers how many went.
+    pub fn sweep_expired_tokens(&self) -> usize {
+        self.directory.sweep(self.clock.now(), directory::SWEEP_TOKENS_MAX)
+    }
+
+    /// Tokens in the token directory (expired ones not yet swept included).
+    pub fn token_directory_len(&self) -> usize {
+        self.directory.len()
     }
 
     /// The fraud rules in force.
@@ -587,6 +606,23 @@ impl Engine {
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         }
         tracing::info!("engine stopped");
+    }
+}
+
+/// Sweeps expired tokens out of the directory every `SWEEP_INTERVAL` until shutdown, so its size
+/// follows the live tokens rather than every token issued since the start.
+async fn run_token_sweeper(directory: Arc<Directory>, clock: Arc<dyn Clock>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(directory::SWEEP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        let n_swept = directory.sweep(clock.now(), directory::SWEEP_TOKENS_MAX);
+        if n_swept > 0 {
+            metrics::counter!("livedrop_tokens_swept_total").increment(n_swept as u64);
+        }
     }
 }
 

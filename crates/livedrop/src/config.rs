@@ -83,11 +83,12 @@ pub(crate) struct ServeArgs {
     /// Engine shards (single-writer tasks); defaults to the number of cores, at most 64.
     #[arg(long, env = "LIVEDROP_SHARDS")]
     shards: Option<usize>,
-    /// Bearer token of a platform admin; repeat for several. Admin tokens are never self-issued.
+    /// A platform admin, `NAME=TOKEN` (a bare `TOKEN` is the admin named `admin`); repeat for
+    /// several. Each name is an account of its own in the journal. Admin tokens are never self-issued.
     #[arg(long = "admin-token", env = "LIVEDROP_ADMIN_TOKENS", value_delimiter = ',')]
     admin_tokens: Vec<String>,
-    /// A file of platform-admin tokens, one per line (`#` starts a comment), so that no secret
-    /// needs to be on the command line, where every local user can read it in the process list.
+    /// A file of platform admins, `NAME=TOKEN` one per line (`#` starts a comment), so that no
+    /// secret needs to be on the command line, where every local user can read it in the process list.
     #[arg(long, env = "LIVEDROP_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
     /// Refunds of more than this many minor units of the order's currency (5000: 50.00 EUR or USD)
@@ -144,7 +145,7 @@ pub(crate) struct Config {
     pub(crate) live_connections_per_ip: u32,
     pub(crate) idle_timeout: std::time::Duration,
     pub(crate) n_shards: usize,
-    pub(crate) admin_tokens: Vec<String>,
+    pub(crate) admin_tokens: Vec<engine::AdminToken>,
     pub(crate) refund_approval_threshold_minor: i64,
     pub(crate) log_format: LogFormat,
     pub(crate) log_origin: String,
@@ -183,6 +184,19 @@ const LOG_ORIGIN_CHARS_MAX: usize = 200;
 /// Admin tokens guard everything; a short one is a configuration mistake, not a preference.
 const ADMIN_TOKEN_CHARS_MIN: usize = 24;
 
+/// `NAME=TOKEN`, where NAME is a handle (3 to 32 of a-z, 0-9 and _); anything else, a base64 token
+/// with its `=` padding included, is a bare token of the admin named `admin`.
+fn admin_token(line: &str) -> engine::AdminToken {
+    let is_name = |name: &str| {
+        let chars_ok = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        (domain::HANDLE_CHARS_MIN..=domain::HANDLE_CHARS_MAX).contains(&name.len()) && chars_ok
+    };
+    match line.split_once('=') {
+        Some((name, token)) if is_name(name) => engine::AdminToken::new(name, token),
+        _ => engine::AdminToken::new(engine::DEFAULT_ADMIN_NAME, line),
+    }
+}
+
 impl TryFrom<ServeArgs> for Config {
     type Error = anyhow::Error;
 
@@ -199,8 +213,22 @@ impl TryFrom<ServeArgs> for Config {
             let lines = text.lines().map(|line| line.split('#').next().unwrap_or("").trim());
             admin_tokens.extend(lines.filter(|token| !token.is_empty()).map(str::to_owned));
         }
-        if let Some(short) = admin_tokens.iter().find(|token| token.len() < ADMIN_TOKEN_CHARS_MIN) {
-            bail!("admin tokens must be at least {ADMIN_TOKEN_CHARS_MIN} characters (got one of {})", short.len());
+        let admin_tokens: Vec<engine::AdminToken> = admin_tokens.iter().map(|line| admin_token(line)).collect();
+        for (idx, admin) in admin_tokens.iter().enumerate() {
+            if admin.token.len() < ADMIN_TOKEN_CHARS_MIN {
+                bail!(
+                    "admin tokens must be at least {ADMIN_TOKEN_CHARS_MIN} characters (admin {:?} got one of {})",
+                    admin.name,
+                    admin.token.len()
+                );
+            }
+            if admin_tokens[..idx].iter().any(|earlier| earlier.token == admin.token) {
+                bail!("admin {:?}: a token is configured twice; each admin needs tokens of its own", admin.name);
+            }
+            let n_tokens = admin_tokens.iter().filter(|each| each.name == admin.name).count();
+            if n_tokens > domain::ACCOUNT_TOKENS_MAX {
+                bail!("admin {:?}: at most {} tokens", admin.name, domain::ACCOUNT_TOKENS_MAX);
+            }
         }
         let origin = &args.log_origin;
         if origin.is_empty() || origin.len() > LOG_ORIGIN_CHARS_MAX || !origin.bytes().all(|b| b.is_ascii_graphic()) {
@@ -269,7 +297,11 @@ mod tests {
         )
         .unwrap();
         let config = serve(&["--admin-token-file", file.to_str().unwrap()]).unwrap();
-        assert_eq!(config.admin_tokens, ["first-admin-token-0123456789", "second-admin-token-0123456789"]);
+        let admin = |name: &str, token: &str| engine::AdminToken::new(name, token);
+        assert_eq!(
+            config.admin_tokens,
+            [admin("admin", "first-admin-token-0123456789"), admin("admin", "second-admin-token-0123456789")]
+        );
         std::fs::write(&file, "short\n").unwrap();
         let error = serve(&["--admin-token-file", file.to_str().unwrap()]).err().unwrap().to_string();
         assert!(error.contains("at least 24 characters"), "{error}");
@@ -288,5 +320,30 @@ mod tests {
         }
         assert_eq!(serve(&[]).unwrap().money.settlement_every, Some(std::time::Duration::from_secs(86_400)));
         assert_eq!(serve(&["--demo"]).unwrap().money.settlement_every, Some(std::time::Duration::from_secs(3_600)));
+    }
+
+    #[test]
+    fn admin_tokens_are_named_or_the_admin_named_admin() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admins");
+        let padded = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3=";
+        std::fs::write(&file, format!("alice=alice-admin-token-0123456789\n{padded}\n")).unwrap();
+        let path = file.to_str().unwrap();
+        let config = serve(&["--admin-token-file", path, "--admin-token", "bob_2=bob-admin-token-0123456789"]).unwrap();
+        let admin = |name: &str, token: &str| engine::AdminToken::new(name, token);
+        assert_eq!(
+            config.admin_tokens,
+            [
+                admin("bob_2", "bob-admin-token-0123456789"),
+                admin("alice", "alice-admin-token-0123456789"),
+                admin("admin", padded),
+            ]
+        );
+        let error = serve(&["--admin-token", "alice=short-token"]).err().unwrap().to_string();
+        assert!(error.contains("at least 24 characters") && error.contains("alice"), "{error}");
+        let twice =
+            ["--admin-token", "alice=same-admin-token-0123456789", "--admin-token", "bob=same-admin-token-0123456789"];
+        let error = serve(&twice).err().unwrap().to_string();
+        assert!(error.contains("configured twice"), "{error}");
     }
 }

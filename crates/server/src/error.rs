@@ -119,7 +119,10 @@ impl From<EngineError> for ApiError {
                 tracing::warn!(%message, "payment provider failed");
                 ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider_error", "the payment provider failed")
             }
-            EngineError::Journal(_) | EngineError::Inconsistent(_) | EngineError::SigningKey(_) => {
+            EngineError::Journal(_)
+            | EngineError::Inconsistent(_)
+            | EngineError::SigningKey(_)
+            | EngineError::AdminConfig(_) => {
                 tracing::error!(%error, "internal engine error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             }

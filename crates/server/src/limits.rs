@@ -92,7 +92,7 @@ const SIGNUPS_PER_IP_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("non-ze
 const SIGNUP_PATH: &str = "/v1/accounts";
 
 /// Probes and scrapers must not be told to slow down by the limits they are watching.
-const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
+pub(crate) const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
 
 /// Resolves the caller once per request (handlers read it through `Authenticated`), then applies
 /// the limits.

@@ -5,7 +5,7 @@
 use super::State;
 use super::idempotency::digest;
 use super::timers::{Deadline, episode_end_deadline};
-use crate::{Cart, CartStatus, DropPhase, EntityId, Event, HoldStatus, ReviewStatus};
+use crate::{Cart, CartStatus, DropPhase, EntityId, Event, HoldStatus, ReviewStatus, Role};
 use risk::Action;
 
 impl State {
@@ -20,7 +20,8 @@ impl State {
         match event {
             Event::AccountCreated { account } => {
                 self.note_id(account.id.0);
-                let previous = self.handles.insert(account.handle.clone(), account.id);
+                let handles = if account.role == Role::Admin { &mut self.admin_handles } else { &mut self.handles };
+                let previous = handles.insert(account.handle.clone(), account.id);
                 assert!(previous.is_none(), "handle {} taken twice", account.handle);
                 self.accounts.insert(account.id, account.clone());
                 self.insert_token(State::sign_up_token(account));
@@ -155,7 +156,7 @@ impl State {
             Event::RiskRulesSaved { text, version, .. } => {
                 self.risk_rules = Some((text.clone(), *version));
             }
-            Event::OrderReviewed { order_id, approved, reason, at } => {
+            Event::OrderReviewed { order_id, approved, reason, at, .. } => {
                 let order = self.orders.get_mut(order_id).expect("known order");
                 let review = order.review.as_mut().expect("an order under review");
                 assert_eq!(review.status, ReviewStatus::Pending, "order {order_id} reviewed twice");

@@ -9,7 +9,7 @@ use crate::{
     PartnerKind, Product, ProductId, Rejection, Role, Room, RoomId, TemplateId, Timestamp,
 };
 
-fn check_handle(handle: &str) -> Result<(), Rejection> {
+pub(super) fn check_handle(handle: &str) -> Result<(), Rejection> {
     let ok_chars = handle.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !(HANDLE_CHARS_MIN..=HANDLE_CHARS_MAX).contains(&handle.len()) || !ok_chars {
         return Err(Rejection::invalid(

@@ -25,7 +25,7 @@ impl State {
             return Err(Rejection::invalid_text("rules", errors));
         }
         let version = self.risk_rules.as_ref().map_or(0, |(_, version)| *version) + 1;
-        let saved = Event::RiskRulesSaved { text: text.to_owned(), version, at: now };
+        let saved = Event::RiskRulesSaved { text: text.to_owned(), version, at: now, by: Some(actor.id) };
         Ok(Decision::immediate(vec![saved], Ok(Reply::RiskRules { text: text.to_owned(), version })))
     }
 
@@ -44,8 +44,14 @@ impl State {
         }
         match &order.review {
             Some(review) if review.status == ReviewStatus::Pending => {
-                let reviewed =
-                    Event::OrderReviewed { order_id, approved: approve, reason: reason.map(str::to_owned), at: now };
+                let reason_text = reason.map(str::to_owned);
+                let reviewed = Event::OrderReviewed {
+                    order_id,
+                    approved: approve,
+                    reason: reason_text,
+                    at: now,
+                    by: Some(actor.id),
+                };
                 let mut events = vec![reviewed];
                 // A rejected order is paid back whole, at once: the platform's own decision
                 // needs no second sign-off.

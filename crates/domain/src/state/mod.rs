@@ -4,6 +4,7 @@
 //! This file holds the state itself, its readers and `execute`, which dispatches each command to the
 //! decision of its concern: `catalogue`, `sales`, `fraud`, `refunds` and `rooms`.
 
+mod admins;
 mod apply;
 mod catalogue;
 mod decision;
@@ -42,6 +43,9 @@ use timers::Deadline;
 pub struct State {
     accounts: HashMap<AccountId, Account>,
     handles: HashMap<String, AccountId>,
+    /// The configured platform admins' handles, a namespace apart from `handles`: a buyer who
+    /// signed up as `alice` before the operator named an admin so keeps their account.
+    admin_handles: HashMap<String, AccountId>,
     products: HashMap<ProductId, Product>,
     rooms: HashMap<RoomId, Room>,
     drops: HashMap<DropId, Drop>,
@@ -282,6 +286,9 @@ impl State {
                 self.decide_start_poll(now, actor, *episode_id, question, options)
             }
             Command::ClosePoll { actor, episode_id, slot } => self.decide_close_poll(now, actor, *episode_id, *slot),
+            Command::ConfigureAdmin { partition, handle, token_sha256s } => {
+                self.decide_configure_admin(now, *partition, handle, token_sha256s)
+            }
             Command::IssueToken { actor, token_sha256, expires_at } => {
                 self.decide_issue_token(now, actor, token_sha256, *expires_at)
             }

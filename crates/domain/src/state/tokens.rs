@@ -1,13 +1,13 @@
 //! An account's bearer tokens: issuing a further one and revoking one. The sign-up token is a token
 //! like the others (its id is the account's entity id), so it can be listed and revoked too.
-//! Admins are configured, not accounts, and have no tokens here.
+//! Admins' tokens are configured (`admins`), never issued or revoked here.
 
 use super::State;
 use super::decision::{Decision, ReadBack};
 use crate::limits::{ACCOUNT_TOKENS_ISSUED_MAX, ACCOUNT_TOKENS_MAX, TOKEN_LIFETIME_MS_MAX};
 use crate::{AccountId, Actor, Event, Rejection, Role, Timestamp, Token, TokenId};
 
-fn check_token_sha256(token_sha256: &str) -> Result<(), Rejection> {
+pub(super) fn check_token_sha256(token_sha256: &str) -> Result<(), Rejection> {
     let hex = token_sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if token_sha256.len() != 64 || !hex {
         return Err(Rejection::invalid("token_sha256", "must be 64 lowercase hex digits"));

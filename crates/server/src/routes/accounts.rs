@@ -8,7 +8,6 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, OptionalIdempotencyKey, bearer_token};
 use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::{path_id, render};
-use crate::wire::role_name;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -89,10 +88,7 @@ pub(crate) async fn create_account(
 #[utoipa::path(get, path = "/v1/accounts/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = AccountBody), Unavailable))]
 pub(crate) async fn me(State(app): State<AppState>, Authenticated(actor): Authenticated) -> Result<Response, ApiError> {
-    if actor.role == Role::Admin {
-        let body = serde_json::json!({"id": actor.id.to_string(), "handle": "admin", "role": role_name(Role::Admin)});
-        return Ok(Json(body).into_response());
-    }
+    // Admins too: each is an account of its own, named in the configuration.
     let (account, _) = app.engine.read(actor.id.partition(), move |state| state.account(actor.id).cloned()).await?;
     let account = account.ok_or_else(ApiError::not_found)?;
     Ok(Json(AccountBody::of(&account, None)).into_response())

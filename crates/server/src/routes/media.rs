@@ -141,7 +141,7 @@ async fn open_session(
         (status = 403, description = "not_allowed_to_publish: only the host, moderators and unmuted speakers of the live episode", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
-        (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
 pub(crate) async fn whip(
     State(app): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -159,7 +159,7 @@ pub(crate) async fn whip(
         (status = 400, description = "invalid_sdp", body = ErrorBody), (status = 403, description = "not_in_episode: join the episode first", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "episode_not_live or too_many_media_sessions", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody), (status = 415, description = "unsupported_media_type: send application/sdp", body = ErrorBody),
-        (status = 503, description = "media_busy or media_unavailable; overloaded, shutting_down or unavailable", body = ErrorBody)))]
+        (status = 503, description = "media_busy or media_unavailable", body = ErrorBody)))]
 pub(crate) async fn whep(
     State(app): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -195,7 +195,7 @@ pub(crate) async fn patch_session() -> ApiError {
 
 #[utoipa::path(get, path = "/v1/episodes/{id}/recordings", tag = "media", params(("id" = String, Path, description = "episode id")),
     responses((status = 200, description = "each speaker's recordings, oldest first", body = RecordingsBody),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 503, description = "media_unavailable", body = ErrorBody)))]
 pub(crate) async fn recordings(
     State(app): State<AppState>,
     ApiPath(episode_id): ApiPath,
@@ -227,7 +227,7 @@ pub(crate) async fn recordings(
 
 #[utoipa::path(get, path = "/v1/episodes/{id}/recordings/{file}", tag = "media",
     params(("id" = String, Path, description = "episode id"), ("file" = String, Path, description = "file name from the list")),
-    responses((status = 200, description = "Ogg Opus", content_type = "audio/ogg"), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "Ogg Opus", content_type = "audio/ogg"), (status = 404, body = ErrorBody), (status = 503, description = "media_unavailable", body = ErrorBody)))]
 pub(crate) async fn recording_file(
     State(app): State<AppState>,
     ApiPathPair(episode_id, file): ApiPathPair,

@@ -81,7 +81,7 @@ pub(crate) async fn keys(State(app): State<AppState>) -> Json<KeysBody> {
 #[utoipa::path(get, path = "/v1/drops/{id}/checkpoint", tag = "transparency",
     params(("id" = String, Path, description = "drop id")),
     responses((status = 200, description = "the latest signed checkpoint, covering every committed leaf", body = SignedCheckpoint),
-        (status = 404, body = ErrorBody), RateLimited, (status = 503, description = "shutting_down; retry after Retry-After", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), RateLimited))]
 pub(crate) async fn checkpoint(
     State(app): State<AppState>,
     ApiPath(drop_id): ApiPath,

@@ -37,6 +37,8 @@ pub(crate) struct Options {
     pub(crate) connections: Option<server::ConnectionLimits>,
     /// Defaults to the engine's (10 % fee, same-day payouts, minimum 100, windows on request only).
     pub(crate) money: Option<engine::MoneyConfig>,
+    /// The admins' tokens; by default one admin, `admin`, with `ADMIN_TOKEN`.
+    pub(crate) admins: Option<Vec<engine::AdminToken>>,
 }
 
 /// What a drop fixture is made of.
@@ -60,8 +62,13 @@ impl TestServer {
     /// Stops the server and its engine cleanly, then starts them again on the same journal, clock
     /// and payment provider (which, unlike a real restart, remembers its charges and refunds).
     pub(crate) async fn restart(self) -> TestServer {
-        let TestServer { client, manual_clock, payments, payouts, engine, stop, serving, options, _data_dir, .. } =
-            self;
+        let options = self.options.clone();
+        self.restart_with(options).await
+    }
+
+    /// `restart` with other options (admins, limits).
+    pub(crate) async fn restart_with(self, options: Options) -> TestServer {
+        let TestServer { client, manual_clock, payments, payouts, engine, stop, serving, _data_dir, .. } = self;
         drop(client);
         let _ = stop.send(());
         serving.await.unwrap().unwrap();
@@ -88,7 +95,10 @@ impl TestServer {
         let engine = Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
             n_shards: 2,
-            admin_tokens: vec![ADMIN_TOKEN.to_owned()],
+            admin_tokens: options
+                .admins
+                .clone()
+                .unwrap_or_else(|| vec![engine::AdminToken::new(engine::DEFAULT_ADMIN_NAME, ADMIN_TOKEN)]),
             clock,
             payments: payments.clone(),
             log_origin: "livedrop".to_owned(),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the API over real HTTP on 127.0.0.1 (and in process, `in_process`): one
 //! binary, one module per feature.
 
+mod admins;
 mod bad_input;
 mod checkout;
 mod concurrency;

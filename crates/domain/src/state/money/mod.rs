@@ -5,7 +5,7 @@
 //! maturing, the payouts it funds) is decided in the order's partition, the creator's, so each is one
 //! shard's single commit and the books never need a transaction across shards. A payee's balance is
 //! the sum over the books it earns in; a partner paid by creators of several partitions gets one
-//! payout per book ([0025](../../../../docs/decisions/0025-ledger-books.md)).
+//! payout per book ([0026](../../../../docs/decisions/0026-ledger-books.md)).
 
 mod apply;
 pub(super) mod contracts;
