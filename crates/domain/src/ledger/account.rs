@@ -1,6 +1,6 @@
 //! The chart of accounts. Each ledger account has a normal balance (the side that increases it);
-//! a balance is kept in that direction and may never go below zero: money a payee owes is an
-//! account of its own (`Receivable`), never a negative payable.
+//! a balance is kept in that direction and, but for the processor's clearing account, may never go
+//! below zero: money a payee owes is an account of its own (`Receivable`), never a negative payable.
 
 use crate::AccountId;
 use std::fmt;
@@ -40,6 +40,14 @@ impl LedgerAccount {
             LedgerAccount::ProcessorClearing | LedgerAccount::Receivable(_) => NormalBalance::Debit,
             _ => NormalBalance::Credit,
         }
+    }
+
+    /// Only the processor's clearing account may go below zero: a refund of a sale whose earnings
+    /// were already paid out is advanced by the processor (which then debits the platform's bank
+    /// account), while the payee's share becomes its `Receivable`. Every payable, fee and debt
+    /// account stays at zero or above.
+    pub fn may_go_negative(self) -> bool {
+        self == LedgerAccount::ProcessorClearing
     }
 
     /// The payee the account belongs to, if any.

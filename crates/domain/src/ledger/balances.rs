@@ -1,7 +1,8 @@
 //! Balances per currency and ledger account, kept in each account's normal direction, and the
-//! debit and credit totals per currency for the trial balance. A transaction that would take any
+//! debit and credit totals per currency for the trial balance. A transaction that would take an
 //! account below zero is refused whole (TigerBeetle's `debits_must_not_exceed_credits`, for every
-//! account): the rules that allow a payee to owe money post to its `Receivable` instead.
+//! account but the processor's clearing, see `may_go_negative`): the rules that allow a payee to owe
+//! money post to its `Receivable` instead.
 
 use super::{LedgerAccount, LedgerTransaction, NormalBalance, Side};
 use crate::Currency;
@@ -52,7 +53,7 @@ impl Balances {
         }
         for (account, change) in changes {
             let balance = self.balance(transaction.currency, account);
-            if balance + change < 0 {
+            if balance + change < 0 && !account.may_go_negative() {
                 return Err(Overdrawn { account, balance, change });
             }
         }

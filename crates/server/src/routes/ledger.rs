@@ -190,7 +190,7 @@ pub(crate) async fn trial_balance(
     }
     let balanced = totals.values().all(|(debits, credits)| debits == credits)
         && sides.values().all(|(debit_side, credit_side)| debit_side == credit_side)
-        && accounts.values().all(|balance| *balance >= 0);
+        && accounts.iter().all(|((_, account), balance)| *balance >= 0 || account.may_go_negative());
     let body = TrialBalanceBody {
         balanced,
         currencies: totals

@@ -180,7 +180,8 @@ pub(crate) struct AccountBalanceBody {
     pub(crate) account: String,
     pub(crate) currency: String,
     /// In the account's normal direction (debit for `processor_clearing` and `receivable`, credit
-    /// for the rest); never negative.
+    /// for the rest); never negative, but for `processor_clearing` when refunds of paid-out sales
+    /// were advanced by the processor.
     pub(crate) balance_minor: i64,
 }
 
