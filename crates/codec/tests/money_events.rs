@@ -106,6 +106,14 @@ fn money_events() -> Vec<Event> {
         panic!()
     };
     run.ok(Command::CompleteRefund { refund_id: refund.id, provider_refund_id: "re_1".into() });
+    let dispute = Command::OpenDispute {
+        actor: ADMIN,
+        order_id: order.id,
+        amount_minor: Some(1_999),
+        reason: "fraudulent".into(),
+    };
+    let Reply::Dispute(dispute) = run.ok(dispute) else { panic!() };
+    run.ok(Command::DecideDispute { actor: ADMIN, dispute_id: dispute.id, won: false });
     for (days, result) in [
         (3, PayoutResult::Failed { reason: "bank account closed".into() }),
         (40, PayoutResult::Paid { provider_payout_id: "po_sbx_1".into() }),
@@ -150,6 +158,10 @@ fn every_money_fact_is_snapshotted() {
     let money_kinds = [
         "account_created_partner",
         "book_settled",
+        "dispute_decided",
+        "dispute_opened",
+        "ledger_posted_dispute_lost",
+        "ledger_posted_dispute_opened",
         "drop_created_split",
         "ledger_posted_matured",
         "ledger_posted_payout_created",

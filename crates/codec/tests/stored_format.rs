@@ -141,6 +141,9 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::ContractAnswered { state: domain::ContractState::Accepted },
         Rejection::SharesExceedWhole { total_bps: 10_001 },
         Rejection::UnknownPartner { partner_id: domain::AccountId(domain::EntityId { partition: 7, serial: 2 }) },
+        Rejection::AlreadyDisputed,
+        Rejection::DisputeNotOpen { state: domain::DisputeState::Lost },
+        Rejection::OrderDisputed,
     ]
 }
 
@@ -181,7 +184,10 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::SplitNotAccepted { .. }
         | Rejection::ContractAnswered { .. }
         | Rejection::SharesExceedWhole { .. }
-        | Rejection::UnknownPartner { .. } => true,
+        | Rejection::UnknownPartner { .. }
+        | Rejection::AlreadyDisputed
+        | Rejection::DisputeNotOpen { .. }
+        | Rejection::OrderDisputed => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

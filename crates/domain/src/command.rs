@@ -2,10 +2,11 @@
 
 use crate::state::NewSplitContract;
 use crate::{
-    Account, AccountId, CartId, ClaimReceipt, ContractState, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId,
-    Money, Order, OrderId, Partition, PartnerKind, Payout, PayoutId, PayoutProfile, PayoutResult, PollTally, Product,
-    ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId, SaleTerms, Settlement, Slot,
-    SplitContract, SplitContractId, StageAction, Template, TemplateId, Timestamp, Token, TokenId,
+    Account, AccountId, CartId, ClaimReceipt, ContractState, Dispute, DisputeId, DisputeState, Drop, DropId, Episode,
+    EpisodeId, Fulfilment, HoldId, Money, Order, OrderId, Partition, PartnerKind, Payout, PayoutId, PayoutProfile,
+    PayoutResult, PollTally, Product, ProductId, Question, Refund, RefundId, RefundStatus, Role, Room, RoomId,
+    SaleTerms, Settlement, Slot, SplitContract, SplitContractId, StageAction, Template, TemplateId, Timestamp, Token,
+    TokenId,
 };
 use risk::{RuleError, RuleSet, Verdict};
 use std::fmt;
@@ -184,6 +185,20 @@ pub enum Command {
         settlement: Settlement,
         book: Partition,
     },
+    /// An admin opens a chargeback of `amount_minor` of an order (standing in for the provider's
+    /// webhook); `None` disputes everything not refunded.
+    OpenDispute {
+        actor: Actor,
+        order_id: OrderId,
+        amount_minor: Option<i64>,
+        reason: String,
+    },
+    /// An admin records the dispute's outcome.
+    DecideDispute {
+        actor: Actor,
+        dispute_id: DisputeId,
+        won: bool,
+    },
     /// Records the payout provider's answer. Sent by the engine only.
     CompletePayout {
         payout_id: PayoutId,
@@ -347,6 +362,7 @@ pub enum Reply {
     Settlement(Box<Settlement>),
     Payouts(Vec<Payout>),
     Payout(Box<Payout>),
+    Dispute(Box<Dispute>),
 }
 
 /// A mistake in a text with lines, located (both from 1, columns in characters).
@@ -445,6 +461,14 @@ pub enum Rejection {
     UnknownPartner {
         partner_id: AccountId,
     },
+    /// The order already has a dispute; a charge is disputed once.
+    AlreadyDisputed,
+    /// The dispute was already decided.
+    DisputeNotOpen {
+        state: DisputeState,
+    },
+    /// The order's charge is disputed (open, or lost): its money is no longer the platform's to refund.
+    OrderDisputed,
 }
 
 impl Rejection {
@@ -500,6 +524,9 @@ impl Rejection {
             Rejection::ContractAnswered { .. } => "contract_already_answered",
             Rejection::SharesExceedWhole { .. } => "shares_exceed_whole",
             Rejection::UnknownPartner { .. } => "unknown_partner",
+            Rejection::AlreadyDisputed => "already_disputed",
+            Rejection::DisputeNotOpen { .. } => "dispute_not_open",
+            Rejection::OrderDisputed => "order_disputed",
         }
     }
 }
@@ -570,6 +597,13 @@ impl fmt::Display for Rejection {
                 write!(f, "the shares add up to {total_bps} basis points; at most 10000 may be shared")
             }
             Rejection::UnknownPartner { partner_id } => write!(f, "{partner_id} is not a partner account"),
+            Rejection::AlreadyDisputed => f.write_str("the order's charge is already disputed"),
+            Rejection::DisputeNotOpen { state } => {
+                write!(f, "the dispute is {} and can no longer be decided", state.as_str())
+            }
+            Rejection::OrderDisputed => {
+                f.write_str("the order's charge is disputed; the dispute, not a refund, decides where its money goes")
+            }
         }
     }
 }

@@ -2,9 +2,9 @@
 
 use crate::ledger::LedgerTransaction;
 use crate::{
-    Account, AccountId, CartId, Currency, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order, OrderId, Outcome,
-    Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide, Room, RoomId, Settlement,
-    SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token, TokenId,
+    Account, AccountId, CartId, Currency, Dispute, DisputeId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order,
+    OrderId, Outcome, Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide, Room,
+    RoomId, Settlement, SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token, TokenId,
 };
 use risk::Verdict;
 
@@ -286,6 +286,19 @@ pub enum Event {
         reason: String,
         at: Timestamp,
     },
+    /// An admin opened a chargeback of an order (standing in for the provider's webhook).
+    DisputeOpened {
+        dispute: Dispute,
+        /// Each party's share and where it was taken from; the `LedgerPosted` beside it moves the
+        /// payees' shares into their `dispute_hold`. Empty for an order paid before the ledger.
+        parts: Vec<crate::ledger::RefundPart>,
+    },
+    DisputeDecided {
+        dispute_id: DisputeId,
+        won: bool,
+        by: AccountId,
+        at: Timestamp,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -345,6 +358,8 @@ impl Event {
             Event::PayoutCreated { payout_id, .. }
             | Event::PayoutSent { payout_id, .. }
             | Event::PayoutFailed { payout_id, .. } => payout_id.partition(),
+            Event::DisputeOpened { dispute, .. } => dispute.id.partition(),
+            Event::DisputeDecided { dispute_id, .. } => dispute_id.partition(),
             Event::TemplateSaved { template } => template.id.partition(),
             Event::EpisodeScheduled { episode } => episode.id.partition(),
             Event::EpisodeStarted { episode_id, .. }
@@ -405,6 +420,8 @@ impl Event {
             Event::PayoutCreated { payout_id, .. }
             | Event::PayoutSent { payout_id, .. }
             | Event::PayoutFailed { payout_id, .. } => format!("payout/{payout_id}"),
+            Event::DisputeOpened { dispute, .. } => format!("dispute/{}", dispute.id),
+            Event::DisputeDecided { dispute_id, .. } => format!("dispute/{dispute_id}"),
             Event::TemplateSaved { template } => format!("template/{}", template.id),
             Event::EpisodeScheduled { episode } => format!("episode/{}", episode.id),
             Event::EpisodeStarted { episode_id, .. }
@@ -458,6 +475,8 @@ impl Event {
             Event::PayoutCreated { .. } => "payout_created",
             Event::PayoutSent { .. } => "payout_sent",
             Event::PayoutFailed { .. } => "payout_failed",
+            Event::DisputeOpened { .. } => "dispute_opened",
+            Event::DisputeDecided { .. } => "dispute_decided",
             Event::TemplateSaved { .. } => "template_saved",
             Event::EpisodeScheduled { .. } => "episode_scheduled",
             Event::EpisodeStarted { .. } => "episode_started",

@@ -1,7 +1,9 @@
 //! The money entities around the ledger: partners' split contracts, payout profiles, settlement
 //! windows, payouts and the statement lines they pay.
 
-use crate::{AccountId, Currency, OrderId, PayoutId, RefundId, SettlementId, SplitContractId, Timestamp};
+use crate::{
+    AccountId, Currency, DisputeId, Money, OrderId, PayoutId, RefundId, SettlementId, SplitContractId, Timestamp,
+};
 
 /// What kind of partner an account is; partners take a share of sales under a split contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -155,6 +157,10 @@ pub enum LineKind {
     DebtRecovered,
     /// A failed payout's amount came back.
     PayoutReturned,
+    /// A dispute set available money aside (negative).
+    Dispute,
+    /// A dispute was won: the money set aside is available again.
+    DisputeWon,
 }
 
 /// One amount a payout pays (or takes back), from when it became available.
@@ -167,6 +173,8 @@ pub struct StatementLine {
     pub refund_id: Option<RefundId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payout_id: Option<PayoutId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_id: Option<DisputeId>,
     pub amount_minor: i64,
     pub at: Timestamp,
 }
@@ -217,4 +225,43 @@ impl SaleTerms {
     pub fn profile_of(&self, payee: AccountId) -> PayoutProfile {
         self.profiles.iter().find(|(id, _)| *id == payee).map_or(self.default_profile, |(_, profile)| *profile)
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeState {
+    /// Each party's share is set aside (`dispute_hold`) until the outcome.
+    Open,
+    /// The platform won: the money set aside is available again.
+    Won,
+    /// The buyer won: the processor took the amount back from the platform.
+    Lost,
+}
+
+impl DisputeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeState::Open => "open",
+            DisputeState::Won => "won",
+            DisputeState::Lost => "lost",
+        }
+    }
+}
+
+/// A chargeback of an order's charge. Opened and decided by an admin, standing in for the payment
+/// provider's webhooks; one per order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dispute {
+    pub id: DisputeId,
+    pub order_id: OrderId,
+    pub creator_id: AccountId,
+    pub amount: Money,
+    pub reason: String,
+    pub state: DisputeState,
+    pub opened_by: AccountId,
+    pub opened_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<AccountId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
 }

@@ -95,6 +95,7 @@ entity_id!(SplitContractId, "split");
 entity_id!(SettlementId, "stl");
 entity_id!(PayoutId, "po");
 entity_id!(LedgerTxId, "ltx");
+entity_id!(DisputeId, "dp");
 
 #[cfg(test)]
 mod tests {

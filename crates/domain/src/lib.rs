@@ -24,12 +24,13 @@ pub use command::{
 };
 pub use event::Event;
 pub use finance::{
-    ContractState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState, SaleTerms, Settlement,
-    SplitContract, SplitShare, StatementLine,
+    ContractState, Dispute, DisputeState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState,
+    SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
 };
 pub use ids::{
-    AccountId, CartId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId, PARTITION_COUNT,
-    Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId, TokenId,
+    AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId,
+    PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,
+    TokenId,
 };
 pub use limits::*;
 pub use model::{

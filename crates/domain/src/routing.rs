@@ -44,6 +44,8 @@ impl Command {
             Command::StartSettlement { .. } => crate::SETTLEMENT_PARTITION,
             Command::SettleBook { book, .. } => *book,
             Command::CompletePayout { payout_id, .. } => payout_id.partition(),
+            Command::OpenDispute { order_id, .. } => order_id.partition(),
+            Command::DecideDispute { dispute_id, .. } => dispute_id.partition(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The ledger under random sequences of sales with and without splits, partial and full refunds,
-//! profile changes, time passing, settlement windows, payouts paid and refused (and paid again at a
+//! disputes won and lost (captured − refunded − lost = paid out + balances + fees), profile changes, time passing, settlement windows, payouts paid and refused (and paid again at a
 //! later window), and restarts: every transaction balances, money is conserved exactly per
 //! currency, no balance goes below zero, no payout is paid twice, and replay rebuilds the identical
 //! state.
@@ -32,6 +32,15 @@ enum Op {
         payee: usize,
         profile: usize,
     },
+    /// An admin opens a chargeback of `percent` % of what an order has not refunded.
+    Dispute {
+        order: usize,
+        percent: u8,
+    },
+    Decide {
+        dispute: usize,
+        won: bool,
+    },
     Advance {
         hours: u64,
     },
@@ -51,6 +60,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..200u64).prop_map(|hours| Op::Advance { hours }),
         2 => any::<u8>().prop_map(|refusals| Op::Close { refusals }),
         1 => Just(Op::Restart),
+        1 => (0..40usize, 1..=100u8).prop_map(|(order, percent)| Op::Dispute { order, percent }),
+        1 => (0..10usize, any::<bool>()).prop_map(|(dispute, won)| Op::Decide { dispute, won }),
     ]
 }
 
@@ -72,6 +83,7 @@ struct World {
     drops: Vec<(DropId, DropId)>,
     orders: Vec<Order>,
     refunds: Vec<RefundId>,
+    disputes: Vec<DisputeId>,
     profiles: BTreeMap<AccountId, PayoutProfile>,
     serial: u64,
 }
@@ -113,6 +125,7 @@ impl World {
             drops: Vec::new(),
             orders: Vec::new(),
             refunds: Vec::new(),
+            disputes: Vec::new(),
             profiles: BTreeMap::new(),
             serial: 0,
         };
@@ -211,6 +224,36 @@ impl World {
         self.refunds.push(refund.id);
     }
 
+    fn dispute(&mut self, order: usize, percent: u8) {
+        let Some(order) = self.orders.get(order % self.orders.len().max(1)).cloned() else { return };
+        let asked: i64 = self
+            .state
+            .order_refunds(order.id)
+            .filter(|r| r.status != RefundStatus::Rejected)
+            .map(|r| r.amount.minor)
+            .sum();
+        let amount = (order.total.minor - asked) * i64::from(percent) / 100;
+        let command = Command::OpenDispute {
+            actor: ADMIN,
+            order_id: order.id,
+            amount_minor: Some(amount),
+            reason: "chargeback".into(),
+        };
+        match self.run(command) {
+            Ok(Reply::Dispute(dispute)) => self.disputes.push(dispute.id),
+            Err(Rejection::AlreadyDisputed | Rejection::Invalid { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn decide(&mut self, dispute: usize, won: bool) {
+        let Some(&dispute_id) = self.disputes.get(dispute % self.disputes.len().max(1)) else { return };
+        match self.run(Command::DecideDispute { actor: ADMIN, dispute_id, won }) {
+            Ok(_) | Err(Rejection::DisputeNotOpen { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn buyer_of(&self, order: &Order) -> Actor {
         Actor { id: order.buyer_id, role: Role::Buyer }
     }
@@ -270,6 +313,12 @@ impl World {
             assert_eq!(refund.status, RefundStatus::Executed);
             *refunded.entry(refund.amount.currency).or_default() += refund.amount.minor;
         }
+        let mut lost: BTreeMap<Currency, i64> = BTreeMap::new();
+        for dispute in self.disputes.iter().map(|id| self.state.dispute(*id).unwrap()) {
+            if dispute.state == DisputeState::Lost {
+                *lost.entry(dispute.amount.currency).or_default() += dispute.amount.minor;
+            }
+        }
         let mut paid: BTreeMap<Currency, i64> = BTreeMap::new();
         for payee in self.payees() {
             for payout in self.state.payouts_of(payee).filter(|payout| payout.state == PayoutState::Paid) {
@@ -288,12 +337,13 @@ impl World {
         }
         for (currency, captured) in captured {
             let refunded = refunded.get(&currency).copied().unwrap_or(0);
+            let lost = lost.get(&currency).copied().unwrap_or(0);
             let paid = paid.get(&currency).copied().unwrap_or(0);
             let position = positions.get(&currency).copied().unwrap_or(0);
-            assert_eq!(captured - refunded, paid + position, "{currency}: money created or lost");
+            assert_eq!(captured - refunded - lost, paid + position, "{currency}: money created or lost");
             assert_eq!(
                 clearing.get(&currency).copied().unwrap_or(0),
-                captured - refunded - paid,
+                captured - refunded - lost - paid,
                 "{currency} clearing"
             );
         }
@@ -331,6 +381,8 @@ proptest! {
                 Op::Advance { hours } => world.now = world.now.plus_ms(hours * HOUR_MS),
                 Op::Close { refusals } => world.close(refusals, 150),
                 Op::Restart => world.restart(),
+                Op::Dispute { order, percent } => world.dispute(order, percent),
+                Op::Decide { dispute, won } => world.decide(dispute, won),
             }
             world.check_conservation();
         }

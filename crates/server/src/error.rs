@@ -93,7 +93,10 @@ impl From<Rejection> for ApiError {
             | Rejection::PollClosed
             | Rejection::TooManyTokens { .. }
             | Rejection::SplitNotAccepted { .. }
-            | Rejection::ContractAnswered { .. } => StatusCode::CONFLICT,
+            | Rejection::ContractAnswered { .. }
+            | Rejection::AlreadyDisputed
+            | Rejection::DisputeNotOpen { .. }
+            | Rejection::OrderDisputed => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

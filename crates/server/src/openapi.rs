@@ -16,8 +16,8 @@
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, catalogue, checkout, contracts, drops, ledger, live, media, ops, payouts, polls, questions, refunds,
-    risk, rituals, rooms, stage, transparency,
+    accounts, catalogue, checkout, contracts, disputes, drops, ledger, live, media, ops, payouts, polls, questions,
+    refunds, risk, rituals, rooms, stage, transparency,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -86,6 +86,7 @@ impl Modify for RouteModules {
             checkout::CheckoutApi::openapi(),
             refunds::RefundsApi::openapi(),
             contracts::ContractsApi::openapi(),
+            disputes::DisputesApi::openapi(),
             ledger::LedgerApi::openapi(),
             payouts::PayoutsApi::openapi(),
             risk::RiskApi::openapi(),

@@ -4,7 +4,8 @@
 
 use super::LedgerAccount;
 use crate::{
-    AccountId, Currency, HoldId, LedgerTxId, OrderId, PayoutId, PayoutProfile, RefundId, SettlementId, Timestamp,
+    AccountId, Currency, DisputeId, HoldId, LedgerTxId, OrderId, PayoutId, PayoutProfile, RefundId, SettlementId,
+    Timestamp,
 };
 use std::fmt;
 
@@ -116,6 +117,20 @@ pub enum Cause {
     PayoutFailed {
         payout_id: PayoutId,
     },
+    /// A chargeback sets each party's share aside in its `dispute_hold`, from its reserve first,
+    /// then pending, then available money; what is left becomes a debt.
+    /// The split is in `Event::DisputeOpened`.
+    DisputeOpened {
+        dispute_id: DisputeId,
+    },
+    /// Won: the money set aside is available again.
+    DisputeWon {
+        dispute_id: DisputeId,
+    },
+    /// Lost: the processor takes the amount back from the money set aside and the platform's fee.
+    DisputeLost {
+        dispute_id: DisputeId,
+    },
 }
 
 impl Cause {
@@ -127,6 +142,9 @@ impl Cause {
             Cause::PayoutCreated { .. } => "payout_created",
             Cause::PayoutSent { .. } => "payout_sent",
             Cause::PayoutFailed { .. } => "payout_failed",
+            Cause::DisputeOpened { .. } => "dispute_opened",
+            Cause::DisputeWon { .. } => "dispute_won",
+            Cause::DisputeLost { .. } => "dispute_lost",
         }
     }
 }

@@ -203,7 +203,9 @@ impl State {
             | Event::BookSettled { .. }
             | Event::PayoutCreated { .. }
             | Event::PayoutSent { .. }
-            | Event::PayoutFailed { .. } => self.apply_money_event(event),
+            | Event::PayoutFailed { .. }
+            | Event::DisputeOpened { .. }
+            | Event::DisputeDecided { .. } => self.apply_money_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {
                 self.record_answer((*partition, *owner, digest(key)), digest(fingerprint), outcome.clone(), *at);
             }

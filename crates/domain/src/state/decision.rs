@@ -5,8 +5,8 @@
 
 use super::State;
 use crate::{
-    AccountId, DropId, EpisodeId, Event, OrderId, Outcome, Partition, PayoutId, ProductId, RefundId, Reply, RoomId,
-    SettlementId, SplitContractId, TemplateId, TokenId,
+    AccountId, DisputeId, DropId, EpisodeId, Event, OrderId, Outcome, Partition, PayoutId, ProductId, RefundId, Reply,
+    RoomId, SettlementId, SplitContractId, TemplateId, TokenId,
 };
 
 /// A decided command: its events, to apply in order, and its reply.
@@ -49,6 +49,7 @@ pub(super) enum ReadBack {
     SplitContract(SplitContractId),
     Settlement(SettlementId),
     Payout(PayoutId),
+    Dispute(DisputeId),
     /// The payouts a settlement created in one book.
     BookPayouts {
         settlement_id: SettlementId,
@@ -97,6 +98,7 @@ impl State {
             ReadBack::SplitContract(id) => Reply::SplitContract(Box::new(self.money.contracts[&id].clone())),
             ReadBack::Settlement(id) => Reply::Settlement(Box::new(self.money.settlements[&id].clone())),
             ReadBack::Payout(id) => Reply::Payout(Box::new(self.money.payouts[&id].clone())),
+            ReadBack::Dispute(id) => Reply::Dispute(Box::new(self.money.disputes[&id].clone())),
             ReadBack::BookPayouts { settlement_id, book } => {
                 let mut payouts: Vec<_> = self
                     .settlement_payouts(settlement_id)

@@ -244,6 +244,12 @@ impl State {
             }
             Command::SettleBook { settlement, book } => self.decide_settle_book(settlement, *book),
             Command::CompletePayout { payout_id, result } => self.decide_complete_payout(now, *payout_id, result),
+            Command::OpenDispute { actor, order_id, amount_minor, reason } => {
+                self.decide_open_dispute(now, actor, *order_id, *amount_minor, reason)
+            }
+            Command::DecideDispute { actor, dispute_id, won } => {
+                self.decide_dispute_outcome(now, actor, *dispute_id, *won)
+            }
             Command::SaveRiskRules { actor, text, rules } => self.decide_save_risk_rules(now, actor, text, rules),
             Command::ReviewOrder { actor, order_id, approve, reason } => {
                 self.decide_review_order(now, actor, *order_id, *approve, reason.as_deref())

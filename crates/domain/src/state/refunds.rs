@@ -128,6 +128,9 @@ impl State {
             return Err(if actor.role == Role::Admin { Rejection::Forbidden } else { Rejection::NotFound });
         }
         check_reason(&new.reason)?;
+        if self.refund_blocked_by_dispute(order_id) {
+            return Err(Rejection::OrderDisputed);
+        }
         let refundable = |line: &OrderLine| line.quantity - self.refunds.claimed_units(line.hold_id);
         let refundable_units: u64 = order.lines.iter().map(|line| u64::from(refundable(line))).sum();
         let refund_line = |line: &OrderLine, quantity: u32| RefundLine {

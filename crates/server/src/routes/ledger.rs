@@ -82,6 +82,7 @@ pub(crate) async fn balances(
         sum.available_minor += balance.available_minor;
         sum.reserved_minor += balance.reserved_minor;
         sum.in_transit_minor += balance.in_transit_minor;
+        sum.disputed_minor += balance.disputed_minor;
         sum.paid_out_minor += balance.paid_out_minor;
         sum.owed_minor += balance.owed_minor;
     }

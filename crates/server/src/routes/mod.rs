@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod catalogue;
 pub(crate) mod checkout;
 pub(crate) mod contracts;
+pub(crate) mod disputes;
 pub(crate) mod drops;
 pub(crate) mod ledger;
 pub(crate) mod live;
@@ -31,6 +32,7 @@ use axum::{Json, Router};
 use catalogue::wire::{ProductBody, RoomBody};
 use checkout::wire::OrderBody;
 use contracts::wire::ContractBody;
+use disputes::wire::DisputeBody;
 use domain::{Outcome, Reply};
 use drops::wire::{ClaimBody, DropBody};
 use payouts::wire::{PayoutBody, PayoutListBody, PayoutSummaryBody, ProfileBody, SettlementBody};
@@ -49,6 +51,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(checkout::routes())
         .merge(refunds::routes())
         .merge(contracts::routes())
+        .merge(disputes::routes())
         .merge(ledger::routes())
         .merge(payouts::routes())
         .merge(risk::routes())
@@ -108,6 +111,7 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
             (success, Json(ProfileBody::of(*account_id, profile, true))).into_response()
         }
         Reply::Settlement(settlement) => (success, Json(SettlementBody::of(settlement, &[]))).into_response(),
+        Reply::Dispute(dispute) => (success, Json(DisputeBody::from(&**dispute))).into_response(),
         Reply::Payout(payout) => (success, Json(PayoutBody::from(&**payout))).into_response(),
         Reply::Payouts(payouts) => {
             let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();

@@ -369,3 +369,77 @@ async fn money_refusals_are_clear_and_change_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "buyers are not paid out");
     trial_balance(&server).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disputes_take_from_the_reserve_first_and_are_won_or_lost() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = shop(&server).await;
+    let profile = json!({"schedule": "delayed", "delay_days": 7, "reserve_bps": 1_000, "reserve_days": 30});
+    let path = format!("/v1/admin/payout-profiles/{}", shop.creator_id);
+    let (status, _) = server.send("PUT", &path, Some(ADMIN_TOKEN), None, Some(profile)).await;
+    assert_eq!(status, StatusCode::OK);
+    let lost_sale = buy(&server, &shop, "erin", 2).await; // 25.00: creator 18.00 (1.80 reserved)
+    let won_sale = buy(&server, &shop, "finn", 1).await;
+    assert_eq!(eur(&server, &shop.creator).await, (1_620 + 810, 0, 180 + 90, 0));
+
+    let order_id = |sale: &Value| sale["order"]["order_id"].as_str().unwrap().to_owned();
+    let open = |order: String, amount: Option<i64>| {
+        let body = match amount {
+            Some(amount) => json!({"amount_minor": amount, "reason": "fraudulent"}),
+            None => json!({"reason": "not received"}),
+        };
+        (format!("/v1/admin/orders/{order}/disputes"), body)
+    };
+    let (path, body) = open(order_id(&lost_sale), Some(1_000));
+    let (status, refused) = server.post(&path, Some(&shop.creator), Some("d0"), body.clone()).await;
+    assert_eq!((status, error_code(&refused)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, too_much) =
+        server.post(&path, Some(ADMIN_TOKEN), Some("d1"), json!({"amount_minor": 2_501, "reason": "x"})).await;
+    assert_eq!((status, error_code(&too_much)), (StatusCode::BAD_REQUEST, "invalid_request"), "{too_much}");
+    let (status, dispute) = server.post(&path, Some(ADMIN_TOKEN), Some("d2"), body).await;
+    assert_eq!((status, dispute["state"].as_str()), (StatusCode::CREATED, Some("open")), "{dispute}");
+    // 40 % of each party's share: the creator's 720 comes from its 180 reserved first, then pending.
+    let (_, balances) = server.get("/v1/balances", Some(&shop.creator)).await;
+    let eur_row = &balances["balances"][0];
+    assert_eq!(
+        (eur_row["pending_minor"].as_i64(), eur_row["reserved_minor"].as_i64(), eur_row["disputed_minor"].as_i64()),
+        (Some(2_430 - 540), Some(90), Some(720)),
+        "{balances}"
+    );
+    let (status, twice) = server.post(&path, Some(ADMIN_TOKEN), Some("d3"), json!({"reason": "again"})).await;
+    assert_eq!((status, error_code(&twice)), (StatusCode::CONFLICT, "already_disputed"));
+    let refund = json!({"reason": "changed my mind"});
+    let refunds = format!("/v1/orders/{}/refunds", order_id(&lost_sale));
+    let (status, refused) = server.post(&refunds, Some(lost_sale["buyer"].as_str().unwrap()), Some("r"), refund).await;
+    assert_eq!((status, error_code(&refused)), (StatusCode::CONFLICT, "order_disputed"));
+
+    let dispute_id = dispute["id"].as_str().unwrap();
+    let (status, lost) =
+        server.post(&format!("/v1/admin/disputes/{dispute_id}/lost"), Some(ADMIN_TOKEN), None, json!({})).await;
+    assert_eq!((status, lost["state"].as_str()), (StatusCode::OK, Some("lost")), "{lost}");
+    let (status, again) =
+        server.post(&format!("/v1/admin/disputes/{dispute_id}/won"), Some(ADMIN_TOKEN), None, json!({})).await;
+    assert_eq!((status, error_code(&again)), (StatusCode::CONFLICT, "dispute_not_open"));
+    let trial = trial_balance(&server).await;
+    // Captured 37.50, lost 10.00; the platform gave back its 1.00 share of the fee.
+    assert_eq!(account_balance(&trial, "processor_clearing"), 3_750 - 1_000);
+    assert_eq!(account_balance(&trial, "platform_fees"), 375 - 100);
+
+    // A dispute of the whole second order, won: the creator's share is available at once.
+    let (path, body) = open(order_id(&won_sale), None);
+    let (status, dispute) = server.post(&path, Some(ADMIN_TOKEN), Some("d4"), body).await;
+    assert_eq!((status, dispute["amount_minor"].as_i64()), (StatusCode::CREATED, Some(1_250)), "{dispute}");
+    let dispute_id = dispute["id"].as_str().unwrap();
+    let (status, seen) = server.get(&format!("/v1/disputes/{dispute_id}"), Some(&shop.creator)).await;
+    assert_eq!((status, seen["state"].as_str()), (StatusCode::OK, Some("open")));
+    let (status, won) =
+        server.post(&format!("/v1/admin/disputes/{dispute_id}/won"), Some(ADMIN_TOKEN), None, json!({})).await;
+    assert_eq!((status, won["state"].as_str()), (StatusCode::OK, Some("won")), "{won}");
+    assert_eq!(eur(&server, &shop.creator).await, (1_080, 900, 0, 0), "the won share is available, no longer pending");
+    let settlement = close(&server, "after-disputes").await;
+    let creator_payout = payouts_by_account(&settlement).into_iter().find(|(id, _, _)| *id == shop.creator_id);
+    assert_eq!(creator_payout, Some((shop.creator_id.clone(), 900, "paid".to_owned())));
+    let server = server.restart().await;
+    assert_eq!(trial_balance(&server).await, trial_balance(&server).await);
+    assert_eq!(eur(&server, &shop.creator).await, (1_080, 0, 0, 900));
+}

@@ -5,7 +5,20 @@ use super::super::State;
 use super::settlement::{matured_line, returned_line};
 use super::{EarningState, LineMoney, OrderMoney, order_line};
 use crate::ledger::{Cause, LedgerAccount, LedgerTransaction, Side};
-use crate::{ContractState, Event, LineKind, Payout, PayoutState, StatementLine};
+use crate::{ContractState, Dispute, DisputeState, Event, LineKind, Payout, PayoutState, StatementLine};
+
+/// A statement line about a dispute.
+fn dispute_line(kind: LineKind, dispute: &Dispute, amount_minor: i64) -> StatementLine {
+    StatementLine {
+        kind,
+        order_id: Some(dispute.order_id),
+        refund_id: None,
+        payout_id: None,
+        dispute_id: Some(dispute.id),
+        amount_minor,
+        at: dispute.decided_at.unwrap_or(dispute.opened_at),
+    }
+}
 
 impl State {
     pub(in crate::state) fn apply_money_event(&mut self, event: &Event) {
@@ -87,6 +100,65 @@ impl State {
                 self.money.payouts_by_payee.entry(*payee).or_default().push(*payout_id);
                 self.money.payouts.insert(*payout_id, payout);
             }
+            Event::DisputeOpened { dispute, parts } => {
+                self.note_id(dispute.id.0);
+                let mut lines = Vec::new();
+                if let Some(money) = self.money.orders.get_mut(&dispute.order_id) {
+                    for part in parts {
+                        let line =
+                            money.lines.iter_mut().find(|line| line.hold_id == part.hold_id).expect("known line");
+                        let Some(payee) = part.payee else {
+                            line.fee_disputed += part.amount_minor;
+                            continue;
+                        };
+                        let earning = line.earnings.iter_mut().find(|earning| earning.payee == payee).expect("earning");
+                        earning.disputed += part.amount_minor;
+                        earning.pending -= part.from_pending_minor;
+                        earning.reserved -= part.from_reserved_minor;
+                        assert!(earning.remaining() >= 0 && earning.pending >= 0 && earning.reserved >= 0);
+                        if part.from_available_minor > 0 {
+                            lines.push((payee, dispute_line(LineKind::Dispute, dispute, -part.from_available_minor)));
+                        }
+                    }
+                    let state = self.money.books.entry(dispute.order_id.partition()).or_default();
+                    for (payee, line) in lines {
+                        state.push_line(payee, dispute.amount.currency, line);
+                    }
+                }
+                self.money.dispute_of_order.insert(dispute.order_id, dispute.id);
+                self.money.dispute_parts.insert(dispute.id, parts.clone());
+                self.money.disputes.insert(dispute.id, dispute.clone());
+            }
+            Event::DisputeDecided { dispute_id, won, by, at } => {
+                let dispute = self.money.disputes.get_mut(dispute_id).expect("known dispute");
+                assert_eq!(dispute.state, DisputeState::Open, "dispute {dispute_id} decided twice");
+                dispute.state = if *won { DisputeState::Won } else { DisputeState::Lost };
+                dispute.decided_by = Some(*by);
+                dispute.decided_at = Some(*at);
+                let dispute = dispute.clone();
+                if *won {
+                    let parts = self.money.dispute_parts.get(dispute_id).cloned().unwrap_or_default();
+                    let mut lines = Vec::new();
+                    if let Some(money) = self.money.orders.get_mut(&dispute.order_id) {
+                        for part in &parts {
+                            let line = money.lines.iter_mut().find(|line| line.hold_id == part.hold_id).expect("line");
+                            match part.payee {
+                                None => line.fee_disputed -= part.amount_minor,
+                                Some(payee) => {
+                                    let earning = line.earnings.iter_mut().find(|earning| earning.payee == payee);
+                                    earning.expect("earning").disputed -= part.amount_minor;
+                                    lines
+                                        .push((payee, dispute_line(LineKind::DisputeWon, &dispute, part.amount_minor)));
+                                }
+                            }
+                        }
+                    }
+                    let state = self.money.books.entry(dispute.order_id.partition()).or_default();
+                    for (payee, line) in lines {
+                        state.push_line(payee, dispute.amount.currency, line);
+                    }
+                }
+            }
             Event::PayoutSent { payout_id, provider_payout_id, at } => {
                 let payout = self.money.payouts.get_mut(payout_id).expect("known payout");
                 assert_eq!(payout.state, PayoutState::Created, "payout {payout_id} settled twice");
@@ -132,12 +204,14 @@ impl State {
                             available_at: earning.available_at,
                             reserve_until: earning.reserve_until,
                             profile: earning.profile,
+                            disputed: 0,
                         });
                     }
                     money.lines.push(LineMoney {
                         hold_id: line.hold_id,
                         fee: line.fee_minor,
                         fee_refunded: 0,
+                        fee_disputed: 0,
                         earnings,
                     });
                 }
@@ -178,6 +252,7 @@ impl State {
                             order_id: None,
                             refund_id: None,
                             payout_id: None,
+                            dispute_id: None,
                             amount_minor: -posting.amount_minor,
                             at: transaction.at,
                         };
@@ -185,7 +260,12 @@ impl State {
                     }
                 }
             }
-            Cause::PayoutCreated { .. } | Cause::PayoutSent { .. } | Cause::PayoutFailed { .. } => {}
+            Cause::PayoutCreated { .. }
+            | Cause::PayoutSent { .. }
+            | Cause::PayoutFailed { .. }
+            | Cause::DisputeOpened { .. }
+            | Cause::DisputeWon { .. }
+            | Cause::DisputeLost { .. } => {}
         }
         let state = self.money.books.entry(book).or_default();
         state.balances.apply(transaction);

@@ -52,12 +52,28 @@ impl State {
             let key = (payout.id.partition(), payout.currency, LedgerAccount::PayoutsInTransit(payout.payee));
             *held.entry(key).or_default() += payout.amount_minor;
         }
+        for (dispute_id, parts) in &self.money.dispute_parts {
+            let dispute = &self.money.disputes[dispute_id];
+            if dispute.state != crate::DisputeState::Open {
+                continue;
+            }
+            for part in parts {
+                if let Some(payee) = part.payee {
+                    let key =
+                        (dispute.order_id.partition(), dispute.amount.currency, LedgerAccount::DisputeHold(payee));
+                    *held.entry(key).or_default() += part.amount_minor;
+                }
+            }
+        }
         held.retain(|_, amount| *amount != 0);
         let mut booked: BTreeMap<(Partition, Currency, LedgerAccount), i64> = BTreeMap::new();
         for (book, currency, account, balance) in self.ledger_balances() {
             if matches!(
                 account,
-                LedgerAccount::Pending(_) | LedgerAccount::Reserved(_) | LedgerAccount::PayoutsInTransit(_)
+                LedgerAccount::Pending(_)
+                    | LedgerAccount::Reserved(_)
+                    | LedgerAccount::PayoutsInTransit(_)
+                    | LedgerAccount::DisputeHold(_)
             ) {
                 booked.insert((book, currency, account), balance);
             }

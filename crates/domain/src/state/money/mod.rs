@@ -9,6 +9,7 @@
 
 mod apply;
 pub(super) mod contracts;
+mod disputes;
 mod invariants;
 mod sale;
 pub(super) mod settlement;
@@ -34,6 +35,15 @@ pub(super) struct EarningState {
     pub(super) available_at: Timestamp,
     pub(super) reserve_until: Option<Timestamp>,
     pub(super) profile: PayoutProfile,
+    /// Set aside for an open dispute, or lost to one.
+    pub(super) disputed: i64,
+}
+
+impl EarningState {
+    /// What a refund or a dispute may still take of it.
+    pub(super) fn remaining(&self) -> i64 {
+        self.amount - self.refunded - self.disputed
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +51,7 @@ pub(super) struct LineMoney {
     pub(super) hold_id: HoldId,
     pub(super) fee: i64,
     pub(super) fee_refunded: i64,
+    pub(super) fee_disputed: i64,
     pub(super) earnings: Vec<EarningState>,
 }
 
@@ -79,6 +90,10 @@ pub(super) struct MoneyBook {
     pub(super) profiles: HashMap<AccountId, PayoutProfile>,
     pub(super) payouts: HashMap<PayoutId, Payout>,
     pub(super) payouts_by_payee: HashMap<AccountId, Vec<PayoutId>>,
+    pub(super) disputes: HashMap<crate::DisputeId, crate::Dispute>,
+    pub(super) dispute_of_order: HashMap<OrderId, crate::DisputeId>,
+    /// What each party set aside for each open or lost dispute.
+    pub(super) dispute_parts: HashMap<crate::DisputeId, Vec<crate::ledger::RefundPart>>,
     /// Settlements started (partition 0's shard only), in order.
     pub(super) settlements: BTreeMap<SettlementId, crate::Settlement>,
 }
@@ -97,6 +112,8 @@ pub struct PayeeBalance {
     pub available_minor: i64,
     pub reserved_minor: i64,
     pub in_transit_minor: i64,
+    /// Set aside while disputes of the payee's sales are open.
+    pub disputed_minor: i64,
     pub paid_out_minor: i64,
     /// Owed after refunds took more than the payee's funds; recovered from its next earnings.
     pub owed_minor: i64,
@@ -110,6 +127,7 @@ impl PayeeBalance {
             available_minor: 0,
             reserved_minor: 0,
             in_transit_minor: 0,
+            disputed_minor: 0,
             paid_out_minor: 0,
             owed_minor: 0,
         }
@@ -145,7 +163,8 @@ impl crate::State {
                 match account {
                     LedgerAccount::Pending(_) => entry.pending_minor += balance,
                     LedgerAccount::Available(_) => entry.available_minor += balance,
-                    LedgerAccount::Reserved(_) | LedgerAccount::DisputeHold(_) => entry.reserved_minor += balance,
+                    LedgerAccount::Reserved(_) => entry.reserved_minor += balance,
+                    LedgerAccount::DisputeHold(_) => entry.disputed_minor += balance,
                     LedgerAccount::PayoutsInTransit(_) => entry.in_transit_minor += balance,
                     LedgerAccount::Receivable(_) => entry.owed_minor += balance,
                     LedgerAccount::ProcessorClearing | LedgerAccount::PlatformFees => {}
@@ -277,7 +296,15 @@ impl crate::State {
 
 /// A statement line of `kind` about an order.
 pub(super) fn order_line(kind: LineKind, order_id: OrderId, amount_minor: i64, at: Timestamp) -> StatementLine {
-    StatementLine { kind, order_id: Some(order_id), refund_id: None, payout_id: None, amount_minor, at }
+    StatementLine {
+        kind,
+        order_id: Some(order_id),
+        refund_id: None,
+        payout_id: None,
+        dispute_id: None,
+        amount_minor,
+        at,
+    }
 }
 
 /// A transaction's postings, summed per account and side while a decision builds it.

@@ -102,9 +102,8 @@ impl State {
         for line in &refund.lines {
             let amount = line.unit_price.minor * i64::from(line.quantity);
             let money = order.lines.iter().find(|money| money.hold_id == line.hold_id)?;
-            let mut weights: Vec<u64> =
-                money.earnings.iter().map(|earning| (earning.amount - earning.refunded) as u64).collect();
-            weights.push((money.fee - money.fee_refunded) as u64);
+            let mut weights: Vec<u64> = money.earnings.iter().map(|earning| earning.remaining() as u64).collect();
+            weights.push((money.fee - money.fee_refunded - money.fee_disputed) as u64);
             let shares = allocate(amount, &weights);
             for (earning, &share) in money.earnings.iter().zip(&shares) {
                 let payee = earning.payee;

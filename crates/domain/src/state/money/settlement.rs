@@ -220,6 +220,7 @@ pub(super) fn returned_line(payout_id: PayoutId, amount_minor: i64, at: Timestam
         order_id: None,
         refund_id: None,
         payout_id: Some(payout_id),
+        dispute_id: None,
         amount_minor,
         at,
     }

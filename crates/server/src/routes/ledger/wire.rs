@@ -20,8 +20,10 @@ pub(crate) struct BalanceBody {
     pub(crate) pending_minor: i64,
     /// Matured; paid out at the next settlement window (if at least the minimum).
     pub(crate) available_minor: i64,
-    /// Held in the rolling reserve (or for an open dispute).
+    /// Held in the rolling reserve.
     pub(crate) reserved_minor: i64,
+    /// Set aside while disputes of the payee's sales are open.
+    pub(crate) disputed_minor: i64,
     /// Handed to the payout provider, not confirmed yet.
     pub(crate) in_transit_minor: i64,
     pub(crate) paid_out_minor: i64,
@@ -36,6 +38,7 @@ impl From<&PayeeBalance> for BalanceBody {
             pending_minor: balance.pending_minor,
             available_minor: balance.available_minor,
             reserved_minor: balance.reserved_minor,
+            disputed_minor: balance.disputed_minor,
             in_transit_minor: balance.in_transit_minor,
             paid_out_minor: balance.paid_out_minor,
             owed_minor: balance.owed_minor,

@@ -63,12 +63,15 @@ pub(crate) fn line_kind(kind: LineKind) -> &'static str {
         LineKind::Refund => "refund",
         LineKind::DebtRecovered => "debt_recovered",
         LineKind::PayoutReturned => "payout_returned",
+        LineKind::Dispute => "dispute",
+        LineKind::DisputeWon => "dispute_won",
     }
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct StatementLineBody {
-    /// `sale`, `reserve_released`, `refund` (negative), `debt_recovered` (negative) or `payout_returned`.
+    /// `sale`, `reserve_released`, `refund` (negative), `debt_recovered` (negative), `payout_returned`,
+    /// `dispute` (negative) or `dispute_won`.
     pub(crate) kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) order_id: Option<String>,
@@ -76,6 +79,8 @@ pub(crate) struct StatementLineBody {
     pub(crate) refund_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) payout_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) dispute_id: Option<String>,
     pub(crate) amount_minor: i64,
     /// When the amount became available (or was taken back).
     pub(crate) at: String,
@@ -88,6 +93,7 @@ impl From<&StatementLine> for StatementLineBody {
             order_id: line.order_id.map(|id| id.to_string()),
             refund_id: line.refund_id.map(|id| id.to_string()),
             payout_id: line.payout_id.map(|id| id.to_string()),
+            dispute_id: line.dispute_id.map(|id| id.to_string()),
             amount_minor: line.amount_minor,
             at: rfc3339(line.at),
         }

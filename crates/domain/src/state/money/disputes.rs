@@ -1,0 +1,202 @@
+//! Disputes (chargebacks), opened and decided by an admin standing in for the payment provider's
+//! webhooks. Opening one sets each party's share of the disputed amount aside in its
+//! `dispute_hold` (split over what each still has of the order, by the largest remainder rule),
+//! taken from its reserve first, then its pending, then its available money, and what is left as a
+//! debt. Won, the money set aside is available again; lost, the processor takes the amount back from
+//! it and from the platform's fee.
+
+use super::super::decision::{Decision, ReadBack};
+use super::super::{State, require_role};
+use super::Draft;
+use crate::ledger::{Cause, LedgerAccount, RefundPart, allocate};
+use crate::limits::REFUND_REASON_CHARS_MAX;
+use crate::{
+    AccountId, Actor, Dispute, DisputeId, DisputeState, Event, LedgerTxId, Money, OrderId, RefundStatus, Rejection,
+    Role, Timestamp,
+};
+use std::collections::BTreeMap;
+
+impl State {
+    pub fn dispute(&self, id: DisputeId) -> Option<&Dispute> {
+        self.money.disputes.get(&id)
+    }
+
+    pub fn order_dispute(&self, order_id: OrderId) -> Option<&Dispute> {
+        self.money.dispute_of_order.get(&order_id).map(|id| &self.money.disputes[id])
+    }
+
+    /// Whether refunds of the order are refused: its charge is disputed and the dispute not won.
+    pub(in crate::state) fn refund_blocked_by_dispute(&self, order_id: OrderId) -> bool {
+        self.order_dispute(order_id).is_some_and(|dispute| dispute.state != DisputeState::Won)
+    }
+
+    pub(in crate::state) fn decide_open_dispute(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        order_id: OrderId,
+        amount_minor: Option<i64>,
+        reason: &str,
+    ) -> Result<Decision, Rejection> {
+        require_role(actor, Role::Admin)?;
+        let order = self.orders.get(&order_id).ok_or(Rejection::NotFound)?;
+        let n_chars = reason.chars().count();
+        if reason.trim().is_empty() || n_chars > REFUND_REASON_CHARS_MAX || reason.chars().any(char::is_control) {
+            return Err(Rejection::invalid(
+                "reason",
+                format!("must be 1 to {REFUND_REASON_CHARS_MAX} printable characters"),
+            ));
+        }
+        if self.money.dispute_of_order.contains_key(&order_id) {
+            return Err(Rejection::AlreadyDisputed);
+        }
+        // Whatever refunds asked for (not rejected) is the buyer's already: a dispute takes the rest.
+        let asked: i64 = self
+            .order_refunds(order_id)
+            .filter(|refund| refund.status != RefundStatus::Rejected)
+            .map(|refund| refund.amount.minor)
+            .sum();
+        let disputable = order.total.minor - asked;
+        let amount = amount_minor.unwrap_or(disputable);
+        if !(1..=disputable).contains(&amount) {
+            return Err(Rejection::invalid(
+                "amount_minor",
+                format!("must be 1 to {disputable} (what is not refunded)"),
+            ));
+        }
+        let mut ids = self.allocator(order_id.partition());
+        let dispute = Dispute {
+            id: DisputeId(ids.next()),
+            order_id,
+            creator_id: order.creator_id,
+            amount: Money { minor: amount, currency: order.total.currency },
+            reason: reason.to_owned(),
+            state: DisputeState::Open,
+            opened_by: actor.id,
+            opened_at: now,
+            decided_by: None,
+            decided_at: None,
+        };
+        let dispute_id = dispute.id;
+        let (parts, transaction) = self.dispute_opening(LedgerTxId(ids.next()), &dispute, now);
+        let mut events = vec![Event::DisputeOpened { dispute, parts }];
+        events.extend(transaction.map(|transaction| Event::LedgerPosted { transaction }));
+        Ok(Decision::read_back(events, ReadBack::Dispute(dispute_id)))
+    }
+
+    /// Each party's share of the disputed amount and the transaction setting the payees' shares
+    /// aside (none when only the platform's fee is disputed, or for an order paid before the ledger).
+    fn dispute_opening(
+        &self,
+        id: LedgerTxId,
+        dispute: &Dispute,
+        now: Timestamp,
+    ) -> (Vec<RefundPart>, Option<crate::ledger::LedgerTransaction>) {
+        let (Some(order), Some(book)) =
+            (self.money.orders.get(&dispute.order_id), self.money.books.get(&dispute.order_id.partition()))
+        else {
+            return (Vec::new(), None);
+        };
+        let balances = &book.balances;
+        // Every (line, party) with what it still has: payees first within each line, the fee last.
+        let mut weights = Vec::new();
+        let mut slots = Vec::new();
+        for line in &order.lines {
+            for earning in &line.earnings {
+                weights.push(earning.remaining() as u64);
+                slots.push((line.hold_id, Some(earning)));
+            }
+            weights.push((line.fee - line.fee_refunded - line.fee_disputed) as u64);
+            slots.push((line.hold_id, None));
+        }
+        let shares = allocate(dispute.amount.minor, &weights);
+        let mut taken: BTreeMap<AccountId, i64> = BTreeMap::new();
+        let mut draft = Draft::default();
+        let mut parts = Vec::new();
+        for ((hold_id, earning), share) in slots.into_iter().zip(shares) {
+            if share == 0 {
+                continue;
+            }
+            let Some(earning) = earning else {
+                // The platform's part stays in its fees until the outcome.
+                parts.push(RefundPart {
+                    hold_id,
+                    payee: None,
+                    amount_minor: share,
+                    from_pending_minor: 0,
+                    from_reserved_minor: 0,
+                    from_available_minor: 0,
+                    owed_minor: 0,
+                });
+                continue;
+            };
+            let payee = earning.payee;
+            let from_reserved = share.min(earning.reserved);
+            let from_pending = (share - from_reserved).min(earning.pending);
+            let rest = share - from_reserved - from_pending;
+            let taken_here = taken.entry(payee).or_default();
+            let available = balances.balance(order.currency, LedgerAccount::Available(payee)) - *taken_here;
+            let from_available = rest.min(available.max(0));
+            *taken_here += from_available;
+            let owed = rest - from_available;
+            draft.debit(LedgerAccount::Reserved(payee), from_reserved);
+            draft.debit(LedgerAccount::Pending(payee), from_pending);
+            draft.debit(LedgerAccount::Available(payee), from_available);
+            draft.debit(LedgerAccount::Receivable(payee), owed);
+            draft.credit(LedgerAccount::DisputeHold(payee), share);
+            parts.push(RefundPart {
+                hold_id,
+                payee: Some(payee),
+                amount_minor: share,
+                from_pending_minor: from_pending,
+                from_reserved_minor: from_reserved,
+                from_available_minor: from_available,
+                owed_minor: owed,
+            });
+        }
+        if draft.is_empty() {
+            return (parts, None);
+        }
+        let cause = Cause::DisputeOpened { dispute_id: dispute.id };
+        (parts, Some(draft.into_transaction(id, order.currency, cause, now)))
+    }
+
+    pub(in crate::state) fn decide_dispute_outcome(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        dispute_id: DisputeId,
+        won: bool,
+    ) -> Result<Decision, Rejection> {
+        require_role(actor, Role::Admin)?;
+        let dispute = self.money.disputes.get(&dispute_id).ok_or(Rejection::NotFound)?;
+        if dispute.state != DisputeState::Open {
+            return Err(Rejection::DisputeNotOpen { state: dispute.state });
+        }
+        let mut events = vec![Event::DisputeDecided { dispute_id, won, by: actor.id, at: now }];
+        if let Some(parts) = self.money.dispute_parts.get(&dispute_id) {
+            let mut draft = Draft::default();
+            for part in parts {
+                match (part.payee, won) {
+                    (Some(payee), true) => {
+                        draft.debit(LedgerAccount::DisputeHold(payee), part.amount_minor);
+                        draft.credit(LedgerAccount::Available(payee), part.amount_minor);
+                    }
+                    (Some(payee), false) => draft.debit(LedgerAccount::DisputeHold(payee), part.amount_minor),
+                    (None, true) => {}
+                    (None, false) => draft.debit(LedgerAccount::PlatformFees, part.amount_minor),
+                }
+            }
+            if !won {
+                draft.credit(LedgerAccount::ProcessorClearing, dispute.amount.minor);
+            }
+            let cause = if won { Cause::DisputeWon { dispute_id } } else { Cause::DisputeLost { dispute_id } };
+            if !draft.is_empty() {
+                let id = LedgerTxId(self.allocator(dispute_id.partition()).next());
+                let transaction = draft.into_transaction(id, dispute.amount.currency, cause, now);
+                events.push(Event::LedgerPosted { transaction });
+            }
+        }
+        Ok(Decision::read_back(events, ReadBack::Dispute(dispute_id)))
+    }
+}
