@@ -96,6 +96,20 @@ fn money_events() -> Vec<Event> {
     else {
         panic!()
     };
+    // A second checkout of the paid cart took a payment too: its charge is unused, then paid back.
+    let late = PaymentOutcome::Approved {
+        method: "pm_card_visa".into(),
+        charge_id: "ch_2".into(),
+        amount: order.total,
+        quoted_hold_ids: order.lines.iter().map(|line| line.hold_id).collect(),
+    };
+    let late =
+        Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment: late, risk: None, terms: Box::default() };
+    let refused = run.state.execute(run.now, Envelope::plain(late), &mut run.events);
+    assert_eq!(refused, Err(Rejection::CartCheckedOut));
+    let release =
+        Command::ReleaseCharge { cart_id: claim.cart_id, charge_id: "ch_2".into(), provider_refund_id: "re_0".into() };
+    run.ok(release);
     let refund = NewRefund {
         lines: Some(vec![(order.lines[0].hold_id, 1)]),
         reason: "too small".into(),
@@ -158,6 +172,8 @@ fn every_money_fact_is_snapshotted() {
     let money_kinds = [
         "account_created_partner",
         "book_settled",
+        "charge_released",
+        "charge_unused",
         "dispute_decided",
         "dispute_opened",
         "ledger_posted_dispute_lost",

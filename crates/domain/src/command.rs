@@ -199,6 +199,12 @@ pub enum Command {
         dispute_id: DisputeId,
         won: bool,
     },
+    /// Records that the provider paid back a charge no order kept. Sent by the engine only.
+    ReleaseCharge {
+        cart_id: CartId,
+        charge_id: String,
+        provider_refund_id: String,
+    },
     /// Records the payout provider's answer. Sent by the engine only.
     CompletePayout {
         payout_id: PayoutId,
@@ -363,6 +369,7 @@ pub enum Reply {
     Payouts(Vec<Payout>),
     Payout(Box<Payout>),
     Dispute(Box<Dispute>),
+    ChargeReleased { charge_id: String },
 }
 
 /// A mistake in a text with lines, located (both from 1, columns in characters).

@@ -2,9 +2,10 @@
 
 use crate::ledger::LedgerTransaction;
 use crate::{
-    Account, AccountId, CartId, Currency, Dispute, DisputeId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Order,
-    OrderId, Outcome, Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide, Room,
-    RoomId, Settlement, SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token, TokenId,
+    Account, AccountId, CartId, Currency, Dispute, DisputeId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Money,
+    Order, OrderId, Outcome, Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide,
+    Room, RoomId, Settlement, SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token,
+    TokenId,
 };
 use risk::Verdict;
 
@@ -286,6 +287,20 @@ pub enum Event {
         reason: String,
         at: Timestamp,
     },
+    /// A checkout refused after its payment was taken: no order keeps the charge, so it is paid back.
+    ChargeUnused {
+        cart_id: CartId,
+        charge_id: String,
+        amount: Money,
+        at: Timestamp,
+    },
+    /// The provider paid an unused charge back.
+    ChargeReleased {
+        cart_id: CartId,
+        charge_id: String,
+        provider_refund_id: String,
+        at: Timestamp,
+    },
     /// An admin opened a chargeback of an order (standing in for the provider's webhook).
     DisputeOpened {
         dispute: Dispute,
@@ -358,6 +373,7 @@ impl Event {
             Event::PayoutCreated { payout_id, .. }
             | Event::PayoutSent { payout_id, .. }
             | Event::PayoutFailed { payout_id, .. } => payout_id.partition(),
+            Event::ChargeUnused { cart_id, .. } | Event::ChargeReleased { cart_id, .. } => cart_id.partition(),
             Event::DisputeOpened { dispute, .. } => dispute.id.partition(),
             Event::DisputeDecided { dispute_id, .. } => dispute_id.partition(),
             Event::TemplateSaved { template } => template.id.partition(),
@@ -420,6 +436,7 @@ impl Event {
             Event::PayoutCreated { payout_id, .. }
             | Event::PayoutSent { payout_id, .. }
             | Event::PayoutFailed { payout_id, .. } => format!("payout/{payout_id}"),
+            Event::ChargeUnused { cart_id, .. } | Event::ChargeReleased { cart_id, .. } => format!("cart/{cart_id}"),
             Event::DisputeOpened { dispute, .. } => format!("dispute/{}", dispute.id),
             Event::DisputeDecided { dispute_id, .. } => format!("dispute/{dispute_id}"),
             Event::TemplateSaved { template } => format!("template/{}", template.id),
@@ -475,6 +492,8 @@ impl Event {
             Event::PayoutCreated { .. } => "payout_created",
             Event::PayoutSent { .. } => "payout_sent",
             Event::PayoutFailed { .. } => "payout_failed",
+            Event::ChargeUnused { .. } => "charge_unused",
+            Event::ChargeReleased { .. } => "charge_released",
             Event::DisputeOpened { .. } => "dispute_opened",
             Event::DisputeDecided { .. } => "dispute_decided",
             Event::TemplateSaved { .. } => "template_saved",

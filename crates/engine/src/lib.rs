@@ -9,6 +9,7 @@ mod hub;
 mod payments;
 mod payouts;
 mod profiles;
+mod reconcile;
 mod refunds;
 mod risk;
 mod settlement;
@@ -262,8 +263,11 @@ impl Engine {
         }
         if !approved_refunds.is_empty() {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
-            tokio::spawn(refunds::resume(shards.clone(), config.payments.clone(), approved_refunds));
         }
+        // Its first sweep, now, pays back what a crash left approved or unused.
+        let reconciliation =
+            reconcile::run_reconciliation(shards.clone(), config.payments.clone(), shutdown_signal.clone());
+        tasks.push(tokio::spawn(reconciliation));
         // Before anything is served: a removed admin's token must not work for a single request.
         admins::configure(&shards, &config.admin_tokens, known_admins).await?;
         let sweeper = run_token_sweeper(directory.clone(), config.clock.clone(), shutdown_signal.clone());
@@ -553,20 +557,22 @@ impl Engine {
                 }
             }
         };
-        let charge_id = match &payment {
-            PaymentOutcome::Approved { charge_id, .. } => Some(charge_id.clone()),
+        let charge = match &payment {
+            PaymentOutcome::Approved { charge_id, amount, .. } => Some((charge_id.clone(), *amount)),
             _ => None,
         };
         let command = Command::Checkout { actor, cart_id, payment, risk, terms };
         let outcome = self.execute(Envelope { idempotency: Some(idempotency), command }).await;
-        if let Some(charge_id) = charge_id {
+        if let Some((charge_id, amount)) = charge {
             match &outcome {
                 Ok(Ok(Reply::Ordered(order))) if order.charge_id == charge_id => {}
                 // Decided: no order holds this charge, and the refusal is recorded under the key, so
                 // a retry gets the refusal without charging again.
                 Ok(_) => {
-                    if let Err(error) = self.payments.refund(&RefundRequest::whole_charge(&charge_id)).await {
-                        tracing::error!(%charge_id, %error, "refund of an unused charge failed");
+                    if let Err(error) =
+                        reconcile::release_charge(&self.shards, &*self.payments, cart_id, &charge_id, amount).await
+                    {
+                        tracing::warn!(%charge_id, %error, "unused charge not paid back yet; the sweep retries");
                     }
                 }
                 // Undecided (overloaded, shutting down, journal failure): the caller retries with the

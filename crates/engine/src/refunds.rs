@@ -119,7 +119,7 @@ async fn pay_back_if_approved(
     }
 }
 
-async fn pay_back(
+pub(crate) async fn pay_back(
     shards: &[mpsc::Sender<Request>],
     payments: &dyn PaymentProvider,
     refund: &Refund,
@@ -134,19 +134,4 @@ async fn pay_back(
     })?;
     let command = Command::CompleteRefund { refund_id: refund.id, provider_refund_id: receipt.refund_id };
     execute_on(shards, Envelope::plain(command)).await
-}
-
-/// Pays back the refunds that were approved but not executed when the journal was last written.
-pub(crate) async fn resume(
-    shards: Vec<mpsc::Sender<Request>>,
-    payments: Arc<dyn PaymentProvider>,
-    refunds: Vec<Refund>,
-) {
-    for refund in refunds {
-        match pay_back(&shards, &*payments, &refund).await {
-            Ok(Ok(_)) => tracing::info!(refund_id = %refund.id, "approved refund paid back after restart"),
-            Ok(Err(rejection)) => tracing::error!(refund_id = %refund.id, %rejection, "approved refund refused"),
-            Err(error) => tracing::warn!(refund_id = %refund.id, %error, "approved refund still not paid back"),
-        }
-    }
 }

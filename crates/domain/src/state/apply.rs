@@ -204,6 +204,8 @@ impl State {
             | Event::PayoutCreated { .. }
             | Event::PayoutSent { .. }
             | Event::PayoutFailed { .. }
+            | Event::ChargeUnused { .. }
+            | Event::ChargeReleased { .. }
             | Event::DisputeOpened { .. }
             | Event::DisputeDecided { .. } => self.apply_money_event(event),
             Event::IdempotencyRecorded { partition, owner, key, fingerprint, outcome, at } => {

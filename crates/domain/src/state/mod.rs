@@ -230,7 +230,11 @@ impl State {
                 self.decide_claim(now, actor, *drop_id, *quantity, risk.as_deref())
             }
             Command::Checkout { actor, cart_id, payment, risk, terms } => {
-                self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref(), terms)
+                let decided = self.decide_checkout(now, actor, *cart_id, payment, risk.as_deref(), terms);
+                self.keep_unused_charge(now, *cart_id, payment, decided)
+            }
+            Command::ReleaseCharge { cart_id, charge_id, provider_refund_id } => {
+                self.decide_release_charge(now, *cart_id, charge_id, provider_refund_id)
             }
             Command::ProposeSplitContract { actor, contract } => self.decide_propose_contract(now, actor, contract),
             Command::AnswerSplitContract { actor, contract_id, accept } => {

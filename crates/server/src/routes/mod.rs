@@ -111,6 +111,10 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
             (success, Json(ProfileBody::of(*account_id, profile, true))).into_response()
         }
         Reply::Settlement(settlement) => (success, Json(SettlementBody::of(settlement, &[]))).into_response(),
+        // Engine-only commands; no route answers these.
+        Reply::ChargeReleased { charge_id } => {
+            (success, Json(serde_json::json!({"charge_id": charge_id}))).into_response()
+        }
         Reply::Dispute(dispute) => (success, Json(DisputeBody::from(&**dispute))).into_response(),
         Reply::Payout(payout) => (success, Json(PayoutBody::from(&**payout))).into_response(),
         Reply::Payouts(payouts) => {

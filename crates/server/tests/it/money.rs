@@ -443,3 +443,47 @@ async fn disputes_take_from_the_reserve_first_and_are_won_or_lost() {
     assert_eq!(trial_balance(&server).await, trial_balance(&server).await);
     assert_eq!(eur(&server, &shop.creator).await, (1_080, 0, 0, 900));
 }
+
+/// Two checkouts of one cart under different keys both take a payment; the second finds the cart
+/// checked out, journals its charge as unused and pays it back; with the provider down, the
+/// reconciliation sweep at the next start pays it back instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_no_order_kept_is_journaled_and_paid_back() {
+    let server = TestServer::start(Options { payment_latency_ms: 150, ..Options::default() }).await;
+    let fixture = server.open_drop(10, 5, 300).await;
+    let unreleased = |server: &TestServer| {
+        let engine = server.engine.clone();
+        async move { engine.read_all(|state| state.unreleased_charges().count()).await.unwrap().iter().sum::<usize>() }
+    };
+    for (round, provider_down) in [(0, false), (1, true)] {
+        let buyer = server.account(&format!("gus{round}"), "buyer").await;
+        let (status, claim) = server.claim(&buyer, &fixture.drop_id, &format!("claim-{round}"), 1).await;
+        assert_eq!(status, StatusCode::CREATED, "{claim}");
+        server.payments.set_refunds_failing(provider_down);
+        let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+        let body = json!({"payment_method": "pm_card_visa"});
+        let (key_a, key_b) = (format!("pay-a-{round}"), format!("pay-b-{round}"));
+        let (first, second) = tokio::join!(
+            server.post(&path, Some(&buyer), Some(&key_a), body.clone()),
+            server.post(&path, Some(&buyer), Some(&key_b), body.clone()),
+        );
+        let mut statuses = [first.0, second.0];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{first:?} {second:?}");
+        assert_eq!(server.payments.n_approved(), 2 * (round + 1), "both took a payment");
+        assert_eq!(unreleased(&server).await, usize::from(provider_down));
+    }
+    assert_eq!(server.payments.refunded_charge_ids().len(), 1, "the first round's unused charge was paid back");
+    server.payments.set_refunds_failing(false);
+    let server = server.restart().await;
+    for _ in 0..100 {
+        if unreleased(&server).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(unreleased(&server).await, 0, "the sweep at start paid the second one back");
+    let refunds = server.payments.refunds();
+    assert_eq!(refunds.len(), 2);
+    assert!(refunds.iter().all(|(request, _)| request.idempotency_key.starts_with("ld_unused_")));
+}

@@ -100,6 +100,16 @@ impl State {
                 self.money.payouts_by_payee.entry(*payee).or_default().push(*payout_id);
                 self.money.payouts.insert(*payout_id, payout);
             }
+            Event::ChargeUnused { cart_id, charge_id, amount, .. } => {
+                let charge = super::charges::UnusedCharge { cart_id: *cart_id, amount: *amount, released: None };
+                let previous = self.money.unused_charges.insert(charge_id.clone(), charge);
+                assert!(previous.is_none(), "charge {charge_id} unused twice");
+            }
+            Event::ChargeReleased { charge_id, provider_refund_id, .. } => {
+                let charge = self.money.unused_charges.get_mut(charge_id).expect("a known unused charge");
+                assert!(charge.released.is_none(), "charge {charge_id} released twice");
+                charge.released = Some(provider_refund_id.clone());
+            }
             Event::DisputeOpened { dispute, parts } => {
                 self.note_id(dispute.id.0);
                 let mut lines = Vec::new();

@@ -8,6 +8,7 @@
 //! payout per book ([0026](../../../../docs/decisions/0026-ledger-books.md)).
 
 mod apply;
+pub(super) mod charges;
 pub(super) mod contracts;
 mod disputes;
 mod invariants;
@@ -94,6 +95,8 @@ pub(super) struct MoneyBook {
     pub(super) dispute_of_order: HashMap<OrderId, crate::DisputeId>,
     /// What each party set aside for each open or lost dispute.
     pub(super) dispute_parts: HashMap<crate::DisputeId, Vec<crate::ledger::RefundPart>>,
+    /// Charges no order kept, by charge id.
+    pub(super) unused_charges: HashMap<String, charges::UnusedCharge>,
     /// Settlements started (partition 0's shard only), in order.
     pub(super) settlements: BTreeMap<SettlementId, crate::Settlement>,
 }
