@@ -232,7 +232,7 @@ impl SaleTerms {
 pub enum DisputeState {
     /// Each party's share is set aside (`dispute_hold`) until the outcome.
     Open,
-    /// The platform won: the money set aside is available again.
+    /// The platform won: each share went back where it was taken from.
     Won,
     /// The buyer won: the processor took the amount back from the platform.
     Lost,

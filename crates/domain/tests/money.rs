@@ -24,10 +24,13 @@ enum Op {
         fee_bps: u32,
     },
     /// Refund `units` of an earlier order's only line (as many as are left, at most).
+    /// `later`: the provider answers at the next `PayRefunds`, as when it is slow or down.
     Refund {
         order: usize,
         units: u32,
+        later: bool,
     },
+    PayRefunds,
     SetProfile {
         payee: usize,
         profile: usize,
@@ -55,7 +58,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         5 => (0..2usize, any::<bool>(), 0..4usize, 1..4u32, 0..2_500u32)
             .prop_map(|(creator, split, buyer, units, fee_bps)| Op::Buy { creator, split, buyer, units, fee_bps }),
-        2 => (0..40usize, 1..4u32).prop_map(|(order, units)| Op::Refund { order, units }),
+        2 => (0..40usize, 1..4u32, any::<bool>()).prop_map(|(order, units, later)| Op::Refund { order, units, later }),
+        1 => Just(Op::PayRefunds),
         1 => (0..4usize, 0..4usize).prop_map(|(payee, profile)| Op::SetProfile { payee, profile }),
         2 => (0..200u64).prop_map(|hours| Op::Advance { hours }),
         2 => any::<u8>().prop_map(|refusals| Op::Close { refusals }),
@@ -84,6 +88,8 @@ struct World {
     orders: Vec<Order>,
     refunds: Vec<RefundId>,
     disputes: Vec<DisputeId>,
+    /// Approved, waiting for the provider.
+    unpaid_refunds: Vec<RefundId>,
     profiles: BTreeMap<AccountId, PayoutProfile>,
     serial: u64,
 }
@@ -126,6 +132,7 @@ impl World {
             orders: Vec::new(),
             refunds: Vec::new(),
             disputes: Vec::new(),
+            unpaid_refunds: Vec::new(),
             profiles: BTreeMap::new(),
             serial: 0,
         };
@@ -207,7 +214,7 @@ impl World {
         self.orders.push(*order);
     }
 
-    fn refund(&mut self, order: usize, units: u32) {
+    fn refund(&mut self, order: usize, units: u32, later: bool) {
         let Some(order) = self.orders.get(order % self.orders.len().max(1)).cloned() else { return };
         let line = &order.lines[0];
         let refund = NewRefund {
@@ -218,10 +225,18 @@ impl World {
         };
         let command = Command::RequestRefund { actor: self.buyer_of(&order), order_id: order.id, refund };
         let Ok(Reply::Refund(refund)) = self.run(command) else { return }; // nothing left to refund
+        if later {
+            self.unpaid_refunds.push(refund.id);
+        } else {
+            self.pay_refund(refund.id);
+        }
+    }
+
+    fn pay_refund(&mut self, refund_id: RefundId) {
         self.serial += 1;
         let provider_refund_id = format!("re_{}", self.serial);
-        self.ok(Command::CompleteRefund { refund_id: refund.id, provider_refund_id });
-        self.refunds.push(refund.id);
+        self.ok(Command::CompleteRefund { refund_id, provider_refund_id });
+        self.refunds.push(refund_id);
     }
 
     fn dispute(&mut self, order: usize, percent: u8) {
@@ -372,7 +387,12 @@ proptest! {
         for op in ops {
             match op {
                 Op::Buy { creator, split, buyer, units, fee_bps } => world.buy(creator, split, buyer, units, fee_bps),
-                Op::Refund { order, units } => world.refund(order, units),
+                Op::Refund { order, units, later } => world.refund(order, units, later),
+                Op::PayRefunds => {
+                    for refund_id in std::mem::take(&mut world.unpaid_refunds) {
+                        world.pay_refund(refund_id);
+                    }
+                }
                 Op::SetProfile { payee, profile } => {
                     let account_id = world.payees()[payee];
                     world.ok(Command::SetPayoutProfile { actor: ADMIN, account_id, profile: PROFILES[profile] });
@@ -400,8 +420,8 @@ fn every_earning_is_paid_out_eventually() {
     for round in 0..30 {
         world.buy(round % 2, round % 3 == 0, round % 4, 1 + (round % 3) as u32, 1_000);
     }
-    world.refund(3, 1);
-    world.refund(7, 5);
+    world.refund(3, 1, false);
+    world.refund(7, 5, false);
     world.close(0b0000_0101, 1);
     world.now = world.now.plus_ms(10 * 24 * HOUR_MS);
     world.close(0, 1);

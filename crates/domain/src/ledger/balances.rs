@@ -60,7 +60,8 @@ impl Balances {
         Ok(())
     }
 
-    /// Applies a transaction that was checked when decided.
+    /// Applies a transaction. Decisions build each to fit; one that does not (unbalanced, or taking
+    /// an account below zero) is a bug and stops the process, like any fact that does not fit.
     pub fn apply(&mut self, transaction: &LedgerTransaction) {
         if let Err(error) = transaction.check() {
             panic!("ledger transaction {} is not balanced: {error}", transaction.id);

@@ -123,7 +123,7 @@ pub enum Cause {
     DisputeOpened {
         dispute_id: DisputeId,
     },
-    /// Won: the money set aside is available again.
+    /// Won: each share goes back where it was taken from (a debt it created is cancelled).
     DisputeWon {
         dispute_id: DisputeId,
     },
@@ -202,5 +202,36 @@ impl LedgerTransaction {
     /// Whether the transaction touches one of `payee`'s accounts.
     pub fn concerns(&self, payee: AccountId) -> bool {
         self.postings.iter().any(|posting| posting.account.payee() == Some(payee))
+    }
+
+    /// The transaction as `payee` may see it: its own postings only (so they need not balance), and
+    /// of the cause only its own earnings and refund parts. A book is shared by every creator of a
+    /// partition, so one window's maturing, say, holds many payees' postings.
+    pub fn seen_by(&self, payee: AccountId) -> Option<LedgerTransaction> {
+        if !self.concerns(payee) {
+            return None;
+        }
+        let postings = self.postings.iter().filter(|posting| posting.account.payee() == Some(payee)).cloned().collect();
+        let cause = match &self.cause {
+            Cause::Sale { order_id, fee_bps, lines } => Cause::Sale {
+                order_id: *order_id,
+                fee_bps: *fee_bps,
+                lines: lines
+                    .iter()
+                    .map(|line| SaleLine {
+                        earnings: line.earnings.iter().filter(|earning| earning.payee == payee).cloned().collect(),
+                        ..line.clone()
+                    })
+                    .filter(|line| !line.earnings.is_empty())
+                    .collect(),
+            },
+            Cause::Refund { refund_id, order_id, parts } => Cause::Refund {
+                refund_id: *refund_id,
+                order_id: *order_id,
+                parts: parts.iter().filter(|part| part.payee == Some(payee)).cloned().collect(),
+            },
+            other => other.clone(),
+        };
+        Some(LedgerTransaction { id: self.id, currency: self.currency, cause, postings, at: self.at })
     }
 }

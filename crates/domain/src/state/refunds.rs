@@ -222,6 +222,11 @@ impl State {
                 at: now,
             });
         }
+        // A disputed charge is the dispute's to settle, not a refund's: paying back both would pay the
+        // buyer twice.
+        if self.refund_blocked_by_dispute(order.id) {
+            return events;
+        }
         let lines: Vec<RefundLine> = order
             .lines
             .iter()
@@ -306,6 +311,12 @@ impl State {
             // A side approving again (a retry whose answer was lost) is the same sign-off.
             (RefundStatus::PendingApproval | RefundStatus::Executed, RefundDecision::Approve) if already_approved => {
                 Vec::new()
+            }
+            // The charge is disputed: the dispute, not this refund, decides where its money goes.
+            (RefundStatus::PendingApproval, RefundDecision::Approve)
+                if self.refund_blocked_by_dispute(refund.order_id) =>
+            {
+                return Err(Rejection::OrderDisputed);
             }
             (RefundStatus::PendingApproval, RefundDecision::Approve) => {
                 vec![Event::RefundApproved { refund_id, side, by: actor.id, at: now }]

@@ -131,14 +131,13 @@ pub(crate) async fn transactions(
     let per_shard = app
         .engine
         .read_all(move |state| {
-            let mut page: Vec<_> = state
-                .ledger_transactions(payee)
-                .filter(|transaction| after.is_none_or(|after| transaction.id > after))
-                .cloned()
-                .collect();
-            page.sort_by_key(|transaction| transaction.id);
-            page.truncate(limit + 1);
-            page
+            // A payee sees its own postings and causes only.
+            let page = state.ledger_page(payee, after, limit + 1).into_iter();
+            let page = page.filter_map(|transaction| match payee {
+                Some(payee) => transaction.seen_by(payee),
+                None => Some(transaction.clone()),
+            });
+            page.collect::<Vec<_>>()
         })
         .await?;
     let mut page: Vec<_> = per_shard.into_iter().flatten().collect();

@@ -98,6 +98,8 @@ impl State {
                     settled_at: None,
                 };
                 self.money.payouts_by_payee.entry(*payee).or_default().push(*payout_id);
+                self.money.payouts_by_settlement.entry(*settlement_id).or_default().push(*payout_id);
+                self.money.unsettled.insert(*payout_id);
                 self.money.payouts.insert(*payout_id, payout);
             }
             Event::ChargeUnused { cart_id, charge_id, amount, .. } => {
@@ -147,25 +149,27 @@ impl State {
                 dispute.decided_at = Some(*at);
                 let dispute = dispute.clone();
                 if *won {
+                    // What the opening took goes back where it was (the `DisputeWon` transaction
+                    // moves the balances); restored pending and reserved money matures on its dates.
                     let parts = self.money.dispute_parts.get(dispute_id).cloned().unwrap_or_default();
-                    let mut lines = Vec::new();
                     if let Some(money) = self.money.orders.get_mut(&dispute.order_id) {
+                        let mut due = Vec::new();
                         for part in &parts {
                             let line = money.lines.iter_mut().find(|line| line.hold_id == part.hold_id).expect("line");
-                            match part.payee {
-                                None => line.fee_disputed -= part.amount_minor,
-                                Some(payee) => {
-                                    let earning = line.earnings.iter_mut().find(|earning| earning.payee == payee);
-                                    earning.expect("earning").disputed -= part.amount_minor;
-                                    lines
-                                        .push((payee, dispute_line(LineKind::DisputeWon, &dispute, part.amount_minor)));
-                                }
-                            }
+                            let Some(payee) = part.payee else {
+                                line.fee_disputed -= part.amount_minor;
+                                continue;
+                            };
+                            let earning = line.earnings.iter_mut().find(|earning| earning.payee == payee);
+                            let earning = earning.expect("earning");
+                            earning.disputed -= part.amount_minor;
+                            earning.pending += part.from_pending_minor;
+                            earning.reserved += part.from_reserved_minor;
+                            due.push(earning.available_at);
+                            due.extend(earning.reserve_until);
                         }
-                    }
-                    let state = self.money.books.entry(dispute.order_id.partition()).or_default();
-                    for (payee, line) in lines {
-                        state.push_line(payee, dispute.amount.currency, line);
+                        let state = self.money.books.entry(dispute.order_id.partition()).or_default();
+                        state.due.extend(due.into_iter().map(|at| (at, dispute.order_id)));
                     }
                 }
             }
@@ -173,6 +177,7 @@ impl State {
                 let payout = self.money.payouts.get_mut(payout_id).expect("known payout");
                 assert_eq!(payout.state, PayoutState::Created, "payout {payout_id} settled twice");
                 payout.state = PayoutState::Paid;
+                self.money.unsettled.remove(payout_id);
                 payout.provider_payout_id = Some(provider_payout_id.clone());
                 payout.settled_at = Some(*at);
             }
@@ -180,6 +185,7 @@ impl State {
                 let payout = self.money.payouts.get_mut(payout_id).expect("known payout");
                 assert_eq!(payout.state, PayoutState::Created, "payout {payout_id} settled twice");
                 payout.state = PayoutState::Failed;
+                self.money.unsettled.remove(payout_id);
                 payout.failure = Some(reason.clone());
                 payout.settled_at = Some(*at);
                 let (payee, currency, amount) = (payout.payee, payout.currency, payout.amount_minor);
@@ -253,6 +259,19 @@ impl State {
                     state.push_line(payee, currency, line);
                 }
             }
+            Cause::DisputeWon { dispute_id } => {
+                let dispute = self.money.disputes[dispute_id].clone();
+                let state = self.money.books.entry(book).or_default();
+                for posting in &transaction.postings {
+                    if let (LedgerAccount::Available(payee), Side::Credit) = (posting.account, posting.side) {
+                        state.push_line(
+                            payee,
+                            currency,
+                            dispute_line(LineKind::DisputeWon, &dispute, posting.amount_minor),
+                        );
+                    }
+                }
+            }
             Cause::Matured { .. } => {
                 let state = self.money.books.entry(book).or_default();
                 for posting in &transaction.postings {
@@ -274,7 +293,6 @@ impl State {
             | Cause::PayoutSent { .. }
             | Cause::PayoutFailed { .. }
             | Cause::DisputeOpened { .. }
-            | Cause::DisputeWon { .. }
             | Cause::DisputeLost { .. } => {}
         }
         let state = self.money.books.entry(book).or_default();

@@ -32,6 +32,10 @@ impl State {
         decided: Result<Decision, Rejection>,
     ) -> Result<Decision, Rejection> {
         let PaymentOutcome::Approved { charge_id, amount, .. } = payment else { return decided };
+        // Refused again under another key with the same charge: it is journaled once.
+        if self.money.unused_charges.contains_key(charge_id) {
+            return decided;
+        }
         let unused = Event::ChargeUnused { cart_id, charge_id: charge_id.clone(), amount: *amount, at: now };
         match decided {
             Err(rejection) => Ok(Decision::immediate(vec![unused], Err(rejection))),

@@ -11,8 +11,8 @@ use super::Draft;
 use crate::ledger::{Cause, LedgerAccount, RefundPart, allocate};
 use crate::limits::REFUND_REASON_CHARS_MAX;
 use crate::{
-    AccountId, Actor, Dispute, DisputeId, DisputeState, Event, LedgerTxId, Money, OrderId, RefundStatus, Rejection,
-    Role, Timestamp,
+    AccountId, Actor, Dispute, DisputeId, DisputeState, Event, HoldId, LedgerTxId, Money, OrderId, RefundStatus,
+    Rejection, Role, Timestamp,
 };
 use std::collections::BTreeMap;
 
@@ -98,18 +98,34 @@ impl State {
             return (Vec::new(), None);
         };
         let balances = &book.balances;
-        // Every (line, party) with what it still has: payees first within each line, the fee last.
-        let mut weights = Vec::new();
+        // Refunds asked for and not paid back yet will take their lines' amounts: a dispute leaves
+        // those, so it is split over the lines by what each has free, then over each line's parties
+        // by what each still has (payees first, the fee last), and every later refund still fits.
+        let mut promised: BTreeMap<HoldId, i64> = BTreeMap::new();
+        let unpaid = self
+            .order_refunds(dispute.order_id)
+            .filter(|refund| matches!(refund.status, RefundStatus::PendingApproval | RefundStatus::Approved));
+        for line in unpaid.flat_map(|refund| &refund.lines) {
+            *promised.entry(line.hold_id).or_default() += line.unit_price.minor * i64::from(line.quantity);
+        }
+        let fee_left = |line: &super::LineMoney| line.fee - line.fee_refunded - line.fee_disputed;
+        let line_free: Vec<u64> = order
+            .lines
+            .iter()
+            .map(|line| {
+                let remaining = line.earnings.iter().map(super::EarningState::remaining).sum::<i64>() + fee_left(line);
+                (remaining - promised.get(&line.hold_id).copied().unwrap_or(0)).max(0) as u64
+            })
+            .collect();
         let mut slots = Vec::new();
-        for line in &order.lines {
-            for earning in &line.earnings {
-                weights.push(earning.remaining() as u64);
-                slots.push((line.hold_id, Some(earning)));
-            }
-            weights.push((line.fee - line.fee_refunded - line.fee_disputed) as u64);
+        let mut shares = Vec::new();
+        for (line, line_share) in order.lines.iter().zip(allocate(dispute.amount.minor, &line_free)) {
+            let mut weights: Vec<u64> = line.earnings.iter().map(|earning| earning.remaining() as u64).collect();
+            weights.push(fee_left(line) as u64);
+            shares.extend(allocate(line_share, &weights));
+            slots.extend(line.earnings.iter().map(|earning| (line.hold_id, Some(earning))));
             slots.push((line.hold_id, None));
         }
-        let shares = allocate(dispute.amount.minor, &weights);
         let mut taken: BTreeMap<AccountId, i64> = BTreeMap::new();
         let mut draft = Draft::default();
         let mut parts = Vec::new();
@@ -174,18 +190,37 @@ impl State {
             return Err(Rejection::DisputeNotOpen { state: dispute.state });
         }
         let mut events = vec![Event::DisputeDecided { dispute_id, won, by: actor.id, at: now }];
-        if let Some(parts) = self.money.dispute_parts.get(&dispute_id) {
+        // An order paid before the ledger set nothing aside: nothing to move back or to lose.
+        let parts = self.money.dispute_parts.get(&dispute_id).filter(|parts| !parts.is_empty());
+        let book = self.money.books.get(&dispute_id.partition());
+        if let (Some(parts), Some(book)) = (parts, book) {
+            let currency = dispute.amount.currency;
             let mut draft = Draft::default();
+            // Debts the opening created and not yet recovered, per payee, cancelled when won.
+            let mut owed_left: BTreeMap<AccountId, i64> = BTreeMap::new();
             for part in parts {
-                match (part.payee, won) {
-                    (Some(payee), true) => {
-                        draft.debit(LedgerAccount::DisputeHold(payee), part.amount_minor);
-                        draft.credit(LedgerAccount::Available(payee), part.amount_minor);
+                let Some(payee) = part.payee else {
+                    if !won {
+                        draft.debit(LedgerAccount::PlatformFees, part.amount_minor);
                     }
-                    (Some(payee), false) => draft.debit(LedgerAccount::DisputeHold(payee), part.amount_minor),
-                    (None, true) => {}
-                    (None, false) => draft.debit(LedgerAccount::PlatformFees, part.amount_minor),
+                    continue;
+                };
+                draft.debit(LedgerAccount::DisputeHold(payee), part.amount_minor);
+                if !won {
+                    continue;
                 }
+                // Won: each share goes back where it was taken from, so the delay and the reserve
+                // still apply; a debt it created is cancelled as far as it is still owed.
+                draft.credit(LedgerAccount::Pending(payee), part.from_pending_minor);
+                draft.credit(LedgerAccount::Reserved(payee), part.from_reserved_minor);
+                draft.credit(LedgerAccount::Available(payee), part.from_available_minor);
+                let owed = owed_left
+                    .entry(payee)
+                    .or_insert_with(|| book.balances.balance(currency, LedgerAccount::Receivable(payee)));
+                let cancelled = part.owed_minor.min(*owed);
+                *owed -= cancelled;
+                draft.credit(LedgerAccount::Receivable(payee), cancelled);
+                draft.credit(LedgerAccount::Available(payee), part.owed_minor - cancelled);
             }
             if !won {
                 draft.credit(LedgerAccount::ProcessorClearing, dispute.amount.minor);
@@ -193,8 +228,7 @@ impl State {
             let cause = if won { Cause::DisputeWon { dispute_id } } else { Cause::DisputeLost { dispute_id } };
             if !draft.is_empty() {
                 let id = LedgerTxId(self.allocator(dispute_id.partition()).next());
-                let transaction = draft.into_transaction(id, dispute.amount.currency, cause, now);
-                events.push(Event::LedgerPosted { transaction });
+                events.push(Event::LedgerPosted { transaction: draft.into_transaction(id, currency, cause, now) });
             }
         }
         Ok(Decision::read_back(events, ReadBack::Dispute(dispute_id)))

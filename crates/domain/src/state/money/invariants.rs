@@ -48,6 +48,11 @@ impl State {
                     earning.reserved;
             }
         }
+        let unsettled: std::collections::BTreeSet<_> =
+            self.money.payouts.values().filter(|payout| payout.state == PayoutState::Created).map(|p| p.id).collect();
+        if unsettled != self.money.unsettled {
+            return Err("the unsettled payouts' index is out of step".to_owned());
+        }
         for payout in self.money.payouts.values().filter(|payout| payout.state == PayoutState::Created) {
             let key = (payout.id.partition(), payout.currency, LedgerAccount::PayoutsInTransit(payout.payee));
             *held.entry(key).or_default() += payout.amount_minor;

@@ -91,6 +91,9 @@ pub(super) struct MoneyBook {
     pub(super) profiles: HashMap<AccountId, PayoutProfile>,
     pub(super) payouts: HashMap<PayoutId, Payout>,
     pub(super) payouts_by_payee: HashMap<AccountId, Vec<PayoutId>>,
+    pub(super) payouts_by_settlement: HashMap<SettlementId, Vec<PayoutId>>,
+    /// Payouts whose intent is journaled and whose answer is not.
+    pub(super) unsettled: BTreeSet<PayoutId>,
     pub(super) disputes: HashMap<crate::DisputeId, crate::Dispute>,
     pub(super) dispute_of_order: HashMap<OrderId, crate::DisputeId>,
     /// What each party set aside for each open or lost dispute.
@@ -235,14 +238,42 @@ impl crate::State {
         ids.iter().map(|id| &self.money.payouts[id])
     }
 
-    /// Payouts of a settlement in this shard's books.
+    /// Payouts of a settlement in this shard's books, oldest first within each book.
     pub fn settlement_payouts(&self, settlement_id: SettlementId) -> impl Iterator<Item = &Payout> {
-        self.money.payouts.values().filter(move |payout| payout.settlement_id == settlement_id)
+        let ids = self.money.payouts_by_settlement.get(&settlement_id).map(Vec::as_slice).unwrap_or(&[]);
+        ids.iter().map(|id| &self.money.payouts[id])
     }
 
     /// Payouts whose intent is journaled but whose result is not: the engine (re)sends them.
     pub fn unsettled_payouts(&self) -> impl Iterator<Item = &Payout> {
-        self.money.payouts.values().filter(|payout| payout.state == crate::PayoutState::Created)
+        self.money.unsettled.iter().map(|id| &self.money.payouts[id])
+    }
+
+    /// Up to `limit` of the shard's ledger transactions after `after`, in id order (book by book);
+    /// `payee` keeps those touching it.
+    pub fn ledger_page(
+        &self,
+        payee: Option<AccountId>,
+        after: Option<crate::LedgerTxId>,
+        limit: usize,
+    ) -> Vec<&LedgerTransaction> {
+        let mut books: Vec<_> = self.money.books.iter().collect();
+        books.sort_by_key(|(book, _)| **book);
+        let mut page = Vec::new();
+        for (&book, state) in books {
+            // A book's transactions are in id order: its ids are allocated as they are posted.
+            let start = match after {
+                Some(after) if after.partition() > book => continue,
+                Some(after) if after.partition() == book => state.transactions.partition_point(|t| t.id <= after),
+                _ => 0,
+            };
+            let matching = state.transactions[start..].iter().filter(|t| payee.is_none_or(|payee| t.concerns(payee)));
+            page.extend(matching.take(limit - page.len()));
+            if page.len() == limit {
+                break;
+            }
+        }
+        page
     }
 
     pub fn settlement(&self, id: SettlementId) -> Option<&crate::Settlement> {

@@ -130,6 +130,8 @@ pub(crate) struct PostingBody {
 }
 
 #[derive(Serialize, ToSchema)]
+/// A transaction; a payee reading its own sees only its postings (which then need not balance) and
+/// of the cause only its own earnings and refund parts.
 pub(crate) struct TransactionBody {
     pub(crate) id: String,
     pub(crate) currency: String,

@@ -1,0 +1,248 @@
+//! Money edge cases that once broke `apply` or leaked data, each a fixed scenario: disputes on
+//! orders paid before the ledger, disputes beside refunds asked for and not paid back yet, a fraud
+//! review rejecting a disputed order, what a payee may see of a shared book, and a won dispute
+//! giving back money under its original delay and reserve.
+use domain::*;
+
+const START: Timestamp = Timestamp(1_790_000_000_000);
+const ADMIN: Actor = Actor { id: AccountId(EntityId { partition: 0, serial: 0 }), role: Role::Admin };
+
+struct W {
+    state: State,
+    events: Vec<Event>,
+    now: Timestamp,
+    serial: u64,
+}
+
+impl W {
+    fn ok(&mut self, command: Command) -> Reply {
+        let outcome = self.state.execute(self.now, Envelope::plain(command), &mut self.events);
+        outcome.unwrap_or_else(|rejection| panic!("refused: {rejection:?}"))
+    }
+    fn account(&mut self, partition: Partition, handle: &str, role: Role) -> Actor {
+        let partner_kind = (role == Role::Partner).then_some(PartnerKind::Venue);
+        let command = Command::CreateAccount {
+            partition,
+            handle: handle.into(),
+            role,
+            partner_kind,
+            token_sha256: "00".repeat(32),
+        };
+        let Reply::Account(account) = self.ok(command) else { panic!() };
+        Actor { id: account.id, role }
+    }
+    /// A creator with one drop of `price` EUR (no split); returns (creator, buyer, drop).
+    fn new(price: i64) -> (W, Actor, Actor, DropId) {
+        let mut w = W { state: State::default(), events: Vec::new(), now: START, serial: 0 };
+        let buyer = w.account(20, "buyer", Role::Buyer);
+        let creator = w.account(3, "creator", Role::Creator);
+        let Reply::Room(room) = w.ok(Command::CreateRoom { actor: creator, title: "room".into(), template_id: None })
+        else {
+            panic!()
+        };
+        let price = Money { minor: price, currency: "EUR".parse().unwrap() };
+        let Reply::Product(product) = w.ok(Command::CreateProduct {
+            actor: creator,
+            title: "tee".into(),
+            price,
+            stock: 1_000,
+            fulfilment: Fulfilment::Ship,
+        }) else {
+            panic!()
+        };
+        let drop = NewDrop {
+            room_id: room.id,
+            split_contract_id: None,
+            product_id: product.id,
+            quantity: 100,
+            per_buyer_limit: 100,
+            hold_seconds: 3_600,
+            opens_at: None,
+            closes_at: None,
+        };
+        let Reply::Drop(drop) = w.ok(Command::CreateDrop { actor: creator, drop }) else { panic!() };
+        (w, creator, buyer, drop.id)
+    }
+    /// `claims` separate claims of one unit (so as many order lines), then checkout at `fee_bps`.
+    fn buy(
+        &mut self,
+        buyer: Actor,
+        drop_id: DropId,
+        claims: usize,
+        fee_bps: u32,
+        risk: Option<risk::Verdict>,
+    ) -> Order {
+        let mut cart_id = None;
+        for _ in 0..claims {
+            let Reply::Claimed(claim) = self.ok(Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None })
+            else {
+                panic!()
+            };
+            cart_id = Some(claim.cart_id);
+        }
+        let cart_id = cart_id.unwrap();
+        let (lines, amount) = self.state.checkout_quote(&buyer, cart_id).unwrap();
+        self.serial += 1;
+        let payment = PaymentOutcome::Approved {
+            method: "pm_card_visa".into(),
+            charge_id: format!("ch_{}", self.serial),
+            amount,
+            quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+        };
+        let terms = Box::new(SaleTerms { fee_bps, default_profile: PayoutProfile::SAME_DAY, profiles: vec![] });
+        let command = Command::Checkout { actor: buyer, cart_id, payment, risk: risk.map(Box::new), terms };
+        let Reply::Ordered(order) = self.ok(command) else { panic!() };
+        *order
+    }
+}
+
+#[test]
+fn a_dispute_lost_on_an_order_paid_before_the_ledger_moves_nothing() {
+    let (mut w, _creator, buyer, drop_id) = W::new(1_000);
+    let order = w.buy(buyer, drop_id, 1, 1_000, None);
+    // The journal as an older version wrote it: no LedgerPosted.
+    let mut old = State::default();
+    for event in w.events.iter().filter(|event| !matches!(event, Event::LedgerPosted { .. })) {
+        old.apply(event);
+    }
+    w.state = old;
+    let open = Command::OpenDispute { actor: ADMIN, order_id: order.id, amount_minor: None, reason: "cb".into() };
+    let Reply::Dispute(dispute) = w.ok(open) else { panic!() };
+    let n_events = w.events.len();
+    w.ok(Command::DecideDispute { actor: ADMIN, dispute_id: dispute.id, won: false });
+    assert!(!w.events[n_events..].iter().any(|event| matches!(event, Event::LedgerPosted { .. })));
+    w.state.check_invariants().unwrap();
+}
+
+#[test]
+fn a_fraud_review_rejecting_a_disputed_order_refunds_nothing() {
+    let (mut w, _creator, buyer, drop_id) = W::new(1_000);
+    let verdict = risk::Verdict { action: risk::Action::Review, rule_index: 0, rule_name: None, signals: vec![] };
+    let order = w.buy(buyer, drop_id, 1, 1_000, Some(verdict));
+    w.ok(Command::OpenDispute { actor: ADMIN, order_id: order.id, amount_minor: None, reason: "cb".into() });
+    w.ok(Command::ReviewOrder { actor: ADMIN, order_id: order.id, approve: false, reason: None });
+    assert_eq!(w.state.order_refunds(order.id).count(), 0, "the dispute settles the charge, not a refund");
+    w.state.check_invariants().unwrap();
+}
+
+/// A refund asked for before a dispute and paid back after it still fits: the dispute left its line.
+#[test]
+fn a_refund_paid_back_after_a_dispute_opened_still_fits() {
+    for (price, claims, fee_bps, disputed) in [
+        (3i64, 2, 5_000, None),
+        (1_999, 3, 1_000, Some(1_998)),
+        (4_999, 3, 1_000, Some(4_998)),
+        (101, 3, 1_000, Some(100)),
+    ] {
+        let (mut w, _creator, buyer, drop_id) = W::new(price);
+        let order = w.buy(buyer, drop_id, claims, fee_bps, None);
+        let refund = NewRefund {
+            lines: Some(vec![(order.lines[0].hold_id, 1)]),
+            reason: "returned".into(),
+            restock: false,
+            approval_threshold_minor: i64::MAX,
+        };
+        let Reply::Refund(refund) = w.ok(Command::RequestRefund { actor: buyer, order_id: order.id, refund }) else {
+            panic!()
+        };
+        assert_eq!(refund.status, RefundStatus::Approved, "waiting for the provider");
+        let open =
+            Command::OpenDispute { actor: ADMIN, order_id: order.id, amount_minor: disputed, reason: "cb".into() };
+        w.ok(open);
+        w.ok(Command::CompleteRefund { refund_id: refund.id, provider_refund_id: "re_1".into() });
+        w.state.check_invariants().unwrap_or_else(|error| panic!("price {price}: {error}"));
+        // And a refund asked for now is refused: the dispute decides.
+        let later =
+            NewRefund { lines: None, reason: "again".into(), restock: false, approval_threshold_minor: i64::MAX };
+        let outcome = w.state.execute(
+            w.now,
+            Envelope::plain(Command::RequestRefund { actor: buyer, order_id: order.id, refund: later }),
+            &mut w.events,
+        );
+        assert_eq!(outcome, Err(Rejection::OrderDisputed));
+    }
+}
+
+/// Two creators of one partition share a book: each sees only its own postings and earnings.
+#[test]
+fn a_payee_sees_only_its_own_postings() {
+    let (mut w, creator_a, buyer, drop_a) = W::new(1_000);
+    let creator_b = w.account(3, "creator_b", Role::Creator);
+    let Reply::Room(room) = w.ok(Command::CreateRoom { actor: creator_b, title: "room".into(), template_id: None })
+    else {
+        panic!()
+    };
+    let price = Money { minor: 777, currency: "EUR".parse().unwrap() };
+    let product = Command::CreateProduct {
+        actor: creator_b,
+        title: "mug".into(),
+        price,
+        stock: 10,
+        fulfilment: Fulfilment::Ship,
+    };
+    let Reply::Product(product) = w.ok(product) else { panic!() };
+    let drop = NewDrop {
+        room_id: room.id,
+        split_contract_id: None,
+        product_id: product.id,
+        quantity: 5,
+        per_buyer_limit: 5,
+        hold_seconds: 3_600,
+        opens_at: None,
+        closes_at: None,
+    };
+    let Reply::Drop(drop_b) = w.ok(Command::CreateDrop { actor: creator_b, drop }) else { panic!() };
+    w.buy(buyer, drop_a, 1, 1_000, None);
+    let buyer2 = w.account(21, "buyer2", Role::Buyer);
+    w.buy(buyer2, drop_b.id, 1, 1_000, None);
+    let Reply::Settlement(settlement) = w.ok(Command::StartSettlement { actor: Some(ADMIN), minimum_minor: 1 }) else {
+        panic!()
+    };
+    w.ok(Command::SettleBook { settlement: *settlement, book: 3 });
+    let seen: Vec<_> =
+        w.state.ledger_transactions(Some(creator_a.id)).filter_map(|t| t.seen_by(creator_a.id)).collect();
+    assert!(seen.iter().any(|t| t.cause.kind() == "matured"), "the shared maturing is shown");
+    for transaction in &seen {
+        assert!(!transaction.concerns(creator_b.id), "creator B's postings shown to A: {transaction:?}");
+        assert!(!format!("{:?}", transaction.cause).contains(&creator_b.id.to_string()));
+    }
+}
+
+/// A dispute won gives the money back where it was taken from: the delay and reserve still hold.
+#[test]
+fn a_won_dispute_keeps_the_delay_and_the_reserve() {
+    let (mut w, creator, buyer, drop_id) = W::new(10_000);
+    let profile = PayoutProfile { delay_days: 7, reserve_bps: 5_000, reserve_days: 90 };
+    w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile });
+    let Reply::Claimed(claim) = w.ok(Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None }) else {
+        panic!()
+    };
+    let (lines, total) = w.state.checkout_quote(&buyer, claim.cart_id).unwrap();
+    let payment = PaymentOutcome::Approved {
+        method: "pm_card_visa".into(),
+        charge_id: "ch_x".into(),
+        amount: total,
+        quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+    };
+    let terms = Box::new(SaleTerms {
+        fee_bps: 1_000,
+        default_profile: PayoutProfile::SAME_DAY,
+        profiles: vec![(creator.id, profile)],
+    });
+    let checkout = Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms };
+    let Reply::Ordered(order) = w.ok(checkout) else { panic!() };
+    let before = w.state.payee_balances(creator.id);
+    let open = Command::OpenDispute { actor: ADMIN, order_id: order.id, amount_minor: None, reason: "cb".into() };
+    let Reply::Dispute(dispute) = w.ok(open) else { panic!() };
+    w.ok(Command::DecideDispute { actor: ADMIN, dispute_id: dispute.id, won: true });
+    assert_eq!(w.state.payee_balances(creator.id), before, "back to pending and reserved, nothing available");
+    // It still matures on its dates: the delay's part after 7 days, the reserve after 90.
+    for (days, available) in [(8, 4_500), (91, 9_000)] {
+        w.now = START.plus_ms(days * 86_400_000);
+        let start = Command::StartSettlement { actor: Some(ADMIN), minimum_minor: 1_000_000 };
+        let Reply::Settlement(settlement) = w.ok(start) else { panic!() };
+        w.ok(Command::SettleBook { settlement: *settlement, book: 3 });
+        assert_eq!(w.state.payee_balances(creator.id)[0].available_minor, available, "day {days}");
+    }
+    w.state.check_invariants().unwrap();
+}
