@@ -14,6 +14,7 @@ pub mod ledger;
 mod limits;
 mod model;
 mod money;
+mod rejection;
 mod rooms;
 mod routing;
 mod state;
