@@ -44,16 +44,17 @@ async function errorOf(response) {
 }
 
 // One call. `body` is sent as JSON; `raw` (with `contentType`) is sent as is and the answer is
-// returned as the Response. 429 and 503 with a short Retry-After are retried with the same key.
+// returned as the Response, as it is with `response` (a file to download, say). 429 and 503 with a
+// short Retry-After are retried with the same key.
 /**
  * @param {string} path
  * @param {{
  *   method?: string, token?: string, body?: unknown, idempotencyKey?: string,
- *   raw?: BodyInit, contentType?: string, accept?: string,
+ *   raw?: BodyInit, contentType?: string, accept?: string, response?: boolean,
  * }} [options]
  * @returns {Promise<any>}
  */
-export async function request(path, { method = 'GET', token, body, idempotencyKey, raw, contentType, accept } = {}) {
+export async function request(path, { method = 'GET', token, body, idempotencyKey, raw, contentType, accept, response: asResponse = false } = {}) {
   /** @type {Record<string, string>} */
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -82,7 +83,7 @@ export async function request(path, { method = 'GET', token, body, idempotencyKe
       }
     }
     if (!response.ok) throw await errorOf(response);
-    if (raw !== undefined) return response;
+    if (raw !== undefined || asResponse) return response;
     if (response.status === 204) return null;
     return response.json();
   }
@@ -128,6 +129,8 @@ const MESSAGES = {
   invalid_sdp: 'The browser’s audio offer was refused.',
   media_unavailable: 'This server runs no audio: no live sound and no recordings.',
   handle_taken: 'That handle is taken.',
+  contract_already_answered: 'This contract was already answered.',
+  split_not_accepted: 'Every partner must accept the split contract before a drop can use it.',
 };
 
 const DECLINES = {

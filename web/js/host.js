@@ -1,7 +1,7 @@
 // @ts-check
 // The host console: signs the room's creator in, follows the live feed and renders the panels
-// (js/host/): the episode, the microphone, the stage, drops and products, the demo window, polls
-// and the Q&A queue. Each message re-renders only the panels that show it, so a form being filled
+// (js/host/): the episode, the microphone, the stage, drops and products, earnings, the demo
+// window, polls and the Q&A queue. Each message re-renders only the panels that show it, so a form being filled
 // in elsewhere is left alone.
 // The panels import each other as '../host/…': the server's embed test reads './' as js/.
 
@@ -10,6 +10,7 @@ import { whenProductLoads } from './products.js';
 import { $, busy, feedStatus, fill } from './ui.js';
 import { renderDemo } from './host/demo.js';
 import { createDrop, renderDrops } from './host/drops.js';
+import { noteSales, startEarnings } from './host/earnings.js';
 import { renderEpisode } from './host/episode.js';
 import { renderMic, stopAudio } from './host/mic.js';
 import { renderPolls, startPoll } from './host/polls.js';
@@ -37,6 +38,7 @@ function render() {
   renderMic();
   renderStage();
   renderDrops();
+  noteSales();
   renderProducts();
   renderDemo();
   renderPolls();
@@ -49,7 +51,10 @@ const RENDERS = {
     if (!state.live) stopAudio();
     render();
   },
-  drop: renderDrops,
+  drop: () => {
+    renderDrops();
+    noteSales();
+  },
   stage: () => {
     renderStage();
     renderMic();
@@ -83,6 +88,7 @@ function enter() {
     renderDemo();
   });
   render();
+  startEarnings();
   feed.connect({ onChange: (change) => RENDERS[change](), onStatus: renderStatus });
   runCountdowns({
     urgentMs: URGENT_MS,

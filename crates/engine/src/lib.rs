@@ -427,6 +427,12 @@ impl Engine {
         &self.money
     }
 
+    /// When the next scheduled settlement window closes; `None` when windows close only on an
+    /// admin's request.
+    pub fn next_settlement_at(&self) -> Option<domain::Timestamp> {
+        self.money.settlement_every.map(|every| settlement::next_window(self.clock.now(), every))
+    }
+
     /// A creator proposes a split contract. Each partner's account lives in its own partition, so
     /// the engine asks those shards which of the named accounts are partners before the creator's
     /// shard decides.

@@ -24,6 +24,13 @@ const PAYOUTS_IN_FLIGHT: usize = 16;
 const OVERLOADED_RETRY: Duration = Duration::from_millis(50);
 const OVERLOADED_RETRIES_MAX: u32 = 200;
 
+/// When the next scheduled window closes after `now`: the next multiple of `every` since the epoch
+/// (daily: the next 00:00 UTC).
+pub(crate) fn next_window(now: domain::Timestamp, every: Duration) -> domain::Timestamp {
+    let every_ms = every.as_millis().max(1) as i64;
+    domain::Timestamp((now.0 / every_ms + 1) * every_ms)
+}
+
 /// Closes settlement windows and sends payouts; shared by the engine, its schedule and the resume
 /// task at start-up.
 pub(crate) struct Settler {
@@ -174,11 +181,10 @@ impl Settler {
         every: Duration,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let every_ms = every.as_millis().max(1) as i64;
         loop {
-            let now = self.clock.now().0;
-            let next = (now / every_ms + 1) * every_ms;
-            let wait = Duration::from_millis((next - now).max(0) as u64);
+            let now = self.clock.now();
+            let next = next_window(now, every);
+            let wait = Duration::from_millis((next.0 - now.0).max(0) as u64);
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => return,

@@ -2,10 +2,13 @@
 //! page in two browser sessions. The host goes live and speaks with Chromium's fake microphone, the
 //! listener receives the audio (inbound RTP packets rising, non-zero audio energy), the host creates
 //! and pins a drop, the buyer is declined once, pays, sees the stock go down and gets a receipt; a
-//! demo window counts down, and a poll vote and a question go through too. Screenshots of both
+//! demo window counts down, and a poll vote and a question go through too. Screenshots of the
 //! pages at phone size are taken every run, into target/screenshots/ (`LIVEDROP_SCREENSHOTS=docs`
-//! writes them to docs/room.png and docs/host.png, the README's). Once the episode ends, the
+//! writes them to docs/room.png, docs/host.png and docs/partner.png, the README's). Once the episode ends, the
 //! room page lists its recordings as replays, each an `<audio>` whose URL serves Ogg Opus.
+//! The host console's Earnings card shows the sale as pending, then (after an admin closes a
+//! settlement window over HTTP) a paid payout whose CSV statement downloads; last, the buyer's
+//! window becomes a partner on the partner page and accepts a split contract naming it.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/install-chromium`, which `scripts/test`
 //! runs first). `LIVEDROP_SKIP_BROWSER=1` skips it. The audio checks run first but are reported
@@ -30,6 +33,8 @@ const PHONE_HEIGHT: u32 = 844;
 /// Screenshots are taken of the whole page, at most this tall.
 const SCREENSHOT_HEIGHT_MAX: u32 = 4_000;
 const WAIT: Duration = Duration::from_secs(20);
+/// The platform admin of the test's server, who closes a settlement window.
+const ADMIN_TOKEN: &str = "browser-test-admin-token-0123456789";
 
 /// Flags for a closed network: without the background-networking ones Chromium keeps trying to
 /// reach its services. The fake devices give a microphone (a beep) without a prompt.
@@ -199,11 +204,28 @@ struct Api {
 
 impl Api {
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Value {
+        self.post_keyed(path, token, None, body).await
+    }
+
+    /// `post` with an `Idempotency-Key`.
+    async fn post_keyed(&self, path: &str, token: Option<&str>, key: Option<&str>, body: Value) -> Value {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
         let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// A signed-in GET that must succeed, as JSON.
+    async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
         let status = response.status();
         let body: Value = response.json().await.unwrap();
         assert!(status.is_success(), "{path}: {status} {body}");
@@ -239,7 +261,9 @@ async fn host_and_buyer_in_chromium() {
         "the browser test needs {CHROMIUM} and {CHROMEDRIVER}: run scripts/install-chromium (or set LIVEDROP_SKIP_BROWSER=1)"
     );
     let data_dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data_dir.path());
+    // Same-day payouts, so a window an admin closes pays the sale at once.
+    let admin = format!("browser_admin={ADMIN_TOKEN}");
+    let server = ServerProcess::start_with(data_dir.path(), &["--admin-token", &admin, "--payout-delay-days", "0"]);
     let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
 
     // The pages are served by the binary, each with its type; unknown files are the JSON 404.
@@ -247,6 +271,7 @@ async fn host_and_buyer_in_chromium() {
         ("/", "text/html"),
         ("/rooms/room_000000000001", "text/html"),
         ("/rooms/room_000000000001/host", "text/html"),
+        ("/partner", "text/html"),
         ("/web/js/room.js", "text/javascript"),
         ("/web/css/app.css", "text/css"),
     ] {
@@ -374,6 +399,7 @@ async fn drive(
     assert!(verified.status.success() && said.contains(&format!("receipt of order {order_id} is valid")), "{said}");
     host.wait("one sold", "document.querySelector('.drop-card [data-counter=sold]')?.textContent === '1'").await;
     buyer.wait("still 4 left", "document.querySelector('#stock-text').dataset.remaining === '4'").await;
+    check_earnings(base, host, &order_id).await;
 
     // A 90 s demo window: the room counts it down.
     host.click("#demo button.primary:last-child").await;
@@ -419,7 +445,87 @@ async fn drive(
     // The episode's recordings become the room's replays. Recorded audio, so reported last.
     let replays = check_replays(buyer).await;
 
+    // The buyer's window becomes a partner's, which accepts the creator's split contract.
+    check_partner(base, token, buyer).await;
+
     (audio, speaker, replays)
+}
+
+/// The Earnings card follows the sale (25.00 EUR less the platform's 10 %: 22.50 pending, paid at
+/// the next window, with the order's "why"); once an admin closes a window over HTTP, it shows the
+/// paid payout, and its statement downloads as CSV with the creator's token.
+async fn check_earnings(base: &str, host: &Page, order_id: &str) {
+    host.wait(
+        "the pending earning",
+        "document.querySelector('#earnings [data-figure=pending]')?.dataset.minor === '2250'",
+    )
+    .await;
+    host.wait("the next payout", "document.querySelector('#next-payout')?.dataset.minor === '2250 EUR'").await;
+    host.wait("the next payout's date", "document.querySelector('#next-payout-at')?.getAttribute('datetime')").await;
+    let why = host
+        .wait(
+            "the order's earning",
+            &format!("document.querySelector('#earnings-list .earning[data-order-id={order_id:?}] .why')?.textContent"),
+        )
+        .await;
+    assert!(why.as_str().unwrap().starts_with("available "), "{why}");
+    assert!(host.text("#earnings").await.contains("22.50"), "{}", host.text("#earnings").await);
+
+    let api = Api { http: reqwest::Client::new(), base: base.to_owned() };
+    let settlement =
+        api.post_keyed("/v1/admin/settlements", Some(ADMIN_TOKEN), Some("browser-window-1"), json!({})).await;
+    let paid = settlement["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|payout| payout["amount_minor"] == 2250 && payout["state"] == "paid");
+    assert!(paid, "{settlement}");
+    host.click("#refresh-earnings").await;
+    host.wait("the paid payout", "document.querySelector('#payouts-list .payout[data-state=paid]')").await;
+    host.wait("paid out", "document.querySelector('#earnings [data-figure=paid_out]')?.dataset.minor === '2250'").await;
+    host.wait("nothing pending", "document.querySelector('#earnings [data-figure=pending]')?.dataset.minor === '0'")
+        .await;
+    host.click("#payouts-list .payout .statement").await;
+    let bytes = host
+        .wait("the statement", "Number(document.querySelector('#payouts-list .statement')?.dataset.downloaded)")
+        .await;
+    assert!(bytes.as_u64().unwrap_or(0) > 0, "{bytes}");
+}
+
+/// The partner page: a venue signs up in the form, the creator proposes a split contract naming
+/// it (over HTTP), and the venue accepts it with the page's button.
+async fn check_partner(base: &str, creator_token: &str, page: &Page) {
+    page.client.goto(&format!("{base}/partner")).await.unwrap();
+    page.wait("the partner sign-in", "!document.querySelector('#signin').hidden").await;
+    page.click("#signup-panel > summary").await;
+    page.set("#handle", "corner_venue").await;
+    page.set("#partner-kind", "venue").await;
+    page.click("#signup-form button[type=submit]").await;
+    page.wait("the dashboard", "!document.querySelector('#dashboard').hidden").await;
+    page.wait("the new token", "!document.querySelector('#new-token').hidden").await;
+    page.wait("no contract yet", "document.querySelector('#contracts .empty')").await;
+    page.wait("no balance yet", "document.querySelector('#balances [data-empty=balances]')").await;
+    let partner_id = page.wait("the partner's id", "document.querySelector('#partner-id')?.textContent").await;
+    let partner_id = partner_id.as_str().unwrap().to_owned();
+    assert!(partner_id.starts_with("acct_"), "{partner_id}");
+
+    let api = Api { http: reqwest::Client::new(), base: base.to_owned() };
+    let shares = json!({"shares": [{"partner_id": partner_id, "share_bps": 1_500}]});
+    let contract = api.post_keyed("/v1/split-contracts", Some(creator_token), Some("browser-contract-1"), shares).await;
+    let contract_id = contract["id"].as_str().unwrap().to_owned();
+    page.click("#refresh").await;
+    let pending = format!("#contracts .contract[data-contract-id={contract_id:?}][data-state=pending] button.accept");
+    page.click(&pending).await;
+    page.wait(
+        "the accepted contract",
+        &format!(
+            "document.querySelector('#contracts .contract[data-contract-id={contract_id:?}][data-state=accepted]')"
+        ),
+    )
+    .await;
+    let seen = api.get_json(&format!("/v1/split-contracts/{contract_id}"), creator_token).await;
+    assert_eq!(seen["state"], "accepted", "{seen}");
+    page.screenshot(&screenshots_dir().join("partner.png")).await;
 }
 
 /// After the episode ends, the room page shows it under Replays with an `<audio controls

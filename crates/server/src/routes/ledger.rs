@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated};
 use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::body_id;
+use crate::wire::rfc3339;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -64,7 +65,7 @@ pub(crate) fn payee_of(actor: &Actor, account_id: Option<&str>) -> Result<Accoun
 }
 
 #[utoipa::path(get, path = "/v1/balances", tag = "money", params(AccountQuery), security(("bearer" = [])),
-    responses((status = 200, description = "the payee's money per currency, summed over every book", body = BalancesBody),
+    responses((status = 200, description = "the payee's money per currency, summed over every book, and when the next scheduled settlement window closes", body = BalancesBody),
         (status = 400, description = "invalid_request (account_id)", body = ErrorBody),
         (status = 403, description = "forbidden: creators and partners see their own, admins anyone's", body = ErrorBody),
         RateLimited, Unavailable))]
@@ -87,7 +88,8 @@ pub(crate) async fn balances(
         sum.owed_minor += balance.owed_minor;
     }
     let balances = by_currency.values().map(BalanceBody::from).collect();
-    Ok(Json(BalancesBody { account_id: payee.to_string(), balances }).into_response())
+    let next_settlement_at = app.engine.next_settlement_at().map(rfc3339);
+    Ok(Json(BalancesBody { account_id: payee.to_string(), balances, next_settlement_at }).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/earnings", tag = "money", params(AccountQuery), security(("bearer" = [])),

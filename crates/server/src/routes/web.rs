@@ -1,8 +1,10 @@
-//! The web client: a landing page, the buyer's room page and the host console, plain ES modules and
-//! CSS from `web/` at the repository root, embedded at compile time so the binary serves them alone.
+//! The web client: a landing page, the buyer's room page, the host console and the partner page,
+//! plain ES modules and CSS from `web/` at the repository root, embedded at compile time so the
+//! binary serves them alone.
 //! Every file is listed here by hand with its type; a name not in the list is the API's JSON 404.
 //! Pages never carry a token in their path: the host console reads it from the URL fragment or a
-//! sign-in form, the room page makes a buyer account and keeps its token in localStorage.
+//! sign-in form (the partner page likewise), the room page makes a buyer account and keeps its token
+//! in localStorage.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -21,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/rooms/{id}", get(room))
         .route("/rooms/{id}/host", get(host))
+        .route("/partner", get(partner))
         .route("/web/{*file}", get(file))
 }
 
@@ -45,15 +48,18 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("index.html", HTML),
     asset!("room.html", HTML),
     asset!("host.html", HTML),
+    asset!("partner.html", HTML),
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/api.js", JS),
     asset!("js/countdown.js", JS),
     asset!("js/feed.js", JS),
     asset!("js/live.js", JS),
     asset!("js/media.js", JS),
+    asset!("js/money.js", JS),
     asset!("js/products.js", JS),
     asset!("js/ui.js", JS),
     asset!("js/index.js", JS),
+    asset!("js/partner.js", JS),
     asset!("js/room.js", JS),
     asset!("js/room/account.js", JS),
     asset!("js/room/audio.js", JS),
@@ -70,6 +76,7 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("js/host.js", JS),
     asset!("js/host/demo.js", JS),
     asset!("js/host/drops.js", JS),
+    asset!("js/host/earnings.js", JS),
     asset!("js/host/episode.js", JS),
     asset!("js/host/mic.js", JS),
     asset!("js/host/polls.js", JS),
@@ -142,6 +149,12 @@ pub(crate) async fn room(ApiPath(room_id): ApiPath, request: HeaderMap) -> Resul
 pub(crate) async fn host(ApiPath(room_id): ApiPath, request: HeaderMap) -> Result<Response, ApiError> {
     let _: RoomId = path_id(&room_id)?;
     Ok(serve("host.html", &request))
+}
+
+/// `GET /partner`: the partner page (venues, logistics partners, curators): balances, payouts and
+/// the split contracts naming the partner signed in.
+pub(crate) async fn partner(request: HeaderMap) -> Response {
+    serve("partner.html", &request)
 }
 
 /// `GET /web/{file}`: the modules, styles and icon. Pages are served by their routes above.

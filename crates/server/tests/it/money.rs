@@ -489,3 +489,37 @@ async fn a_charge_no_order_kept_is_journaled_and_paid_back() {
     assert_eq!(refunds.len(), 2);
     assert!(refunds.iter().all(|(request, _)| request.idempotency_key.starts_with("ld_unused_")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_say_when_the_next_scheduled_window_closes() {
+    const DAY_MS: i64 = 86_400_000;
+    let money = engine::MoneyConfig {
+        settlement_every: Some(std::time::Duration::from_millis(DAY_MS as u64)),
+        ..engine::MoneyConfig::default()
+    };
+    let server = TestServer::start(Options { manual_clock: true, money: Some(money), ..Options::default() }).await;
+    let clock = server.manual_clock.clone().unwrap();
+    let creator = server.account("window_watcher", "creator").await;
+    let next = |body: &Value| body["next_settlement_at"].as_str().map(str::to_owned);
+
+    // Onto a midnight (UTC): the next window is the following one, a day later, until it is reached.
+    let now = engine::Clock::now(clock.as_ref()).0;
+    clock.advance_ms(DAY_MS - now % DAY_MS);
+    let (status, at_midnight) = server.get("/v1/balances", Some(&creator)).await;
+    assert_eq!(status, StatusCode::OK, "{at_midnight}");
+    let first = next(&at_midnight).expect("a scheduled window");
+    assert!(first.ends_with("T00:00:00Z"), "{first}");
+    clock.advance_ms(DAY_MS - 1);
+    let (_, before) = server.get("/v1/balances", Some(&creator)).await;
+    assert_eq!(next(&before), Some(first.clone()), "still that window a millisecond before it");
+    clock.advance_ms(1);
+    let (_, after) = server.get("/v1/balances", Some(&creator)).await;
+    let second = next(&after).expect("a scheduled window");
+    assert!(second.ends_with("T00:00:00Z") && second > first, "{first} then {second}");
+
+    // Windows closed only on request: no date to give.
+    let server = TestServer::start(Options::default()).await;
+    let creator = server.account("no_schedule", "creator").await;
+    let (status, body) = server.get("/v1/balances", Some(&creator)).await;
+    assert_eq!((status, body.get("next_settlement_at")), (StatusCode::OK, None), "{body}");
+}

@@ -50,6 +50,10 @@ impl From<&PayeeBalance> for BalanceBody {
 pub(crate) struct BalancesBody {
     pub(crate) account_id: String,
     pub(crate) balances: Vec<BalanceBody>,
+    /// When the next scheduled settlement window closes, paying out what is available by then;
+    /// absent when windows close only on an admin's request (`--settlement-every off`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_settlement_at: Option<String>,
 }
 
 /// One order line's earning for its payee: when it becomes available, and why.
