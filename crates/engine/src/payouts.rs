@@ -67,8 +67,12 @@ impl SandboxPayouts {
         }
     }
 
-    /// A sandbox that keeps its payouts in `path` (created owner-only if missing).
+    /// A sandbox that keeps its payouts in `path` (created owner-only if missing, with its
+    /// directory: a fresh data directory does not exist before the engine starts).
     pub fn open(path: &Path) -> std::io::Result<SandboxPayouts> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            journal::create_private_dir(dir).map_err(|error| std::io::Error::other(error.to_string()))?;
+        }
         let mut paid = HashMap::new();
         if path.exists() {
             for line in std::io::BufReader::new(std::fs::File::open(path)?).lines() {
@@ -156,4 +160,26 @@ impl PayoutProvider for SandboxPayouts {
 /// Where the sandbox keeps its record in `data_dir`.
 pub fn sandbox_payouts_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SANDBOX_PAYOUTS_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh data directory does not exist yet when the binary opens the sandbox; a payout paid is
+    /// remembered across a reopening and never paid twice.
+    #[tokio::test]
+    async fn the_sandbox_makes_its_directory_and_remembers_its_keys() {
+        let root = tempfile::tempdir().unwrap();
+        let path = sandbox_payouts_path(&root.path().join("fresh").join("data"));
+        let request = PayoutRequest {
+            idempotency_key: "ld_payout_po_030000000001".into(),
+            payee: AccountId(domain::EntityId { partition: 3, serial: 1 }),
+            amount: Money { minor: 900, currency: "EUR".parse().unwrap() },
+        };
+        let first = SandboxPayouts::open(&path).unwrap().payout(request.clone()).await.unwrap();
+        let again = SandboxPayouts::open(&path).unwrap().payout(request).await.unwrap();
+        assert_eq!(first, again);
+        assert_eq!(SandboxPayouts::recorded(&path).unwrap().values().copied().collect::<Vec<_>>(), [1]);
+    }
 }
