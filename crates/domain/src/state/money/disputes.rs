@@ -7,7 +7,7 @@
 
 use super::super::decision::{Decision, ReadBack};
 use super::super::{State, require_role};
-use super::Draft;
+use super::{Draft, take_back};
 use crate::ledger::{Cause, LedgerAccount, RefundPart, allocate};
 use crate::limits::REFUND_REASON_CHARS_MAX;
 use crate::{
@@ -146,29 +146,9 @@ impl State {
                 });
                 continue;
             };
-            let payee = earning.payee;
-            let from_reserved = share.min(earning.reserved);
-            let from_pending = (share - from_reserved).min(earning.pending);
-            let rest = share - from_reserved - from_pending;
-            let taken_here = taken.entry(payee).or_default();
-            let available = balances.balance(order.currency, LedgerAccount::Available(payee)) - *taken_here;
-            let from_available = rest.min(available.max(0));
-            *taken_here += from_available;
-            let owed = rest - from_available;
-            draft.debit(LedgerAccount::Reserved(payee), from_reserved);
-            draft.debit(LedgerAccount::Pending(payee), from_pending);
-            draft.debit(LedgerAccount::Available(payee), from_available);
-            draft.debit(LedgerAccount::Receivable(payee), owed);
-            draft.credit(LedgerAccount::DisputeHold(payee), share);
-            parts.push(RefundPart {
-                hold_id,
-                payee: Some(payee),
-                amount_minor: share,
-                from_pending_minor: from_pending,
-                from_reserved_minor: from_reserved,
-                from_available_minor: from_available,
-                owed_minor: owed,
-            });
+            let part = take_back(&mut draft, balances, order.currency, &mut taken, hold_id, earning, share, true);
+            draft.credit(LedgerAccount::DisputeHold(earning.payee), share);
+            parts.push(part);
         }
         if draft.is_empty() {
             return (parts, None);

@@ -376,3 +376,47 @@ impl Draft {
         LedgerTransaction { id, currency, cause, postings, at }
     }
 }
+
+/// Takes back `share` of a payee's earning on one line: from the earning's pending and reserved
+/// money (in that order, or the reserve first), then from the payee's available balance less what
+/// this transaction already took (`taken`), and what is left becomes a debt. Posts the debits and
+/// answers the part that says where it came from.
+#[allow(clippy::too_many_arguments)] // each is one fact of the taking; a struct would only rename them
+pub(super) fn take_back(
+    draft: &mut Draft,
+    balances: &Balances,
+    currency: Currency,
+    taken: &mut BTreeMap<AccountId, i64>,
+    hold_id: HoldId,
+    earning: &EarningState,
+    share: i64,
+    reserve_first: bool,
+) -> crate::ledger::RefundPart {
+    let payee = earning.payee;
+    let (from_pending, from_reserved) = if reserve_first {
+        let from_reserved = share.min(earning.reserved);
+        ((share - from_reserved).min(earning.pending), from_reserved)
+    } else {
+        let from_pending = share.min(earning.pending);
+        (from_pending, (share - from_pending).min(earning.reserved))
+    };
+    let rest = share - from_pending - from_reserved;
+    let taken_here = taken.entry(payee).or_default();
+    let available = balances.balance(currency, LedgerAccount::Available(payee)) - *taken_here;
+    let from_available = rest.min(available.max(0));
+    *taken_here += from_available;
+    let owed = rest - from_available;
+    draft.debit(LedgerAccount::Pending(payee), from_pending);
+    draft.debit(LedgerAccount::Reserved(payee), from_reserved);
+    draft.debit(LedgerAccount::Available(payee), from_available);
+    draft.debit(LedgerAccount::Receivable(payee), owed);
+    crate::ledger::RefundPart {
+        hold_id,
+        payee: Some(payee),
+        amount_minor: share,
+        from_pending_minor: from_pending,
+        from_reserved_minor: from_reserved,
+        from_available_minor: from_available,
+        owed_minor: owed,
+    }
+}

@@ -7,7 +7,7 @@
 //! so a full refund returns exactly what each party got.
 
 use super::super::State;
-use super::Draft;
+use super::{Draft, take_back};
 use crate::ledger::{Cause, Earning, EarningRole, LedgerAccount, LedgerTransaction, RefundPart, SaleLine, allocate};
 use crate::limits::{BPS_WHOLE, DAY_MS};
 use crate::{AccountId, CartId, HoldStatus, LedgerTxId, Order, Refund, SaleTerms, Timestamp};
@@ -106,28 +106,7 @@ impl State {
             weights.push((money.fee - money.fee_refunded - money.fee_disputed) as u64);
             let shares = allocate(amount, &weights);
             for (earning, &share) in money.earnings.iter().zip(&shares) {
-                let payee = earning.payee;
-                let from_pending = share.min(earning.pending);
-                let from_reserved = (share - from_pending).min(earning.reserved);
-                let rest = share - from_pending - from_reserved;
-                let taken_here = taken.entry(payee).or_default();
-                let available = balances.balance(currency, LedgerAccount::Available(payee)) - *taken_here;
-                let from_available = rest.min(available.max(0));
-                *taken_here += from_available;
-                let owed = rest - from_available;
-                draft.debit(LedgerAccount::Pending(payee), from_pending);
-                draft.debit(LedgerAccount::Reserved(payee), from_reserved);
-                draft.debit(LedgerAccount::Available(payee), from_available);
-                draft.debit(LedgerAccount::Receivable(payee), owed);
-                parts.push(RefundPart {
-                    hold_id: line.hold_id,
-                    payee: Some(payee),
-                    amount_minor: share,
-                    from_pending_minor: from_pending,
-                    from_reserved_minor: from_reserved,
-                    from_available_minor: from_available,
-                    owed_minor: owed,
-                });
+                parts.push(take_back(&mut draft, balances, currency, &mut taken, line.hold_id, earning, share, false));
             }
             let fee_share = shares[money.earnings.len()];
             draft.debit(LedgerAccount::PlatformFees, fee_share);
