@@ -67,8 +67,12 @@ impl SandboxPayouts {
         }
     }
 
-    /// A sandbox that keeps its payouts in `path` (created owner-only if missing).
+    /// A sandbox that keeps its payouts in `path` (created owner-only if missing, with its
+    /// directory: it is opened before the journal creates the data directory).
     pub fn open(path: &Path) -> std::io::Result<SandboxPayouts> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            journal::create_private_dir(dir).map_err(std::io::Error::other)?;
+        }
         let mut paid = HashMap::new();
         if path.exists() {
             for line in std::io::BufReader::new(std::fs::File::open(path)?).lines() {
@@ -156,4 +160,27 @@ impl PayoutProvider for SandboxPayouts {
 /// Where the sandbox keeps its record in `data_dir`.
 pub fn sandbox_payouts_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SANDBOX_PAYOUTS_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `livedrop serve` opens the sandbox first, on a data directory that may not exist yet.
+    #[test]
+    fn opens_in_a_data_directory_that_does_not_exist_yet() {
+        let parent = tempfile::tempdir().unwrap();
+        let data_dir = parent.path().join("fresh");
+        let path = sandbox_payouts_path(&data_dir);
+        let sandbox = SandboxPayouts::open(&path).unwrap();
+        let request = PayoutRequest {
+            idempotency_key: "ld_payout_test".to_owned(),
+            payee: AccountId(domain::EntityId { partition: 1, serial: 1 }),
+            amount: Money { minor: 100, currency: "EUR".parse().unwrap() },
+        };
+        assert!(matches!(sandbox.pay(&request), Ok(PayoutAnswer::Paid { .. })));
+        assert_eq!(SandboxPayouts::recorded(&path).unwrap().get("ld_payout_test"), Some(&1));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777, 0o700);
+    }
 }
