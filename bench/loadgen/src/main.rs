@@ -266,6 +266,8 @@ fn summarize(args: &Args, run: &Run, units_per_drop: u64, counters: Option<Vec<V
     let verdict = workload::verdict(&ledger, &units, u64::from(args.per_buyer_limit));
     let first_due = recorder.first_due.context("no request was answered")?;
     let claim_window = recorder.last_claim_answer.map_or(0.0, |last| last.duration_since(first_due).as_secs_f64());
+    let checkout_window =
+        recorder.last_checkout_answer.map_or(0.0, |last| last.duration_since(first_due).as_secs_f64());
     let mut statuses: HashMap<String, u64> = HashMap::new();
     for ((kind, status), count) in &recorder.statuses {
         statuses.insert(format!("{kind}_{status}"), *count);
@@ -298,6 +300,9 @@ fn summarize(args: &Args, run: &Run, units_per_drop: u64, counters: Option<Vec<V
         "claims_answered": recorder.claims.len(),
         "claims_per_second": recorder.claims.len() as f64 / claim_window.max(1e-9),
         "claim_window_s": claim_window,
+        // From the first request due to the last checkout answered: every answer counts (201, 402, 409).
+        "checkouts_answered": recorder.checkouts.len(),
+        "checkouts_per_second": recorder.checkouts.len() as f64 / checkout_window.max(1e-9),
         // When the last unit went: the last new hold, if every unit of every drop went.
         "sold_out_after_s": recorder
             .last_unit_acknowledged

@@ -110,6 +110,7 @@ pub(crate) struct Recorder {
     pub(crate) statuses: HashMap<(&'static str, u16), u64>,
     pub(crate) first_due: Option<Instant>,
     pub(crate) last_claim_answer: Option<Instant>,
+    pub(crate) last_checkout_answer: Option<Instant>,
     pub(crate) last_unit_acknowledged: Option<Instant>,
     pub(crate) transport_errors: u64,
     /// Answers no correct server gives here: claims answer 201, 409 or 422, checkouts 201, 402 or 409
@@ -127,6 +128,7 @@ impl Recorder {
             statuses: HashMap::new(),
             first_due: None,
             last_claim_answer: None,
+            last_checkout_answer: None,
             last_unit_acknowledged: None,
             transport_errors: 0,
             unexpected_statuses: 0,
@@ -148,6 +150,8 @@ impl Recorder {
         self.first_due = Some(self.first_due.map_or(due, |first| first.min(due)));
         if kind == "claim" {
             self.last_claim_answer = Some(now);
+        } else {
+            self.last_checkout_answer = Some(now);
         }
     }
 }

@@ -5,4 +5,5 @@ mod browser;
 mod crash;
 mod process;
 mod refunds;
+mod settlement;
 mod transparency;

@@ -2,7 +2,7 @@
 //! settlements and payouts.
 
 use super::super::State;
-use super::settlement::{matured_line, returned_line};
+use super::settlement::returned_line;
 use super::{EarningState, LineMoney, OrderMoney, order_line};
 use crate::ledger::{Cause, LedgerAccount, LedgerTransaction, Side};
 use crate::{ContractState, Dispute, DisputeState, Event, LineKind, Payout, PayoutState, StatementLine};
@@ -54,25 +54,37 @@ impl State {
                 self.money.settlements.insert(settlement.id, settlement.clone());
             }
             Event::BookSettled { settlement_id, book, closed_at } => {
-                let due = self.due(*book, *closed_at);
-                for item in &due {
-                    let order = self.money.orders.get_mut(&item.order_id).expect("known order money");
-                    let line = order.lines.iter_mut().find(|line| line.hold_id == item.hold_id).expect("known line");
-                    let earning = line.earnings.iter_mut().find(|earning| earning.payee == item.payee);
-                    let earning = earning.expect("known earning");
-                    match item.kind {
-                        LineKind::Sale => earning.pending = 0,
-                        _ => earning.reserved = 0,
-                    }
-                }
-                let state = self.money.books.entry(*book).or_default();
-                for item in &due {
-                    state.push_line(item.payee, item.currency, matured_line(item, *closed_at));
-                }
+                // What `due` lists, matured in place in one pass: no list of 1 M items built again,
+                // and each order is looked up once. Lines are pushed in `due`'s order.
+                let closed_at = *closed_at;
+                let (books, orders) = (&mut self.money.books, &mut self.money.orders);
+                let state = books.entry(*book).or_default();
                 let end = (
                     crate::Timestamp(closed_at.0.saturating_add(1)),
                     crate::OrderId(crate::EntityId { partition: 0, serial: 0 }),
                 );
+                let mut seen = hashbrown::HashSet::new();
+                for &(_, order_id) in state.due.range(..end) {
+                    if !seen.insert(order_id) {
+                        continue;
+                    }
+                    let order = orders.get_mut(&order_id).expect("known order money");
+                    let currency = order.currency;
+                    for earning in order.lines.iter_mut().flat_map(|line| &mut line.earnings) {
+                        let mut push = |kind, amount| {
+                            let lines = state.available_lines.entry((earning.payee, currency)).or_default();
+                            lines.push(order_line(kind, order_id, amount, closed_at));
+                        };
+                        if earning.pending > 0 && earning.available_at <= closed_at {
+                            push(LineKind::Sale, earning.pending);
+                            earning.pending = 0;
+                        }
+                        if earning.reserved > 0 && earning.reserve_until.is_some_and(|until| until <= closed_at) {
+                            push(LineKind::ReserveReleased, earning.reserved);
+                            earning.reserved = 0;
+                        }
+                    }
+                }
                 let rest = state.due.split_off(&end);
                 state.due = rest;
                 assert!(state.last_settlement.is_none_or(|last| last < *settlement_id), "book settled twice");
