@@ -86,3 +86,5 @@ pub const DAY_MS: u64 = 24 * 3_600 * 1_000;
 pub const PAYOUT_MINIMUM_MINOR_DEFAULT: i64 = 100;
 /// The platform's fee on each sale in basis points (`livedrop serve --platform-fee-bps`).
 pub const PLATFORM_FEE_BPS_DEFAULT: u32 = 1_000;
+/// Orders whose earnings `GET /v1/earnings` lists at most, the newest (each order one line or more).
+pub const EARNINGS_LISTED_MAX: usize = 500;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::ledger::{LedgerAccount, NormalBalance};
-use domain::{AccountId, Actor, Currency, LedgerTxId, PayeeBalance, Rejection, Role};
+use domain::{AccountId, Actor, Currency, EARNINGS_LISTED_MAX, LedgerTxId, PayeeBalance, Rejection, Role};
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
 use wire::{
@@ -93,7 +93,7 @@ pub(crate) async fn balances(
 }
 
 #[utoipa::path(get, path = "/v1/earnings", tag = "money", params(AccountQuery), security(("bearer" = [])),
-    responses((status = 200, description = "each order line's earning: when it becomes available and why, soonest first", body = EarningsBody),
+    responses((status = 200, description = "each order line's earning of the newest 500 orders: when it becomes available and why, soonest first", body = EarningsBody),
         (status = 400, description = "invalid_request (account_id)", body = ErrorBody),
         (status = 403, description = "forbidden: creators and partners see their own, admins anyone's", body = ErrorBody),
         RateLimited, Unavailable))]
@@ -103,8 +103,11 @@ pub(crate) async fn earnings(
     ApiQuery(query): ApiQuery<AccountQuery>,
 ) -> Result<Response, ApiError> {
     let payee = payee_of(&actor, query.account_id.as_deref())?;
-    let per_shard = app.engine.read_all(move |state| state.earnings_of(payee)).await?;
+    let per_shard = app.engine.read_all(move |state| state.earnings_of(payee, EARNINGS_LISTED_MAX)).await?;
     let mut views: Vec<_> = per_shard.into_iter().flatten().collect();
+    // The newest orders' across the shards, then soonest to mature first.
+    views.sort_by_key(|view| std::cmp::Reverse(view.order_id));
+    views.truncate(EARNINGS_LISTED_MAX);
     views.sort_by_key(|view| (view.available_at, view.order_id, view.hold_id));
     let earnings = views.iter().map(EarningBody::from).collect();
     Ok(Json(EarningsBody { account_id: payee.to_string(), earnings }).into_response())

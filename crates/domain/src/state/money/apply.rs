@@ -243,6 +243,12 @@ impl State {
                         earnings,
                     });
                 }
+                let mut payees: Vec<_> = money.lines.iter().flat_map(|line| &line.earnings).map(|e| e.payee).collect();
+                payees.sort_unstable();
+                payees.dedup();
+                for payee in payees {
+                    self.money.orders_by_payee.entry(payee).or_default().push(*order_id);
+                }
                 self.money.orders.insert(*order_id, money);
             }
             Cause::Refund { refund_id, order_id, parts } => {

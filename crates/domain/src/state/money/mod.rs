@@ -82,6 +82,9 @@ pub(super) struct Book {
 pub(super) struct MoneyBook {
     pub(super) books: HashMap<Partition, Book>,
     pub(super) orders: HashMap<OrderId, OrderMoney>,
+    /// Each payee's orders (in the shard's books), oldest first, so its earnings are read without
+    /// scanning every order.
+    pub(super) orders_by_payee: HashMap<AccountId, Vec<OrderId>>,
     pub(super) contracts: HashMap<SplitContractId, SplitContract>,
     /// Each creator's contracts, oldest first.
     pub(super) contracts_by_creator: HashMap<AccountId, Vec<SplitContractId>>,
@@ -290,9 +293,12 @@ impl crate::State {
     }
 
     /// `payee`'s earnings in this shard's books: when each becomes available and why.
-    pub fn earnings_of(&self, payee: AccountId) -> Vec<EarningView> {
+    /// At most `limit` orders' worth, the newest.
+    pub fn earnings_of(&self, payee: AccountId, limit: usize) -> Vec<EarningView> {
         let mut views = Vec::new();
-        for (order_id, order) in &self.money.orders {
+        let order_ids = self.money.orders_by_payee.get(&payee).map(Vec::as_slice).unwrap_or(&[]);
+        for order_id in order_ids.iter().rev().take(limit) {
+            let order = &self.money.orders[order_id];
             for line in &order.lines {
                 for earning in line.earnings.iter().filter(|earning| earning.payee == payee) {
                     views.push(EarningView {
