@@ -2,6 +2,7 @@
 //! restart it on the same data directory each time, and find every acknowledged hold and order again.
 
 mod browser;
+mod client;
 mod crash;
 mod process;
 mod refunds;

@@ -6,6 +6,7 @@
 //!
 //! Also checks that `--refund-approval-threshold-minor` and `--admin-token` reach the engine.
 
+use crate::client::Client;
 use crate::process::ServerProcess;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -17,55 +18,6 @@ const ADMIN_TOKEN: &str = "admin-token-for-the-refund-crash-test";
 const ROUNDS: usize = 8;
 const KILL_DELAY_US_MAX: u64 = 3_000;
 const FLAGS: [&str; 4] = ["--admin-token", ADMIN_TOKEN, "--refund-approval-threshold-minor", "1000"];
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    fn of(process: &ServerProcess) -> Client {
-        Client { http: reqwest::Client::new(), base: process.base.clone() }
-    }
-
-    async fn send(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        self.try_send(path, token, key, body).await.unwrap_or_else(|error| panic!("{path}: {error}"))
-    }
-
-    async fn try_send(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Result<(StatusCode, Value), reqwest::Error> {
-        let mut request = match body {
-            Some(body) => self.http.post(format!("{}{path}", self.base)).json(&body),
-            None => self.http.get(format!("{}{path}", self.base)),
-        };
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        Ok((status, response.json().await?))
-    }
-
-    async fn created(&self, path: &str, token: Option<&str>, key: Option<&str>, body: Value) -> Value {
-        let (status, body) = self.send(path, token, key, Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-        body
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_refunds_are_paid_once_across_hard_kills() {
@@ -105,7 +57,7 @@ async fn approved_refunds_are_paid_once_across_hard_kills() {
         assert_eq!(status, StatusCode::OK);
 
         let approving = {
-            let client = Client { http: reqwest::Client::new(), base: client.base.clone() };
+            let client = client.clone();
             let path = format!("{refund_path}/approve");
             tokio::spawn(async move { client.try_send(&path, Some(ADMIN_TOKEN), None, Some(json!({}))).await })
         };

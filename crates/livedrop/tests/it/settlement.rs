@@ -14,6 +14,7 @@
 //! the kill points, not the timing of threads; it is printed, and `LIVEDROP_CRASH_SEED` runs it
 //! again. `LIVEDROP_CRASH_ROUNDS` runs more kill rounds than CI's default.
 
+use crate::client::Client;
 use crate::process::ServerProcess;
 use futures_util::future::join_all;
 use rand::rngs::StdRng;
@@ -42,48 +43,6 @@ const FLAGS: [&str; 10] = [
     "--payout-minimum-minor",
     "1",
 ];
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    fn of(process: &ServerProcess) -> Client {
-        Client { http: reqwest::Client::new(), base: process.base.clone() }
-    }
-
-    async fn try_post(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        key: Option<&str>,
-        body: Value,
-    ) -> reqwest::Result<(StatusCode, Value)> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let response = request.send().await?;
-        Ok((response.status(), response.json().await?))
-    }
-
-    async fn created(&self, path: &str, token: Option<&str>, key: Option<&str>, body: Value) -> Value {
-        let (status, body) =
-            self.try_post(path, token, key, body).await.unwrap_or_else(|error| panic!("{path}: {error}"));
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-        body
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Value {
-        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        response.json().await.unwrap()
-    }
-}
 
 /// A creator with an open drop, and the buyer who buys one unit of it every round.
 struct Seller {
@@ -182,10 +141,10 @@ async fn check_books(client: &Client, sellers: &[Seller], data_dir: &Path, n_sal
 }
 
 fn spawn_close(client: &Client, key: String) -> tokio::task::JoinHandle<reqwest::Result<(StatusCode, Value)>> {
-    let client = Client { http: reqwest::Client::new(), base: client.base.clone() };
-    tokio::spawn(
-        async move { client.try_post("/v1/admin/settlements", Some(ADMIN_TOKEN), Some(&key), json!({})).await },
-    )
+    let client = client.clone();
+    tokio::spawn(async move {
+        client.try_send("/v1/admin/settlements", Some(ADMIN_TOKEN), Some(&key), Some(json!({}))).await
+    })
 }
 
 /// Waits `delay`; timers round up to a millisecond, so the shortest delays are spun instead.
