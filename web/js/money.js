@@ -18,7 +18,11 @@ import { el, money, shortId, when } from './ui.js';
  *   pending_minor: number, reserved_minor: number, available_at: string, reserve_until?: string, why: string,
  * }} Earning
  * @typedef {{ id: string, account_id: string, currency: string, amount_minor: number, state: 'created' | 'paid' | 'failed' }} Payout
- * @typedef {{ balances: Balances, earnings: Earning[], payouts: Payout[] }} Money
+ * @typedef {{
+ *   terms: string, set_by: 'default' | 'admin' | 'rule',
+ *   rule?: { rule_name?: string, rule_index: number, signals: Record<string, number> } | null,
+ * }} Profile
+ * @typedef {{ balances: Balances, earnings: Earning[], payouts: Payout[], profile: Profile }} Money
  */
 
 /** The figures of a balance: key (`<key>_minor`), label, and what it means. */
@@ -38,12 +42,29 @@ const EARNINGS_SHOWN_MAX = 20;
 
 /** Every figure a payee's money has at once: balances, earnings and payouts. */
 export async function loadMoney(/** @type {string} */ token) {
-  const [balances, earnings, payouts] = await Promise.all([
+  const [balances, earnings, payouts, profile] = await Promise.all([
     request('/v1/balances', { token }),
     request('/v1/earnings', { token }),
     request('/v1/payouts', { token }),
+    request('/v1/payout-profile', { token }),
   ]);
-  return /** @type {Money} */ ({ balances, earnings: earnings.earnings, payouts: payouts.payouts });
+  return /** @type {Money} */ ({ balances, earnings: earnings.earnings, payouts: payouts.payouts, profile });
+}
+
+/**
+ * The payout terms new sales get, and who set them: the answer to "why not sooner?".
+ * @param {Profile} profile
+ */
+export function termsView(profile) {
+  let why = 'the platform’s default';
+  if (profile.set_by === 'admin') why = 'set for you by the platform';
+  if (profile.set_by === 'rule' && profile.rule) {
+    const name = profile.rule.rule_name ? `“${profile.rule.rule_name}”` : `#${profile.rule.rule_index + 1}`;
+    const read = Object.entries(profile.rule.signals).map(([signal, value]) => `${signal.replaceAll('_', ' ')} ${value}`);
+    why = `set by the platform’s payout rule ${name}${read.length ? ` (${read.join(', ')})` : ''}`;
+  }
+  return el('p', { class: 'payout-terms', id: 'payout-terms', dataset: { setBy: profile.set_by } },
+    el('strong', {}, 'Payout terms for new sales: '), profile.terms, el('span', { class: 'muted small' }, ` — ${why}.`));
 }
 
 /**

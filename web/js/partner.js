@@ -5,7 +5,7 @@
 // and its payouts with their CSV statements. Read again every 30 s and on demand.
 
 import { ApiError, client, describe, request } from './api.js';
-import { balancesView, earningsView, loadMoney, nextPayoutView, payoutsView } from './money.js';
+import { balancesView, earningsView, loadMoney, nextPayoutView, payoutsView, termsView } from './money.js';
 import { $, busy, el, fill, shortId, store, toast, when } from './ui.js';
 
 const REFRESH_MS = 30_000;
@@ -141,7 +141,7 @@ function renderMoney() {
   const money = state.money;
   if (!money) return;
   fill($('#balances'), balancesView(money.balances));
-  fill($('#next-payout-line'), nextPayoutView(money.balances, money.earnings, Date.now()));
+  fill($('#next-payout-line'), nextPayoutView(money.balances, money.earnings, Date.now()), termsView(money.profile));
   fill($('#earnings-list'), earningsView(money.earnings));
   fill($('#payouts-list'), payoutsView(money.payouts, state.token ?? '', (button, action) => busy(button, action, fail)));
 }

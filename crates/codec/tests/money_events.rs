@@ -1,4 +1,4 @@
-//! The stored bytes of the money facts (split contracts, payout profiles, ledger transactions,
+//! The stored bytes of the money facts (split contracts, payout profiles and rules, ledger transactions,
 //! settlements and payouts) and of the fields they added to accounts and drops. They were added
 //! after version 1 was pinned, without a version bump (version 1 payloads still decode and encode
 //! to the same bytes: `stored_format.rs`), so no fixture journal holds them yet: a small sale is
@@ -145,6 +145,17 @@ fn money_events() -> Vec<Event> {
             }
         }
     }
+    // Payout rules move the venue's profile, then move it back to the default; an admin clears the
+    // creator's own.
+    let text = "rule \"new\": delay 14 days reserve 500 bps for 30 days if account_age_days < 30";
+    let rules = risk::parse_payout_rules(text).map(std::sync::Arc::new);
+    run.ok(Command::SavePayoutRules { actor: ADMIN, text: text.into(), rules });
+    let record = risk::PayeeRecord::of(3, &risk::RecordCounts { orders: 1, ..Default::default() });
+    let (terms, verdict) = risk::parse_payout_rules(text).unwrap().first_match(&record).unwrap();
+    let outcome = Some((PayoutProfile::from(terms), verdict));
+    run.ok(Command::ApplyPayoutRule { account_id: venue.id, rules_version: 1, by: ADMIN.id, outcome });
+    run.ok(Command::ApplyPayoutRule { account_id: venue.id, rules_version: 1, by: ADMIN.id, outcome: None });
+    run.ok(Command::ClearPayoutProfile { actor: ADMIN, account_id: creator.id });
     run.state.check_invariants().unwrap();
     run.events
 }
@@ -165,6 +176,8 @@ fn every_money_fact_is_snapshotted() {
             Event::AccountCreated { account } if account.partner_kind.is_some() => "account_created_partner".to_owned(),
             Event::DropCreated { .. } => "drop_created_split".to_owned(),
             Event::LedgerPosted { transaction } => format!("ledger_posted_{}", transaction.cause.kind()),
+            Event::PayoutProfileSet { rule: Some(_), .. } => "payout_profile_set_by_rule".to_owned(),
+            Event::PayoutProfileCleared { rules_version: Some(_), .. } => "payout_profile_cleared_by_rules".to_owned(),
             other => other.kind().to_owned(),
         };
         first_of_kind.entry(name).or_insert(payload);
@@ -187,7 +200,11 @@ fn every_money_fact_is_snapshotted() {
         "ledger_posted_sale",
         "payout_created",
         "payout_failed",
+        "payout_profile_cleared",
+        "payout_profile_cleared_by_rules",
         "payout_profile_set",
+        "payout_profile_set_by_rule",
+        "payout_rules_saved",
         "payout_sent",
         "settlement_started",
         "split_contract_answered",

@@ -166,11 +166,33 @@ pub enum Command {
         contract_id: SplitContractId,
         accept: bool,
     },
-    /// An admin sets when a creator's or partner's earnings become available.
+    /// An admin sets when a creator's or partner's earnings become available; the payout rules
+    /// leave the profile alone until an admin clears it.
     SetPayoutProfile {
         actor: Actor,
         account_id: AccountId,
         profile: PayoutProfile,
+    },
+    /// An admin clears a payee's own profile: the default applies until a payout rule matches.
+    ClearPayoutProfile {
+        actor: Actor,
+        account_id: AccountId,
+    },
+    /// Replaces the platform's payout rules (admins only). Always sent to `PAYOUT_RULES_PARTITION`;
+    /// parsed once by the caller, as fraud rules are.
+    SavePayoutRules {
+        actor: Actor,
+        text: String,
+        rules: Result<Arc<risk::PayoutRuleSet>, Vec<RuleError>>,
+    },
+    /// What version `rules_version` of the payout rules, saved by `by`, makes of a payee's profile:
+    /// `Some` the profile of the rule that matched, `None` the default. Sent by the engine only; a
+    /// profile an admin set, or set by newer rules, is left alone.
+    ApplyPayoutRule {
+        account_id: AccountId,
+        rules_version: u64,
+        by: AccountId,
+        outcome: Option<(PayoutProfile, risk::PayoutVerdict)>,
     },
     /// Starts a settlement window's close at `now`: an admin's (`actor`) or the schedule's. Always
     /// sent to `SETTLEMENT_PARTITION`.
@@ -286,6 +308,8 @@ pub enum RefundDecision {
 
 /// The partition that keeps the platform's risk rules.
 pub const RISK_RULES_PARTITION: Partition = 0;
+/// The partition that keeps the platform's payout rules.
+pub const PAYOUT_RULES_PARTITION: Partition = 0;
 
 /// What a creator asks for when creating a drop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,19 +379,38 @@ pub enum Reply {
     Claimed(ClaimReceipt),
     Ordered(Box<Order>),
     Refund(Box<Refund>),
-    RiskRules { text: String, version: u64 },
+    RiskRules {
+        text: String,
+        version: u64,
+    },
     Template(Box<Template>),
     Episode(Box<Episode>),
     Poll(Box<PollTally>),
     Question(Box<Question>),
     Token(Box<Token>),
     SplitContract(Box<SplitContract>),
-    PayoutProfile { account_id: AccountId, profile: PayoutProfile },
+    PayoutProfile {
+        account_id: AccountId,
+        profile: PayoutProfile,
+    },
+    PayoutProfileCleared {
+        account_id: AccountId,
+    },
+    PayoutRules {
+        text: String,
+        version: u64,
+    },
+    /// Whether applying a payout rule changed the payee's profile (engine only).
+    PayoutRuleApplied {
+        changed: bool,
+    },
     Settlement(Box<Settlement>),
     Payouts(Vec<Payout>),
     Payout(Box<Payout>),
     Dispute(Box<Dispute>),
-    ChargeReleased { charge_id: String },
+    ChargeReleased {
+        charge_id: String,
+    },
 }
 
 pub use crate::rejection::{Rejection, TextMistake};

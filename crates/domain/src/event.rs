@@ -243,12 +243,32 @@ pub enum Event {
         accepted: bool,
         at: Timestamp,
     },
-    /// An admin set a payee's payout profile; sales from here on follow it.
+    /// An admin, or a payout rule, set a payee's payout profile; sales from here on follow it.
     PayoutProfileSet {
         account_id: AccountId,
         profile: PayoutProfile,
+        /// The admin; for a rule, the admin who saved the rules.
         by: AccountId,
         at: Timestamp,
+        /// The rule that set it; absent when an admin did (and in facts written before payout rules).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<crate::ProfileRule>,
+    },
+    /// A payee's own profile is gone: an admin cleared it, or no payout rule matches the payee any
+    /// more (`rules_version` set). Sales from here on follow the default, until a rule matches.
+    PayoutProfileCleared {
+        account_id: AccountId,
+        by: AccountId,
+        at: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rules_version: Option<u64>,
+    },
+    /// The platform's payout rules, replaced whole; `version` counts saves from 1.
+    PayoutRulesSaved {
+        text: String,
+        version: u64,
+        at: Timestamp,
+        by: AccountId,
     },
     /// A balanced ledger transaction of the book of the partition of its id, in the same commit as
     /// the fact that causes it.
@@ -366,7 +386,10 @@ impl Event {
             Event::OrderReviewed { order_id, .. } => order_id.partition(),
             Event::SplitContractProposed { contract } => contract.id.partition(),
             Event::SplitContractAnswered { contract_id, .. } => contract_id.partition(),
-            Event::PayoutProfileSet { account_id, .. } => account_id.partition(),
+            Event::PayoutProfileSet { account_id, .. } | Event::PayoutProfileCleared { account_id, .. } => {
+                account_id.partition()
+            }
+            Event::PayoutRulesSaved { .. } => crate::command::PAYOUT_RULES_PARTITION,
             Event::LedgerPosted { transaction } => transaction.id.partition(),
             Event::SettlementStarted { settlement } => settlement.id.partition(),
             Event::BookSettled { book, .. } => *book,
@@ -429,7 +452,10 @@ impl Event {
             Event::OrderReviewed { order_id, .. } => format!("order/{order_id}"),
             Event::SplitContractProposed { contract } => format!("split/{}", contract.id),
             Event::SplitContractAnswered { contract_id, .. } => format!("split/{contract_id}"),
-            Event::PayoutProfileSet { account_id, .. } => format!("account/{account_id}"),
+            Event::PayoutProfileSet { account_id, .. } | Event::PayoutProfileCleared { account_id, .. } => {
+                format!("account/{account_id}")
+            }
+            Event::PayoutRulesSaved { .. } => "payout-rules".to_owned(),
             Event::LedgerPosted { transaction } => format!("ledger/{:02x}", transaction.id.partition()),
             Event::BookSettled { book, .. } => format!("ledger/{book:02x}"),
             Event::SettlementStarted { settlement } => format!("settlement/{}", settlement.id),
@@ -486,6 +512,8 @@ impl Event {
             Event::SplitContractProposed { .. } => "split_contract_proposed",
             Event::SplitContractAnswered { .. } => "split_contract_answered",
             Event::PayoutProfileSet { .. } => "payout_profile_set",
+            Event::PayoutProfileCleared { .. } => "payout_profile_cleared",
+            Event::PayoutRulesSaved { .. } => "payout_rules_saved",
             Event::LedgerPosted { .. } => "ledger_posted",
             Event::SettlementStarted { .. } => "settlement_started",
             Event::BookSettled { .. } => "book_settled",

@@ -82,7 +82,8 @@ impl SplitContract {
 
 /// When a payee's earnings become available: `delay_days` after the sale (0: at the next window's
 /// close, "same day"), with `reserve_bps` of each earning held `reserve_days` longer as a rolling
-/// reserve. Set by an admin per payee; a sale keeps the terms in force when it was paid.
+/// reserve. Set by an admin per payee, or by the payout rules; a sale keeps the terms in force when
+/// it was paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PayoutProfile {
     pub delay_days: u32,
@@ -213,6 +214,28 @@ pub struct SaleTerms {
     /// For payees without a profile of their own.
     pub default_profile: PayoutProfile,
     pub profiles: Vec<(AccountId, PayoutProfile)>,
+}
+
+impl From<risk::PayoutTerms> for PayoutProfile {
+    fn from(terms: risk::PayoutTerms) -> PayoutProfile {
+        let risk::PayoutTerms { delay_days, reserve_bps, reserve_days } = terms;
+        PayoutProfile { delay_days, reserve_bps, reserve_days }
+    }
+}
+
+/// The payout rule that set a payee's profile: the rules' version and what the rule read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProfileRule {
+    pub rules_version: u64,
+    pub verdict: risk::PayoutVerdict,
+}
+
+/// A payee's own payout profile, and what set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileInForce {
+    pub profile: PayoutProfile,
+    /// `None`: an admin set it, and the payout rules leave it alone until an admin clears it.
+    pub rule: Option<ProfileRule>,
 }
 
 impl Default for PayoutProfile {

@@ -20,13 +20,13 @@ mod routing;
 mod state;
 
 pub use command::{
-    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, OwnedOnly, PaymentOutcome,
-    RISK_RULES_PARTITION, RefundDecision, Rejection, Reply, TextMistake,
+    Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, OwnedOnly, PAYOUT_RULES_PARTITION,
+    PaymentOutcome, RISK_RULES_PARTITION, RefundDecision, Rejection, Reply, TextMistake,
 };
 pub use event::Event;
 pub use finance::{
     ContractState, Dispute, DisputeState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState,
-    SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
+    ProfileInForce, ProfileRule, SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
 };
 pub use ids::{
     AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId,

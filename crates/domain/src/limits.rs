@@ -39,6 +39,8 @@ pub const REFUND_REASON_CHARS_MAX: usize = 500;
 pub const REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT: i64 = 5_000;
 /// A fraud rule text at most (the HTTP body limit is the same).
 pub const RISK_RULES_BYTES_MAX: usize = 16 * 1_024;
+/// Payout rules' text at most, as for fraud rules.
+pub const PAYOUT_RULES_BYTES_MAX: usize = 16 * 1_024;
 /// A room template's name, in characters (names are matched exactly: one name, one version line).
 pub const TEMPLATE_NAME_CHARS_MAX: usize = 100;
 /// Slots per template (and so per room): a room is a handful of widgets, not a page builder.
@@ -78,7 +80,7 @@ pub const BPS_WHOLE: u32 = 10_000;
 /// Split contracts a creator may propose in all (each is kept whole and listed).
 pub const CREATOR_CONTRACTS_MAX: usize = 1_000;
 /// A payout profile delays earnings (and holds a reserve) at most this many days.
-pub const PAYOUT_DAYS_MAX: u32 = 365;
+pub const PAYOUT_DAYS_MAX: u32 = risk::PAYOUT_DAYS_MAX;
 /// A day, for payout delays.
 pub const DAY_MS: u64 = 24 * 3_600 * 1_000;
 /// Payouts of fewer minor units than this wait for a later window (`livedrop serve

@@ -40,7 +40,10 @@ impl Command {
             Command::ReviewOrder { order_id, .. } => order_id.partition(),
             Command::ProposeSplitContract { actor, .. } => actor.id.partition(),
             Command::AnswerSplitContract { contract_id, .. } => contract_id.partition(),
-            Command::SetPayoutProfile { account_id, .. } => account_id.partition(),
+            Command::SetPayoutProfile { account_id, .. }
+            | Command::ClearPayoutProfile { account_id, .. }
+            | Command::ApplyPayoutRule { account_id, .. } => account_id.partition(),
+            Command::SavePayoutRules { .. } => crate::PAYOUT_RULES_PARTITION,
             Command::StartSettlement { .. } => crate::SETTLEMENT_PARTITION,
             Command::SettleBook { book, .. } => *book,
             Command::CompletePayout { payout_id, .. } => payout_id.partition(),

@@ -1,7 +1,7 @@
 //! Money edge cases that once broke `apply` or leaked data, each a fixed scenario: disputes on
 //! orders paid before the ledger, disputes beside refunds asked for and not paid back yet, a fraud
-//! review rejecting a disputed order, what a payee may see of a shared book, and a won dispute
-//! giving back money under its original delay and reserve.
+//! review rejecting a disputed order, what a payee may see of a shared book, a won dispute
+//! giving back money under its original delay and reserve, and payout rules moving profiles.
 use domain::*;
 
 const START: Timestamp = Timestamp(1_790_000_000_000);
@@ -245,4 +245,113 @@ fn a_won_dispute_keeps_the_delay_and_the_reserve() {
         assert_eq!(w.state.payee_balances(creator.id)[0].available_minor, available, "day {days}");
     }
     w.state.check_invariants().unwrap();
+}
+
+fn rule_outcome(text: &str, age_days: i64, counts: risk::RecordCounts) -> Option<(PayoutProfile, risk::PayoutVerdict)> {
+    let rules = risk::parse_payout_rules(text).unwrap();
+    rules.first_match(&risk::PayeeRecord::of(age_days, &counts)).map(|(terms, verdict)| (terms.into(), verdict))
+}
+
+fn apply_rule(
+    w: &mut W,
+    account_id: AccountId,
+    version: u64,
+    outcome: Option<(PayoutProfile, risk::PayoutVerdict)>,
+) -> bool {
+    let command = Command::ApplyPayoutRule { account_id, rules_version: version, by: ADMIN.id, outcome };
+    let Reply::PayoutRuleApplied { changed } = w.ok(command) else { panic!() };
+    changed
+}
+
+/// A payee's record counts its recent orders and, of those, the refunded, disputed (lost) and
+/// reviewed (rejected) ones; an order older than the record's start is left out.
+#[test]
+fn a_payee_record_counts_refunds_disputes_and_reviews() {
+    let (mut w, creator, buyer, drop_id) = W::new(1_000);
+    let old = w.buy(buyer, drop_id, 1, 1_000, None);
+    w.now = START.plus_ms(100 * DAY_MS);
+    let since = Timestamp(w.now.0 - 90 * DAY_MS as i64);
+    let refunded = w.buy(buyer, drop_id, 2, 1_000, None);
+    let refund = NewRefund {
+        lines: Some(vec![(refunded.lines[0].hold_id, 1)]),
+        reason: "x".into(),
+        restock: false,
+        approval_threshold_minor: 1_000_000,
+    };
+    let Reply::Refund(refund) = w.ok(Command::RequestRefund { actor: buyer, order_id: refunded.id, refund }) else {
+        panic!()
+    };
+    w.ok(Command::CompleteRefund { refund_id: refund.id, provider_refund_id: "re_1".into() });
+    let disputed = w.buy(buyer, drop_id, 1, 1_000, None);
+    let Reply::Dispute(dispute) =
+        w.ok(Command::OpenDispute { actor: ADMIN, order_id: disputed.id, amount_minor: None, reason: "cb".into() })
+    else {
+        panic!()
+    };
+    w.ok(Command::DecideDispute { actor: ADMIN, dispute_id: dispute.id, won: false });
+    let verdict = risk::Verdict { action: risk::Action::Review, rule_index: 0, rule_name: None, signals: vec![] };
+    let reviewed = w.buy(buyer, drop_id, 1, 1_000, Some(verdict));
+    w.ok(Command::ReviewOrder { actor: ADMIN, order_id: reviewed.id, approve: false, reason: None });
+    w.buy(buyer, drop_id, 1, 1_000, None);
+    let records = w.state.payee_records(since);
+    // The rejected order's refund is approved, not paid back yet: not counted as refunded.
+    let expected =
+        risk::RecordCounts { orders: 4, refunded: 1, disputed: 1, disputes_lost: 1, reviewed: 1, rejected: 1 };
+    assert_eq!(records, [(creator.id, expected)], "order {} is older than the record", old.id);
+    assert_eq!(w.state.payee_records(w.now.plus_ms(1)), []);
+}
+
+/// Rules move a profile and take it back to the default; an admin's profile is pinned against them
+/// until cleared; a run under older rules than the profile's changes nothing.
+#[test]
+fn payout_rules_move_profiles_an_admin_did_not_pin() {
+    let (mut w, creator, _buyer, _drop_id) = W::new(1_000);
+    let text = "rule \"new\": delay 14 days if account_age_days < 30";
+    let young = rule_outcome(text, 3, risk::RecordCounts::default());
+    assert!(apply_rule(&mut w, creator.id, 1, young.clone()));
+    assert!(!apply_rule(&mut w, creator.id, 1, young.clone()), "the same profile again: nothing journaled");
+    let in_force = w.state.payout_profile_in_force(creator.id).unwrap();
+    assert_eq!((in_force.profile.delay_days, in_force.rule.as_ref().unwrap().rules_version), (14, 1));
+    assert!(!apply_rule(&mut w, creator.id, 0, None), "older rules than the profile's");
+    assert!(apply_rule(&mut w, creator.id, 2, None), "no rule matches any more: the default");
+    assert_eq!(w.state.payout_profile(creator.id), None);
+
+    let pinned = PayoutProfile { delay_days: 3, reserve_bps: 0, reserve_days: 0 };
+    w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile: pinned });
+    let before = w.events.len();
+    assert!(!apply_rule(&mut w, creator.id, 3, young.clone()), "pinned by an admin");
+    assert_eq!(w.events.len(), before);
+    assert_eq!(w.state.payout_profile(creator.id), Some(pinned));
+    let Reply::PayoutProfileCleared { .. } = w.ok(Command::ClearPayoutProfile { actor: ADMIN, account_id: creator.id })
+    else {
+        panic!()
+    };
+    assert!(apply_rule(&mut w, creator.id, 3, young), "cleared: the rules' again");
+
+    // A rule-set profile an admin sets to the same terms becomes pinned.
+    let same = w.state.payout_profile(creator.id).unwrap();
+    w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile: same });
+    assert!(w.state.payout_profile_in_force(creator.id).unwrap().rule.is_none());
+    w.state.check_invariants().unwrap();
+}
+
+#[test]
+fn payout_rules_are_saved_by_admins_only_and_whole() {
+    let (mut w, creator, buyer, _drop_id) = W::new(1_000);
+    let save = |actor, text: &str| Command::SavePayoutRules {
+        actor,
+        text: text.into(),
+        rules: risk::parse_payout_rules(text).map(std::sync::Arc::new),
+    };
+    let refused = w.state.execute(w.now, Envelope::plain(save(creator, "same_day if orders_90d > 1")), &mut w.events);
+    assert_eq!(refused, Err(Rejection::Forbidden));
+    let refused = w.state.execute(w.now, Envelope::plain(save(ADMIN, "same_day if orders > 1")), &mut w.events);
+    assert!(matches!(refused, Err(Rejection::Invalid { ref mistakes, .. }) if mistakes.len() == 1), "{refused:?}");
+    let Reply::PayoutRules { version, .. } = w.ok(save(ADMIN, "same_day if orders_90d > 1")) else { panic!() };
+    let Reply::PayoutRules { version: next, .. } = w.ok(save(ADMIN, "")) else { panic!() };
+    assert_eq!((version, next), (1, 2));
+    assert_eq!(w.state.payout_rules().map(|(text, version, _)| (text.to_owned(), version)), Some((String::new(), 2)));
+    let command = Command::ApplyPayoutRule { account_id: buyer.id, rules_version: 2, by: ADMIN.id, outcome: None };
+    let refused = w.state.execute(w.now, Envelope::plain(command), &mut w.events);
+    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "a buyer is never paid out");
 }

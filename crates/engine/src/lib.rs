@@ -8,6 +8,7 @@ mod clock;
 mod directory;
 mod hub;
 mod payments;
+mod payout_rules;
 mod payouts;
 mod profiles;
 mod reconcile;
@@ -25,6 +26,7 @@ pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 pub use payments::{
     BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
 };
+pub use payout_rules::{InstalledPayoutRules, ProfileMove, RUN_MOVES_LISTED_MAX, RulesRun};
 pub use payouts::{
     PayoutAnswer, PayoutProvider, PayoutRequest, SANDBOX_PAYOUTS_FILE, SandboxPayouts, payout_key, sandbox_payouts_path,
 };
@@ -34,8 +36,8 @@ pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogEr
 
 use directory::Directory;
 use domain::{
-    Actor, Command, DropId, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, Partition, RISK_RULES_PARTITION,
-    Rejection, Reply, RoomId, State, Timestamp,
+    Actor, Command, DropId, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, PAYOUT_RULES_PARTITION, Partition,
+    RISK_RULES_PARTITION, Rejection, Reply, RoomId, State, Timestamp,
 };
 use hub::Hub;
 use journal::{Journal, JournalError, JournalReader, JournalWriter};
@@ -123,6 +125,7 @@ pub struct Engine {
     refund_approval_threshold_minor: i64,
     money: MoneyConfig,
     profiles: Arc<profiles::Profiles>,
+    payout_rules: Arc<payout_rules::PayoutRules>,
     settler: Arc<settlement::Settler>,
     risk: risk::Risk,
     failed: Arc<AtomicBool>,
@@ -197,7 +200,7 @@ impl Engine {
             state.check_invariants().map_err(EngineError::Inconsistent)?;
             approved_refunds.extend(state.approved_refunds().cloned());
             for (account_id, profile) in state.payout_profiles() {
-                profiles.set(account_id, profile);
+                profiles.set(account_id, Some(profile));
             }
             // Live tokens only: revoked ones never authenticate again, expired ones no longer do.
             let now = config.clock.now();
@@ -213,6 +216,9 @@ impl Engine {
             risk.install_saved(text, version)
                 .map_err(|error| EngineError::Inconsistent(format!("saved risk rules: {error}")))?;
         }
+        let saved_payout_rules = states[usize::from(PAYOUT_RULES_PARTITION) % n_shards]
+            .payout_rules()
+            .map(|(text, version, by)| (text.to_owned(), version, by));
         tracing::info!(events = n_events, elapsed_ms = started.elapsed().as_millis() as u64, "journal replayed");
 
         let hub = Arc::new(Hub::default());
@@ -259,6 +265,13 @@ impl Engine {
         if let Some(every) = config.money.settlement_every {
             tasks.push(tokio::spawn(settler.clone().run_schedule(every, shutdown_signal.clone())));
         }
+        let payout_rules = Arc::new(payout_rules::PayoutRules::new(shards.clone(), config.clock.clone()));
+        if let Some((text, version, by)) = saved_payout_rules {
+            let rules = ::risk::parse_payout_rules(&text)
+                .map_err(|errors| EngineError::Inconsistent(format!("saved payout rules: {}", errors[0])))?;
+            payout_rules.install(&text, version, by, Arc::new(rules));
+        }
+        tasks.push(tokio::spawn(payout_rules.clone().run_schedule(shutdown_signal.clone())));
         let checkpointer =
             run_checkpointer(transparency.clone(), journal.clone(), config.clock.clone(), shutdown_signal);
         tasks.push(tokio::spawn(checkpointer));
@@ -272,6 +285,7 @@ impl Engine {
             refund_approval_threshold_minor: config.refund_approval_threshold_minor,
             money: config.money,
             profiles,
+            payout_rules,
             settler,
             risk,
             failed,

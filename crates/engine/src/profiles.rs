@@ -1,4 +1,5 @@
-//! Every payee's payout profile, a read model fed from committed `PayoutProfileSet` events, so a
+//! Every payee's payout profile, a read model fed from committed `PayoutProfileSet` and
+//! `PayoutProfileCleared` events, so a
 //! checkout can put the terms of every payee of its cart into the sale (payees' accounts live in
 //! other partitions) without asking their shards.
 
@@ -12,14 +13,20 @@ pub(crate) struct Profiles {
 }
 
 impl Profiles {
-    pub(crate) fn set(&self, account_id: AccountId, profile: PayoutProfile) {
-        self.by_account.write().expect("profiles lock").insert(account_id, profile);
+    /// Sets a payee's own profile, or clears it (`None`: the default applies).
+    pub(crate) fn set(&self, account_id: AccountId, profile: Option<PayoutProfile>) {
+        let mut by_account = self.by_account.write().expect("profiles lock");
+        match profile {
+            Some(profile) => by_account.insert(account_id, profile),
+            None => by_account.remove(&account_id),
+        };
     }
 
     /// The profile changes of committed events, in order.
-    pub(crate) fn changes(events: &[Event]) -> Vec<(AccountId, PayoutProfile)> {
+    pub(crate) fn changes(events: &[Event]) -> Vec<(AccountId, Option<PayoutProfile>)> {
         let changes = events.iter().filter_map(|event| match event {
-            Event::PayoutProfileSet { account_id, profile, .. } => Some((*account_id, *profile)),
+            Event::PayoutProfileSet { account_id, profile, .. } => Some((*account_id, Some(*profile))),
+            Event::PayoutProfileCleared { account_id, .. } => Some((*account_id, None)),
             _ => None,
         });
         changes.collect()

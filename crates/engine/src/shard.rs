@@ -57,7 +57,7 @@ struct Batch {
     /// Token directory changes to make once the batch is durable, in event order.
     tokens: Vec<TokenChange>,
     /// Payout profile changes to make once the batch is durable, in event order.
-    profiles: Vec<(domain::AccountId, domain::PayoutProfile)>,
+    profiles: Vec<(domain::AccountId, Option<domain::PayoutProfile>)>,
     leaves: Vec<PendingLeaf>,
 }
 

@@ -1,6 +1,7 @@
 //! The signal catalogue, and what a rule set decides for one request.
 
-use crate::lang::{Expr, Operand, RuleSet};
+use crate::lang::{ActionWord, Expr, Operand, RuleAction, RuleError, RuleSet, RuleSignal, closest};
+use std::fmt;
 
 /// What a rule does when its condition holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -24,33 +25,80 @@ impl Action {
     }
 }
 
+impl RuleAction for Action {
+    const EXPECTED: &'static str = "an action (allow, block or review)";
+    const FIRST_WORDS: &'static [&'static str] = &["allow", "block", "review"];
+
+    fn parse(words: &[ActionWord]) -> Result<Action, RuleError> {
+        let action = match &words[0].word {
+            Ok(word) if word == "allow" => Action::Allow,
+            Ok(word) if word == "block" => Action::Block,
+            Ok(word) if word == "review" => Action::Review,
+            other => {
+                let mut message = format!("expected {}, found {}", Self::EXPECTED, words[0].describe());
+                if let Ok(word) = other
+                    && let Some(suggestion) = closest(word, Self::FIRST_WORDS)
+                {
+                    message.push_str(&format!("; did you mean \"{suggestion}\"?"));
+                }
+                return Err(words[0].error(message));
+            }
+        };
+        match words.get(1) {
+            Some(extra) => {
+                Err(extra.error(format!("expected \"if\" after \"{}\", found {}", action.as_str(), extra.describe())))
+            }
+            None => Ok(action),
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Declares a signal catalogue: the enum, its names and descriptions, and `ALL` in catalogue order.
 macro_rules! signals {
-    ($($variant:ident => $name:literal, $doc:literal;)*) => {
-        /// The fixed catalogue of signals a rule may read. Counters include the request being decided.
+    ($(#[$meta:meta])* $enum:ident { $($variant:ident => $name:literal, $doc:literal;)* }) => {
+        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Signal {
+        pub enum $enum {
             $(#[doc = $doc] $variant,)*
         }
 
-        impl Signal {
-            pub const ALL: [Signal; [$($name),*].len()] = [$(Signal::$variant),*];
+        impl $crate::lang::RuleSignal for $enum {
+            const CATALOGUE: &'static [$enum] = &$enum::ALL;
+            fn name(self) -> &'static str {
+                $enum::name(self)
+            }
+        }
+
+        impl $enum {
+            pub const ALL: [$enum; [$($name),*].len()] = [$($enum::$variant),*];
 
             pub fn name(self) -> &'static str {
                 match self {
-                    $(Signal::$variant => $name,)*
+                    $($enum::$variant => $name,)*
                 }
             }
 
             pub fn description(self) -> &'static str {
                 match self {
-                    $(Signal::$variant => $doc,)*
+                    $($enum::$variant => $doc,)*
                 }
+            }
+
+            pub fn from_name(name: &str) -> Option<$enum> {
+                $enum::ALL.into_iter().find(|signal| signal.name() == name)
             }
         }
     };
 }
+pub(crate) use signals;
 
 signals! {
+    /// The fixed catalogue of signals a fraud rule may read. Counters include the request being decided.
+    Signal {
     ClaimsPerBuyer1m => "claims_per_buyer_1m", "claims by this buyer in the last minute, this one included";
     ClaimsPerIp10m => "claims_per_ip_10m", "claims from this IP address in the last 10 minutes, this one included";
     ClaimsPerDevice10m => "claims_per_device_10m", "claims from this X-Device-Id in the last 10 minutes, this one included (0 without the header)";
@@ -61,13 +109,7 @@ signals! {
     Quantity => "quantity", "units asked for by a claim (0 on checkouts)";
     IsCheckout => "is_checkout", "1 on a checkout, 0 on a claim";
     HasDeviceId => "has_device_id", "1 when the request carried an X-Device-Id header";
-}
-
-impl Signal {
-    pub fn from_name(name: &str) -> Option<Signal> {
-        Signal::ALL.into_iter().find(|signal| signal.name() == name)
-    }
-}
+}}
 
 /// One request's signal values, indexed by `Signal as usize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,16 +139,23 @@ pub struct Verdict {
 
 impl Expr {
     pub fn eval(&self, values: &SignalValues) -> bool {
+        self.holds(&|signal| values.get(signal))
+    }
+}
+
+impl<S: RuleSignal> Expr<S> {
+    /// Whether the condition holds when each signal has the value `value` gives it.
+    pub fn holds(&self, value: &impl Fn(S) -> i64) -> bool {
         match self {
-            Expr::Cmp(left, cmp, right) => cmp.holds(left.value(values), right.value(values)),
-            Expr::And(left, right) => left.eval(values) && right.eval(values),
-            Expr::Or(left, right) => left.eval(values) || right.eval(values),
-            Expr::Not(inner) => !inner.eval(values),
+            Expr::Cmp(left, cmp, right) => cmp.holds(left.value(value), right.value(value)),
+            Expr::And(left, right) => left.holds(value) && right.holds(value),
+            Expr::Or(left, right) => left.holds(value) || right.holds(value),
+            Expr::Not(inner) => !inner.holds(value),
         }
     }
 
     /// Every signal the expression reads, in catalogue order, once each.
-    pub fn signals(&self) -> Vec<Signal> {
+    pub fn signals(&self) -> Vec<S> {
         let mut found = Vec::new();
         self.collect_signals(&mut found);
         found.sort();
@@ -114,7 +163,7 @@ impl Expr {
         found
     }
 
-    fn collect_signals(&self, found: &mut Vec<Signal>) {
+    fn collect_signals(&self, found: &mut Vec<S>) {
         match self {
             Expr::Cmp(left, _, right) => {
                 for operand in [left, right] {
@@ -132,11 +181,11 @@ impl Expr {
     }
 }
 
-impl Operand {
-    fn value(&self, values: &SignalValues) -> i64 {
+impl<S: RuleSignal> Operand<S> {
+    fn value(&self, value: &impl Fn(S) -> i64) -> i64 {
         match self {
-            Operand::Signal(signal) => values.get(*signal),
-            Operand::Int(value) => *value,
+            Operand::Signal(signal) => value(*signal),
+            Operand::Int(int) => *int,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! rules      = { line "\n" }
 //! line       = [ rule ] [ "#" any text ]
 //! rule       = [ "rule" STRING ":" ] action "if" expr
-//! action     = "allow" | "block" | "review"
+//! action     = { WORD | INTEGER }              (each rule set's own: `block`; `delay 7 days`)
 //! expr       = and_expr { "or" and_expr }
 //! and_expr   = unary { "and" unary }
 //! unary      = "not" unary | "(" expr ")" | comparison
@@ -14,9 +14,54 @@
 //!
 //! The lexer and the recursive-descent parser are written by hand: the grammar is a dozen lines, and
 //! a hand-written parser gives exact line/column errors with our own wording and adds no dependency.
+//!
+//! One language, several rule sets: each names its signals (`RuleSignal`) and its actions
+//! (`RuleAction`). Fraud rules (`allow`, `block`, `review` on a request's velocity) are one; payout
+//! rules (`same_day`, `delay 7 days` on a payee's record, `payout.rs`) another.
 
 use crate::eval::{Action, Signal};
 use std::fmt;
+use std::hash::Hash;
+
+/// A signal a rule set's conditions may read.
+pub trait RuleSignal: Copy + Eq + Ord + Hash + fmt::Debug + 'static {
+    /// The catalogue, in the order verdicts list values.
+    const CATALOGUE: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+/// What a rule set's rules do, parsed from the words between a rule's name and `if`.
+pub trait RuleAction: Clone + fmt::Debug + PartialEq + Eq + Sized {
+    /// How an error names what was expected: "an action (allow, block or review)".
+    const EXPECTED: &'static str;
+    /// The words actions start with, offered as suggestions for a misspelt one.
+    const FIRST_WORDS: &'static [&'static str];
+    /// `words` holds at least one word or number.
+    fn parse(words: &[ActionWord]) -> Result<Self, RuleError>;
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+/// A word or a number of an action, with its column (from 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionWord {
+    pub column: usize,
+    pub word: Result<String, i64>,
+}
+
+impl ActionWord {
+    /// `"block"` or `the number 7`, as errors quote it.
+    pub fn describe(&self) -> String {
+        match &self.word {
+            Ok(word) => format!("\"{word}\""),
+            Err(value) => format!("the number {value}"),
+        }
+    }
+
+    /// An error at this word. Its line is filled in by the parser.
+    pub fn error(&self, message: impl Into<String>) -> RuleError {
+        RuleError { line: 0, column: self.column, message: message.into() }
+    }
+}
 
 /// Rules in one set at most; each costs every claim a little.
 pub const RULES_MAX: usize = 100;
@@ -61,37 +106,43 @@ impl Cmp {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operand {
-    Signal(Signal),
+pub enum Operand<S = Signal> {
+    Signal(S),
     Int(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Expr {
-    Cmp(Operand, Cmp, Operand),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Not(Box<Expr>),
+pub enum Expr<S = Signal> {
+    Cmp(Operand<S>, Cmp, Operand<S>),
+    And(Box<Expr<S>>, Box<Expr<S>>),
+    Or(Box<Expr<S>>, Box<Expr<S>>),
+    Not(Box<Expr<S>>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub struct Rule<A = Action, S = Signal> {
     pub name: Option<String>,
-    pub action: Action,
-    pub condition: Expr,
+    pub action: A,
+    pub condition: Expr<S>,
     /// Line of the rule in the text it was parsed from, from 1.
     pub line: usize,
     /// The signals the condition reads, computed once (journaled with every decision).
-    pub signals: Vec<Signal>,
+    pub signals: Vec<S>,
 }
 
 /// A parsed, valid rule set. The text it came from is kept by whoever saved it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RuleSet {
-    pub rules: Vec<Rule>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSet<A = Action, S = Signal> {
+    pub rules: Vec<Rule<A, S>>,
 }
 
-impl RuleSet {
+impl<A, S> Default for RuleSet<A, S> {
+    fn default() -> Self {
+        RuleSet { rules: Vec::new() }
+    }
+}
+
+impl<A, S> RuleSet<A, S> {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
@@ -113,9 +164,15 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
-/// Parses a whole rule text, reporting every line's first error (all of them, not just the first).
+/// Parses a whole fraud rule text, reporting every line's first error (all of them, not just the
+/// first).
 pub fn parse(text: &str) -> Result<RuleSet, Vec<RuleError>> {
-    let mut rules: Vec<Rule> = Vec::new();
+    parse_rules(text)
+}
+
+/// Parses a whole rule text of any rule set.
+pub fn parse_rules<A: RuleAction, S: RuleSignal>(text: &str) -> Result<RuleSet<A, S>, Vec<RuleError>> {
+    let mut rules: Vec<Rule<A, S>> = Vec::new();
     let mut errors = Vec::new();
     for (line_idx, line) in text.split('\n').enumerate() {
         let line_no = line_idx + 1;
@@ -133,7 +190,7 @@ pub fn parse(text: &str) -> Result<RuleSet, Vec<RuleError>> {
                 continue;
             }
         };
-        let mut parser = Parser { tokens: &tokens, at: 0, depth: 0 };
+        let mut parser = Parser { tokens: &tokens, at: 0, depth: 0, vocabulary: std::marker::PhantomData };
         match parser.rule(line_no) {
             Ok(rule) => {
                 if rules.len() == RULES_MAX {
@@ -262,15 +319,19 @@ fn describe(tok: &Tok) -> String {
     }
 }
 
-const KEYWORDS: [&str; 8] = ["rule", "allow", "block", "review", "if", "and", "or", "not"];
+/// Words no signal may be called: they shape the rule, or start an action.
+fn is_keyword<A: RuleAction>(word: &str) -> bool {
+    ["rule", "if", "and", "or", "not"].contains(&word) || A::FIRST_WORDS.contains(&word)
+}
 
-struct Parser<'a> {
+struct Parser<'a, A, S> {
     tokens: &'a [Token],
     at: usize,
     depth: usize,
+    vocabulary: std::marker::PhantomData<(A, S)>,
 }
 
-impl Parser<'_> {
+impl<A: RuleAction, S: RuleSignal> Parser<'_, A, S> {
     fn peek(&self) -> &Token {
         &self.tokens[self.at]
     }
@@ -287,7 +348,7 @@ impl Parser<'_> {
         matches!(&self.peek().tok, Tok::Word(w) if w == word)
     }
 
-    fn rule(&mut self, line: usize) -> Result<Rule, LangError> {
+    fn rule(&mut self, line: usize) -> Result<Rule<A, S>, LangError> {
         let mut name = None;
         if self.is_word("rule") {
             self.next();
@@ -314,26 +375,27 @@ impl Parser<'_> {
                 ));
             }
         }
-        let token = self.next();
-        let action = match &token.tok {
-            Tok::Word(word) if word == "allow" => Action::Allow,
-            Tok::Word(word) if word == "block" => Action::Block,
-            Tok::Word(word) if word == "review" => Action::Review,
-            other => {
-                let mut message = format!("expected an action (allow, block or review), found {}", describe(other));
-                if let Tok::Word(word) = other
-                    && let Some(suggestion) = closest(word, &["allow", "block", "review"])
-                {
-                    message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-                }
-                return Err((token.column, message));
-            }
+        let mut words = Vec::new();
+        loop {
+            let token = self.peek();
+            let word = match &token.tok {
+                Tok::Word(word) if word != "if" => Ok(word.clone()),
+                Tok::Int(value) => Err(*value),
+                _ => break,
+            };
+            words.push(ActionWord { column: token.column, word });
+            self.next();
+        }
+        let Some(last) = words.last() else {
+            let token = self.peek();
+            return Err((token.column, format!("expected {}, found {}", A::EXPECTED, describe(&token.tok))));
         };
+        let action = A::parse(&words).map_err(|error| (error.column, error.message))?;
         let token = self.next();
         if !matches!(&token.tok, Tok::Word(word) if word == "if") {
             return Err((
                 token.column,
-                format!("expected \"if\" after \"{}\", found {}", action.as_str(), describe(&token.tok)),
+                format!("expected \"if\" after {}, found {}", last.describe(), describe(&token.tok)),
             ));
         }
         let condition = self.expr()?;
@@ -349,7 +411,7 @@ impl Parser<'_> {
         Ok(Rule { name, action, condition, line, signals })
     }
 
-    fn expr(&mut self) -> Result<Expr, LangError> {
+    fn expr(&mut self) -> Result<Expr<S>, LangError> {
         let mut left = self.and_expr()?;
         while self.is_word("or") {
             self.next();
@@ -359,7 +421,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn and_expr(&mut self) -> Result<Expr, LangError> {
+    fn and_expr(&mut self) -> Result<Expr<S>, LangError> {
         let mut left = self.unary()?;
         while self.is_word("and") {
             self.next();
@@ -383,7 +445,7 @@ impl Parser<'_> {
         parsed
     }
 
-    fn unary(&mut self) -> Result<Expr, LangError> {
+    fn unary(&mut self) -> Result<Expr<S>, LangError> {
         let column = self.peek().column;
         if self.is_word("not") {
             self.next();
@@ -422,15 +484,15 @@ impl Parser<'_> {
         Ok(Expr::Cmp(left, cmp, right))
     }
 
-    fn operand(&mut self) -> Result<Operand, LangError> {
+    fn operand(&mut self) -> Result<Operand<S>, LangError> {
         let token = self.next();
         match &token.tok {
             Tok::Int(value) => Ok(Operand::Int(*value)),
-            Tok::Word(word) if !KEYWORDS.contains(&word.as_str()) => match Signal::from_name(word) {
-                Some(signal) => Ok(Operand::Signal(signal)),
+            Tok::Word(word) if !is_keyword::<A>(word) => match S::CATALOGUE.iter().find(|s| s.name() == word) {
+                Some(signal) => Ok(Operand::Signal(*signal)),
                 None => {
                     let mut message = format!("unknown signal \"{word}\"");
-                    let names: Vec<&str> = Signal::ALL.iter().map(|signal| signal.name()).collect();
+                    let names: Vec<&str> = S::CATALOGUE.iter().map(|signal| signal.name()).collect();
                     match closest(word, &names) {
                         Some(suggestion) => message.push_str(&format!("; did you mean \"{suggestion}\"?")),
                         None => message.push_str(&format!("; signals are {}", names.join(", "))),
@@ -444,7 +506,7 @@ impl Parser<'_> {
 }
 
 /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
-fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let best = candidates.iter().map(|candidate| (edit_distance(word, candidate), *candidate)).min()?;
     (best.0 <= 3.max(word.len() / 4)).then_some(best.1)
 }
@@ -465,7 +527,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 // Printing gives the canonical text of a rule: parsing it again gives the same rule.
 
-impl fmt::Display for Operand {
+impl<S: RuleSignal> fmt::Display for Operand<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Operand::Signal(signal) => f.write_str(signal.name()),
@@ -474,7 +536,7 @@ impl fmt::Display for Operand {
     }
 }
 
-impl Expr {
+impl<S: RuleSignal> Expr<S> {
     fn precedence(&self) -> u8 {
         match self {
             Expr::Or(..) => 1,
@@ -493,7 +555,7 @@ impl Expr {
     }
 }
 
-impl fmt::Display for Expr {
+impl<S: RuleSignal> fmt::Display for Expr<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Cmp(left, cmp, right) => write!(f, "{left} {} {right}", cmp.as_str()),
@@ -514,11 +576,25 @@ impl fmt::Display for Expr {
     }
 }
 
-impl fmt::Display for Rule {
+impl<A: RuleAction, S> Rule<A, S> {
+    /// The action as a rule text writes it: `block`, `delay 7 days`.
+    pub fn action_text(&self) -> String {
+        struct Written<'a, A>(&'a A);
+        impl<A: RuleAction> fmt::Display for Written<'_, A> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f)
+            }
+        }
+        Written(&self.action).to_string()
+    }
+}
+
+impl<A: RuleAction, S: RuleSignal> fmt::Display for Rule<A, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(name) = &self.name {
             write!(f, "rule \"{name}\": ")?;
         }
-        write!(f, "{} if {}", self.action.as_str(), self.condition)
+        self.action.write(f)?;
+        write!(f, " if {}", self.condition)
     }
 }

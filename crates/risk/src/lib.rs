@@ -1,6 +1,7 @@
-//! Fraud velocity rules: a small rule language in the spirit of Stripe Radar
-//! (`block if declines_per_buyer_1h > 3`), its evaluation in a fixed order (allow, block, review), and
-//! the sliding-window counters the rules read.
+//! Rules of livedrop in one small language in the spirit of Stripe Radar: fraud velocity rules
+//! (`block if declines_per_buyer_1h > 3`), evaluated in a fixed order (allow, block, review) on
+//! sliding-window counters, and payout rules (`delay 14 days if account_age_days < 30`) that move
+//! a payee's payout profile by its record.
 //!
 //! Architecture invariant: no I/O, no clock (every call takes `now`), no async runtime. The counters
 //! are shared across the engine's shards (one buyer's claims in different creators' drops land on
@@ -8,10 +9,16 @@
 
 mod eval;
 mod lang;
+mod payout;
 mod velocity;
 
 pub use eval::{Action, Signal, SignalValues, Verdict};
 pub use lang::{
-    Cmp, Expr, Operand, RULE_CHARS_MAX, RULE_DEPTH_MAX, RULE_NAME_CHARS_MAX, RULES_MAX, Rule, RuleError, RuleSet, parse,
+    ActionWord, Cmp, Expr, Operand, RULE_CHARS_MAX, RULE_DEPTH_MAX, RULE_NAME_CHARS_MAX, RULES_MAX, Rule, RuleAction,
+    RuleError, RuleSet, RuleSignal, parse, parse_rules,
+};
+pub use payout::{
+    PAYOUT_DAYS_MAX, PayeeRecord, PayeeSignal, PayoutRuleSet, PayoutTerms, PayoutVerdict, RECORD_DAYS, RecordCounts,
+    parse_payout_rules,
 };
 pub use velocity::{Counter, KEYS_PER_STRIPE_MAX, STRIPES, Velocity, VelocityKey};

@@ -16,8 +16,8 @@
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, catalogue, checkout, contracts, disputes, drops, ledger, live, media, ops, payouts, polls, questions,
-    refunds, risk, rituals, rooms, stage, transparency,
+    accounts, catalogue, checkout, contracts, disputes, drops, ledger, live, media, ops, payouts, polls, profiles,
+    questions, refunds, risk, rituals, rooms, stage, transparency,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -89,6 +89,7 @@ impl Modify for RouteModules {
             disputes::DisputesApi::openapi(),
             ledger::LedgerApi::openapi(),
             payouts::PayoutsApi::openapi(),
+            profiles::ProfilesApi::openapi(),
             risk::RiskApi::openapi(),
             transparency::TransparencyApi::openapi(),
             rooms::RoomsApi::openapi(),

@@ -1,12 +1,13 @@
 // @ts-check
 // The earnings card: the creator's pending, available, reserved, in-transit, paid-out and owed
-// money per currency, the next payout and its date, each order's earning with why it is (not yet)
+// money per currency, the next payout and its date, the payout terms of new sales and who set
+// them, each order's earning with why it is (not yet)
 // available, and the payouts with their CSV statements. Read from the API every 30 s, and soon
 // after the live feed shows a sale; a failed read says so and keeps the last figures.
 
 import { describe } from '../api.js';
 import { serverNow } from '../countdown.js';
-import { balancesView, earningsView, loadMoney, nextPayoutView, payoutsView } from '../money.js';
+import { balancesView, earningsView, loadMoney, nextPayoutView, payoutsView, termsView } from '../money.js';
 import { $, busy, el, fill } from '../ui.js';
 import { fail, state } from '../host/state.js';
 
@@ -68,6 +69,7 @@ export function renderEarnings() {
       ? [
           el('div', { id: 'balances' }, balancesView(money.balances)),
           nextPayoutView(money.balances, money.earnings, serverNow()),
+          termsView(money.profile),
           el('h3', { id: 'earnings-orders-heading' }, 'Per order'),
           el('ul', { class: 'list earnings', id: 'earnings-list', 'aria-labelledby': 'earnings-orders-heading' }, earningsView(money.earnings)),
           el('h3', { id: 'payouts-heading' }, 'Payouts'),

@@ -198,6 +198,8 @@ impl State {
             Event::SplitContractProposed { .. }
             | Event::SplitContractAnswered { .. }
             | Event::PayoutProfileSet { .. }
+            | Event::PayoutProfileCleared { .. }
+            | Event::PayoutRulesSaved { .. }
             | Event::LedgerPosted { .. }
             | Event::SettlementStarted { .. }
             | Event::BookSettled { .. }

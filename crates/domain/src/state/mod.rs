@@ -243,6 +243,13 @@ impl State {
             Command::SetPayoutProfile { actor, account_id, profile } => {
                 self.decide_set_payout_profile(now, actor, *account_id, *profile)
             }
+            Command::ClearPayoutProfile { actor, account_id } => {
+                self.decide_clear_payout_profile(now, actor, *account_id)
+            }
+            Command::SavePayoutRules { actor, text, rules } => self.decide_save_payout_rules(now, actor, text, rules),
+            Command::ApplyPayoutRule { account_id, rules_version, by, outcome } => {
+                self.decide_apply_payout_rule(now, *account_id, *rules_version, *by, outcome.as_ref())
+            }
             Command::StartSettlement { actor, minimum_minor } => {
                 self.decide_start_settlement(now, actor.as_ref(), *minimum_minor)
             }

@@ -469,6 +469,8 @@ async fn check_earnings(base: &str, host: &Page, order_id: &str) {
         )
         .await;
     assert!(why.as_str().unwrap().starts_with("available "), "{why}");
+    let terms = host.wait("the payout terms", "document.querySelector('#payout-terms')?.textContent").await;
+    assert!(terms.as_str().unwrap().contains("same day") && terms.as_str().unwrap().contains("default"), "{terms}");
     assert!(host.text("#earnings").await.contains("22.50"), "{}", host.text("#earnings").await);
 
     let api = Api { http: reqwest::Client::new(), base: base.to_owned() };

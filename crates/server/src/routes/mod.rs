@@ -14,6 +14,7 @@ pub(crate) mod media;
 pub(crate) mod ops;
 pub(crate) mod payouts;
 pub(crate) mod polls;
+pub(crate) mod profiles;
 pub(crate) mod questions;
 pub(crate) mod refunds;
 pub(crate) mod risk;
@@ -35,8 +36,9 @@ use contracts::wire::ContractBody;
 use disputes::wire::DisputeBody;
 use domain::{Outcome, Reply};
 use drops::wire::{ClaimBody, DropBody};
-use payouts::wire::{PayoutBody, PayoutListBody, PayoutSummaryBody, ProfileBody, SettlementBody};
+use payouts::wire::{PayoutBody, PayoutListBody, PayoutSummaryBody, SettlementBody};
 use polls::wire::PollBody;
+use profiles::wire::ProfileBody;
 use questions::wire::QuestionBody;
 use refunds::wire::RefundBody;
 use rooms::wire::{EpisodeBody, TemplateBody};
@@ -54,6 +56,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(disputes::routes())
         .merge(ledger::routes())
         .merge(payouts::routes())
+        .merge(profiles::routes())
         .merge(risk::routes())
         .merge(transparency::routes())
         .merge(rooms::routes())
@@ -109,6 +112,16 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::SplitContract(contract) => (success, Json(ContractBody::from(&**contract))).into_response(),
         Reply::PayoutProfile { account_id, profile } => {
             (success, Json(ProfileBody::of(*account_id, profile, true))).into_response()
+        }
+        Reply::PayoutProfileCleared { account_id } => {
+            (success, Json(serde_json::json!({"account_id": account_id.to_string()}))).into_response()
+        }
+        Reply::PayoutRules { text, version } => {
+            (success, Json(serde_json::json!({"rules": text, "version": version}))).into_response()
+        }
+        // Engine-only.
+        Reply::PayoutRuleApplied { changed } => {
+            (success, Json(serde_json::json!({"changed": changed}))).into_response()
         }
         Reply::Settlement(settlement) => (success, Json(SettlementBody::of(settlement, &[]))).into_response(),
         // Engine-only commands; no route answers these.

@@ -1,29 +1,24 @@
-//! Settlement windows, payouts with the lines they pay (JSON and CSV statements), and payout
-//! profiles.
+//! Settlement windows and payouts with the lines they pay (JSON and CSV statements).
 
 pub(crate) mod wire;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated, OptionalIdempotencyKey, RequiredIdempotencyKey};
+use crate::extract::{ApiPath, ApiQuery, Authenticated, RequiredIdempotencyKey};
 use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::ledger::payee_of;
 use crate::routes::ledger::wire::AccountQuery;
-use crate::routes::{path_id, render};
+use crate::routes::path_id;
 use crate::wire::rfc3339;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::{
-    AccountId, Command, Envelope, PAYOUT_DAYS_MAX, PayoutId, PayoutProfile, Rejection, Role, SETTLEMENT_PARTITION,
-    SettlementId,
-};
+use domain::{PayoutId, Rejection, Role, SETTLEMENT_PARTITION, SettlementId};
 use utoipa::OpenApi;
 use wire::{
-    PayoutBody, PayoutListBody, PayoutSummaryBody, ProfileBody, ProfileRequest, ScheduleWire, SettlementBody,
-    SettlementListBody, StatementLineBody, line_kind,
+    PayoutBody, PayoutListBody, PayoutSummaryBody, SettlementBody, SettlementListBody, StatementLineBody, line_kind,
 };
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -33,32 +28,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/payouts", get(list_payouts))
         .route("/v1/payouts/{id}", get(get_payout))
         .route("/v1/payouts/{id}/statement.csv", get(payout_statement_csv))
-        .route("/v1/payout-profile", get(get_profile))
-        .route("/v1/admin/payout-profiles/{account_id}", put(set_profile))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(
-        close_settlement,
-        list_settlements,
-        get_settlement,
-        list_payouts,
-        get_payout,
-        payout_statement_csv,
-        get_profile,
-        set_profile
-    ),
+    paths(close_settlement, list_settlements, get_settlement, list_payouts, get_payout, payout_statement_csv),
     components(schemas(
         SettlementBody,
         SettlementListBody,
         PayoutSummaryBody,
         PayoutBody,
         PayoutListBody,
-        StatementLineBody,
-        ProfileRequest,
-        ScheduleWire,
-        ProfileBody
+        StatementLineBody
     ))
 )]
 pub(crate) struct PayoutsApi;
@@ -207,52 +188,4 @@ pub(crate) async fn payout_statement_csv(
         csv,
     )
         .into_response())
-}
-
-#[utoipa::path(get, path = "/v1/payout-profile", tag = "money", params(AccountQuery), security(("bearer" = [])),
-    responses((status = 200, description = "the payout profile in force for new sales", body = ProfileBody),
-        (status = 403, description = "forbidden: creators and partners see their own, admins anyone's", body = ErrorBody),
-        RateLimited, Unavailable))]
-pub(crate) async fn get_profile(
-    State(app): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(query): ApiQuery<AccountQuery>,
-) -> Result<Response, ApiError> {
-    let payee = payee_of(&actor, query.account_id.as_deref())?;
-    let (profile, _) = app.engine.read(payee.partition(), move |state| state.payout_profile(payee)).await?;
-    let default = app.engine.money_config().default_profile;
-    Ok(Json(ProfileBody::of(payee, &profile.unwrap_or(default), profile.is_some())).into_response())
-}
-
-#[utoipa::path(put, path = "/v1/admin/payout-profiles/{account_id}", tag = "money", request_body = ProfileRequest,
-    params(("account_id" = String, Path, description = "a creator or partner"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
-    security(("bearer" = [])),
-    responses((status = 200, description = "the profile, in force for sales from now on", body = ProfileBody),
-        (status = 400, description = "invalid_request (delay_days, reserve_bps, reserve_days; not a payee)", body = ErrorBody),
-        (status = 403, description = "forbidden: admins only", body = ErrorBody),
-        (status = 404, description = "no such account", body = ErrorBody), RateLimited, Unavailable))]
-pub(crate) async fn set_profile(
-    State(app): State<AppState>,
-    Authenticated(actor): Authenticated,
-    key: OptionalIdempotencyKey,
-    ApiPath(account_id): ApiPath,
-    ApiJson(request): ApiJson<ProfileRequest>,
-) -> Result<Response, ApiError> {
-    let account_id: AccountId = path_id(&account_id)?;
-    let delay_days = match (request.schedule, request.delay_days) {
-        (ScheduleWire::SameDay, None | Some(0)) => 0,
-        (ScheduleWire::SameDay, Some(_)) => return Err(ApiError::invalid("delay_days", "same_day takes no delay")),
-        (ScheduleWire::Delayed, Some(days @ 1..=PAYOUT_DAYS_MAX)) => days,
-        (ScheduleWire::Delayed, _) => {
-            return Err(ApiError::invalid("delay_days", format!("delayed needs 1 to {PAYOUT_DAYS_MAX} days")));
-        }
-    };
-    let profile = PayoutProfile {
-        delay_days,
-        reserve_bps: request.reserve_bps.unwrap_or(0),
-        reserve_days: request.reserve_days.unwrap_or(0),
-    };
-    let idempotency = key.bind(actor.id, &format!("/v1/admin/payout-profiles/{account_id}"), &request);
-    let command = Command::SetPayoutProfile { actor, account_id, profile };
-    Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::OK))
 }

@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 
 /// A creator, a venue and a curator partner, and a drop of 12.50 EUR tees sharing 15 % and 5 %
 /// after the platform's 10 %.
-struct Shop {
-    creator: String,
-    creator_id: String,
-    venue: String,
-    venue_id: String,
-    curator: String,
-    curator_id: String,
-    drop_id: String,
+pub(crate) struct Shop {
+    pub(crate) creator: String,
+    pub(crate) creator_id: String,
+    pub(crate) venue: String,
+    pub(crate) venue_id: String,
+    pub(crate) curator: String,
+    pub(crate) curator_id: String,
+    pub(crate) drop_id: String,
 }
 
 async fn account_with_id(server: &TestServer, body: Value) -> (String, String) {
@@ -24,7 +24,7 @@ async fn account_with_id(server: &TestServer, body: Value) -> (String, String) {
     (account["token"].as_str().unwrap().to_owned(), account["id"].as_str().unwrap().to_owned())
 }
 
-async fn shop(server: &TestServer) -> Shop {
+pub(crate) async fn shop(server: &TestServer) -> Shop {
     let (creator, creator_id) = account_with_id(server, json!({"handle": "maker", "role": "creator"})).await;
     let venue_body = json!({"handle": "corner_venue", "role": "partner", "partner_kind": "venue"});
     let (venue, venue_id) = account_with_id(server, venue_body).await;
@@ -63,7 +63,7 @@ async fn shop(server: &TestServer) -> Shop {
     Shop { creator, creator_id, venue, venue_id, curator, curator_id, drop_id: drop["id"].as_str().unwrap().to_owned() }
 }
 
-async fn buy(server: &TestServer, shop: &Shop, handle: &str, units: u32) -> Value {
+pub(crate) async fn buy(server: &TestServer, shop: &Shop, handle: &str, units: u32) -> Value {
     let buyer = server.account(handle, "buyer").await;
     let (status, claim) = server.claim(&buyer, &shop.drop_id, &format!("{handle}-claim"), units).await;
     assert_eq!(status, StatusCode::CREATED, "{claim}");

@@ -45,8 +45,15 @@ impl State {
                     contract.rejected_by = Some(*partner_id);
                 }
             }
-            Event::PayoutProfileSet { account_id, profile, .. } => {
-                self.money.profiles.insert(*account_id, *profile);
+            Event::PayoutProfileSet { account_id, profile, rule, .. } => {
+                let in_force = crate::ProfileInForce { profile: *profile, rule: rule.clone() };
+                self.money.profiles.insert(*account_id, in_force);
+            }
+            Event::PayoutProfileCleared { account_id, .. } => {
+                self.money.profiles.remove(account_id);
+            }
+            Event::PayoutRulesSaved { text, version, by, .. } => {
+                self.money.payout_rules = Some((text.clone(), *version, *by));
             }
             Event::LedgerPosted { transaction } => self.apply_transaction(transaction),
             Event::SettlementStarted { settlement } => {

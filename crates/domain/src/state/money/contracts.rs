@@ -1,12 +1,10 @@
-//! Split contracts (a creator proposes partners' shares, each partner accepts or rejects) and payout
-//! profiles (set by admins per payee).
+//! Split contracts: a creator proposes partners' shares, each partner accepts or rejects.
 
 use super::super::decision::{Decision, ReadBack};
 use super::super::{State, require_role};
-use crate::limits::{BPS_WHOLE, CREATOR_CONTRACTS_MAX, PAYOUT_DAYS_MAX, SPLIT_PARTNERS_MAX};
+use crate::limits::{BPS_WHOLE, CREATOR_CONTRACTS_MAX, SPLIT_PARTNERS_MAX};
 use crate::{
-    AccountId, Actor, ContractState, Event, PayoutProfile, Rejection, Reply, Role, SplitContract, SplitContractId,
-    SplitShare, Timestamp,
+    AccountId, Actor, ContractState, Event, Rejection, Role, SplitContract, SplitContractId, SplitShare, Timestamp,
 };
 
 /// What a creator proposes.
@@ -95,39 +93,5 @@ impl State {
         }
         let event = Event::SplitContractAnswered { contract_id, partner_id: actor.id, accepted: accept, at: now };
         Ok(Decision::read_back(vec![event], ReadBack::SplitContract(contract_id)))
-    }
-
-    pub(in crate::state) fn decide_set_payout_profile(
-        &self,
-        now: Timestamp,
-        actor: &Actor,
-        account_id: AccountId,
-        profile: PayoutProfile,
-    ) -> Result<Decision, Rejection> {
-        require_role(actor, Role::Admin)?;
-        let account = self.accounts.get(&account_id).ok_or(Rejection::NotFound)?;
-        if !matches!(account.role, Role::Creator | Role::Partner) {
-            return Err(Rejection::invalid("account_id", "only creators and partners are paid out"));
-        }
-        for (field, days) in [("delay_days", profile.delay_days), ("reserve_days", profile.reserve_days)] {
-            if days > PAYOUT_DAYS_MAX {
-                return Err(Rejection::invalid(field, format!("must be 0 to {PAYOUT_DAYS_MAX}")));
-            }
-        }
-        if profile.reserve_bps > BPS_WHOLE {
-            return Err(Rejection::invalid("reserve_bps", "must be 0 to 10000"));
-        }
-        if (profile.reserve_bps == 0) != (profile.reserve_days == 0) {
-            return Err(Rejection::invalid("reserve_days", "a reserve needs both reserve_bps and reserve_days"));
-        }
-        if profile.reserve_bps > 0 && profile.reserve_days < profile.delay_days {
-            return Err(Rejection::invalid("reserve_days", "a reserve is held at least as long as the delay"));
-        }
-        let answer = Ok(Reply::PayoutProfile { account_id, profile });
-        if self.money.profiles.get(&account_id) == Some(&profile) {
-            return Ok(Decision::immediate(Vec::new(), answer));
-        }
-        let event = Event::PayoutProfileSet { account_id, profile, by: actor.id, at: now };
-        Ok(Decision::immediate(vec![event], answer))
     }
 }

@@ -12,6 +12,7 @@ pub(super) mod charges;
 pub(super) mod contracts;
 mod disputes;
 mod invariants;
+mod profiles;
 mod sale;
 pub(super) mod settlement;
 
@@ -90,8 +91,10 @@ pub(super) struct MoneyBook {
     pub(super) contracts_by_creator: HashMap<AccountId, Vec<SplitContractId>>,
     /// Contracts naming each partner (of this shard's books), oldest first.
     pub(super) contracts_by_partner: HashMap<AccountId, Vec<SplitContractId>>,
-    /// Profiles of the shard's own accounts, set by admins.
-    pub(super) profiles: HashMap<AccountId, PayoutProfile>,
+    /// Profiles of the shard's own accounts, set by admins or payout rules.
+    pub(super) profiles: HashMap<AccountId, crate::ProfileInForce>,
+    /// The payout rules' text, version and author (partition 0's shard only).
+    pub(super) payout_rules: Option<(String, u64, AccountId)>,
     pub(super) payouts: HashMap<PayoutId, Payout>,
     pub(super) payouts_by_payee: HashMap<AccountId, Vec<PayoutId>>,
     pub(super) payouts_by_settlement: HashMap<SettlementId, Vec<PayoutId>>,
@@ -223,12 +226,23 @@ impl crate::State {
     }
 
     pub fn payout_profile(&self, account: AccountId) -> Option<PayoutProfile> {
-        self.money.profiles.get(&account).copied()
+        self.money.profiles.get(&account).map(|in_force| in_force.profile)
+    }
+
+    /// A payee's own profile and what set it; `None` when the default applies.
+    pub fn payout_profile_in_force(&self, account: AccountId) -> Option<&crate::ProfileInForce> {
+        self.money.profiles.get(&account)
     }
 
     /// Every profile set for the shard's accounts.
     pub fn payout_profiles(&self) -> impl Iterator<Item = (AccountId, PayoutProfile)> + '_ {
-        self.money.profiles.iter().map(|(id, profile)| (*id, *profile))
+        self.money.profiles.iter().map(|(id, in_force)| (*id, in_force.profile))
+    }
+
+    /// The payout rules' text, version and the admin who saved them, on `PAYOUT_RULES_PARTITION`'s
+    /// shard.
+    pub fn payout_rules(&self) -> Option<(&str, u64, AccountId)> {
+        self.money.payout_rules.as_ref().map(|(text, version, by)| (text.as_str(), *version, *by))
     }
 
     pub fn payout(&self, id: PayoutId) -> Option<&Payout> {

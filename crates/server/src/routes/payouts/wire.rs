@@ -1,8 +1,8 @@
-//! The JSON shapes of settlements, payouts, their statement lines and payout profiles.
+//! The JSON shapes of settlements, payouts, their statement lines.
 
 use crate::wire::rfc3339;
-use domain::{LineKind, Payout, PayoutProfile, Settlement, StatementLine};
-use serde::{Deserialize, Serialize};
+use domain::{LineKind, Payout, Settlement, StatementLine};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -141,56 +141,4 @@ impl From<&Payout> for PayoutBody {
 pub(crate) struct PayoutListBody {
     /// Newest first.
     pub(crate) payouts: Vec<PayoutSummaryBody>,
-}
-
-/// How a payee's earnings become available.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProfileRequest {
-    /// `same_day`: at the next window's close; `delayed`: `delay_days` after the sale.
-    pub(crate) schedule: ScheduleWire,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 365)]
-    pub(crate) delay_days: Option<u32>,
-    /// A rolling reserve: this share of each earning is held `reserve_days` after the sale.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 10_000)]
-    pub(crate) reserve_bps: Option<u32>,
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 365)]
-    pub(crate) reserve_days: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ScheduleWire {
-    SameDay,
-    Delayed,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ProfileBody {
-    pub(crate) account_id: String,
-    pub(crate) schedule: &'static str,
-    pub(crate) delay_days: u32,
-    pub(crate) reserve_bps: u32,
-    pub(crate) reserve_days: u32,
-    /// In words, as each earning's `why` says it.
-    pub(crate) terms: String,
-    /// False when no admin set one: the platform's default applies.
-    pub(crate) custom: bool,
-}
-
-impl ProfileBody {
-    pub(crate) fn of(account_id: domain::AccountId, profile: &PayoutProfile, custom: bool) -> ProfileBody {
-        ProfileBody {
-            account_id: account_id.to_string(),
-            schedule: profile.schedule(),
-            delay_days: profile.delay_days,
-            reserve_bps: profile.reserve_bps,
-            reserve_days: profile.reserve_days,
-            terms: profile.terms(),
-            custom,
-        }
-    }
 }
