@@ -66,6 +66,7 @@ pub(crate) async fn charge(
         payment_method: payment_method.to_owned(),
         idempotency_key: engine::charge_key(cart_id, key, amount, quoted),
         description: format!("livedrop cart {cart_id}"),
+        cart_id,
     };
     Ok(payments.charge(request).await?)
 }

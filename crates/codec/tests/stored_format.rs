@@ -144,6 +144,7 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::AlreadyDisputed,
         Rejection::DisputeNotOpen { state: domain::DisputeState::Lost },
         Rejection::OrderDisputed,
+        Rejection::ChargeUnused,
     ]
 }
 
@@ -187,7 +188,8 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::UnknownPartner { .. }
         | Rejection::AlreadyDisputed
         | Rejection::DisputeNotOpen { .. }
-        | Rejection::OrderDisputed => true,
+        | Rejection::OrderDisputed
+        | Rejection::ChargeUnused => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

@@ -225,6 +225,15 @@ pub enum Command {
         charge_id: String,
         provider_refund_id: String,
     },
+    /// Journals as unused a charge the provider made for `cart_id` that the journal never heard of
+    /// (the process stopped between the charge and the order's commit), so that it is paid back.
+    /// Answers `Reply::ChargeUnused`; refused when the journal knows the charge. Sent by the
+    /// engine's reconciliation sweep only.
+    KeepOrphanCharge {
+        cart_id: CartId,
+        charge_id: String,
+        amount: Money,
+    },
     /// Records the payout provider's answer. Sent by the engine only.
     CompletePayout {
         payout_id: PayoutId,
@@ -409,6 +418,9 @@ pub enum Reply {
     Payout(Box<Payout>),
     Dispute(Box<Dispute>),
     ChargeReleased {
+        charge_id: String,
+    },
+    ChargeUnused {
         charge_id: String,
     },
 }

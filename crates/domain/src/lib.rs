@@ -44,7 +44,7 @@ pub use rooms::{
     Demo, Episode, EpisodeStatus, LivePoll, Pin, PollTally, Question, QuestionStatus, Rituals, Slot, Stage,
     StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
 };
-pub use state::{EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
+pub use state::{ChargeStanding, EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

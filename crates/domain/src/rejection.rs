@@ -108,6 +108,9 @@ pub enum Rejection {
     },
     /// The order's charge is disputed (open, or lost): its money is no longer the platform's to refund.
     OrderDisputed,
+    /// The checkout's charge was journaled as unused (no order kept it in time) and is paid back;
+    /// it pays for nothing any more.
+    ChargeUnused,
 }
 
 impl Rejection {
@@ -166,6 +169,7 @@ impl Rejection {
             Rejection::AlreadyDisputed => "already_disputed",
             Rejection::DisputeNotOpen { .. } => "dispute_not_open",
             Rejection::OrderDisputed => "order_disputed",
+            Rejection::ChargeUnused => "charge_unused",
         }
     }
 }
@@ -243,6 +247,9 @@ impl fmt::Display for Rejection {
             Rejection::OrderDisputed => {
                 f.write_str("the order's charge is disputed; the dispute, not a refund, decides where its money goes")
             }
+            Rejection::ChargeUnused => f.write_str(
+                "this checkout's payment was found without an order and is paid back; check out again with a new key",
+            ),
         }
     }
 }

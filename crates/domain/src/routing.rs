@@ -48,7 +48,7 @@ impl Command {
             Command::SettleBook { book, .. } => *book,
             Command::CompletePayout { payout_id, .. } => payout_id.partition(),
             Command::OpenDispute { order_id, .. } => order_id.partition(),
-            Command::ReleaseCharge { cart_id, .. } => cart_id.partition(),
+            Command::ReleaseCharge { cart_id, .. } | Command::KeepOrphanCharge { cart_id, .. } => cart_id.partition(),
             Command::DecideDispute { dispute_id, .. } => dispute_id.partition(),
         }
     }

@@ -204,6 +204,9 @@ proptest! {
         // The first request under each key, its outcome and when it was recorded.
         let mut key_outcomes: std::collections::BTreeMap<(usize, u8), (u32, Outcome, Timestamp)> = Default::default();
         world.now = START.plus_ms(1_000);
+        // Every checkout's payment is a charge of its own, as the provider's would be: a charge
+        // journaled unused pays for no later order.
+        let mut n_charges = 0u32;
         for op in ops {
             match op {
                 Op::Claim { buyer_idx, quantity } => {
@@ -258,6 +261,7 @@ proptest! {
                     let Some(cart_id) = world.open_cart(actor) else { continue };
                     world.events.extend(world.state.advance(world.now));
                     let quote = world.state.checkout_quote(&actor, cart_id);
+                    n_charges += 1;
                     let payment = match (&quote, declined) {
                         (_, true) => PaymentOutcome::Declined {
                             method: "pm_card_chargeDeclined".into(),
@@ -265,13 +269,13 @@ proptest! {
                         },
                         (Ok((lines, total)), false) => PaymentOutcome::Approved {
                             method: "pm_card_visa".into(),
-                            charge_id: "ch_1".into(),
+                            charge_id: format!("ch_{n_charges}"),
                             amount: Money { minor: total.minor + i64::from(wrong_amount), currency: total.currency },
                             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
                         },
                         (Err(_), false) => PaymentOutcome::Approved {
                             method: "pm_card_visa".into(),
-                            charge_id: "ch_1".into(),
+                            charge_id: format!("ch_{n_charges}"),
                             amount: Money { minor: 1, currency: "EUR".parse().unwrap() },
                             quoted_hold_ids: Vec::new(),
                         },

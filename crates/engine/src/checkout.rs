@@ -1,6 +1,7 @@
 //! Checkout end to end: quote on the cart's shard, charge outside it, complete on the shard, with
 //! the payees' sale terms journaled with the order. A charge the decision refuses is journaled as
-//! unused and paid back (`reconcile.rs` retries what a failure left).
+//! unused and paid back (`reconcile.rs` retries what a failure left, and pays back a charge a crash
+//! left unknown to the journal).
 
 use crate::payments::{Charge, ChargeRequest};
 use crate::risk::RiskContext;
@@ -103,6 +104,7 @@ impl Engine {
                     payment_method: payment_method.clone(),
                     idempotency_key: charge_key(cart_id, &idempotency, amount, &quoted_hold_ids),
                     description: format!("livedrop cart {cart_id}"),
+                    cart_id,
                 };
                 match self.payments.charge(request).await? {
                     Charge::Approved { charge_id } => {
@@ -135,6 +137,8 @@ impl Engine {
                 }
                 // Undecided (overloaded, shutting down, journal failure): the caller retries with the
                 // same key, gets the same charge from the provider, and completes the order with it.
+                // If it never does, the sweep finds the charge in the provider's listing once past
+                // the idempotency window and pays it back.
                 Err(error) => {
                     tracing::warn!(%charge_id, %error, "checkout charged but not completed; kept for a retry")
                 }

@@ -24,12 +24,14 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::token_sha256;
 pub use hub::{DropCounters, EpisodeChange, EpisodeUpdate, RoomUpdate};
 pub use payments::{
-    BoxFuture, Charge, ChargeRequest, PaymentError, PaymentProvider, RefundReceipt, RefundRequest, TestPaymentProvider,
+    BoxFuture, CHARGES_PAGE_MAX, Charge, ChargePage, ChargeRecord, ChargeRequest, PaymentError, PaymentProvider,
+    RefundReceipt, RefundRequest, TestPaymentProvider,
 };
 pub use payout_rules::{InstalledPayoutRules, ProfileMove, RUN_MOVES_LISTED_MAX, RulesRun};
 pub use payouts::{
     PayoutAnswer, PayoutProvider, PayoutRequest, SANDBOX_PAYOUTS_FILE, SandboxPayouts, payout_key, sandbox_payouts_path,
 };
+pub use reconcile::{ORPHAN_GRACE_MS, ORPHAN_LOOKBACK_MS};
 pub use refunds::refund_key;
 pub use risk::{InstalledRules, RiskContext};
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
@@ -136,6 +138,8 @@ pub struct Engine {
     journal: Mutex<Option<Journal>>,
     reader: JournalReader,
     writer: Mutex<Option<JournalWriter>>,
+    #[cfg(any(test, feature = "test-hooks"))]
+    reconciler: Arc<reconcile::Reconciler>,
 }
 
 /// The partition that owns a handle (and so the account created with it). FNV-1a, fixed forever:
@@ -245,10 +249,9 @@ impl Engine {
         if !approved_refunds.is_empty() {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
         }
-        // Its first sweep, now, pays back what a crash left approved or unused.
-        let reconciliation =
-            reconcile::run_reconciliation(shards.clone(), config.payments.clone(), shutdown_signal.clone());
-        tasks.push(tokio::spawn(reconciliation));
+        // Its first sweep, now, pays back what a crash left approved, unused or unknown.
+        let reconciler = reconcile::Reconciler::new(shards.clone(), config.payments.clone(), config.clock.clone());
+        tasks.push(tokio::spawn(reconcile::run_reconciliation(reconciler.clone(), shutdown_signal.clone())));
         // Before anything is served: a removed admin's token must not work for a single request.
         admins::configure(&shards, &config.admin_tokens, known_admins).await?;
         let sweeper = run_token_sweeper(directory.clone(), config.clock.clone(), shutdown_signal.clone());
@@ -295,6 +298,8 @@ impl Engine {
             journal: Mutex::new(Some(journal)),
             reader,
             writer: Mutex::new(Some(writer)),
+            #[cfg(any(test, feature = "test-hooks"))]
+            reconciler,
         })
     }
 

@@ -3,9 +3,12 @@
 //! Payment is I/O, so it happens outside the shard: the engine quotes the cart, charges the quoted
 //! total, then asks the shard to complete the order with the result. A charge whose order could not be
 //! completed (the cart changed meanwhile) is refunded whole; an approved refund of an order is paid
-//! back (in part or whole) the same way, before the shard records it as executed.
+//! back (in part or whole) the same way, before the shard records it as executed. Charges are
+//! listed by creation time so the reconciliation sweep finds those the journal never heard of
+//! ([0027](../../../docs/decisions/0027-orphan-charges.md)).
 
-use domain::Money;
+use crate::clock::{Clock, SystemClock};
+use domain::{CartId, Money, Timestamp};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +23,33 @@ pub struct ChargeRequest {
     /// Retries with the same key return the first result instead of charging twice.
     pub idempotency_key: String,
     pub description: String,
+    /// Kept with the charge (Stripe: `metadata[cart_id]`), so a charge the journal never heard of
+    /// can be matched to the cart's shard when it is listed.
+    pub cart_id: CartId,
+}
+
+/// Charges listed per call at most (Stripe's `limit` is at most 100; an adapter asks for several
+/// of its pages per call).
+pub const CHARGES_PAGE_MAX: usize = 1_000;
+
+/// A charge as the provider lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChargeRecord {
+    pub charge_id: String,
+    pub amount: Money,
+    /// From the charge's metadata; `None` for a charge another system made on the same account.
+    pub cart_id: Option<CartId>,
+    /// By the provider's clock.
+    pub created_at: Timestamp,
+    /// Nothing is left of it to pay back.
+    pub fully_refunded: bool,
+}
+
+/// One call's worth of charges; with `has_more`, ask again `starting_after` the last one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChargePage {
+    pub charges: Vec<ChargeRecord>,
+    pub has_more: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,9 +97,22 @@ pub enum PaymentError {
 /// first result, and a reused key with other parameters is an error, as with Stripe). So must
 /// `refund`, per its `idempotency_key`: the engine asks again after a failure or a restart, and must
 /// get the first refund back, never a second one. A refund beyond what is left of the charge fails.
+///
+/// `charges_created` lists the approved charges created in `[from, to)` by the provider's clock, at
+/// most `CHARGES_PAGE_MAX` per call, each once, in an order that does not change between calls;
+/// `starting_after` (a charge id of the previous page) continues a listing. A Stripe adapter maps it
+/// to `GET /v1/charges?created[gte]=from&created[lt]=to&limit=100&starting_after=…`, with the cart
+/// id from `metadata[cart_id]` (set from `ChargeRequest::cart_id`) and `refunded` as
+/// `fully_refunded`.
 pub trait PaymentProvider: Send + Sync + 'static {
     fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charge, PaymentError>>;
     fn refund(&self, request: &RefundRequest) -> BoxFuture<'_, Result<RefundReceipt, PaymentError>>;
+    fn charges_created(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        starting_after: Option<String>,
+    ) -> BoxFuture<'_, Result<ChargePage, PaymentError>>;
 }
 
 /// Answers by idempotency key with the amount and method they were given, and the keys oldest first
@@ -81,6 +124,8 @@ const TEST_CHARGES_REMEMBERED_MAX: usize = 100_000;
 
 /// Mirrors Stripe's test payment methods, without a network: `pm_card_visa` (and the other
 /// `pm_card_<brand>` ids) succeed, `pm_card_chargeDeclined…` ids decline with Stripe's codes.
+/// Charges are stamped with its clock (the system's unless given one) and listed from memory: like
+/// everything else it knows, its listing is empty again after a restart of the process.
 pub struct TestPaymentProvider {
     /// Part of every charge and refund id, so ids differ between processes, as a real provider's do
     /// (the test provider forgets everything on restart, and the serials start again).
@@ -92,6 +137,7 @@ pub struct TestPaymentProvider {
     #[cfg(any(test, feature = "test-hooks"))]
     refunds_failing: std::sync::atomic::AtomicBool,
     latency: std::time::Duration,
+    clock: std::sync::Arc<dyn Clock>,
 }
 
 /// Refunds the test provider paid, by key, with what each charge was charged and paid back.
@@ -101,6 +147,8 @@ struct TestRefunds {
     /// Amounts charged, so a refund beyond a charge fails. A charge it does not know (one from
     /// before a restart: the test provider forgets everything) is refunded without that check.
     charged: HashMap<String, Money>,
+    /// The same charges in the order they were made, for the listing.
+    created: Vec<(Timestamp, String, CartId)>,
     refunded_minor: HashMap<String, i64>,
     paid: Vec<(RefundRequest, RefundReceipt)>,
 }
@@ -116,6 +164,7 @@ impl Default for TestPaymentProvider {
             #[cfg(any(test, feature = "test-hooks"))]
             refunds_failing: std::sync::atomic::AtomicBool::default(),
             latency: std::time::Duration::ZERO,
+            clock: std::sync::Arc::new(SystemClock),
         }
     }
 }
@@ -124,6 +173,11 @@ impl TestPaymentProvider {
     /// A provider that takes `latency` to answer each charge, as a real one does over the network.
     pub fn with_latency(latency: std::time::Duration) -> TestPaymentProvider {
         TestPaymentProvider { latency, ..TestPaymentProvider::default() }
+    }
+
+    /// Stamps charges with `clock` (a test's manual clock, so that a charge's age follows it).
+    pub fn with_clock(self, clock: std::sync::Arc<dyn Clock>) -> TestPaymentProvider {
+        TestPaymentProvider { clock, ..self }
     }
 
     /// Charges approved so far (a retry answered from the idempotency cache is not a new charge).
@@ -193,6 +247,7 @@ impl PaymentProvider for TestPaymentProvider {
                 let mut refunds = self.refunds.lock().expect("test provider lock");
                 if refunds.charged.len() < TEST_CHARGES_REMEMBERED_MAX {
                     refunds.charged.insert(charge_id.clone(), request.amount);
+                    refunds.created.push((self.clock.now(), charge_id.clone(), request.cart_id));
                 }
             }
             Ok(charge)
@@ -238,6 +293,40 @@ impl PaymentProvider for TestPaymentProvider {
             Ok(receipt)
         })
     }
+
+    fn charges_created(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        starting_after: Option<String>,
+    ) -> BoxFuture<'_, Result<ChargePage, PaymentError>> {
+        Box::pin(async move {
+            let refunds = self.refunds.lock().expect("test provider lock");
+            let mut listed = refunds.created.iter().filter(|(at, ..)| (from..to).contains(at));
+            if let Some(after) = &starting_after
+                && listed.by_ref().all(|(_, charge_id, _)| charge_id != after)
+            {
+                return Err(PaymentError::Provider(format!("starting_after {after}: no such charge listed")));
+            }
+            let mut charges: Vec<ChargeRecord> = listed
+                .take(CHARGES_PAGE_MAX + 1)
+                .map(|(created_at, charge_id, cart_id)| {
+                    let amount = refunds.charged[charge_id];
+                    let refunded_minor = refunds.refunded_minor.get(charge_id).copied().unwrap_or(0);
+                    ChargeRecord {
+                        charge_id: charge_id.clone(),
+                        amount,
+                        cart_id: Some(*cart_id),
+                        created_at: *created_at,
+                        fully_refunded: refunded_minor >= amount.minor,
+                    }
+                })
+                .collect();
+            let has_more = charges.len() > CHARGES_PAGE_MAX;
+            charges.truncate(CHARGES_PAGE_MAX);
+            Ok(ChargePage { charges, has_more })
+        })
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +345,7 @@ mod tests {
             payment_method: "pm_card_visa".into(),
             idempotency_key: "charge-1".into(),
             description: "test".into(),
+            cart_id: domain::CartId(domain::EntityId { partition: 1, serial: 1 }),
         };
         let Charge::Approved { charge_id } = provider.charge(charge).await.unwrap() else { panic!("declined") };
         let refund = |key: &str, minor: Option<i64>| RefundRequest {
@@ -275,5 +365,57 @@ mod tests {
         assert_eq!(paid, vec![Some(600), None]);
         provider.set_refunds_failing(true);
         assert!(provider.refund(&refund("r1", Some(600))).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn charges_are_listed_by_creation_time_page_after_page() {
+        let clock = std::sync::Arc::new(crate::ManualClock::new(Timestamp(1_000)));
+        let provider = TestPaymentProvider::default().with_clock(clock.clone());
+        let cart_id = domain::CartId(domain::EntityId { partition: 3, serial: 7 });
+        let charge = async |key: String| {
+            let request = ChargeRequest {
+                amount: eur(500),
+                payment_method: "pm_card_visa".into(),
+                idempotency_key: key,
+                description: "test".into(),
+                cart_id,
+            };
+            let Charge::Approved { charge_id } = provider.charge(request).await.unwrap() else { panic!("declined") };
+            charge_id
+        };
+        let before = charge("before".into()).await;
+        clock.advance_ms(10);
+        let mut made = Vec::new();
+        for n in 0..2 * CHARGES_PAGE_MAX + 5 {
+            made.push(charge(format!("in-{n}")).await);
+        }
+        assert_eq!(charge("in-0".into()).await, made[0], "a retry is no new charge");
+        clock.advance_ms(10);
+        let after = charge("after".into()).await;
+        provider.refund(&RefundRequest::whole_charge(&made[0])).await.unwrap();
+        let part = RefundRequest { charge_id: made[1].clone(), amount: Some(eur(1)), idempotency_key: "p".into() };
+        provider.refund(&part).await.unwrap();
+
+        let (mut listed, mut pages, mut starting_after) = (Vec::new(), Vec::new(), None);
+        loop {
+            let page =
+                provider.charges_created(Timestamp(1_010), Timestamp(1_020), starting_after.take()).await.unwrap();
+            pages.push((page.charges.len(), page.has_more));
+            starting_after = page.charges.last().map(|record| record.charge_id.clone());
+            listed.extend(page.charges);
+            if !pages.last().unwrap().1 {
+                break;
+            }
+        }
+        assert_eq!(pages, vec![(CHARGES_PAGE_MAX, true), (CHARGES_PAGE_MAX, true), (5, false)]);
+        let ids: Vec<&String> = listed.iter().map(|record| &record.charge_id).collect();
+        assert_eq!(ids, made.iter().collect::<Vec<_>>(), "each once, oldest first, none outside the window");
+        assert!(!ids.contains(&&before) && !ids.contains(&&after));
+        let first = &listed[0];
+        assert_eq!((first.amount, first.created_at, first.fully_refunded), (eur(500), Timestamp(1_010), true));
+        assert_eq!(first.cart_id, Some(cart_id));
+        assert!(!listed[1].fully_refunded, "partly refunded only");
+        let unknown = provider.charges_created(Timestamp(0), Timestamp(2_000), Some("ch_nope".into())).await;
+        assert!(unknown.is_err());
     }
 }

@@ -96,7 +96,8 @@ impl From<Rejection> for ApiError {
             | Rejection::ContractAnswered { .. }
             | Rejection::AlreadyDisputed
             | Rejection::DisputeNotOpen { .. }
-            | Rejection::OrderDisputed => StatusCode::CONFLICT,
+            | Rejection::OrderDisputed
+            | Rejection::ChargeUnused => StatusCode::CONFLICT,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -27,6 +27,7 @@ use crate::{
 use decision::Decision;
 use hashbrown::HashMap;
 use idempotency::{IdempotencyRecord, RecordKey, digest};
+pub use money::charges::ChargeStanding;
 pub use money::contracts::NewSplitContract;
 pub use money::settlement::SETTLEMENT_PARTITION;
 pub use money::{EarningView, PayeeBalance};
@@ -235,6 +236,9 @@ impl State {
             }
             Command::ReleaseCharge { cart_id, charge_id, provider_refund_id } => {
                 self.decide_release_charge(now, *cart_id, charge_id, provider_refund_id)
+            }
+            Command::KeepOrphanCharge { cart_id, charge_id, amount } => {
+                self.decide_keep_orphan_charge(now, *cart_id, charge_id, *amount)
             }
             Command::ProposeSplitContract { actor, contract } => self.decide_propose_contract(now, actor, contract),
             Command::AnswerSplitContract { actor, contract_id, accept } => {

@@ -176,6 +176,11 @@ impl State {
             }
             // The quote before payment was refused, yet the cart can be bought now: it changed meanwhile.
             PaymentOutcome::NotAttempted => return Err(Rejection::CartChanged),
+            // Journaled as unused (the sweep found it without an order) and paid back, or about to
+            // be: a late retry that got the same charge from the provider must not keep it.
+            PaymentOutcome::Approved { charge_id, .. } if self.money.unused_charges.contains_key(charge_id) => {
+                return Err(Rejection::ChargeUnused);
+            }
             PaymentOutcome::Approved { amount, quoted_hold_ids, .. }
                 if *amount != total || !lines.iter().map(|line| line.hold_id).eq(quoted_hold_ids.iter().copied()) =>
             {

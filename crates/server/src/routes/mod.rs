@@ -125,7 +125,7 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         }
         Reply::Settlement(settlement) => (success, Json(SettlementBody::of(settlement, &[]))).into_response(),
         // Engine-only commands; no route answers these.
-        Reply::ChargeReleased { charge_id } => {
+        Reply::ChargeReleased { charge_id } | Reply::ChargeUnused { charge_id } => {
             (success, Json(serde_json::json!({"charge_id": charge_id}))).into_response()
         }
         Reply::Dispute(dispute) => (success, Json(DisputeBody::from(&**dispute))).into_response(),

@@ -54,7 +54,12 @@ impl TestServer {
         let data_dir = tempfile::tempdir().unwrap();
         let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
         let latency = std::time::Duration::from_millis(options.payment_latency_ms);
-        let payments = Arc::new(TestPaymentProvider::with_latency(latency));
+        let mut payments = TestPaymentProvider::with_latency(latency);
+        // The provider stamps its charges with the server's clock, so their age follows the test's.
+        if let Some(clock) = &manual_clock {
+            payments = payments.with_clock(clock.clone());
+        }
+        let payments = Arc::new(payments);
         let payouts = Arc::new(SandboxPayouts::open(&engine::sandbox_payouts_path(data_dir.path())).unwrap());
         TestServer::start_on(options, data_dir, manual_clock, payments, payouts).await
     }

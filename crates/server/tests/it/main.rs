@@ -13,6 +13,7 @@ mod limits;
 mod live;
 mod media;
 mod money;
+mod orphan_charges;
 mod payout_rules;
 mod refunds;
 mod risk;
