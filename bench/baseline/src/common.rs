@@ -67,6 +67,7 @@ pub(crate) async fn charge(
         idempotency_key: engine::charge_key(cart_id, key, amount, quoted),
         description: format!("livedrop cart {cart_id}"),
         cart_id,
+        journal_id: "baseline".into(),
     };
     Ok(payments.charge(request).await?)
 }

@@ -238,6 +238,17 @@ pub struct ProfileInForce {
     pub rule: Option<ProfileRule>,
 }
 
+impl ProfileInForce {
+    /// Whether a payout rule's outcome is what is in force already: the same terms, set by the
+    /// same rule. Another rule giving the same terms is a change: the profile says which rule set it.
+    pub fn unchanged_by(&self, profile: &PayoutProfile, verdict: &risk::PayoutVerdict) -> bool {
+        let same_rule = self.rule.as_ref().is_some_and(|rule| {
+            (rule.verdict.rule_index, &rule.verdict.rule_name) == (verdict.rule_index, &verdict.rule_name)
+        });
+        self.profile == *profile && same_rule
+    }
+}
+
 impl Default for PayoutProfile {
     fn default() -> Self {
         PayoutProfile::SAME_DAY

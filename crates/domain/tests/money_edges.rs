@@ -312,6 +312,11 @@ fn payout_rules_move_profiles_an_admin_did_not_pin() {
     assert!(!apply_rule(&mut w, creator.id, 1, young.clone()), "the same profile again: nothing journaled");
     let in_force = w.state.payout_profile_in_force(creator.id).unwrap();
     assert_eq!((in_force.profile.delay_days, in_force.rule.as_ref().unwrap().rules_version), (14, 1));
+    // Newer rules giving the same terms by another rule: the profile must name the rule that set it.
+    let other = rule_outcome("rule \"chargebacks\": delay 14 days if disputes_90d >= 0", 3, Default::default());
+    assert!(apply_rule(&mut w, creator.id, 1, other));
+    let in_force = w.state.payout_profile_in_force(creator.id).unwrap();
+    assert_eq!(in_force.rule.as_ref().unwrap().verdict.rule_name.as_deref(), Some("chargebacks"));
     assert!(!apply_rule(&mut w, creator.id, 0, None), "older rules than the profile's");
     assert!(apply_rule(&mut w, creator.id, 2, None), "no rule matches any more: the default");
     assert_eq!(w.state.payout_profile(creator.id), None);

@@ -105,6 +105,7 @@ impl Engine {
                     idempotency_key: charge_key(cart_id, &idempotency, amount, &quoted_hold_ids),
                     description: format!("livedrop cart {cart_id}"),
                     cart_id,
+                    journal_id: self.journal_id.clone(),
                 };
                 match self.payments.charge(request).await? {
                     Charge::Approved { charge_id } => {

@@ -31,7 +31,7 @@ pub use payout_rules::{InstalledPayoutRules, ProfileMove, RUN_MOVES_LISTED_MAX, 
 pub use payouts::{
     PayoutAnswer, PayoutProvider, PayoutRequest, SANDBOX_PAYOUTS_FILE, SandboxPayouts, payout_key, sandbox_payouts_path,
 };
-pub use reconcile::{ORPHAN_GRACE_MS, ORPHAN_LOOKBACK_MS};
+pub use reconcile::{ORPHAN_GRACE_MS, ORPHAN_LOOKBACK_MS, ORPHANS_PER_SWEEP_MAX};
 pub use refunds::refund_key;
 pub use risk::{InstalledRules, RiskContext};
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
@@ -140,6 +140,8 @@ pub struct Engine {
     writer: Mutex<Option<JournalWriter>>,
     #[cfg(any(test, feature = "test-hooks"))]
     reconciler: Arc<reconcile::Reconciler>,
+    /// The transparency signing key's id: stable for a data directory, different across them.
+    journal_id: String,
 }
 
 /// The partition that owns a handle (and so the account created with it). FNV-1a, fixed forever:
@@ -250,7 +252,13 @@ impl Engine {
             tracing::info!(refunds = approved_refunds.len(), "paying back refunds approved before the restart");
         }
         // Its first sweep, now, pays back what a crash left approved, unused or unknown.
-        let reconciler = reconcile::Reconciler::new(shards.clone(), config.payments.clone(), config.clock.clone());
+        let journal_id = transparency.public_key().key_id();
+        let reconciler = reconcile::Reconciler::new(
+            shards.clone(),
+            config.payments.clone(),
+            config.clock.clone(),
+            journal_id.clone(),
+        );
         tasks.push(tokio::spawn(reconcile::run_reconciliation(reconciler.clone(), shutdown_signal.clone())));
         // Before anything is served: a removed admin's token must not work for a single request.
         admins::configure(&shards, &config.admin_tokens, known_admins).await?;
@@ -300,11 +308,18 @@ impl Engine {
             writer: Mutex::new(Some(writer)),
             #[cfg(any(test, feature = "test-hooks"))]
             reconciler,
+            journal_id,
         })
     }
 
     pub fn transparency(&self) -> &Transparency {
         &self.transparency
+    }
+
+    /// What identifies this livedrop's journal to the payment provider (kept with each charge):
+    /// the transparency signing key's id, stable for a data directory.
+    pub fn journal_id(&self) -> &str {
+        &self.journal_id
     }
 
     /// The latest signed checkpoint of a drop's log (signed now if the log grew since the last);

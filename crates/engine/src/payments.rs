@@ -26,6 +26,10 @@ pub struct ChargeRequest {
     /// Kept with the charge (Stripe: `metadata[cart_id]`), so a charge the journal never heard of
     /// can be matched to the cart's shard when it is listed.
     pub cart_id: CartId,
+    /// This livedrop's journal (`Engine::journal_id`), kept with the charge too
+    /// (`metadata[livedrop_journal]`): cart ids are small and repeat across deployments, so a sweep
+    /// must only ever touch the charges its own journal made.
+    pub journal_id: String,
 }
 
 /// Charges listed per call at most (Stripe's `limit` is at most 100; an adapter asks for several
@@ -39,6 +43,8 @@ pub struct ChargeRecord {
     pub amount: Money,
     /// From the charge's metadata; `None` for a charge another system made on the same account.
     pub cart_id: Option<CartId>,
+    /// From the charge's metadata; another deployment's (or none) for charges this one did not make.
+    pub journal_id: Option<String>,
     /// By the provider's clock.
     pub created_at: Timestamp,
     /// Nothing is left of it to pay back.
@@ -148,7 +154,7 @@ struct TestRefunds {
     /// before a restart: the test provider forgets everything) is refunded without that check.
     charged: HashMap<String, Money>,
     /// The same charges in the order they were made, for the listing.
-    created: Vec<(Timestamp, String, CartId)>,
+    created: Vec<(Timestamp, String, CartId, String)>,
     refunded_minor: HashMap<String, i64>,
     paid: Vec<(RefundRequest, RefundReceipt)>,
 }
@@ -247,7 +253,8 @@ impl PaymentProvider for TestPaymentProvider {
                 let mut refunds = self.refunds.lock().expect("test provider lock");
                 if refunds.charged.len() < TEST_CHARGES_REMEMBERED_MAX {
                     refunds.charged.insert(charge_id.clone(), request.amount);
-                    refunds.created.push((self.clock.now(), charge_id.clone(), request.cart_id));
+                    let made = (self.clock.now(), charge_id.clone(), request.cart_id, request.journal_id.clone());
+                    refunds.created.push(made);
                 }
             }
             Ok(charge)
@@ -304,19 +311,20 @@ impl PaymentProvider for TestPaymentProvider {
             let refunds = self.refunds.lock().expect("test provider lock");
             let mut listed = refunds.created.iter().filter(|(at, ..)| (from..to).contains(at));
             if let Some(after) = &starting_after
-                && listed.by_ref().all(|(_, charge_id, _)| charge_id != after)
+                && listed.by_ref().all(|(_, charge_id, ..)| charge_id != after)
             {
                 return Err(PaymentError::Provider(format!("starting_after {after}: no such charge listed")));
             }
             let mut charges: Vec<ChargeRecord> = listed
                 .take(CHARGES_PAGE_MAX + 1)
-                .map(|(created_at, charge_id, cart_id)| {
+                .map(|(created_at, charge_id, cart_id, journal_id)| {
                     let amount = refunds.charged[charge_id];
                     let refunded_minor = refunds.refunded_minor.get(charge_id).copied().unwrap_or(0);
                     ChargeRecord {
                         charge_id: charge_id.clone(),
                         amount,
                         cart_id: Some(*cart_id),
+                        journal_id: Some(journal_id.clone()),
                         created_at: *created_at,
                         fully_refunded: refunded_minor >= amount.minor,
                     }
@@ -346,6 +354,7 @@ mod tests {
             idempotency_key: "charge-1".into(),
             description: "test".into(),
             cart_id: domain::CartId(domain::EntityId { partition: 1, serial: 1 }),
+            journal_id: "j1".into(),
         };
         let Charge::Approved { charge_id } = provider.charge(charge).await.unwrap() else { panic!("declined") };
         let refund = |key: &str, minor: Option<i64>| RefundRequest {
@@ -379,6 +388,7 @@ mod tests {
                 idempotency_key: key,
                 description: "test".into(),
                 cart_id,
+                journal_id: "j1".into(),
             };
             let Charge::Approved { charge_id } = provider.charge(request).await.unwrap() else { panic!("declined") };
             charge_id
@@ -413,7 +423,7 @@ mod tests {
         assert!(!ids.contains(&&before) && !ids.contains(&&after));
         let first = &listed[0];
         assert_eq!((first.amount, first.created_at, first.fully_refunded), (eur(500), Timestamp(1_010), true));
-        assert_eq!(first.cart_id, Some(cart_id));
+        assert_eq!((first.cart_id, first.journal_id.as_deref()), (Some(cart_id), Some("j1")));
         assert!(!listed[1].fully_refunded, "partly refunded only");
         let unknown = provider.charges_created(Timestamp(0), Timestamp(2_000), Some("ch_nope".into())).await;
         assert!(unknown.is_err());

@@ -115,8 +115,12 @@ impl PayoutRules {
             let age_days = (now.0 - created_at.0).max(0) / DAY_MS as i64;
             let record = PayeeRecord::of(age_days, &counts.get(&account_id).copied().unwrap_or_default());
             let outcome = installed.rules.first_match(&record).map(|(terms, verdict)| (terms.into(), verdict));
-            let current = in_force.map(|in_force| in_force.profile);
-            if current == outcome.as_ref().map(|(profile, _)| *profile) {
+            let unchanged = match (&in_force, &outcome) {
+                (None, None) => true,
+                (Some(in_force), Some((profile, verdict))) => in_force.unchanged_by(profile, verdict),
+                _ => false,
+            };
+            if unchanged {
                 continue;
             }
             let command =
@@ -173,20 +177,38 @@ impl Engine {
         let rules = risk::parse_payout_rules(&text).map(Arc::new);
         let by = actor.id;
         let command = Command::SavePayoutRules { actor, text, rules: rules.clone() };
-        match (self.execute(Envelope::plain(command)).await?, rules) {
-            (Ok(Reply::PayoutRules { text, version }), Ok(rules)) => {
-                let saved = self.payout_rules.install(&text, version, by, rules);
-                let runner = self.payout_rules.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = runner.run().await {
-                        tracing::warn!(%error, "payout rules run after a save stopped early; the next one retries");
-                    }
-                });
-                Ok(Ok(saved))
+        let (shards, runner) = (self.shards.clone(), self.payout_rules.clone());
+        // In a task of its own: a client going away after the commit must not leave the saved
+        // rules out of force.
+        let task = tokio::spawn(async move {
+            match (execute_on(&shards, Envelope::plain(command)).await?, rules) {
+                (Ok(Reply::PayoutRules { text, version }), Ok(rules)) => {
+                    let saved = runner.install(&text, version, by, rules);
+                    tokio::spawn(async move {
+                        if let Err(error) = runner.run().await {
+                            tracing::warn!(%error, "payout rules run after a save stopped early; the next one retries");
+                        }
+                    });
+                    Ok(Ok(saved))
+                }
+                (Ok(other), _) => Err(EngineError::Inconsistent(format!("saving payout rules answered {other:?}"))),
+                (Err(rejection), _) => Ok(Err(rejection)),
             }
-            (Ok(other), _) => Err(EngineError::Inconsistent(format!("saving payout rules answered {other:?}"))),
-            (Err(rejection), _) => Ok(Err(rejection)),
-        }
+        });
+        task.await.unwrap_or_else(|error| {
+            tracing::error!(%error, "payout rules save task failed");
+            Err(EngineError::Unavailable)
+        })
+    }
+
+    /// Runs the payout rules in the background (after a change an admin made to one payee).
+    pub fn start_payout_rules_run(&self) {
+        let runner = self.payout_rules.clone();
+        tokio::spawn(async move {
+            if let Err(error) = runner.run().await {
+                tracing::warn!(%error, "payout rules run stopped early; the next one retries");
+            }
+        });
     }
 
     /// Runs the payout rules now, on every payee.

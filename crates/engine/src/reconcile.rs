@@ -33,11 +33,16 @@ const _: () = assert!(ORPHAN_GRACE_MS > IDEMPOTENCY_TTL_MS, "the grace must outl
 /// An orphan older than that at a start (a process down for a week) is left to a person.
 pub const ORPHAN_LOOKBACK_MS: u64 = 7 * 24 * 3_600_000;
 
+/// Orphans one sweep pays back at most; beyond, it pays none and alerts (see `keep_orphans`).
+pub const ORPHANS_PER_SWEEP_MAX: usize = 100;
+
 /// The sweep and what it remembers between runs.
 pub(crate) struct Reconciler {
     shards: Vec<mpsc::Sender<Request>>,
     payments: Arc<dyn PaymentProvider>,
     clock: Arc<dyn Clock>,
+    /// Only charges made for this journal are ever looked at (`ChargeRequest::journal_id`).
+    journal_id: String,
     /// Where the provider's listing resumes (by its clock): every charge created before was looked
     /// up. `None` until the first sweep. Locked for a whole sweep, so sweeps never overlap.
     orphans_from: tokio::sync::Mutex<Option<Timestamp>>,
@@ -69,8 +74,10 @@ impl Reconciler {
         shards: Vec<mpsc::Sender<Request>>,
         payments: Arc<dyn PaymentProvider>,
         clock: Arc<dyn Clock>,
+        journal_id: String,
     ) -> Arc<Reconciler> {
-        Arc::new(Reconciler { shards, payments, clock, orphans_from: tokio::sync::Mutex::new(None) })
+        let orphans_from = tokio::sync::Mutex::new(None);
+        Arc::new(Reconciler { shards, payments, clock, journal_id, orphans_from })
     }
 
     /// One sweep; answers how many orphan charges it journaled as unused.
@@ -117,13 +124,19 @@ impl Reconciler {
         let mut starting_after = None;
         loop {
             let page = self.payments.charges_created(from, to, starting_after.take()).await?;
-            // A charge without our metadata was made by something else on the provider's account.
-            let ours: Vec<(ChargeRecord, CartId)> = page
-                .charges
-                .iter()
-                .filter(|record| !record.fully_refunded)
-                .filter_map(|record| Some((record.clone(), record.cart_id?)))
-                .collect();
+            // A charge without our metadata was made by something else on the provider's account:
+            // another deployment, another system. Never ours to pay back; a person looks at it.
+            let mut ours: Vec<(ChargeRecord, CartId)> = Vec::new();
+            for record in page.charges.iter().filter(|record| !record.fully_refunded) {
+                match (record.journal_id.as_deref() == Some(self.journal_id.as_str()), record.cart_id) {
+                    (true, Some(cart_id)) => ours.push((record.clone(), cart_id)),
+                    _ => {
+                        metrics::counter!("livedrop_reconciled_total", "kind" => "unattributed_charge").increment(1);
+                        let charge_id = &record.charge_id;
+                        tracing::warn!(%charge_id, "listed charge not made by this journal; left alone");
+                    }
+                }
+            }
             let lookups: Arc<Vec<(CartId, String)>> =
                 Arc::new(ours.iter().map(|(record, cart_id)| (*cart_id, record.charge_id.clone())).collect());
             let standings = match self.standings(lookups).await {
@@ -135,6 +148,22 @@ impl Reconciler {
                     Vec::new()
                 }
             };
+            // A crash leaves a few orphans; many mean the listing does not match what `charge`
+            // answered (an adapter listing other ids, a shared account): stop before paying back
+            // live orders, and keep them listed until a person looks.
+            let n_orphans = standings.iter().filter(|standing| **standing == ChargeStanding::Orphan).count();
+            if n_kept + n_orphans > ORPHANS_PER_SWEEP_MAX {
+                metrics::counter!("livedrop_reconciled_total", "kind" => "orphan_sweep_halted").increment(1);
+                tracing::error!(
+                    n_orphans = n_kept + n_orphans,
+                    max = ORPHANS_PER_SWEEP_MAX,
+                    "more charges unknown to the journal than a crash leaves; none paid back: check the payment \
+                     provider's listing"
+                );
+                let orphans = ours.iter().zip(&standings).filter(|(_, standing)| **standing == ChargeStanding::Orphan);
+                let earliest = orphans.map(|((record, _), _)| record.created_at).min().unwrap_or(to);
+                return Ok((n_kept, resume_from.min(earliest)));
+            }
             for ((record, cart_id), standing) in ours.into_iter().zip(standings) {
                 match standing {
                     ChargeStanding::Ordered | ChargeStanding::Unused => {}

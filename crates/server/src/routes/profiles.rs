@@ -110,7 +110,7 @@ pub(crate) async fn set_profile(
 #[utoipa::path(delete, path = "/v1/admin/payout-profiles/{account_id}", tag = "money",
     params(("account_id" = String, Path, description = "a creator or partner")),
     security(("bearer" = [])),
-    responses((status = 200, description = "cleared: the default is in force until a payout rule matches the payee (the rules run again now)", body = ProfileBody),
+    responses((status = 200, description = "cleared: the default is in force until a payout rule matches the payee (the rules start a run now)", body = ProfileBody),
         (status = 400, description = "invalid_request: not a payee", body = ErrorBody),
         (status = 403, description = "forbidden: admins only", body = ErrorBody),
         (status = 404, description = "no such account", body = ErrorBody), RateLimited, Unavailable))]
@@ -124,8 +124,9 @@ pub(crate) async fn clear_profile(
     if let Err(rejection) = app.engine.execute(Envelope::plain(command)).await? {
         return Err(rejection.into());
     }
-    // The payee is the rules' again: run them now rather than at the next hour.
-    app.engine.run_payout_rules().await?;
+    // The payee is the rules' again: they run now, in the background, rather than at the next
+    // hour; the answer is the profile in force at once (the default until a rule moves it).
+    app.engine.start_payout_rules_run();
     profile_in_force(&app, account_id).await
 }
 

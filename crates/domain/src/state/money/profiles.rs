@@ -108,7 +108,8 @@ impl State {
             (Some(in_force), _) if in_force.rule.as_ref().is_some_and(|rule| rule.rules_version > rules_version) => {
                 return unchanged;
             }
-            (Some(in_force), Some((profile, _))) if in_force.profile == *profile => return unchanged,
+            // The same terms from the same rule: nothing new to say (the values it read may differ).
+            (Some(in_force), Some((profile, verdict))) if in_force.unchanged_by(profile, verdict) => return unchanged,
             (None, None) => return unchanged,
             (Some(_), None) => {
                 Event::PayoutProfileCleared { account_id, by, at: now, rules_version: Some(rules_version) }
