@@ -293,12 +293,12 @@ fn a_payee_record_counts_refunds_disputes_and_reviews() {
     let reviewed = w.buy(buyer, drop_id, 1, 1_000, Some(verdict));
     w.ok(Command::ReviewOrder { actor: ADMIN, order_id: reviewed.id, approve: false, reason: None });
     w.buy(buyer, drop_id, 1, 1_000, None);
-    let records = w.state.payee_records(since);
+    let records = w.state.payee_records(since, &w.state.earning_payees());
     // The rejected order's refund is approved, not paid back yet: not counted as refunded.
     let expected =
         risk::RecordCounts { orders: 4, refunded: 1, disputed: 1, disputes_lost: 1, reviewed: 1, rejected: 1 };
     assert_eq!(records, [(creator.id, expected)], "order {} is older than the record", old.id);
-    assert_eq!(w.state.payee_records(w.now.plus_ms(1)), []);
+    assert_eq!(w.state.payee_records(w.now.plus_ms(1), &[creator.id]), []);
 }
 
 /// Rules move a profile and take it back to the default; an admin's profile is pinned against them

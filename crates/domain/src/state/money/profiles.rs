@@ -129,12 +129,19 @@ impl State {
         payees.map(|account| (account.id, account.created_at, self.money.profiles.get(&account.id)))
     }
 
-    /// Each payee's record in this shard's books: its orders paid since `since` and, of those, how
-    /// many were refunded, disputed (and lost) and held for review (and rejected). The engine sums
-    /// them over the shards.
-    pub fn payee_records(&self, since: Timestamp) -> Vec<(AccountId, RecordCounts)> {
+    /// The payees with earnings in this shard's books.
+    pub fn earning_payees(&self) -> Vec<AccountId> {
+        self.money.orders_by_payee.keys().copied().collect()
+    }
+
+    /// The records of `payees` in this shard's books: each one's orders paid since `since` and, of
+    /// those, how many were refunded, disputed (and lost) and held for review (and rejected); payees
+    /// without such orders are left out. The engine asks a few hundred payees at a time (the read
+    /// holds the shard) and sums the records over the shards.
+    pub fn payee_records(&self, since: Timestamp, payees: &[AccountId]) -> Vec<(AccountId, RecordCounts)> {
         let mut records = Vec::new();
-        for (payee, order_ids) in &self.money.orders_by_payee {
+        for payee in payees {
+            let Some(order_ids) = self.money.orders_by_payee.get(payee) else { continue };
             let mut counts = RecordCounts::default();
             // Oldest first, so the recent ones are read from the end.
             for order_id in order_ids.iter().rev() {
