@@ -1,6 +1,6 @@
 //! The signal catalogue, and what a rule set decides for one request.
 
-use crate::lang::{ActionWord, Expr, Operand, RuleAction, RuleError, RuleSet, RuleSignal, closest};
+use crate::lang::{ActionWord, Expr, Operand, RuleAction, RuleError, RuleSet, RuleSignal};
 use std::fmt;
 
 /// What a rule does when its condition holds.
@@ -34,15 +34,7 @@ impl RuleAction for Action {
             Ok(word) if word == "allow" => Action::Allow,
             Ok(word) if word == "block" => Action::Block,
             Ok(word) if word == "review" => Action::Review,
-            other => {
-                let mut message = format!("expected {}, found {}", Self::EXPECTED, words[0].describe());
-                if let Ok(word) = other
-                    && let Some(suggestion) = closest(word, Self::FIRST_WORDS)
-                {
-                    message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-                }
-                return Err(words[0].error(message));
-            }
+            _ => return Err(words[0].not_an_action::<Action>()),
         };
         match words.get(1) {
             Some(extra) => {

@@ -61,6 +61,17 @@ impl ActionWord {
     pub fn error(&self, message: impl Into<String>) -> RuleError {
         RuleError { line: 0, column: self.column, message: message.into() }
     }
+
+    /// The error of a word that starts no action of `A`, with a "did you mean" for a near miss.
+    pub fn not_an_action<A: RuleAction>(&self) -> RuleError {
+        let mut message = format!("expected {}, found {}", A::EXPECTED, self.describe());
+        if let Ok(word) = &self.word
+            && let Some(suggestion) = closest(word, A::FIRST_WORDS)
+        {
+            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
+        }
+        self.error(message)
+    }
 }
 
 /// Rules in one set at most; each costs every claim a little.
@@ -506,7 +517,7 @@ impl<A: RuleAction, S: RuleSignal> Parser<'_, A, S> {
 }
 
 /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
-pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let best = candidates.iter().map(|candidate| (edit_distance(word, candidate), *candidate)).min()?;
     (best.0 <= 3.max(word.len() / 4)).then_some(best.1)
 }

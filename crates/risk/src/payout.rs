@@ -11,7 +11,7 @@
 //! rule matches gets the platform's default profile.
 
 use crate::eval::signals;
-use crate::lang::{ActionWord, RuleAction, RuleError, RuleSet, closest};
+use crate::lang::{ActionWord, RuleAction, RuleError, RuleSet};
 use std::fmt;
 
 /// Days of delay or reserve at most; the same bound an admin's profile has.
@@ -194,15 +194,7 @@ impl RuleAction for PayoutTerms {
                 reader.days("the delay")?;
                 days
             }
-            other => {
-                let mut message = format!("expected {}, found {}", Self::EXPECTED, words[0].describe());
-                if let Ok(word) = other
-                    && let Some(suggestion) = closest(word, Self::FIRST_WORDS)
-                {
-                    message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-                }
-                return Err(words[0].error(message));
-            }
+            _ => return Err(words[0].not_an_action::<PayoutTerms>()),
         };
         let (mut reserve_bps, mut reserve_days) = (0, 0);
         if let Some(word) = words.get(reader.at) {

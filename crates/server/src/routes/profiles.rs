@@ -10,7 +10,8 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated, OptionalIdempote
 use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::ledger::payee_of;
 use crate::routes::ledger::wire::AccountQuery;
-use crate::routes::risk::wire::{RiskRulesErrorBody, RiskRulesErrorDetail, RuleErrorBody};
+use crate::routes::risk::rules_refused;
+use crate::routes::risk::wire::RiskRulesErrorBody;
 use crate::routes::{path_id, render};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -153,16 +154,7 @@ pub(crate) async fn put_payout_rules(
     require_admin(&actor)?;
     match app.engine.save_payout_rules(actor, request.rules).await? {
         Ok(saved) => Ok(Json(PayoutRulesBody::of(&saved)).into_response()),
-        Err(Rejection::Invalid { message, mistakes, .. }) if !mistakes.is_empty() => {
-            let errors = mistakes
-                .into_iter()
-                .map(|mistake| RuleErrorBody { line: mistake.line, column: mistake.column, message: mistake.message })
-                .collect();
-            let code = "invalid_payout_rules".to_owned();
-            let body = RiskRulesErrorBody { error: RiskRulesErrorDetail { code, message, errors } };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
-        }
-        Err(rejection) => Err(rejection.into()),
+        Err(rejection) => rules_refused("invalid_payout_rules", rejection),
     }
 }
 

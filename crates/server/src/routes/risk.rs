@@ -66,15 +66,22 @@ pub(crate) async fn put_risk_rules(
     // text lists each with its line and column.
     match app.engine.save_risk_rules(actor, request.rules).await? {
         Ok(saved) => Ok(Json(RiskRulesBody::of(&saved.text, saved.version, &saved.rules)).into_response()),
-        Err(Rejection::Invalid { message, mistakes, .. }) if !mistakes.is_empty() => {
+        Err(rejection) => rules_refused("invalid_risk_rules", rejection),
+    }
+}
+
+/// A rule text refused for its mistakes: 422 `code` with every one's line and column; any other
+/// refusal as usual.
+pub(crate) fn rules_refused(code: &str, rejection: Rejection) -> Result<Response, ApiError> {
+    match rejection {
+        Rejection::Invalid { message, mistakes, .. } if !mistakes.is_empty() => {
             let errors = mistakes
                 .into_iter()
                 .map(|mistake| RuleErrorBody { line: mistake.line, column: mistake.column, message: mistake.message })
                 .collect();
-            let code = "invalid_risk_rules".to_owned();
-            let body = RiskRulesErrorBody { error: RiskRulesErrorDetail { code, message, errors } };
+            let body = RiskRulesErrorBody { error: RiskRulesErrorDetail { code: code.to_owned(), message, errors } };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
         }
-        Err(rejection) => Err(rejection.into()),
+        rejection => Err(rejection.into()),
     }
 }
