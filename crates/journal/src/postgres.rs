@@ -3,7 +3,7 @@
 //! own threads, never on the async runtime: the writer thread holds one session (and the advisory
 //! lock) for its whole life, a reader thread another.
 
-use crate::store::{ChainedRow, JournalError, Storage, StoredRow};
+use crate::store::{Chain, ChainedRow, JournalError, Storage, StoredRow};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::config::Host;
 use postgres::types::Type;
@@ -38,7 +38,7 @@ const CREATE_TABLES: &str = "
 /// Parses the URL (or `key=value` string) and sets a connect timeout unless it names one.
 pub(crate) fn config(url: &str) -> Result<Config, JournalError> {
     let mut config: Config =
-        url.parse().map_err(|error| JournalError::Location(format!("not a PostgreSQL URL ({error})")))?;
+        url.parse().map_err(|error| JournalError::Location(format!("not a PostgreSQL URL ({})", Chain(&error))))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -177,7 +177,7 @@ impl Storage for Client {
             writer.finish()?;
             transaction.commit()
         };
-        write(self).map_err(|error| format!("PostgreSQL: {error}"))
+        write(self).map_err(|error| format!("PostgreSQL: {}", Chain(&error)))
     }
 }
 

@@ -25,9 +25,9 @@ pub enum JournalError {
     Locked,
     #[error("journal storage failed: {0}")]
     Storage(rusqlite::Error),
-    #[error("journal storage (PostgreSQL) failed: {0}")]
+    #[error("journal storage (PostgreSQL) failed: {}", Chain(.0))]
     Postgres(postgres::Error),
-    #[error("could not reach the journal's PostgreSQL at {host}: {source}")]
+    #[error("could not reach the journal's PostgreSQL at {host}: {}", Chain(source))]
     Unreachable { host: String, source: postgres::Error },
     #[error("the journal's storage is version {found}, this build reads version {supported}")]
     StorageVersion { found: i64, supported: i64 },
@@ -49,6 +49,21 @@ impl From<rusqlite::Error> for JournalError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => JournalError::Locked,
             _ => JournalError::Storage(error),
         }
+    }
+}
+
+/// A PostgreSQL error with its causes: the client's own text names only the kind ("db error").
+pub(crate) struct Chain<'a>(pub(crate) &'a postgres::Error);
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 
