@@ -18,6 +18,10 @@ const LOCK_CLASS: i32 = 0x6c64_6a6c;
 /// Rows fetched per round trip while reading the log back at open.
 const READ_CHUNK_ROWS: i32 = 4_096;
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long the lock is tried before `Locked`: the session of a process that was just killed ends a
+/// moment after it, once its server process reads the closed socket.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
 
 const CREATE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS livedrop_meta (
@@ -98,10 +102,17 @@ pub(crate) fn open_writer(config: &Config) -> Result<Client, JournalError> {
         JournalError::Location("no schema of the search path exists to keep the journal in".to_owned())
     })?;
     // Session-level: held until this session ends (the process stops or dies, or the server drops it).
-    let locked: bool =
-        client.query_one("SELECT pg_try_advisory_lock($1, hashtext($2))", &[&LOCK_CLASS, &schema])?.get(0);
-    if !locked {
-        return Err(JournalError::Locked);
+    let started = std::time::Instant::now();
+    loop {
+        let locked: bool =
+            client.query_one("SELECT pg_try_advisory_lock($1, hashtext($2))", &[&LOCK_CLASS, &schema])?.get(0);
+        if locked {
+            break;
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(JournalError::Locked);
+        }
+        std::thread::sleep(LOCK_RETRY);
     }
     client.batch_execute(CREATE_TABLES)?;
     client.execute(
