@@ -399,7 +399,9 @@ impl PendingAppend {
     }
 }
 
-/// What the writer thread reports while it opens the storage and reads it back.
+/// What the writer thread reports while it opens the storage and reads it back. Nearly every message
+/// is an event, so it is not boxed: that would be an allocation per replayed event.
+#[allow(clippy::large_enum_variant)]
 enum Opening {
     Event(RecoveredEvent),
     Ready(u64),

@@ -50,7 +50,7 @@ fn errors_say_what_the_action_lacks() {
         errors("same_day soon if orders_90d > 1"),
         ["line 1, column 10: expected \"reserve\" or \"if\" after the schedule, found \"soon\""]
     );
-    assert_eq!(errors("same_day if claims_per_ip_10m > 1")[0].contains("unknown signal \"claims_per_ip_10m\""), true);
+    assert!(errors("same_day if claims_per_ip_10m > 1")[0].contains("unknown signal \"claims_per_ip_10m\""));
     assert_eq!(
         errors("block if orders_90d > 1")[0],
         "line 1, column 1: expected a payout profile (same_day, or delay N days), found \"block\""
