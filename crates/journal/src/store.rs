@@ -511,10 +511,11 @@ fn write_loop<S: Storage>(
                 // memory and disk disagree. Refuse everything from here on; the supervisor restarts
                 // the process, which recovers exactly what was committed.
                 tracing::error!(%error, "journal commit failed; refusing further appends");
+                // Closed before anyone hears of the failure: every later submit gets WriterStopped.
+                inbox.close();
                 for request in batch.drain(..) {
                     let _ = request.reply.send(Err(error.clone()));
                 }
-                inbox.close();
                 while let Ok(request) = inbox.try_recv() {
                     let _ = request.reply.send(Err("journal writer stopped after a failed commit".into()));
                 }

@@ -77,6 +77,25 @@ impl Store {
         }
     }
 
+    /// Makes every later insert fail (`on`) or succeed again, as a full disk or a revoked grant would.
+    fn refuse_inserts(&self, on: bool) {
+        match (&self.location, on) {
+            (JournalLocation::Sqlite(dir), _) => {
+                let connection = rusqlite::Connection::open(dir.join("journal.sqlite3")).unwrap();
+                let statement = if on {
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                } else {
+                    "DROP TRIGGER refuse"
+                };
+                connection.execute(statement, []).unwrap();
+            }
+            (JournalLocation::Postgres(_), true) => {
+                self.sql("ALTER TABLE livedrop_events ADD CONSTRAINT refuse CHECK (seq < 0) NOT VALID")
+            }
+            (JournalLocation::Postgres(_), false) => self.sql("ALTER TABLE livedrop_events DROP CONSTRAINT refuse"),
+        }
+    }
+
     fn rows(&self) -> Rows {
         let query = "SELECT seq, stream, stream_seq, schema_version, payload, prev_hash, hash FROM";
         match &self.location {
@@ -134,7 +153,11 @@ macro_rules! on_both {
     )*};
 }
 
-on_both!(concurrent_appends_are_durable_ordered_and_chained, a_second_writer_is_refused);
+on_both!(
+    concurrent_appends_are_durable_ordered_and_chained,
+    a_second_writer_is_refused,
+    a_failed_commit_stops_the_writer_and_keeps_the_lock,
+);
 
 async fn concurrent_appends_are_durable_ordered_and_chained(store: Store) {
     let (journal, writer, n_events) = Journal::open_at(&store.location, |_| panic!("a new journal is empty")).unwrap();
@@ -203,6 +226,28 @@ async fn a_second_writer_is_refused(store: Store) {
     writer.join();
     let (journal, writer, n_events) = Journal::open_at(&store.location, |_| {}).unwrap();
     assert_eq!(n_events, 1);
+    drop(journal);
+    writer.join();
+}
+
+async fn a_failed_commit_stops_the_writer_and_keeps_the_lock(store: Store) {
+    let (journal, writer, _) = Journal::open_at(&store.location, |_| {}).unwrap();
+    journal.append(&[cart_event(1)]).await.unwrap();
+    store.refuse_inserts(true);
+    match journal.append(&[cart_event(2)]).await {
+        Err(JournalError::CommitFailed(reason)) => assert!(reason.contains("refuse"), "{reason}"),
+        other => panic!("expected a failed commit, got {other:?}"),
+    }
+    // Nothing after a failed commit is taken, and the journal stays locked while this writer lives.
+    assert!(matches!(journal.append(&[cart_event(3)]).await, Err(JournalError::WriterStopped)));
+    assert!(matches!(Journal::open_at(&store.location, |_| {}), Err(JournalError::Locked)));
+    drop(journal);
+    writer.join();
+    store.refuse_inserts(false);
+    let mut recovered = Vec::new();
+    let (journal, writer, n_events) = Journal::open_at(&store.location, |event| recovered.push(event.event)).unwrap();
+    assert_eq!((n_events, recovered), (1, vec![cart_event(1)]));
+    assert_eq!(journal.append(&[cart_event(4)]).await.unwrap().first_seq, 2);
     drop(journal);
     writer.join();
 }
