@@ -57,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
     let engine = Arc::new(
         Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
+            journal: None,
             n_shards: 2,
             admin_tokens: Vec::new(),
             clock: Arc::new(SystemClock),

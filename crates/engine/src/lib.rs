@@ -42,6 +42,7 @@ use domain::{
     RISK_RULES_PARTITION, Rejection, Reply, RoomId, State, Timestamp,
 };
 use hub::Hub;
+pub use journal::JournalLocation;
 use journal::{Journal, JournalError, JournalReader, JournalWriter};
 use shard::{Delivery, Request, SHARD_INBOX_MAX, ShardContext};
 use std::path::PathBuf;
@@ -79,7 +80,10 @@ pub enum EngineError {
 }
 
 pub struct EngineConfig {
+    /// The signing key, the sandbox payouts' record and, unless `journal` says otherwise, the journal.
     pub data_dir: PathBuf,
+    /// Where the journal lives; `None`: SQLite in `data_dir`.
+    pub journal: Option<JournalLocation>,
     pub n_shards: usize,
     /// The platform admins' tokens, each with its admin's name: every admin is an account of its
     /// own, created or brought up to date at start.
@@ -157,7 +161,7 @@ pub fn handle_partition(handle: &str) -> Partition {
 }
 
 impl Engine {
-    /// Opens the journal in `data_dir`, replays it into the shards' states, checks every invariant,
+    /// Opens the journal (`config.journal`, by default in `data_dir`), replays it into the shards' states, checks every invariant,
     /// and starts the shards. Must run inside a Tokio runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         assert!((1..=SHARDS_MAX).contains(&config.n_shards), "shard count out of range");
@@ -169,11 +173,12 @@ impl Engine {
             .map_err(|error| EngineError::SigningKey(error.to_string()))?;
         let transparency = Arc::new(Transparency::new(signer, config.log_origin.clone()));
         let logs = transparency.clone();
+        let location = config.journal.clone().unwrap_or_else(|| JournalLocation::Sqlite(data_dir.clone()));
         let opened = tokio::task::spawn_blocking(move || {
             let mut states = vec![State::default(); n_shards];
             let mut watermarks = vec![0u64; n_shards];
             let mut n_replayed = 0usize;
-            let (journal, writer, n_events) = Journal::open(&data_dir, |recovered| {
+            let (journal, writer, n_events) = Journal::open_at(&location, |recovered| {
                 let shard_idx = usize::from(recovered.event.partition()) % n_shards;
                 states[shard_idx].apply(&recovered.event);
                 logs.replay(recovered.seq, &recovered.payload, &recovered.event);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
     Engine::start(EngineConfig {
         data_dir: data_dir.to_owned(),
+        journal: None,
         n_shards: 2,
         admin_tokens: Vec::new(),
         clock: Arc::new(SystemClock),

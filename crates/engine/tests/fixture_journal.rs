@@ -33,6 +33,7 @@ fn fixture_dir() -> PathBuf {
 async fn start(data_dir: &Path, clock: Arc<ManualClock>) -> Arc<Engine> {
     let config = EngineConfig {
         data_dir: data_dir.to_owned(),
+        journal: None,
         n_shards: N_SHARDS,
         admin_tokens: Vec::new(),
         clock,

@@ -54,6 +54,7 @@ async fn send(engine: &Arc<Engine>, request: Request) -> Result<Outcome, EngineE
 async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Arc<Engine> {
     let config = EngineConfig {
         data_dir: data_dir.to_owned(),
+        journal: None,
         n_shards: 2,
         admin_tokens: Vec::new(),
         clock: clock.clone(),

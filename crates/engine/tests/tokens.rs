@@ -17,6 +17,7 @@ async fn start(data_dir: &Path, clock: &Arc<ManualClock>) -> Engine {
 async fn start_with_admins(data_dir: &Path, clock: &Arc<ManualClock>, admin_tokens: Vec<AdminToken>) -> Engine {
     let config = EngineConfig {
         data_dir: data_dir.to_owned(),
+        journal: None,
         n_shards: 2,
         admin_tokens,
         clock: clock.clone(),

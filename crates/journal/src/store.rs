@@ -1,9 +1,10 @@
+//! What both backends share: the public types, the chain, its verification at open, and the
+//! writer thread's group-commit loop. `sqlite.rs` and `postgres.rs` only read and write rows.
+
 use domain::Event;
-use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -11,19 +12,27 @@ use tokio::sync::{mpsc, oneshot};
 const APPEND_QUEUE_MAX: usize = 1_024;
 /// Events committed in one transaction at most; a larger backlog takes several commits.
 const COMMIT_BATCH_EVENTS_MAX: usize = 8_192;
-const HASH_BYTES: usize = 32;
-const READER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Verified events the writer thread may read ahead of the replay at open.
+const REPLAY_QUEUE_MAX: usize = 1_024;
+pub(crate) const HASH_BYTES: usize = 32;
 const GENESIS_HASH: [u8; HASH_BYTES] = [0; HASH_BYTES];
-/// The data directory and the journal's files are the owner's alone: they hold order and buyer data.
+/// The data directory is the owner's alone: it holds order and buyer data.
 const DATA_DIR_MODE: u32 = 0o700;
-const DATA_FILE_MODE: u32 = 0o600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("the journal is in use by another process (only one livedrop may serve a data directory)")]
+    #[error("the journal is in use by another process (only one livedrop may write a journal)")]
     Locked,
     #[error("journal storage failed: {0}")]
     Storage(rusqlite::Error),
+    #[error("journal storage (PostgreSQL) failed: {}", Chain(.0))]
+    Postgres(postgres::Error),
+    #[error("could not reach the journal's PostgreSQL at {host}: {}", Chain(source))]
+    Unreachable { host: String, source: postgres::Error },
+    #[error("the journal's storage is version {found}, this build reads version {supported}")]
+    StorageVersion { found: i64, supported: i64 },
+    #[error("the journal location: {0}")]
+    Location(String),
     #[error("could not create the data directory {path}: {source}")]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("journal row {seq} is corrupt: {reason}")]
@@ -39,6 +48,47 @@ impl From<rusqlite::Error> for JournalError {
         match error.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => JournalError::Locked,
             _ => JournalError::Storage(error),
+        }
+    }
+}
+
+/// A PostgreSQL error with its causes: the client's own text names only the kind ("db error").
+pub(crate) struct Chain<'a>(pub(crate) &'a postgres::Error);
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<postgres::Error> for JournalError {
+    fn from(error: postgres::Error) -> JournalError {
+        JournalError::Postgres(error)
+    }
+}
+
+/// Where the journal lives. Either way the rows, their bytes and their chain are the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JournalLocation {
+    /// `journal.sqlite3` in this directory (the default: the data directory).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://user@host:port/db`); tables go to the first schema of its
+    /// search path.
+    Postgres(String),
+}
+
+impl std::fmt::Display for JournalLocation {
+    /// Names the location without its password, for logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalLocation::Sqlite(dir) => write!(f, "SQLite at {}", dir.join(crate::sqlite::FILE_NAME).display()),
+            JournalLocation::Postgres(url) => write!(f, "PostgreSQL at {}", crate::postgres::describe(url)),
         }
     }
 }
@@ -95,9 +145,41 @@ pub struct Appended {
     pub last_seq: u64,
 }
 
-struct AppendRequest {
+pub(crate) struct AppendRequest {
     events: Vec<EncodedEvent>,
     reply: oneshot::Sender<Result<Appended, String>>,
+}
+
+/// A row as stored, read back at open.
+pub(crate) struct StoredRow {
+    pub(crate) seq: i64,
+    pub(crate) stream: String,
+    pub(crate) stream_seq: i64,
+    pub(crate) schema_version: i64,
+    pub(crate) payload: String,
+    pub(crate) prev_hash: Vec<u8>,
+    pub(crate) hash: Vec<u8>,
+}
+
+/// A row about to be written, chained to its stream's head.
+pub(crate) struct ChainedRow<'a> {
+    pub(crate) seq: i64,
+    pub(crate) stream: &'a str,
+    pub(crate) stream_seq: i64,
+    pub(crate) kind: &'a str,
+    pub(crate) schema_version: i64,
+    pub(crate) payload: &'a str,
+    pub(crate) prev_hash: [u8; HASH_BYTES],
+    pub(crate) hash: [u8; HASH_BYTES],
+}
+
+/// What a backend does; everything else (chain, verification, batching, acknowledgement) is shared.
+pub(crate) trait Storage: Send + 'static {
+    /// Hands every stored row to `each` in `seq` order, streaming, and stops at its first error.
+    fn read_rows(&mut self, each: &mut dyn FnMut(StoredRow) -> Result<(), JournalError>) -> Result<(), JournalError>;
+
+    /// Writes `rows` in one transaction and returns only once it is durably committed.
+    fn commit(&mut self, rows: &[ChainedRow<'_>]) -> Result<(), String>;
 }
 
 /// Cheap to clone; all clones feed the same writer thread, which exits once every clone is gone.
@@ -107,26 +189,36 @@ pub struct Journal {
     reader: JournalReader,
 }
 
-/// Reads committed events on a connection of its own: WAL readers never block the writer. Holding
+/// Reads committed events on a connection of its own, so reads never wait for the writer. Holding
 /// one does not keep the writer alive.
 #[derive(Clone)]
 pub struct JournalReader {
-    connection: Arc<Mutex<Connection>>,
+    pub(crate) inner: ReaderInner,
 }
 
-/// Owns the writer thread and the data directory's lock; dropping every `Journal` clone lets the
-/// thread finish the queue and exit. The lock is held until this is joined or dropped, so even after
-/// a failed commit has stopped the writer, no second server can take the directory while this one
-/// is still up.
+#[derive(Clone)]
+pub(crate) enum ReaderInner {
+    Sqlite(crate::sqlite::Reader),
+    Postgres(crate::postgres::Reader),
+}
+
+/// Owns the writer thread and the journal's lock (SQLite: a file lock; PostgreSQL: an advisory lock
+/// of the writer's session, which the thread keeps open until this goes); dropping every `Journal`
+/// clone lets the thread finish the queue. The lock is held until this is joined or dropped, so even
+/// after a failed commit has stopped the writer, no second server can take the journal while this
+/// one is still up.
 pub struct JournalWriter {
     thread: std::thread::JoinHandle<()>,
-    _lock: std::fs::File,
+    release: std::sync::mpsc::Sender<()>,
+    _lock: Option<std::fs::File>,
 }
 
 impl JournalWriter {
     /// Waits until every queued append is committed and the thread has exited.
     pub fn join(self) {
-        if self.thread.join().is_err() {
+        let JournalWriter { thread, release, _lock } = self;
+        drop(release);
+        if thread.join().is_err() {
             tracing::error!("journal writer thread panicked");
         }
     }
@@ -167,105 +259,98 @@ pub fn create_private_dir(data_dir: &Path) -> Result<(), JournalError> {
         .map_err(|source| JournalError::DataDir { path: data_dir.to_owned(), source })
 }
 
-/// Makes the journal file owner-only before SQLite opens it: SQLite gives the `-wal` and `-shm`
-/// files it creates the main file's permissions. A journal made by an older build readable by
-/// others is narrowed too.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::OpenOptions::new().create(true).append(true).mode(DATA_FILE_MODE).open(path)?;
-    drop(file);
-    // The WAL and shared-memory files an older build left (after a crash) hold recent pages too.
-    let wal = path.with_extension("sqlite3-wal");
-    let shm = path.with_extension("sqlite3-shm");
-    for path in [path, wal.as_path(), shm.as_path()] {
-        let Ok(metadata) = std::fs::metadata(path) else { continue };
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & !DATA_FILE_MODE != 0 {
-            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal file readable by others; made owner-only");
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(DATA_FILE_MODE))?;
+/// Checks each row read back at open against its stream's chain and decodes it.
+struct Verifier {
+    schema: codec::Schema,
+    heads: HashMap<String, StreamHead>,
+    n_events: u64,
+    last_seq: i64,
+}
+
+impl Verifier {
+    fn verify(&mut self, row: StoredRow) -> Result<RecoveredEvent, JournalError> {
+        let StoredRow { seq, stream, stream_seq, schema_version, payload, prev_hash, hash } = row;
+        let schema = &self.schema;
+        let corrupt = |reason: String| JournalError::Corrupt { seq, reason };
+        if !(1..=schema.version()).contains(&schema_version) {
+            return Err(corrupt(format!(
+                "schema version {schema_version}, this build reads 1 to {}",
+                schema.version()
+            )));
         }
+        let (expected_seq, expected_prev) = match self.heads.get(&stream) {
+            Some(head) => (head.stream_seq + 1, head.hash),
+            None => (1, GENESIS_HASH),
+        };
+        if stream_seq != expected_seq || prev_hash != expected_prev {
+            return Err(corrupt(format!("breaks the chain of stream {stream}")));
+        }
+        let computed = chain_hash(&expected_prev, &stream, stream_seq, schema_version, &payload);
+        if hash != computed {
+            return Err(corrupt("hash does not match its content".into()));
+        }
+        let decoded = schema.decode(&payload).map_err(|error| corrupt(error.to_string()))?;
+        if decoded.version != schema_version {
+            return Err(corrupt(format!(
+                "a payload of schema version {} in a row of {schema_version}",
+                decoded.version
+            )));
+        }
+        let event = decoded.event;
+        if event.stream() != stream {
+            return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
+        }
+        self.heads.insert(stream.clone(), StreamHead { stream_seq, hash: computed });
+        self.n_events += 1;
+        self.last_seq = seq;
+        Ok(RecoveredEvent { seq: seq as u64, stream, payload, event })
     }
-    Ok(())
-}
-
-/// One writer per data directory: two would fork the hash chains. An advisory lock on a file beside
-/// the database, held for the life of the process (the OS drops it when the process dies, even by
-/// SIGKILL), rather than SQLite's exclusive locking mode, which would also shut out this process's
-/// own reader connection.
-fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, JournalError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = data_dir.join("journal.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(DATA_FILE_MODE)
-        .open(&path)
-        .map_err(|source| JournalError::DataDir { path: path.clone(), source })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Locked),
-        Err(std::fs::TryLockError::Error(source)) => Err(JournalError::DataDir { path, source }),
-    }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, JournalError> {
-    if !path.exists() {
-        tracing::info!(path = %path.display(), "creating a new journal");
-    }
-    let connection = Connection::open(path)?;
-    let mode: String = connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-    assert_eq!(mode.to_lowercase(), "wal", "SQLite refused WAL mode");
-    // FULL: the WAL is fsynced at every commit, so an acknowledged event survives power loss.
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.execute_batch(
-        "CREATE TABLE IF NOT EXISTS events (
-            seq            INTEGER PRIMARY KEY,
-            stream         TEXT    NOT NULL,
-            stream_seq     INTEGER NOT NULL,
-            kind           TEXT    NOT NULL,
-            schema_version INTEGER NOT NULL,
-            payload        TEXT    NOT NULL,
-            prev_hash      BLOB    NOT NULL,
-            hash           BLOB    NOT NULL
-        ) STRICT;",
-    )?;
-    Ok(connection)
 }
 
 impl Journal {
-    /// Opens (or creates) the log in `data_dir`, reads back and verifies every event, handing each to
-    /// `replay` in commit order as it is read (so start-up memory does not grow with the log), and
-    /// starts the writer thread. Returns the number of events replayed.
+    /// Opens (or creates) the SQLite log in `data_dir`; `open_at` with `JournalLocation::Sqlite`.
     pub fn open(
         data_dir: &Path,
         replay: impl FnMut(RecoveredEvent),
     ) -> Result<(Journal, JournalWriter, u64), JournalError> {
-        Journal::open_as(data_dir, &codec::CURRENT, replay)
+        Journal::open_at(&JournalLocation::Sqlite(data_dir.to_owned()), replay)
     }
 
-    /// `open`, reading rows as `schema` does (tests exercise a schema bump with this).
+    /// Opens (or creates) the log at `location`, reads back and verifies every event, handing each to
+    /// `replay` in commit order as it is read (so start-up memory does not grow with the log), and
+    /// starts the writer thread. Returns the number of events replayed.
+    pub fn open_at(
+        location: &JournalLocation,
+        replay: impl FnMut(RecoveredEvent),
+    ) -> Result<(Journal, JournalWriter, u64), JournalError> {
+        Journal::open_as(location, &codec::CURRENT, replay)
+    }
+
+    /// `open_at`, reading rows as `schema` does (tests exercise a schema bump with this).
     pub(crate) fn open_as(
-        data_dir: &Path,
+        location: &JournalLocation,
         schema: &codec::Schema,
         replay: impl FnMut(RecoveredEvent),
     ) -> Result<(Journal, JournalWriter, u64), JournalError> {
-        create_private_dir(data_dir)?;
-        let lock = lock_data_dir(data_dir)?;
-        let path = data_dir.join("journal.sqlite3");
-        create_private_file(&path).map_err(|source| JournalError::DataDir { path: path.clone(), source })?;
-        let connection = open_connection(&path)?;
-        let (n_events, last_seq, heads) = read_all(&connection, schema, replay)?;
-        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        // WAL readers wait only on a checkpoint's brief lock, never on the writer's transactions.
-        reader.busy_timeout(READER_BUSY_TIMEOUT)?;
-        let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
-        let thread = std::thread::Builder::new()
-            .name("journal-writer".into())
-            .spawn(move || write_loop(connection, heads, last_seq + 1, inbox))
-            .expect("spawning the journal writer thread");
-        let reader = JournalReader { connection: Arc::new(Mutex::new(reader)) };
-        Ok((Journal { requests, reader }, JournalWriter { thread, _lock: lock }, n_events))
+        match location {
+            JournalLocation::Sqlite(data_dir) => {
+                let (connection, reader, lock) = crate::sqlite::open(data_dir)?;
+                let (requests, thread, release, n_events) = spawn_writer(move || Ok(connection), *schema, replay)?;
+                let reader = JournalReader { inner: ReaderInner::Sqlite(reader) };
+                Ok((Journal { requests, reader }, JournalWriter { thread, release, _lock: Some(lock) }, n_events))
+            }
+            JournalLocation::Postgres(url) => {
+                let config = crate::postgres::config(url)?;
+                let writer_config = config.clone();
+                let (requests, thread, release, n_events) =
+                    spawn_writer(move || crate::postgres::open_writer(&writer_config), *schema, replay)?;
+                let writer = JournalWriter { thread, release, _lock: None };
+                // The writer keeps running if the reader cannot connect; dropping `requests` stops it.
+                let reader = crate::postgres::Reader::open(config)?;
+                let reader = JournalReader { inner: ReaderInner::Postgres(reader) };
+                Ok((Journal { requests, reader }, writer, n_events))
+            }
+        }
     }
 
     /// Queues `events` for the next commit and returns at once (waiting only for queue space), so the
@@ -291,15 +376,10 @@ impl JournalReader {
     /// The stored payloads of the committed events at `seqs`, in that order, read off the async
     /// threads.
     pub async fn read_payloads(&self, seqs: Vec<u64>) -> Result<Vec<String>, JournalError> {
-        let connection = self.connection.clone();
-        let read = move || -> Result<Vec<String>, rusqlite::Error> {
-            let connection = connection.lock().expect("journal reader lock");
-            let mut statement = connection.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
-            seqs.iter().map(|seq| statement.query_row([*seq as i64], |row| row.get::<_, String>(0))).collect()
-        };
-        // A read error is a storage error, never "locked by another process" as at open.
-        let read = tokio::task::spawn_blocking(read).await.map_err(|_| JournalError::WriterStopped)?;
-        read.map_err(JournalError::Storage)
+        match &self.inner {
+            ReaderInner::Sqlite(reader) => reader.read_payloads(seqs).await,
+            ReaderInner::Postgres(reader) => reader.read_payloads(seqs).await,
+        }
     }
 }
 
@@ -319,64 +399,78 @@ impl PendingAppend {
     }
 }
 
-fn read_all(
-    connection: &Connection,
-    schema: &codec::Schema,
-    mut replay: impl FnMut(RecoveredEvent),
-) -> Result<(u64, i64, HashMap<String, StreamHead>), JournalError> {
-    let mut heads: HashMap<String, StreamHead> = HashMap::new();
-    let mut n_events = 0;
-    let mut last_seq = 0;
-    let mut statement = connection
-        .prepare("SELECT seq, stream, stream_seq, schema_version, payload, prev_hash, hash FROM events ORDER BY seq")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let stream: String = row.get(1)?;
-        let stream_seq: i64 = row.get(2)?;
-        let schema_version: i64 = row.get(3)?;
-        let payload: String = row.get(4)?;
-        let prev_hash: Vec<u8> = row.get(5)?;
-        let hash: Vec<u8> = row.get(6)?;
-        let corrupt = |reason: String| JournalError::Corrupt { seq, reason };
-        if !(1..=schema.version()).contains(&schema_version) {
-            return Err(corrupt(format!(
-                "schema version {schema_version}, this build reads 1 to {}",
-                schema.version()
-            )));
-        }
-        let (expected_seq, expected_prev) = match heads.get(&stream) {
-            Some(head) => (head.stream_seq + 1, head.hash),
-            None => (1, GENESIS_HASH),
-        };
-        if stream_seq != expected_seq || prev_hash != expected_prev {
-            return Err(corrupt(format!("breaks the chain of stream {stream}")));
-        }
-        let computed = chain_hash(&expected_prev, &stream, stream_seq, schema_version, &payload);
-        if hash != computed {
-            return Err(corrupt("hash does not match its content".into()));
-        }
-        let decoded = schema.decode(&payload).map_err(|error| corrupt(error.to_string()))?;
-        if decoded.version != schema_version {
-            return Err(corrupt(format!(
-                "a payload of schema version {} in a row of {schema_version}",
-                decoded.version
-            )));
-        }
-        let event = decoded.event;
-        if event.stream() != stream {
-            return Err(corrupt(format!("event belongs to {} but is stored in {stream}", event.stream())));
-        }
-        heads.insert(stream.clone(), StreamHead { stream_seq, hash: computed });
-        replay(RecoveredEvent { seq: seq as u64, stream, payload, event });
-        n_events += 1;
-        last_seq = seq;
-    }
-    Ok((n_events, last_seq, heads))
+/// What the writer thread reports while it opens the storage and reads it back. Nearly every message
+/// is an event, so it is not boxed: that would be an allocation per replayed event.
+#[allow(clippy::large_enum_variant)]
+enum Opening {
+    Event(RecoveredEvent),
+    Ready(u64),
+    Failed(JournalError),
 }
 
-fn write_loop(
-    mut connection: Connection,
+type Spawned = (mpsc::Sender<AppendRequest>, std::thread::JoinHandle<()>, std::sync::mpsc::Sender<()>, u64);
+
+/// Starts the writer thread, which opens the storage (`open` runs on it: a PostgreSQL client must
+/// live and die on one thread outside the async runtime), reads every row back and verifies it,
+/// then group-commits appends. Verified events come back here to `replay`, in order, while the
+/// thread reads on.
+fn spawn_writer<S: Storage>(
+    open: impl FnOnce() -> Result<S, JournalError> + Send + 'static,
+    schema: codec::Schema,
+    mut replay: impl FnMut(RecoveredEvent),
+) -> Result<Spawned, JournalError> {
+    let (opening, progress) = std::sync::mpsc::sync_channel(REPLAY_QUEUE_MAX);
+    let (requests, inbox) = mpsc::channel(APPEND_QUEUE_MAX);
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let run = move || {
+        let mut storage = match open() {
+            Ok(storage) => storage,
+            Err(error) => {
+                let _ = opening.send(Opening::Failed(error));
+                return;
+            }
+        };
+        let mut verifier = Verifier { schema, heads: HashMap::new(), n_events: 0, last_seq: 0 };
+        let read = storage.read_rows(&mut |row| {
+            let event = verifier.verify(row)?;
+            opening.send(Opening::Event(event)).map_err(|_| JournalError::WriterStopped)
+        });
+        if let Err(error) = read {
+            let _ = opening.send(Opening::Failed(error));
+            return;
+        }
+        if opening.send(Opening::Ready(verifier.n_events)).is_err() {
+            return;
+        }
+        drop(opening);
+        write_loop(&mut storage, verifier.heads, verifier.last_seq + 1, inbox);
+        // Keeps the storage (on PostgreSQL, the session holding the lock) until the JournalWriter
+        // is joined or dropped.
+        let _ = released.recv();
+        drop(storage);
+    };
+    let thread = std::thread::Builder::new()
+        .name("journal-writer".into())
+        .spawn(run)
+        .expect("spawning the journal writer thread");
+    loop {
+        match progress.recv() {
+            Ok(Opening::Event(event)) => replay(event),
+            Ok(Opening::Ready(n_events)) => return Ok((requests, thread, release, n_events)),
+            Ok(Opening::Failed(error)) => {
+                let _ = thread.join();
+                return Err(error);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(JournalError::WriterStopped);
+            }
+        }
+    }
+}
+
+fn write_loop<S: Storage>(
+    storage: &mut S,
     mut heads: HashMap<String, StreamHead>,
     mut next_seq: i64,
     mut inbox: mpsc::Receiver<AppendRequest>,
@@ -396,7 +490,7 @@ fn write_loop(
             }
         }
         let started = Instant::now();
-        let result = commit(&mut connection, &heads, next_seq, &batch);
+        let result = commit(storage, &heads, next_seq, &batch);
         metrics::histogram!("livedrop_journal_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("livedrop_journal_commit_events").record(n_events as f64);
         metrics::histogram!("livedrop_journal_commit_requests").record(batch.len() as f64);
@@ -417,10 +511,11 @@ fn write_loop(
                 // memory and disk disagree. Refuse everything from here on; the supervisor restarts
                 // the process, which recovers exactly what was committed.
                 tracing::error!(%error, "journal commit failed; refusing further appends");
-                for request in batch.drain(..) {
-                    let _ = request.reply.send(Err(error.to_string()));
-                }
+                // Closed before anyone hears of the failure: every later submit gets WriterStopped.
                 inbox.close();
+                for request in batch.drain(..) {
+                    let _ = request.reply.send(Err(error.clone()));
+                }
                 while let Ok(request) = inbox.try_recv() {
                     let _ = request.reply.send(Err("journal writer stopped after a failed commit".into()));
                 }
@@ -432,46 +527,37 @@ fn write_loop(
 }
 
 /// One transaction for the whole batch. Chain heads are staged and only adopted after the commit.
-fn commit(
-    connection: &mut Connection,
+fn commit<S: Storage>(
+    storage: &mut S,
     heads: &HashMap<String, StreamHead>,
     first_seq: i64,
     batch: &[AppendRequest],
-) -> Result<HashMap<String, StreamHead>, rusqlite::Error> {
+) -> Result<HashMap<String, StreamHead>, String> {
     #[cfg(feature = "fault-injection")]
     if crate::fault::commit_should_fail() {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-            Some("injected commit failure".into()),
-        ));
+        return Err("disk I/O error: injected commit failure".into());
     }
-    let transaction = connection.transaction()?;
     let mut staged: HashMap<String, StreamHead> = HashMap::new();
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO events (seq, stream, stream_seq, kind, schema_version, payload, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        for (seq, event) in (first_seq..).zip(batch.iter().flat_map(|request| &request.events)) {
-            let stream = &event.stream;
-            let (stream_seq, prev_hash) = match staged.get(stream).or_else(|| heads.get(stream)) {
-                Some(head) => (head.stream_seq + 1, head.hash),
-                None => (1, GENESIS_HASH),
-            };
-            let hash = chain_hash(&prev_hash, stream, stream_seq, event.schema_version, &event.payload);
-            insert.execute(params![
-                seq,
-                stream,
-                stream_seq,
-                event.kind,
-                event.schema_version,
-                event.payload,
-                &prev_hash[..],
-                &hash[..]
-            ])?;
-            staged.insert(stream.clone(), StreamHead { stream_seq, hash });
-        }
+    let mut rows = Vec::with_capacity(batch.iter().map(|request| request.events.len()).sum());
+    for (seq, event) in (first_seq..).zip(batch.iter().flat_map(|request| &request.events)) {
+        let stream = event.stream.as_str();
+        let (stream_seq, prev_hash) = match staged.get(stream).or_else(|| heads.get(stream)) {
+            Some(head) => (head.stream_seq + 1, head.hash),
+            None => (1, GENESIS_HASH),
+        };
+        let hash = chain_hash(&prev_hash, stream, stream_seq, event.schema_version, &event.payload);
+        rows.push(ChainedRow {
+            seq,
+            stream,
+            stream_seq,
+            kind: event.kind,
+            schema_version: event.schema_version,
+            payload: &event.payload,
+            prev_hash,
+            hash,
+        });
+        staged.insert(stream.to_owned(), StreamHead { stream_seq, hash });
     }
-    transaction.commit()?;
+    storage.commit(&rows)?;
     Ok(staged)
 }

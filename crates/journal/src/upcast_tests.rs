@@ -2,7 +2,7 @@
 //! bytes and their chains, and are read through the upcaster; rows of the new version open with
 //! it; a build that only knows the old version refuses the new rows instead of misreading them.
 
-use crate::store::{Journal, encode_as};
+use crate::store::{Journal, JournalLocation, encode_as};
 use codec::{Schema, Upcaster};
 use domain::{DropId, EntityId, Event, Timestamp};
 
@@ -26,7 +26,9 @@ const HISTORY: &[Upcaster] = &[Upcaster { from: 1, upcast: rename_manually }];
 
 fn read_back(dir: &std::path::Path, schema: &Schema) -> Result<Vec<(String, Event)>, crate::JournalError> {
     let mut recovered = Vec::new();
-    let (journal, writer, _) = Journal::open_as(dir, schema, |event| recovered.push((event.payload, event.event)))?;
+    let (journal, writer, _) = Journal::open_as(&JournalLocation::Sqlite(dir.to_owned()), schema, |event| {
+        recovered.push((event.payload, event.event))
+    })?;
     drop(journal);
     writer.join();
     Ok(recovered)
@@ -43,7 +45,8 @@ async fn old_rows_are_upcast_and_new_rows_carry_their_version() {
     old_row.payload = old_row.payload.replace("\"by_creator\"", "\"manually\"");
     let old_payload = old_row.payload.clone();
     {
-        let (journal, writer, _) = Journal::open_as(dir.path(), &version_one, |_| {}).unwrap();
+        let (journal, writer, _) =
+            Journal::open_as(&JournalLocation::Sqlite(dir.path().to_owned()), &version_one, |_| {}).unwrap();
         journal.submit(vec![old_row]).await.unwrap().committed().await.unwrap();
         drop(journal);
         writer.join();
@@ -53,7 +56,10 @@ async fn old_rows_are_upcast_and_new_rows_carry_their_version() {
     {
         let mut recovered = Vec::new();
         let (journal, writer, n_events) =
-            Journal::open_as(dir.path(), &version_two, |event| recovered.push(event.event)).unwrap();
+            Journal::open_as(&JournalLocation::Sqlite(dir.path().to_owned()), &version_two, |event| {
+                recovered.push(event.event)
+            })
+            .unwrap();
         assert_eq!((n_events, recovered), (1, vec![closed(1_000)]));
         let new_row = encode_as(&version_two, &closed(2_000));
         journal.submit(vec![new_row]).await.unwrap().committed().await.unwrap();
@@ -74,7 +80,8 @@ async fn an_older_build_refuses_rows_of_a_newer_version() {
     let dir = tempfile::tempdir().unwrap();
     let version_two = Schema::new(2, HISTORY);
     {
-        let (journal, writer, _) = Journal::open_as(dir.path(), &version_two, |_| {}).unwrap();
+        let (journal, writer, _) =
+            Journal::open_as(&JournalLocation::Sqlite(dir.path().to_owned()), &version_two, |_| {}).unwrap();
         journal.submit(vec![encode_as(&version_two, &closed(1_000))]).await.unwrap().committed().await.unwrap();
         drop(journal);
         writer.join();
@@ -91,7 +98,9 @@ async fn a_row_whose_payload_names_another_version_is_refused() {
     let mut row = encode_as(&Schema::new(2, HISTORY), &closed(1_000));
     row.schema_version = 1;
     {
-        let (journal, writer, _) = Journal::open_as(dir.path(), &Schema::new(2, HISTORY), |_| {}).unwrap();
+        let (journal, writer, _) =
+            Journal::open_as(&JournalLocation::Sqlite(dir.path().to_owned()), &Schema::new(2, HISTORY), |_| {})
+                .unwrap();
         journal.submit(vec![row]).await.unwrap().committed().await.unwrap();
         drop(journal);
         writer.join();

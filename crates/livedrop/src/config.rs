@@ -53,9 +53,15 @@ pub(crate) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "LIVEDROP_LISTEN")]
     listen: SocketAddr,
-    /// Directory of the journal; created if missing.
+    /// Directory of the journal (unless --journal names another place), the transparency signing
+    /// key and the recordings; created if missing.
     #[arg(long, default_value = "./livedrop-data", env = "LIVEDROP_DATA_DIR")]
     data_dir: PathBuf,
+    /// Keep the journal in PostgreSQL: `postgres://user[:password]@host[:port]/database`, tables in
+    /// the first schema of the search path (`?options=-c%20search_path%3Dlivedrop` picks one).
+    /// Default: SQLite in the data directory.
+    #[arg(long, env = "LIVEDROP_JOURNAL")]
+    journal: Option<String>,
     /// Seed a creator, a buyer, a room, a product and a drop opening a minute after start.
     #[arg(long)]
     demo: bool,
@@ -137,6 +143,7 @@ pub(crate) struct ServeArgs {
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
+    pub(crate) journal: engine::JournalLocation,
     pub(crate) demo: bool,
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
@@ -245,6 +252,13 @@ impl TryFrom<ServeArgs> for Config {
                 (!args.no_recordings).then(|| args.data_dir.join("recordings")),
             )
         };
+        let journal = match args.journal {
+            None => engine::JournalLocation::Sqlite(args.data_dir.clone()),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                engine::JournalLocation::Postgres(url)
+            }
+            Some(_) => bail!("--journal takes a postgres:// URL; without it the journal is SQLite in --data-dir"),
+        };
         let default_every = if args.demo { "1h" } else { "1d" };
         let money = engine::MoneyConfig {
             platform_fee_bps: args.platform_fee_bps,
@@ -260,6 +274,7 @@ impl TryFrom<ServeArgs> for Config {
             media,
             listen: args.listen,
             data_dir: args.data_dir,
+            journal,
             demo: args.demo,
             rate_limit_per_ip: args.rate_limit_per_ip,
             rate_limit_per_account: args.rate_limit_per_account,
@@ -307,6 +322,18 @@ mod tests {
         assert!(error.contains("at least 24 characters"), "{error}");
         let missing = serve(&["--admin-token-file", "/nonexistent/admins"]).err().unwrap().to_string();
         assert!(missing.contains("reading the admin token file"), "{missing}");
+    }
+
+    #[test]
+    fn the_journal_is_sqlite_in_the_data_directory_or_a_postgres_url() {
+        let journal = |args: &[&str]| serve(args).map(|config| config.journal);
+        assert_eq!(journal(&["--data-dir", "/srv/ld"]).unwrap(), engine::JournalLocation::Sqlite("/srv/ld".into()));
+        let url = "postgres://livedrop:secret@db.internal:5433/livedrop";
+        let location = journal(&["--journal", url]).unwrap();
+        assert_eq!(location, engine::JournalLocation::Postgres(url.into()));
+        assert_eq!(location.to_string(), "PostgreSQL at livedrop@db.internal:5433/livedrop", "no password");
+        let error = journal(&["--journal", "/var/lib/journal.sqlite3"]).err().unwrap().to_string();
+        assert!(error.contains("postgres://"), "{error}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `livedrop`: the one binary. `livedrop serve` runs the whole platform on this machine with an
-//! embedded journal (SQLite) and no other service.
+//! embedded journal (SQLite) and no other service, or with the journal in PostgreSQL (`--journal`).
 
 mod audit;
 mod config;
@@ -68,8 +68,10 @@ fn raise_open_file_limit() -> u64 {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(journal = %config.journal, "opening the journal");
     let engine_config = EngineConfig {
         data_dir: config.data_dir.clone(),
+        journal: Some(config.journal.clone()),
         n_shards: config.n_shards,
         admin_tokens: config.admin_tokens.clone(),
         clock: Arc::new(SystemClock),
@@ -83,15 +85,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .context("opening the sandbox payout provider's record")?,
         ),
     };
-    let engine = Engine::start(engine_config)
-        .await
-        .with_context(|| format!("opening the journal in {}", config.data_dir.display()))?;
+    let engine =
+        Engine::start(engine_config).await.with_context(|| format!("starting on the journal ({})", config.journal))?;
     let engine = Arc::new(engine);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr().context("reading the listen address")?;
-    tracing::info!(%address, data_dir = %config.data_dir.display(), shards = config.n_shards, "livedrop serving");
+    tracing::info!(%address, data_dir = %config.data_dir.display(), journal = %config.journal, shards = config.n_shards, "livedrop serving");
     if config.demo {
         demo::seed(&engine, address).await.context("seeding the demo")?;
     }

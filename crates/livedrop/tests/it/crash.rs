@@ -10,7 +10,8 @@
 //! A kill lands a random delay (up to 3 ms) after the round's n-th claim or checkout was sent,
 //! resends included; rounds alternate between the two triggers. The seed fixes the workload and the
 //! kill points, not the timing of threads; it is printed, and `LIVEDROP_CRASH_SEED` runs it again.
-//! `LIVEDROP_CRASH_ROUNDS` runs more rounds than CI's default.
+//! `LIVEDROP_CRASH_ROUNDS` runs more rounds than CI's default. It runs with the journal in SQLite
+//! and again, when PG_URL is set, with `--journal` in PostgreSQL (a schema of its own, dropped after).
 
 use crate::process::ServerProcess;
 use futures_util::future::join_all;
@@ -416,13 +417,69 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_facts_survive_repeated_hard_kills() {
+    hard_kills(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_facts_survive_repeated_hard_kills_on_postgres() {
+    let Some(schema) = PgSchema::create("acknowledged_facts_survive_repeated_hard_kills") else { return };
+    hard_kills(&["--journal", &schema.url]).await;
+}
+
+/// A PostgreSQL schema of this test's own, dropped when this is (also when the test fails); `None`,
+/// said on stderr, when PG_URL is not set.
+struct PgSchema {
+    admin_url: String,
+    schema: String,
+    url: String,
+}
+
+impl PgSchema {
+    fn create(test: &str) -> Option<PgSchema> {
+        let Ok(admin_url) = std::env::var("PG_URL") else {
+            // Past the harness's capture, so that a run without PostgreSQL says what it skipped.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("{test} on PostgreSQL: skipped: PG_URL not set\n").as_bytes(),
+            );
+            return None;
+        };
+        let schema = format!("ld_crash_{}", std::process::id());
+        pg_sql(&admin_url, &format!("CREATE SCHEMA {schema}")).unwrap();
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+        Some(PgSchema { admin_url, schema, url })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Err(error) = pg_sql(&self.admin_url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)) {
+            eprintln!("could not drop the test schema {}: {error}", self.schema);
+        }
+    }
+}
+
+/// On a thread of its own: the sync client must not run on the async runtime's threads.
+fn pg_sql(url: &str, statements: &str) -> Result<(), String> {
+    let (url, statements) = (url.to_owned(), statements.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|error| error.to_string())?;
+        client.batch_execute(&statements).map_err(|error| error.to_string())
+    })
+    .join()
+    .expect("the SQL thread")
+}
+
+/// The harness, with `flags` added to every start of the server.
+async fn hard_kills(flags: &[&str]) {
     let started = Instant::now();
     let seed = env_or("LIVEDROP_CRASH_SEED", rand::random::<u64>());
     let rounds = env_or("LIVEDROP_CRASH_ROUNDS", ROUNDS_DEFAULT);
     eprintln!("crash harness: {rounds} rounds, seed {seed} (LIVEDROP_CRASH_SEED={seed} runs it again)");
     let mut rng = StdRng::seed_from_u64(seed);
     let data_dir = tempfile::tempdir().unwrap();
-    let mut process = ServerProcess::start(data_dir.path());
+    let mut process = ServerProcess::start_with(data_dir.path(), flags);
     let mut client = Client::of(&process);
     let keys = client.http.get(format!("{}/v1/transparency/keys", client.base)).send().await.unwrap();
     let keys: Value = keys.json().await.unwrap();
@@ -494,7 +551,7 @@ async fn acknowledged_facts_survive_repeated_hard_kills() {
             *n_landed += usize::from(n_in_flight > 0);
         }
 
-        process = ServerProcess::start(data_dir.path());
+        process = ServerProcess::start_with(data_dir.path(), flags);
         client = Client::of(&process);
         let checked = check(&client, &buyers, &drop_ids).await;
         let n_answers: usize = buyers.iter().map(|buyer| buyer.answers.len()).sum();
@@ -529,7 +586,7 @@ async fn acknowledged_facts_survive_repeated_hard_kills() {
 
     let exit = process.stop_gracefully();
     assert!(exit.success(), "SIGTERM ends the server cleanly: {exit}");
-    let process = ServerProcess::start(data_dir.path());
+    let process = ServerProcess::start_with(data_dir.path(), flags);
     let client = Client::of(&process);
     let after_graceful = check(&client, &buyers, &drop_ids).await;
     assert_eq!(after_graceful.drops, settled.drops, "a graceful restart restores the same state");

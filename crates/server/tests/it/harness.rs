@@ -39,6 +39,56 @@ pub(crate) struct Options {
     pub(crate) money: Option<engine::MoneyConfig>,
     /// The admins' tokens; by default one admin, `admin`, with `ADMIN_TOKEN`.
     pub(crate) admins: Option<Vec<engine::AdminToken>>,
+    /// Where the journal lives; by default SQLite in the test's data directory.
+    pub(crate) journal: Option<engine::JournalLocation>,
+}
+
+/// A PostgreSQL schema of a test's own, named by `location`, dropped when this is (also when the
+/// test fails). `None`, after saying so on stderr, when PG_URL is not set.
+pub(crate) struct PgSchema {
+    url: String,
+    schema: String,
+    pub(crate) location: engine::JournalLocation,
+}
+
+impl PgSchema {
+    pub(crate) fn create(test: &str) -> Option<PgSchema> {
+        let Ok(url) = std::env::var("PG_URL") else {
+            // Past the harness's capture, so that a run without PostgreSQL says what it skipped.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("{test} on PostgreSQL: skipped: PG_URL not set\n").as_bytes(),
+            );
+            return None;
+        };
+        static SCHEMAS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let schema = format!("ld_it_{}_{n}", std::process::id());
+        pg_sql(&url, &format!("CREATE SCHEMA {schema}")).unwrap();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let location =
+            engine::JournalLocation::Postgres(format!("{url}{separator}options=-c%20search_path%3D{schema}"));
+        Some(PgSchema { url, schema, location })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Err(error) = pg_sql(&self.url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)) {
+            eprintln!("could not drop the test schema {}: {error}", self.schema);
+        }
+    }
+}
+
+/// On a thread of its own: the sync client must not run on the async runtime's threads.
+fn pg_sql(url: &str, statements: &str) -> Result<(), String> {
+    let (url, statements) = (url.to_owned(), statements.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|error| error.to_string())?;
+        client.batch_execute(&statements).map_err(|error| error.to_string())
+    })
+    .join()
+    .expect("the SQL thread")
 }
 
 /// What a drop fixture is made of.
@@ -99,6 +149,7 @@ impl TestServer {
         };
         let engine = Engine::start(EngineConfig {
             data_dir: data_dir.path().to_owned(),
+            journal: options.journal.clone(),
             n_shards: 2,
             admin_tokens: options
                 .admins

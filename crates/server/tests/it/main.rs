@@ -9,6 +9,7 @@ mod connections;
 mod harness;
 mod http2;
 mod in_process;
+mod journal_backends;
 mod limits;
 mod live;
 mod media;
