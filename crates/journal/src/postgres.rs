@@ -20,7 +20,7 @@ const READ_CHUNK_ROWS: i32 = 4_096;
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long the lock is tried before `Locked`: the session of a process that was just killed ends a
 /// moment after it, once its server process reads the closed socket.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
 
 const CREATE_TABLES: &str = "
@@ -39,12 +39,33 @@ const CREATE_TABLES: &str = "
         hash           BYTEA  NOT NULL
     );";
 
-/// Parses the URL (or `key=value` string) and sets a connect timeout unless it names one.
+/// A dead peer is noticed by TCP keepalives after about this long idle plus three probes, and an
+/// unanswered write fails after `TCP_USER_TIMEOUT`: a partitioned database fails a commit within
+/// a minute rather than hanging for the kernel's default quarter of an hour.
+const KEEPALIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+const TCP_USER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Parses the URL (or `key=value` string) and sets a connect timeout and keepalives unless it
+/// names them.
 pub(crate) fn config(url: &str) -> Result<Config, JournalError> {
     let mut config: Config =
         url.parse().map_err(|error| JournalError::Location(format!("not a PostgreSQL URL ({})", Chain(&error))))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.keepalives(true);
+    if config.get_keepalives_idle() == std::time::Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(KEEPALIVE_IDLE);
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(KEEPALIVE_INTERVAL);
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(3);
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(TCP_USER_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("livedrop");
@@ -114,7 +135,24 @@ pub(crate) fn open_writer(config: &Config) -> Result<Client, JournalError> {
         }
         std::thread::sleep(LOCK_RETRY);
     }
-    client.batch_execute(CREATE_TABLES)?;
+    // The journal's sessions are never closed for idling (the lock lives on the writer's), and the
+    // server's keepalives find a dead client within a minute and a half, so that a restart
+    // elsewhere takes the lock soon after a host dies.
+    client.batch_execute(
+        "SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0; \
+         SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
+    )?;
+    // Created only when missing: a role that may not create tables in the schema still opens an
+    // existing journal.
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass('livedrop_events') IS NOT NULL AND to_regclass('livedrop_meta') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    if !exists {
+        client.batch_execute(CREATE_TABLES)?;
+    }
     client.execute(
         "INSERT INTO livedrop_meta (key, value) VALUES ('storage_version', $1) ON CONFLICT (key) DO NOTHING",
         &[&STORAGE_VERSION],
@@ -123,11 +161,12 @@ pub(crate) fn open_writer(config: &Config) -> Result<Client, JournalError> {
     if found != STORAGE_VERSION {
         return Err(JournalError::StorageVersion { found, supported: STORAGE_VERSION });
     }
-    // An acknowledged event must survive a crash of the database server: never `off` here.
-    let synchronous: String = client.query_one("SHOW synchronous_commit", &[])?.get(0);
-    if synchronous == "off" {
-        tracing::warn!("PostgreSQL has synchronous_commit off; the journal's session turns it on");
-        client.batch_execute("SET synchronous_commit = on")?;
+    // An acknowledged event must survive a crash of the database server: the session's own setting,
+    // so a server default changed later (`off`, `local`) does not reach the journal.
+    client.batch_execute("SET synchronous_commit = on")?;
+    let fsync: String = client.query_one("SHOW fsync", &[])?.get(0);
+    if fsync == "off" {
+        tracing::warn!("PostgreSQL runs with fsync off: a crash of its host can lose acknowledged events");
     }
     tracing::info!(schema, "journal opened on PostgreSQL");
     Ok(client)
@@ -218,17 +257,16 @@ impl Reader {
             };
             let _ = ready.send(Ok(()));
             while let Ok(request) = inbox.recv() {
-                // A lost session (the database restarted) is opened again; reads need no lock.
-                if client.is_closed() {
-                    match connect(&config) {
-                        Ok(new_client) => client = new_client,
-                        Err(error) => {
-                            let _ = request.reply.send(Err(error));
-                            continue;
-                        }
-                    }
+                let mut answer = read_payloads(&mut client, &request.seqs);
+                // A lost session (the database restarted, a proxy cut it) shows as the read's
+                // failure: opened again and read once more (reads are idempotent; they need no lock).
+                if answer.is_err() && client.is_closed() {
+                    answer = connect(&config).and_then(|new_client| {
+                        client = new_client;
+                        read_payloads(&mut client, &request.seqs)
+                    });
                 }
-                let _ = request.reply.send(read_payloads(&mut client, &request.seqs));
+                let _ = request.reply.send(answer);
             }
         };
         std::thread::Builder::new().name("journal-reader".into()).spawn(run).expect("spawning the journal reader");
@@ -254,7 +292,7 @@ fn read_payloads(client: &mut Client, seqs: &[u64]) -> Result<Vec<String>, Journ
         .iter()
         .map(|seq| {
             // Several requests for one seq each get the payload.
-            found.get(seq).cloned().ok_or_else(|| JournalError::Corrupt { seq: *seq, reason: "no such row".to_owned() })
+            found.get(seq).cloned().ok_or(JournalError::Missing(*seq as u64))
         })
         .collect()
 }

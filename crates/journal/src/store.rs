@@ -37,6 +37,8 @@ pub enum JournalError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("journal row {seq} is corrupt: {reason}")]
     Corrupt { seq: i64, reason: String },
+    #[error("no event {0} in the journal")]
+    Missing(u64),
     #[error("commit failed: {0}")]
     CommitFailed(String),
     #[error("the journal writer has stopped")]
@@ -272,6 +274,10 @@ impl Verifier {
         let StoredRow { seq, stream, stream_seq, schema_version, payload, prev_hash, hash } = row;
         let schema = &self.schema;
         let corrupt = |reason: String| JournalError::Corrupt { seq, reason };
+        // Rows are written gapless from 1: a missing one is a deleted event, not a skipped number.
+        if seq != self.last_seq + 1 {
+            return Err(corrupt(format!("follows row {}: a row is missing", self.last_seq)));
+        }
         if !(1..=schema.version()).contains(&schema_version) {
             return Err(corrupt(format!(
                 "schema version {schema_version}, this build reads 1 to {}",

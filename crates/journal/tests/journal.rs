@@ -77,6 +77,17 @@ impl Store {
         }
     }
 
+    /// Deletes row `seq` behind the journal's back.
+    fn delete(&self, seq: i64) {
+        match &self.location {
+            JournalLocation::Sqlite(dir) => {
+                let connection = rusqlite::Connection::open(dir.join("journal.sqlite3")).unwrap();
+                connection.execute(&format!("DELETE FROM events WHERE seq = {seq}"), []).unwrap();
+            }
+            JournalLocation::Postgres(_) => self.sql(&format!("DELETE FROM livedrop_events WHERE seq = {seq}")),
+        }
+    }
+
     /// Makes every later insert fail (`on`) or succeed again, as a full disk or a revoked grant would.
     fn refuse_inserts(&self, on: bool) {
         match (&self.location, on) {
@@ -204,6 +215,13 @@ async fn concurrent_appends_are_durable_ordered_and_chained(store: Store) {
     writer.join();
     assert_eq!(Journal::open_at(&store.location, |_| {}).map(|(_, _, n_events)| n_events).unwrap(), 401);
 
+    // A deleted event is a gap in the sequence, whichever stream it was of.
+    store.delete(300);
+    match Journal::open_at(&store.location, |_| {}) {
+        Err(JournalError::Corrupt { seq: 301, reason }) if reason.contains("missing") => {}
+        Err(other) => panic!("expected a gap before row 301, got {other}"),
+        Ok(_) => panic!("a journal missing a row must be refused"),
+    }
     store.tamper(7);
     match Journal::open_at(&store.location, |_| {}) {
         Err(JournalError::Corrupt { seq: 7, .. }) => {}

@@ -59,8 +59,9 @@ pub(crate) struct ServeArgs {
     data_dir: PathBuf,
     /// Keep the journal in PostgreSQL: `postgres://user[:password]@host[:port]/database`, tables in
     /// the first schema of the search path (`?options=-c%20search_path%3Dlivedrop` picks one).
-    /// Default: SQLite in the data directory.
-    #[arg(long, env = "LIVEDROP_JOURNAL")]
+    /// Default: SQLite in the data directory. Prefer the environment variable to the flag when the URL
+    /// holds a password (the flag shows in `ps`); `--help` never prints its value.
+    #[arg(long, env = "LIVEDROP_JOURNAL", hide_env_values = true)]
     journal: Option<String>,
     /// Seed a creator, a buyer, a room, a product and a drop opening a minute after start.
     #[arg(long)]
