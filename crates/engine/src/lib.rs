@@ -6,6 +6,7 @@ mod admins;
 mod checkout;
 mod clock;
 mod directory;
+mod dispatch;
 mod hub;
 mod payments;
 mod payout_rules;
@@ -37,6 +38,7 @@ pub use risk::{InstalledRules, RiskContext};
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
 
 use directory::Directory;
+pub(crate) use dispatch::{execute_on, read_all_on, read_on};
 use domain::{
     Actor, Command, DropId, Envelope, IdempotencyKey, Outcome, PARTITION_COUNT, PAYOUT_RULES_PARTITION, Partition,
     RISK_RULES_PARTITION, Rejection, Reply, RoomId, State, Timestamp,
@@ -44,12 +46,12 @@ use domain::{
 use hub::Hub;
 pub use journal::JournalLocation;
 use journal::{Journal, JournalError, JournalReader, JournalWriter};
-use shard::{Delivery, Request, SHARD_INBOX_MAX, ShardContext};
+use shard::{Request, SHARD_INBOX_MAX, ShardContext};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Shards at most; each is one task, so more than a few per core only adds switching.
@@ -570,51 +572,6 @@ async fn run_checkpointer(
             }
         }
     }
-}
-
-fn send_to(shards: &[mpsc::Sender<Request>], partition: Partition, request: Request) -> Result<(), EngineError> {
-    let shard = &shards[usize::from(partition) % shards.len()];
-    shard.try_send(request).map_err(|error| match error {
-        mpsc::error::TrySendError::Full(_) => EngineError::Overloaded,
-        mpsc::error::TrySendError::Closed(_) => EngineError::ShuttingDown,
-    })
-}
-
-async fn read_on<T, F>(shards: &[mpsc::Sender<Request>], partition: Partition, read: F) -> Result<(T, u64), EngineError>
-where
-    T: Send + 'static,
-    F: FnOnce(&State) -> T + Send + 'static,
-{
-    let (reply, answer) = oneshot::channel();
-    let job = Box::new(move |state: &State| -> Delivery {
-        let value = read(state);
-        Box::new(move |committed| {
-            let _ = reply.send(committed.map(|watermark| (value, watermark)));
-        })
-    });
-    send_to(shards, partition, Request::Read(job))?;
-    answer.await.map_err(|_| EngineError::ShuttingDown)?
-}
-
-/// Reads every shard (partition `i` is on shard `i`, for `i` below the shard count).
-async fn read_all_on<T, F>(shards: &[mpsc::Sender<Request>], read: F) -> Result<Vec<T>, EngineError>
-where
-    T: Send + 'static,
-    F: Fn(&State) -> T + Send + Sync + 'static,
-{
-    let read = Arc::new(read);
-    let reads = (0..shards.len()).map(|shard_idx| {
-        let read = read.clone();
-        read_on(shards, shard_idx as Partition, move |state| read(state))
-    });
-    let answers = futures_util::future::join_all(reads).await;
-    answers.into_iter().map(|answer| answer.map(|(value, _)| value)).collect()
-}
-
-async fn execute_on(shards: &[mpsc::Sender<Request>], envelope: Envelope) -> Result<Outcome, EngineError> {
-    let (reply, answer) = oneshot::channel();
-    send_to(shards, envelope.command.partition(), Request::Execute { envelope, reply })?;
-    answer.await.map_err(|_| EngineError::ShuttingDown)?
 }
 
 #[cfg(test)]
