@@ -21,6 +21,8 @@ pub(crate) struct TestServer {
     serving: JoinHandle<std::io::Result<()>>,
     options: Options,
     _data_dir: tempfile::TempDir,
+    /// The schema of a server started on PostgreSQL by `LIVEDROP_TEST_JOURNAL=postgres`.
+    _pg_schema: Option<Arc<PgSchema>>,
 }
 
 #[derive(Clone, Default)]
@@ -100,7 +102,15 @@ pub(crate) struct Fixture {
 }
 
 impl TestServer {
-    pub(crate) async fn start(options: Options) -> TestServer {
+    /// With `LIVEDROP_TEST_JOURNAL=postgres` (and PG_URL), every server whose options name no
+    /// journal runs on a PostgreSQL schema of its own: the whole suite on the other backend.
+    pub(crate) async fn start(mut options: Options) -> TestServer {
+        let mut pg_schema = None;
+        if options.journal.is_none() && std::env::var("LIVEDROP_TEST_JOURNAL").as_deref() == Ok("postgres") {
+            let schema = PgSchema::create("a server").expect("LIVEDROP_TEST_JOURNAL=postgres needs PG_URL");
+            options.journal = Some(schema.location.clone());
+            pg_schema = Some(Arc::new(schema));
+        }
         let data_dir = tempfile::tempdir().unwrap();
         let manual_clock = options.manual_clock.then(|| Arc::new(ManualClock::new(SystemClock.now())));
         let latency = std::time::Duration::from_millis(options.payment_latency_ms);
@@ -111,7 +121,7 @@ impl TestServer {
         }
         let payments = Arc::new(payments);
         let payouts = Arc::new(SandboxPayouts::open(&engine::sandbox_payouts_path(data_dir.path())).unwrap());
-        TestServer::start_on(options, data_dir, manual_clock, payments, payouts).await
+        TestServer::start_on(options, data_dir, manual_clock, payments, payouts, pg_schema).await
     }
 
     /// Stops the server and its engine cleanly, then starts them again on the same journal, clock
@@ -123,17 +133,32 @@ impl TestServer {
 
     /// `restart` with other options (admins, limits).
     pub(crate) async fn restart_with(self, options: Options) -> TestServer {
-        let TestServer { client, manual_clock, payments, payouts, engine, stop, serving, _data_dir, .. } = self;
+        let TestServer {
+            client, manual_clock, payments, payouts, engine, stop, serving, _data_dir, _pg_schema, ..
+        } = self;
         drop(client);
         let _ = stop.send(());
         serving.await.unwrap().unwrap();
         engine.shutdown().await;
         drop(engine);
-        TestServer::start_on(options, _data_dir, manual_clock, payments, payouts).await
+        // A server on PostgreSQL by the environment keeps its schema (and its journal) across restarts.
+        let mut options = options;
+        if options.journal.is_none()
+            && let Some(schema) = &_pg_schema
+        {
+            options.journal = Some(schema.location.clone());
+        }
+        TestServer::start_on(options, _data_dir, manual_clock, payments, payouts, _pg_schema).await
     }
 
     pub(crate) fn data_dir(&self) -> &std::path::Path {
         self._data_dir.path()
+    }
+
+    /// Where this server's journal is, to read it back once the engine is shut down.
+    pub(crate) fn journal_location(&self) -> engine::JournalLocation {
+        let sqlite = || engine::JournalLocation::Sqlite(self.data_dir().to_owned());
+        self.options.journal.clone().unwrap_or_else(sqlite)
     }
 
     async fn start_on(
@@ -142,6 +167,7 @@ impl TestServer {
         manual_clock: Option<Arc<ManualClock>>,
         payments: Arc<TestPaymentProvider>,
         payouts: Arc<SandboxPayouts>,
+        pg_schema: Option<Arc<PgSchema>>,
     ) -> TestServer {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(clock) => clock.clone(),
@@ -202,6 +228,7 @@ impl TestServer {
             serving,
             options,
             _data_dir: data_dir,
+            _pg_schema: pg_schema,
         }
     }
 

@@ -28,9 +28,9 @@ async fn checkout(server: &TestServer, buyer: &str, claim: &Value, key: &str, me
 }
 
 /// The risk decisions in a journal, read after the engine stopped.
-fn journaled_decisions(data_dir: &std::path::Path) -> Vec<risk::Verdict> {
+fn journaled_decisions(location: &engine::JournalLocation) -> Vec<risk::Verdict> {
     let mut verdicts = Vec::new();
-    let (journal, writer, _) = journal::Journal::open(data_dir, |recovered| {
+    let (journal, writer, _) = journal::Journal::open_at(location, |recovered| {
         if let domain::Event::RiskDecided { verdict, .. } = recovered.event {
             verdicts.push(verdict);
         }
@@ -121,7 +121,7 @@ async fn a_block_rule_stops_the_fourth_claim_from_one_ip_until_the_window_slides
     let (status, after) = server.claim(&buyers[3], &fixture.drop_id, "c1", 1).await;
     assert_eq!((status, &after), (StatusCode::FORBIDDEN, &blocked), "the recorded block outlives the counters");
     server.engine.shutdown().await;
-    let verdicts = journaled_decisions(server.data_dir());
+    let verdicts = journaled_decisions(&server.journal_location());
     assert_eq!(verdicts.len(), 2, "{verdicts:?}");
     for verdict in &verdicts {
         assert_eq!(
