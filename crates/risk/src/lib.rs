@@ -10,6 +10,7 @@
 mod eval;
 mod lang;
 mod payout;
+mod print;
 mod velocity;
 
 pub use eval::{Action, Signal, SignalValues, Verdict};
