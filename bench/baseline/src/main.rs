@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
             refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
             money: Default::default(),
             payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
+            webhooks_allow_private: false,
         })
         .await?,
     );

@@ -145,6 +145,8 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::DisputeNotOpen { state: domain::DisputeState::Lost },
         Rejection::OrderDisputed,
         Rejection::ChargeUnused,
+        Rejection::TooManyWebhookEndpoints { limit: 16 },
+        Rejection::WebhookEndpointDisabled,
     ]
 }
 
@@ -189,7 +191,9 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::AlreadyDisputed
         | Rejection::DisputeNotOpen { .. }
         | Rejection::OrderDisputed
-        | Rejection::ChargeUnused => true,
+        | Rejection::ChargeUnused
+        | Rejection::TooManyWebhookEndpoints { .. }
+        | Rejection::WebhookEndpointDisabled => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

@@ -5,7 +5,8 @@ use crate::{
     Account, AccountId, CartId, ClaimReceipt, Dispute, DisputeId, Drop, DropId, Episode, EpisodeId, Fulfilment, HoldId,
     Money, Order, OrderId, Partition, PartnerKind, Payout, PayoutId, PayoutProfile, PayoutResult, PollTally, Product,
     ProductId, Question, Refund, RefundId, Role, Room, RoomId, SaleTerms, Settlement, Slot, SplitContract,
-    SplitContractId, StageAction, Template, TemplateId, Timestamp, Token, TokenId,
+    SplitContractId, StageAction, Template, TemplateId, Timestamp, Token, TokenId, WebhookAttempt, WebhookEndpoint,
+    WebhookEndpointId, WebhookEventType,
 };
 use risk::{RuleError, RuleSet, Verdict};
 use std::sync::Arc;
@@ -295,6 +296,36 @@ pub enum Command {
         actor: Actor,
         token_id: TokenId,
     },
+    /// A webhook endpoint of the caller's (a creator or partner). The server checked the URL's
+    /// target and made the `whsec_` secret, which the reply carries back once.
+    CreateWebhookEndpoint {
+        actor: Actor,
+        url: String,
+        events: Vec<WebhookEventType>,
+        secret: String,
+    },
+    /// Disables one of the caller's endpoints for good; disabling a disabled one changes nothing.
+    DeleteWebhookEndpoint {
+        actor: Actor,
+        endpoint_id: WebhookEndpointId,
+    },
+    /// A new signing secret; the current ones keep signing for `WEBHOOK_SECRET_OVERLAP_MS`.
+    RotateWebhookSecret {
+        actor: Actor,
+        endpoint_id: WebhookEndpointId,
+        secret: String,
+    },
+    /// Delivers a message to an endpoint again, from attempt 1 with the same `webhook-id`. The engine
+    /// checked that it knows the message.
+    RedeliverWebhook {
+        actor: Actor,
+        endpoint_id: WebhookEndpointId,
+        message_id: String,
+    },
+    /// What a delivery attempt came to. Sent by the engine only.
+    RecordWebhookAttempt {
+        attempt: WebhookAttempt,
+    },
 }
 
 /// What a refund request asks for.
@@ -423,6 +454,7 @@ pub enum Reply {
     ChargeUnused {
         charge_id: String,
     },
+    WebhookEndpoint(Box<WebhookEndpoint>),
 }
 
 pub use crate::rejection::{Rejection, TextMistake};

@@ -5,7 +5,7 @@ use crate::{
     Account, AccountId, CartId, Currency, Dispute, DisputeId, Drop, DropId, Episode, EpisodeId, Hold, HoldId, Money,
     Order, OrderId, Outcome, Partition, PayoutId, PayoutProfile, Product, ProductId, Refund, RefundId, RefundSide,
     Room, RoomId, Settlement, SettlementId, SplitContract, SplitContractId, StageAction, Template, Timestamp, Token,
-    TokenId,
+    TokenId, WebhookAttempt, WebhookEndpoint, WebhookEndpointId,
 };
 use risk::Verdict;
 
@@ -334,6 +334,33 @@ pub enum Event {
         by: AccountId,
         at: Timestamp,
     },
+    WebhookEndpointCreated {
+        endpoint: WebhookEndpoint,
+    },
+    /// A new signing secret; the ones before it sign until `previous_expire_at` (unless sooner).
+    WebhookSecretRotated {
+        endpoint_id: WebhookEndpointId,
+        secret: String,
+        previous_expire_at: Timestamp,
+        at: Timestamp,
+    },
+    WebhookEndpointDisabled {
+        endpoint_id: WebhookEndpointId,
+        reason: crate::EndpointDisabled,
+        at: Timestamp,
+    },
+    /// The endpoint's owner asked for a message again: it is delivered from attempt 1.
+    WebhookRedeliveryRequested {
+        endpoint_id: WebhookEndpointId,
+        message_id: String,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// One delivery attempt and what it came to: the outbox's record, so nothing acknowledged is
+    /// delivered twice on purpose nor lost across a restart.
+    WebhookAttempted {
+        attempt: WebhookAttempt,
+    },
     IdempotencyRecorded {
         partition: Partition,
         owner: AccountId,
@@ -400,6 +427,11 @@ impl Event {
             Event::DisputeOpened { dispute, .. } => dispute.id.partition(),
             Event::DisputeDecided { dispute_id, .. } => dispute_id.partition(),
             Event::TemplateSaved { template } => template.id.partition(),
+            Event::WebhookEndpointCreated { endpoint } => endpoint.id.partition(),
+            Event::WebhookSecretRotated { endpoint_id, .. }
+            | Event::WebhookEndpointDisabled { endpoint_id, .. }
+            | Event::WebhookRedeliveryRequested { endpoint_id, .. } => endpoint_id.partition(),
+            Event::WebhookAttempted { attempt } => attempt.endpoint_id.partition(),
             Event::EpisodeScheduled { episode } => episode.id.partition(),
             Event::EpisodeStarted { episode_id, .. }
             | Event::EpisodeEnded { episode_id, .. }
@@ -466,6 +498,11 @@ impl Event {
             Event::DisputeOpened { dispute, .. } => format!("dispute/{}", dispute.id),
             Event::DisputeDecided { dispute_id, .. } => format!("dispute/{dispute_id}"),
             Event::TemplateSaved { template } => format!("template/{}", template.id),
+            Event::WebhookEndpointCreated { endpoint } => format!("webhook/{}", endpoint.id),
+            Event::WebhookSecretRotated { endpoint_id, .. }
+            | Event::WebhookEndpointDisabled { endpoint_id, .. }
+            | Event::WebhookRedeliveryRequested { endpoint_id, .. } => format!("webhook/{endpoint_id}"),
+            Event::WebhookAttempted { attempt } => format!("webhook/{}", attempt.endpoint_id),
             Event::EpisodeScheduled { episode } => format!("episode/{}", episode.id),
             Event::EpisodeStarted { episode_id, .. }
             | Event::EpisodeEnded { episode_id, .. }
@@ -539,6 +576,11 @@ impl Event {
             Event::DemoStopped { .. } => "demo_stopped",
             Event::PollStarted { .. } => "poll_started",
             Event::PollClosed { .. } => "poll_closed",
+            Event::WebhookEndpointCreated { .. } => "webhook_endpoint_created",
+            Event::WebhookSecretRotated { .. } => "webhook_secret_rotated",
+            Event::WebhookEndpointDisabled { .. } => "webhook_endpoint_disabled",
+            Event::WebhookRedeliveryRequested { .. } => "webhook_redelivery_requested",
+            Event::WebhookAttempted { .. } => "webhook_attempted",
         }
     }
 

@@ -96,6 +96,7 @@ entity_id!(SettlementId, "stl");
 entity_id!(PayoutId, "po");
 entity_id!(LedgerTxId, "ltx");
 entity_id!(DisputeId, "dp");
+entity_id!(WebhookEndpointId, "hook");
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ mod rejection;
 mod rooms;
 mod routing;
 mod state;
+mod webhooks;
 
 pub use command::{
     Actor, Command, Envelope, IdempotencyKey, NewDrop, NewRefund, Outcome, OwnedOnly, PAYOUT_RULES_PARTITION,
@@ -31,7 +32,7 @@ pub use finance::{
 pub use ids::{
     AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId,
     PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,
-    TokenId,
+    TokenId, WebhookEndpointId,
 };
 pub use limits::*;
 pub use model::{
@@ -45,6 +46,9 @@ pub use rooms::{
     StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
 };
 pub use state::{ChargeStanding, EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
+pub use webhooks::{
+    AttemptOutcome, EndpointDisabled, EndpointSecret, WebhookAttempt, WebhookEndpoint, WebhookEventType,
+};
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

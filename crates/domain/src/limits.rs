@@ -24,6 +24,17 @@ pub const ACCOUNT_TOKENS_ISSUED_MAX: usize = 1_000;
 /// A token issued with an expiry expires at most this long after it is issued.
 pub const TOKEN_LIFETIME_MS_MAX: i64 = 366 * 24 * 3_600 * 1_000;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
+/// Webhook endpoints one account may have live at once, and ever (disabled ones are kept).
+pub const WEBHOOK_ENDPOINTS_MAX: usize = 16;
+pub const WEBHOOK_ENDPOINTS_CREATED_MAX: usize = 200;
+/// A webhook URL's length at most.
+pub const WEBHOOK_URL_CHARS_MAX: usize = 2_048;
+/// A replaced webhook secret keeps signing this long, so receivers can switch without a gap.
+pub const WEBHOOK_SECRET_OVERLAP_MS: i64 = 24 * 3_600 * 1_000;
+/// A recorded attempt's error text at most (longer ones are cut by the engine).
+pub const WEBHOOK_ERROR_CHARS_MAX: usize = 200;
+/// A message id (`webhook-id`) at most.
+pub const WEBHOOK_MESSAGE_ID_CHARS_MAX: usize = 64;
 /// Stripe keeps idempotency keys for 24 hours; after that a key may be reused for a new request.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600 * 1_000;
 /// Expired idempotency records forgotten per `advance` at most, bounding the pause of one shard turn;

@@ -111,6 +111,12 @@ pub enum Rejection {
     /// The checkout's charge was journaled as unused (no order kept it in time) and is paid back;
     /// it pays for nothing any more.
     ChargeUnused,
+    /// The account has as many live webhook endpoints as it may; delete one first.
+    TooManyWebhookEndpoints {
+        limit: u32,
+    },
+    /// The webhook endpoint is disabled (deleted, or its receiver answered 410 Gone).
+    WebhookEndpointDisabled,
 }
 
 impl Rejection {
@@ -170,6 +176,8 @@ impl Rejection {
             Rejection::DisputeNotOpen { .. } => "dispute_not_open",
             Rejection::OrderDisputed => "order_disputed",
             Rejection::ChargeUnused => "charge_unused",
+            Rejection::TooManyWebhookEndpoints { .. } => "too_many_webhook_endpoints",
+            Rejection::WebhookEndpointDisabled => "webhook_endpoint_disabled",
         }
     }
 }
@@ -250,6 +258,10 @@ impl fmt::Display for Rejection {
             Rejection::ChargeUnused => f.write_str(
                 "this checkout's payment was found without an order and is paid back; check out again with a new key",
             ),
+            Rejection::TooManyWebhookEndpoints { limit } => {
+                write!(f, "an account may have {limit} live webhook endpoints; delete one first")
+            }
+            Rejection::WebhookEndpointDisabled => f.write_str("the webhook endpoint is disabled"),
         }
     }
 }

@@ -15,7 +15,12 @@ impl Command {
             | Command::CreateDrop { actor, .. }
             | Command::SaveTemplate { actor, .. }
             | Command::IssueToken { actor, .. }
-            | Command::RevokeToken { actor, .. } => actor.id.partition(),
+            | Command::RevokeToken { actor, .. }
+            | Command::CreateWebhookEndpoint { actor, .. } => actor.id.partition(),
+            Command::DeleteWebhookEndpoint { endpoint_id, .. }
+            | Command::RotateWebhookSecret { endpoint_id, .. }
+            | Command::RedeliverWebhook { endpoint_id, .. } => endpoint_id.partition(),
+            Command::RecordWebhookAttempt { attempt } => attempt.endpoint_id.partition(),
             Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
             Command::StartEpisode { episode_id, .. }
             | Command::EndEpisode { episode_id, .. }

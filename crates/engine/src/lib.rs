@@ -18,6 +18,7 @@ mod risk;
 mod settlement;
 mod shard;
 mod transparency;
+mod webhooks;
 
 pub use admins::{AdminToken, DEFAULT_ADMIN_NAME};
 pub use checkout::charge_key;
@@ -36,6 +37,7 @@ pub use reconcile::{ORPHAN_GRACE_MS, ORPHAN_LOOKBACK_MS, ORPHANS_PER_SWEEP_MAX};
 pub use refunds::refund_key;
 pub use risk::{InstalledRules, RiskContext};
 pub use transparency::{CHECKPOINTS_PAGE_MAX, InclusionProof, LOG_PAGE_MAX, LogError, Transparency};
+pub use webhooks::{ATTEMPTS_KEPT_PER_ENDPOINT, DeliveryView, MESSAGES_KEPT_PER_ENDPOINT, message_id};
 
 use directory::Directory;
 pub(crate) use dispatch::{execute_on, read_all_on, read_on};
@@ -98,6 +100,8 @@ pub struct EngineConfig {
     pub refund_approval_threshold_minor: i64,
     pub money: MoneyConfig,
     pub payouts: Arc<dyn PayoutProvider>,
+    /// Deliver webhooks to loopback, private and link-local addresses too.
+    pub webhooks_allow_private: bool,
 }
 
 /// How sales are split and paid out.
@@ -140,6 +144,8 @@ pub struct Engine {
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     transparency: Arc<Transparency>,
+    outbox: Arc<webhooks::Outbox>,
+    webhooks_allow_private: bool,
     /// For checkpoints signed on demand and at shutdown; taken at shutdown so the writer can stop.
     journal: Mutex<Option<Journal>>,
     reader: JournalReader,
@@ -175,6 +181,8 @@ impl Engine {
             .map_err(|error| EngineError::SigningKey(error.to_string()))?;
         let transparency = Arc::new(Transparency::new(signer, config.log_origin.clone()));
         let logs = transparency.clone();
+        let outbox = Arc::new(webhooks::Outbox::default());
+        let replayed_outbox = outbox.clone();
         let location = config.journal.clone().unwrap_or_else(|| JournalLocation::Sqlite(data_dir.clone()));
         let opened = tokio::task::spawn_blocking(move || {
             let mut states = vec![State::default(); n_shards];
@@ -184,6 +192,9 @@ impl Engine {
                 let shard_idx = usize::from(recovered.event.partition()) % n_shards;
                 states[shard_idx].apply(&recovered.event);
                 logs.replay(recovered.seq, &recovered.payload, &recovered.event);
+                if let Some(input) = webhooks::input_of(&states[shard_idx], &recovered.event) {
+                    replayed_outbox.observe(recovered.seq, input);
+                }
                 watermarks[shard_idx] = recovered.seq;
                 n_replayed += 1;
                 if n_replayed.is_multiple_of(REPLAY_PROGRESS_EVENTS) {
@@ -249,6 +260,7 @@ impl Engine {
                 profiles: profiles.clone(),
                 hub: hub.clone(),
                 transparency: transparency.clone(),
+                outbox: outbox.clone(),
                 failed: failed.clone(),
             });
             let task = shard::run_shard(context, state, inbox, shutdown_signal.clone(), watermark);
@@ -267,6 +279,15 @@ impl Engine {
             journal_id.clone(),
         );
         tasks.push(tokio::spawn(reconcile::run_reconciliation(reconciler.clone(), shutdown_signal.clone())));
+        let delivery = webhooks::DeliveryConfig { allow_private: config.webhooks_allow_private };
+        let deliveries = webhooks::run_deliveries(
+            outbox.clone(),
+            shards.clone(),
+            config.clock.clone(),
+            delivery,
+            shutdown_signal.clone(),
+        );
+        tasks.push(tokio::spawn(deliveries));
         // Before anything is served: a removed admin's token must not work for a single request.
         admins::configure(&shards, &config.admin_tokens, known_admins).await?;
         let sweeper = run_token_sweeper(directory.clone(), config.clock.clone(), shutdown_signal.clone());
@@ -310,6 +331,8 @@ impl Engine {
             shutdown,
             tasks: Mutex::new(tasks),
             transparency,
+            outbox,
+            webhooks_allow_private: config.webhooks_allow_private,
             journal: Mutex::new(Some(journal)),
             reader,
             writer: Mutex::new(Some(writer)),
@@ -353,6 +376,26 @@ impl Engine {
     /// not hold its sale.
     pub async fn receipt(&self, order: &domain::Order) -> Result<Option<::transparency::Receipt>, EngineError> {
         self.transparency.receipt(&self.reader, order).await
+    }
+
+    /// An endpoint's recent deliveries, newest first (its owner was checked by the caller).
+    pub fn webhook_deliveries(&self, endpoint_id: domain::WebhookEndpointId) -> Vec<DeliveryView> {
+        self.outbox.deliveries(endpoint_id)
+    }
+
+    /// Whether an endpoint's delivery log still holds the message, so it can be redelivered.
+    pub fn webhook_message_known(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
+        self.outbox.knows_message(endpoint_id, message_id)
+    }
+
+    /// Whether webhooks may go to loopback, private and link-local addresses.
+    pub fn webhooks_allow_private(&self) -> bool {
+        self.webhooks_allow_private
+    }
+
+    /// Webhook deliveries waiting for an attempt or under way.
+    pub fn webhooks_waiting(&self) -> usize {
+        self.outbox.waiting()
     }
 
     pub fn now(&self) -> domain::Timestamp {

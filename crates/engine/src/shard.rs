@@ -45,6 +45,7 @@ pub(crate) struct ShardContext {
     pub(crate) profiles: Arc<crate::profiles::Profiles>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) transparency: Arc<Transparency>,
+    pub(crate) outbox: Arc<crate::webhooks::Outbox>,
     /// Set when a commit failed: memory is then ahead of disk, so nothing more may be acknowledged.
     pub(crate) failed: Arc<AtomicBool>,
 }
@@ -59,6 +60,8 @@ struct Batch {
     /// Payout profile changes to make once the batch is durable, in event order.
     profiles: Vec<(domain::AccountId, Option<domain::PayoutProfile>)>,
     leaves: Vec<PendingLeaf>,
+    /// What the webhook outbox learns from the batch's events, by index in the batch.
+    webhooks: Vec<(usize, crate::webhooks::Input)>,
 }
 
 /// A change of the token directory a committed event calls for.
@@ -132,6 +135,7 @@ pub(crate) async fn run_shard(
             tokens: Vec::new(),
             profiles: Vec::new(),
             leaves: Vec::new(),
+            webhooks: Vec::new(),
         };
         let mut events = state.advance(now);
         if let Some(first) = first {
@@ -149,6 +153,7 @@ pub(crate) async fn run_shard(
         batch.updates = room_updates(&state, &events);
         batch.tokens = token_changes(&state, &events);
         batch.profiles = crate::profiles::Profiles::changes(&events);
+        batch.webhooks = crate::webhooks::inputs_of(&state, &events);
         if !events.is_empty() {
             // Encoded here rather than on the journal's single writer thread, which every shard shares.
             let encoded: Vec<_> = events.iter().map(journal::encode).collect();
@@ -291,6 +296,8 @@ async fn run_replier(context: Arc<ShardContext>, mut batches: mpsc::Receiver<Bat
                 Ok(appended) => {
                     // Before any answer: a receipt or proof asked for right after sees these leaves.
                     context.transparency.append(appended.first_seq, batch.leaves);
+                    // Before any answer too: a redelivery asked for is scheduled by the time it is answered.
+                    context.outbox.observe_batch(appended.first_seq, batch.webhooks);
                     Ok(appended.last_seq)
                 }
                 Err(error) => {

@@ -18,6 +18,7 @@ async fn start(data_dir: &Path) -> Result<Engine, EngineError> {
         refund_approval_threshold_minor: domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT,
         money: Default::default(),
         payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
+        webhooks_allow_private: false,
     })
     .await
 }

@@ -42,6 +42,7 @@ async fn start(data_dir: &Path, clock: Arc<ManualClock>) -> Arc<Engine> {
         refund_approval_threshold_minor: REFUND_THRESHOLD_MINOR,
         money: Default::default(),
         payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
+        webhooks_allow_private: false,
     };
     Arc::new(Engine::start(config).await.expect("the fixture journal opens"))
 }

@@ -26,6 +26,7 @@ async fn start_with_admins(data_dir: &Path, clock: &Arc<ManualClock>, admin_toke
         refund_approval_threshold_minor: 5_000,
         money: Default::default(),
         payouts: std::sync::Arc::new(engine::SandboxPayouts::in_memory()),
+        webhooks_allow_private: false,
     };
     Engine::start(config).await.expect("engine starts")
 }

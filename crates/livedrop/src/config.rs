@@ -139,6 +139,10 @@ pub(crate) struct ServeArgs {
     /// Do not record speakers (by default each one's audio goes to <data-dir>/recordings/<episode>/).
     #[arg(long)]
     no_recordings: bool,
+    /// Deliver webhooks to loopback, private and link-local addresses too (a receiver on this host
+    /// or network). Off by default, so users cannot point the server at its own network.
+    #[arg(long, env = "LIVEDROP_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 pub(crate) struct Config {
@@ -146,6 +150,7 @@ pub(crate) struct Config {
     pub(crate) data_dir: PathBuf,
     pub(crate) journal: engine::JournalLocation,
     pub(crate) demo: bool,
+    pub(crate) webhooks_allow_private: bool,
     pub(crate) rate_limit_per_ip: u32,
     pub(crate) rate_limit_per_account: u32,
     pub(crate) signups_per_second: u32,
@@ -277,6 +282,7 @@ impl TryFrom<ServeArgs> for Config {
             data_dir: args.data_dir,
             journal,
             demo: args.demo,
+            webhooks_allow_private: args.webhooks_allow_private,
             rate_limit_per_ip: args.rate_limit_per_ip,
             rate_limit_per_account: args.rate_limit_per_account,
             signups_per_second: args.signups_per_second,

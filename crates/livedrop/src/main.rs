@@ -84,6 +84,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             engine::SandboxPayouts::open(&engine::sandbox_payouts_path(&config.data_dir))
                 .context("opening the sandbox payout provider's record")?,
         ),
+        webhooks_allow_private: config.webhooks_allow_private,
     };
     let engine =
         Engine::start(engine_config).await.with_context(|| format!("starting on the journal ({})", config.journal))?;

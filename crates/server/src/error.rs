@@ -92,6 +92,8 @@ impl From<Rejection> for ApiError {
             | Rejection::DemoRunning
             | Rejection::PollClosed
             | Rejection::TooManyTokens { .. }
+            | Rejection::TooManyWebhookEndpoints { .. }
+            | Rejection::WebhookEndpointDisabled
             | Rejection::SplitNotAccepted { .. }
             | Rejection::ContractAnswered { .. }
             | Rejection::AlreadyDisputed

@@ -17,7 +17,7 @@
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
     accounts, catalogue, checkout, contracts, disputes, drops, ledger, live, media, ops, payouts, polls, profiles,
-    questions, refunds, risk, rituals, rooms, stage, transparency,
+    questions, refunds, risk, rituals, rooms, stage, transparency, webhooks,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -100,6 +100,7 @@ impl Modify for RouteModules {
             media::MediaApi::openapi(),
             live::LiveApi::openapi(),
             ops::OpsApi::openapi(),
+            webhooks::WebhooksApi::openapi(),
         ];
         for module in modules {
             openapi.merge(module);

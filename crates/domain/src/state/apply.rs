@@ -195,6 +195,11 @@ impl State {
             | Event::DemoStopped { .. }
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
+            Event::WebhookEndpointCreated { .. }
+            | Event::WebhookSecretRotated { .. }
+            | Event::WebhookEndpointDisabled { .. }
+            | Event::WebhookRedeliveryRequested { .. }
+            | Event::WebhookAttempted { .. } => self.apply_webhook_event(event),
             Event::SplitContractProposed { .. }
             | Event::SplitContractAnswered { .. }
             | Event::PayoutProfileSet { .. }

@@ -6,7 +6,7 @@
 use super::State;
 use crate::{
     AccountId, DisputeId, DropId, EpisodeId, Event, OrderId, Outcome, Partition, PayoutId, ProductId, RefundId, Reply,
-    RoomId, SettlementId, SplitContractId, TemplateId, TokenId,
+    RoomId, SettlementId, SplitContractId, TemplateId, TokenId, WebhookEndpointId,
 };
 
 /// A decided command: its events, to apply in order, and its reply.
@@ -50,6 +50,7 @@ pub(super) enum ReadBack {
     Settlement(SettlementId),
     Payout(PayoutId),
     Dispute(DisputeId),
+    WebhookEndpoint(WebhookEndpointId),
     /// The payouts a settlement created in one book.
     BookPayouts {
         settlement_id: SettlementId,
@@ -99,6 +100,9 @@ impl State {
             ReadBack::Settlement(id) => Reply::Settlement(Box::new(self.money.settlements[&id].clone())),
             ReadBack::Payout(id) => Reply::Payout(Box::new(self.money.payouts[&id].clone())),
             ReadBack::Dispute(id) => Reply::Dispute(Box::new(self.money.disputes[&id].clone())),
+            ReadBack::WebhookEndpoint(id) => {
+                Reply::WebhookEndpoint(Box::new(self.webhook_endpoint(id).expect("a known endpoint").clone()))
+            }
             ReadBack::BookPayouts { settlement_id, book } => {
                 let mut payouts: Vec<_> = self
                     .settlement_payouts(settlement_id)

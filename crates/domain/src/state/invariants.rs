@@ -16,6 +16,7 @@ impl State {
         self.refunds.check(&self.orders)?;
         self.check_room_invariants()?;
         self.check_token_invariants()?;
+        self.check_webhook_invariants()?;
         self.check_money()?;
         // A live episode with an `ends_at` has exactly its end timer; no other episode has one.
         let n_episode_timers =

@@ -17,6 +17,7 @@ mod rooms;
 mod sales;
 mod timers;
 mod tokens;
+mod webhooks;
 
 use crate::limits::TITLE_CHARS_MAX;
 use crate::{
@@ -75,6 +76,8 @@ pub struct State {
     account_tokens: HashMap<AccountId, Vec<TokenId>>,
     /// The ledger's books, split contracts, payout profiles, settlements and payouts.
     money: money::MoneyBook,
+    /// Outbound webhook endpoints of the shard's accounts.
+    webhooks: webhooks::WebhookBook,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -314,6 +317,19 @@ impl State {
                 self.decide_issue_token(now, actor, token_sha256, *expires_at)
             }
             Command::RevokeToken { actor, token_id } => self.decide_revoke_token(now, actor, *token_id),
+            Command::CreateWebhookEndpoint { actor, url, events, secret } => {
+                self.decide_create_webhook_endpoint(now, actor, url, events, secret)
+            }
+            Command::DeleteWebhookEndpoint { actor, endpoint_id } => {
+                self.decide_delete_webhook_endpoint(now, actor, *endpoint_id)
+            }
+            Command::RotateWebhookSecret { actor, endpoint_id, secret } => {
+                self.decide_rotate_webhook_secret(now, actor, *endpoint_id, secret)
+            }
+            Command::RedeliverWebhook { actor, endpoint_id, message_id } => {
+                self.decide_redeliver_webhook(now, actor, *endpoint_id, message_id)
+            }
+            Command::RecordWebhookAttempt { attempt } => self.decide_record_webhook_attempt(attempt),
         }
     }
 }

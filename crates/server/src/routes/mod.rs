@@ -23,6 +23,7 @@ pub(crate) mod rooms;
 pub(crate) mod stage;
 pub(crate) mod transparency;
 pub(crate) mod web;
+pub(crate) mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -67,6 +68,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(media::routes())
         .merge(live::routes())
         .merge(ops::routes())
+        .merge(webhooks::routes())
         .merge(web::routes())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
@@ -133,6 +135,10 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Payouts(payouts) => {
             let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();
             (success, Json(PayoutListBody { payouts })).into_response()
+        }
+        // Without the secret, which only the request that made it shows.
+        Reply::WebhookEndpoint(endpoint) => {
+            (success, Json(webhooks::wire::EndpointBody::of(endpoint, None, endpoint.created_at))).into_response()
         }
     }
 }

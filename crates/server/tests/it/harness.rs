@@ -43,6 +43,9 @@ pub(crate) struct Options {
     pub(crate) admins: Option<Vec<engine::AdminToken>>,
     /// Where the journal lives; by default SQLite in the test's data directory.
     pub(crate) journal: Option<engine::JournalLocation>,
+    /// Refuse private webhook targets, as a server does by default; tests' receivers are on
+    /// loopback, so they are allowed unless this is set.
+    pub(crate) webhooks_refuse_private: bool,
 }
 
 /// A PostgreSQL schema of a test's own, named by `location`, dropped when this is (also when the
@@ -189,6 +192,7 @@ impl TestServer {
                 .unwrap_or(domain::REFUND_APPROVAL_THRESHOLD_MINOR_DEFAULT),
             money: options.money.clone().unwrap_or_default(),
             payouts: payouts.clone(),
+            webhooks_allow_private: !options.webhooks_refuse_private,
         })
         .await
         .unwrap();

@@ -22,3 +22,4 @@ mod rooms;
 mod rooms_live;
 mod tokens;
 mod transparency;
+mod webhooks;

@@ -1,0 +1,119 @@
+//! What a webhook says: the facts endpoints subscribe to, read from a committed event and the state
+//! after it, as the JSON body the Standard Webhooks specification suggests
+//! (`{"type", "timestamp", "data"}`). Thin payloads: ids and the figures a receiver acts on, in the
+//! shapes and names of the HTTP API; anything more is one `GET` away.
+
+use domain::{AccountId, Event, State, Timestamp, WebhookEventType};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A committed fact some endpoints may want: whose it is, what kind, and its `data`.
+#[derive(Clone, Debug)]
+pub(crate) struct Source {
+    pub(crate) owner: AccountId,
+    pub(crate) kind: WebhookEventType,
+    pub(crate) data: Value,
+    pub(crate) at: Timestamp,
+}
+
+fn rfc3339(at: Timestamp) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.0) * 1_000_000)
+        .ok()
+        .and_then(|moment| moment.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// The body of a message: the same bytes on every attempt and every endpoint.
+pub(crate) fn body(source: &Source) -> Vec<u8> {
+    let body = json!({ "type": source.kind.name(), "timestamp": rfc3339(source.at), "data": source.data });
+    serde_json::to_vec(&body).expect("a JSON value serializes")
+}
+
+/// The webhook fact `event` is, if any, with `state` the shard's state once it is applied. Only
+/// what never changes afterwards is read from the state (owners, titles, amounts), so the answer is
+/// the same live, after the batch, as on replay, after the event.
+pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
+    let (owner, kind, data, at) = match event {
+        Event::OrderPlaced { order } => {
+            let lines: Vec<Value> = order
+                .lines
+                .iter()
+                .map(|line| {
+                    json!({
+                        "drop_id": line.drop_id.to_string(),
+                        "product_id": line.product_id.to_string(),
+                        "title": line.title,
+                        "quantity": line.quantity,
+                        "unit_price_minor": line.unit_price.minor,
+                    })
+                })
+                .collect();
+            let data = json!({
+                "order_id": order.id.to_string(),
+                "room_id": order.room_id.to_string(),
+                "buyer_id": order.buyer_id.to_string(),
+                "total_minor": order.total.minor,
+                "currency": order.total.currency.as_str(),
+                "lines": lines,
+                "paid_at": rfc3339(order.paid_at),
+            });
+            (order.creator_id, WebhookEventType::OrderPaid, data, order.paid_at)
+        }
+        Event::RefundExecuted { refund_id, at, .. } => {
+            let refund = state.refund(*refund_id)?;
+            let data = json!({
+                "order_id": refund.order_id.to_string(),
+                "refund_id": refund.id.to_string(),
+                "amount_minor": refund.amount.minor,
+                "currency": refund.amount.currency.as_str(),
+                "restock": refund.restock,
+                "refunded_at": rfc3339(*at),
+            });
+            (refund.creator_id, WebhookEventType::OrderRefunded, data, *at)
+        }
+        Event::PayoutSent { payout_id, at, .. } => {
+            let payout = state.payout(*payout_id)?;
+            let data = json!({
+                "payout_id": payout.id.to_string(),
+                "settlement_id": payout.settlement_id.to_string(),
+                "amount_minor": payout.amount_minor,
+                "currency": payout.currency.as_str(),
+                "paid_at": rfc3339(*at),
+            });
+            (payout.payee, WebhookEventType::PayoutPaid, data, *at)
+        }
+        Event::DropOpened { drop_id, at } | Event::DropClosed { drop_id, at, .. } => {
+            let drop = state.drop(*drop_id)?;
+            let kind = match event {
+                Event::DropOpened { .. } => WebhookEventType::DropOpened,
+                _ => WebhookEventType::DropClosed,
+            };
+            let data = json!({
+                "drop_id": drop.id.to_string(),
+                "room_id": drop.room_id.to_string(),
+                "product_id": drop.product_id.to_string(),
+                "title": drop.title,
+                "quantity": drop.quantity,
+                "at": rfc3339(*at),
+            });
+            (drop.creator_id, kind, data, *at)
+        }
+        Event::EpisodeStarted { episode_id, at, .. } | Event::EpisodeEnded { episode_id, at, .. } => {
+            let episode = state.episode(*episode_id)?;
+            let kind = match event {
+                Event::EpisodeStarted { .. } => WebhookEventType::EpisodeLive,
+                _ => WebhookEventType::EpisodeEnded,
+            };
+            let data = json!({
+                "episode_id": episode.id.to_string(),
+                "room_id": episode.room_id.to_string(),
+                "title": episode.title,
+                "at": rfc3339(*at),
+            });
+            (episode.host_id, kind, data, *at)
+        }
+        _ => return None,
+    };
+    Some(Source { owner, kind, data, at })
+}
