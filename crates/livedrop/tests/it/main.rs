@@ -8,3 +8,4 @@ mod process;
 mod refunds;
 mod settlement;
 mod transparency;
+mod webhooks;
