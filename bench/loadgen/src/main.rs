@@ -74,6 +74,11 @@ struct Args {
     /// An admin token the server was started with (`livedrop serve --admin-token`).
     #[arg(long, env = "LOADGEN_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Each drop's creator registers a webhook endpoint here for `order.paid` before the run, so
+    /// every order is also a delivery (`webhook-sink` receives them; the server needs
+    /// `--webhooks-allow-private` for a loopback URL).
+    #[arg(long)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,8 +126,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut drop_ids = Vec::with_capacity(n_drops);
     for drop_idx in 0..n_drops {
-        drop_ids
-            .push(create_drop(&api, &format!("lg{run_tag}c{drop_idx}"), units_per_drop, args.per_buyer_limit).await?);
+        drop_ids.push(create_drop(&api, &format!("lg{run_tag}c{drop_idx}"), units_per_drop, &args).await?);
     }
     let tokens = create_buyers(&api, args.buyers, run_tag).await?;
     let arrivals = match args.workload {
@@ -190,8 +194,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_drop(api: &Api, handle: &str, units: u64, per_buyer_limit: u32) -> anyhow::Result<String> {
+async fn create_drop(api: &Api, handle: &str, units: u64, args: &Args) -> anyhow::Result<String> {
+    let per_buyer_limit = args.per_buyer_limit;
     let creator = api.account(handle, "creator").await?;
+    if let Some(url) = &args.webhook_url {
+        api.created("/v1/webhook-endpoints", Some(&creator), json!({"url": url, "events": ["order.paid"]})).await?;
+    }
     let room = api.created("/v1/rooms", Some(&creator), json!({"title": "load"})).await?;
     let product =
         json!({"title": "load tee", "price_minor": 2_500, "currency": "EUR", "stock": units, "fulfilment": "ship"});

@@ -5,7 +5,7 @@
 
 use domain::{
     AccountId, AttemptOutcome, EndpointDisabled, EndpointSecret, EntityId, Event, Timestamp, WebhookAttempt,
-    WebhookEndpoint, WebhookEndpointId, WebhookEventType,
+    WebhookEndpoint, WebhookEndpointId, WebhookEventType, WebhookSecret,
 };
 use expect_test::expect_file;
 
@@ -46,7 +46,10 @@ fn webhook_events_are_snapshotted() {
             owner_id: OWNER,
             url: "https://hooks.example.com/livedrop".into(),
             events: vec![WebhookEventType::OrderPaid, WebhookEventType::EpisodeEnded],
-            secrets: vec![EndpointSecret { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(), expires_at: None }],
+            secrets: vec![EndpointSecret {
+                secret: WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+                expires_at: None,
+            }],
             created_at: AT,
             disabled: None,
             disabled_at: None,
@@ -58,7 +61,7 @@ fn webhook_events_are_snapshotted() {
         .assert_eq(&round_trip(&created, "webhook_endpoint_created"));
     let rotated = Event::WebhookSecretRotated {
         endpoint_id: ENDPOINT,
-        secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+        secret: WebhookSecret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
         previous_expire_at: Timestamp(AT.0 + 86_400_000),
         at: AT,
     };

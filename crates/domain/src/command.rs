@@ -6,7 +6,7 @@ use crate::{
     Money, Order, OrderId, Partition, PartnerKind, Payout, PayoutId, PayoutProfile, PayoutResult, PollTally, Product,
     ProductId, Question, Refund, RefundId, Role, Room, RoomId, SaleTerms, Settlement, Slot, SplitContract,
     SplitContractId, StageAction, Template, TemplateId, Timestamp, Token, TokenId, WebhookAttempt, WebhookEndpoint,
-    WebhookEndpointId, WebhookEventType,
+    WebhookEndpointId, WebhookEventType, WebhookSecret,
 };
 use risk::{RuleError, RuleSet, Verdict};
 use std::sync::Arc;
@@ -302,7 +302,7 @@ pub enum Command {
         actor: Actor,
         url: String,
         events: Vec<WebhookEventType>,
-        secret: String,
+        secret: WebhookSecret,
     },
     /// Disables one of the caller's endpoints for good; disabling a disabled one changes nothing.
     DeleteWebhookEndpoint {
@@ -313,7 +313,7 @@ pub enum Command {
     RotateWebhookSecret {
         actor: Actor,
         endpoint_id: WebhookEndpointId,
-        secret: String,
+        secret: WebhookSecret,
     },
     /// Delivers a message to an endpoint again, from attempt 1 with the same `webhook-id`. The engine
     /// checked that it knows the message.

@@ -337,10 +337,11 @@ pub enum Event {
     WebhookEndpointCreated {
         endpoint: WebhookEndpoint,
     },
-    /// A new signing secret; the ones before it sign until `previous_expire_at` (unless sooner).
+    /// A new signing secret; the one it replaces signs until `previous_expire_at` (unless sooner),
+    /// and any older one stops.
     WebhookSecretRotated {
         endpoint_id: WebhookEndpointId,
-        secret: String,
+        secret: crate::WebhookSecret,
         previous_expire_at: Timestamp,
         at: Timestamp,
     },

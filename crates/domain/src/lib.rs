@@ -47,7 +47,7 @@ pub use rooms::{
 };
 pub use state::{ChargeStanding, EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
 pub use webhooks::{
-    AttemptOutcome, EndpointDisabled, EndpointSecret, WebhookAttempt, WebhookEndpoint, WebhookEventType,
+    AttemptOutcome, EndpointDisabled, EndpointSecret, WebhookAttempt, WebhookEndpoint, WebhookEventType, WebhookSecret,
 };
 
 /// Milliseconds since the Unix epoch, UTC. The domain never reads a clock: every caller passes `now`.

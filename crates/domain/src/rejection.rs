@@ -111,7 +111,8 @@ pub enum Rejection {
     /// The checkout's charge was journaled as unused (no order kept it in time) and is paid back;
     /// it pays for nothing any more.
     ChargeUnused,
-    /// The account has as many live webhook endpoints as it may; delete one first.
+    /// The account has as many live webhook endpoints as it may (delete one first), or has made as
+    /// many as an account ever may.
     TooManyWebhookEndpoints {
         limit: u32,
     },
@@ -259,7 +260,7 @@ impl fmt::Display for Rejection {
                 "this checkout's payment was found without an order and is paid back; check out again with a new key",
             ),
             Rejection::TooManyWebhookEndpoints { limit } => {
-                write!(f, "an account may have {limit} live webhook endpoints; delete one first")
+                write!(f, "the account has reached its limit of {limit} webhook endpoints")
             }
             Rejection::WebhookEndpointDisabled => f.write_str("the webhook endpoint is disabled"),
         }

@@ -61,18 +61,23 @@ pub enum EndpointDisabled {
     Gone,
 }
 
-/// A secret an endpoint's deliveries are signed with, in the `whsec_` form.
+/// A signing secret in the `whsec_` form. `Debug` never shows it, so no log or panic message does.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EndpointSecret {
-    pub secret: String,
-    /// A replaced secret keeps signing until then, so receivers can switch without losing a message.
-    pub expires_at: Option<Timestamp>,
+#[serde(transparent)]
+pub struct WebhookSecret(pub String);
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(whsec_…)")
+    }
 }
 
-impl std::fmt::Debug for EndpointSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EndpointSecret").field("expires_at", &self.expires_at).finish_non_exhaustive()
-    }
+/// A secret an endpoint's deliveries are signed with.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EndpointSecret {
+    pub secret: WebhookSecret,
+    /// A replaced secret keeps signing until then, so receivers can switch without losing a message.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -82,7 +87,7 @@ pub struct WebhookEndpoint {
     pub url: String,
     /// Sorted, without repeats.
     pub events: Vec<WebhookEventType>,
-    /// The newest first; older ones only until their `expires_at`.
+    /// The current one first, then at most the one it replaced, until its `expires_at`.
     pub secrets: Vec<EndpointSecret>,
     pub created_at: Timestamp,
     /// Why and when it stopped receiving deliveries: for good.
@@ -96,7 +101,7 @@ pub struct WebhookEndpoint {
 impl WebhookEndpoint {
     /// The secrets that sign a delivery made at `now`, the newest first.
     pub fn signing_secrets(&self, now: Timestamp) -> impl Iterator<Item = &str> {
-        self.secrets.iter().filter(move |s| s.expires_at.is_none_or(|at| at > now)).map(|s| s.secret.as_str())
+        self.secrets.iter().filter(move |s| s.expires_at.is_none_or(|at| at > now)).map(|s| s.secret.0.as_str())
     }
 }
 

@@ -393,6 +393,11 @@ impl Engine {
         self.webhooks_allow_private
     }
 
+    /// Whether an attempt of the message to the endpoint is due or under way.
+    pub fn webhook_message_waiting(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
+        self.outbox.is_waiting(endpoint_id, message_id)
+    }
+
     /// Webhook deliveries waiting for an attempt or under way.
     pub fn webhooks_waiting(&self) -> usize {
         self.outbox.waiting()

@@ -19,36 +19,44 @@ pub enum TargetError {
     Private(IpAddr),
 }
 
-/// Checks a URL's form: scheme, length, no credentials, and its host if it is an address. A name is
-/// checked by `check_address` once resolved. Answers the host and the port.
+/// Checks a URL's form: scheme, length, no credentials, and its host if it is an address. The URL
+/// is parsed as the HTTP client will parse it (the WHATWG URL standard, the `url` crate), so every
+/// spelling of an address (`127.1`, `2130706433`, `0x7f.0.0.1`, a trailing dot) is the address it
+/// names. A name is checked by `check_address` once resolved. Answers the host and the port.
 pub fn check_url(url: &str, allow_private: bool) -> Result<(String, u16), TargetError> {
     if url.chars().count() > URL_CHARS_MAX || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(TargetError::Url);
     }
-    let (rest, default_port) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => (rest, 443),
-        (_, Some(rest)) => (rest, 80),
-        _ => return Err(TargetError::Url),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(TargetError::Credentials);
-    }
-    let (host, port) = match authority.rsplit_once(':') {
-        // `[::1]:8080`, `host:8080`; a bare IPv6 literal is always bracketed.
-        Some((host, port)) if !host.is_empty() && !port.contains(']') => {
-            (host, port.parse::<u16>().map_err(|_| TargetError::Url)?)
-        }
-        _ => (authority, default_port),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
+    let parsed = url::Url::parse(url).map_err(|_| TargetError::Url)?;
+    if !matches!(parsed.scheme(), "https" | "http") {
         return Err(TargetError::Url);
     }
-    if let Ok(address) = host.parse::<IpAddr>() {
-        check_address(address, allow_private)?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(TargetError::Credentials);
     }
-    Ok((host.to_ascii_lowercase(), port))
+    let port = parsed.port_or_known_default().ok_or(TargetError::Url)?;
+    let host = match parsed.host().ok_or(TargetError::Url)? {
+        url::Host::Ipv4(v4) => {
+            check_address(IpAddr::V4(v4), allow_private)?;
+            v4.to_string()
+        }
+        url::Host::Ipv6(v6) => {
+            check_address(IpAddr::V6(v6), allow_private)?;
+            v6.to_string()
+        }
+        url::Host::Domain(name) => {
+            // A name the resolver would answer for the machine itself, whatever DNS says.
+            let name = name.trim_end_matches('.');
+            if name.is_empty() {
+                return Err(TargetError::Url);
+            }
+            if !allow_private && (name == "localhost" || name.ends_with(".localhost")) {
+                return Err(TargetError::Private(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+            }
+            name.to_owned()
+        }
+    };
+    Ok((host, port))
 }
 
 /// Refuses an address inside the platform's own networks unless `allow_private`.
@@ -84,8 +92,26 @@ fn is_public_v4(v4: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(v6: Ipv6Addr) -> bool {
-    let first = v6.segments()[0];
+    let segments = v6.segments();
+    let first = segments[0];
     let unique_local = first & 0xfe00 == 0xfc00; // fc00::/7
     let link_local = first & 0xffc0 == 0xfe80; // fe80::/10
-    !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || unique_local || link_local)
+    let site_local = first & 0xffc0 == 0xfec0; // fec0::/10, deprecated but still routed inward
+    let embedded = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    // Addresses that carry an IPv4 one reach it: NAT64 (64:ff9b::/96), 6to4 (2002::/16) and the
+    // old IPv4-compatible form (::a.b.c.d); the IPv4 address decides.
+    let carried = if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || segments[..6] == [0; 6] {
+        Some(embedded(segments[6], segments[7]))
+    } else if first == 0x2002 {
+        Some(embedded(segments[1], segments[2]))
+    } else {
+        None
+    };
+    if let Some(v4) = carried
+        && !v6.is_loopback()
+        && !v6.is_unspecified()
+    {
+        return is_public_v4(v4);
+    }
+    !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || unique_local || link_local || site_local)
 }

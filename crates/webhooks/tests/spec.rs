@@ -98,6 +98,20 @@ fn private_targets_are_refused_unless_allowed() {
         "https://[::ffff:192.168.1.1]/",
         "https://100.64.0.1/",
         "https://0.0.0.0/",
+        // Other spellings of internal addresses, as a URL parser (and so the HTTP client) reads them.
+        "http://127.1:8080/",
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://127.0.0.1./",
+        "http://0251.0376.0251.0376/",
+        "https://127.0.0.1\\x.example.com/",
+        "http://localhost:8080/",
+        "http://api.localhost/",
+        // IPv6 forms that carry an internal IPv4 address, and site-local.
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:7f00:1::]/",
+        "http://[::127.0.0.1]/",
+        "http://[fec0::1]/",
     ] {
         assert!(matches!(check_url(url, false), Err(TargetError::Private(_))), "{url}");
         assert!(check_url(url, true).is_ok(), "{url} allowed by the operator");
@@ -108,7 +122,12 @@ fn private_targets_are_refused_unless_allowed() {
     assert_eq!(check_url("ftp://example.com/", false), Err(TargetError::Url));
     assert_eq!(check_url("https://user:pw@example.com/", false), Err(TargetError::Credentials));
     assert_eq!(check_url("https://example.com:99999/", false), Err(TargetError::Url));
-    assert_eq!(check_url("https:///path", false), Err(TargetError::Url));
+    assert_eq!(check_url("https://", false), Err(TargetError::Url));
+    assert_eq!(
+        check_url("https://[64:ff9b::5db8:d822]/", false).map(|(_, port)| port),
+        Ok(443),
+        "NAT64 of a public address"
+    );
     let resolved: IpAddr = "192.168.0.10".parse().unwrap();
     assert_eq!(check_address(resolved, false), Err(TargetError::Private(resolved)), "a name resolving inward");
 }

@@ -9,7 +9,7 @@ use crate::limits::{
 };
 use crate::{
     AccountId, Actor, AttemptOutcome, EndpointDisabled, EndpointSecret, Event, Rejection, Role, Timestamp,
-    WebhookAttempt, WebhookEndpoint, WebhookEndpointId, WebhookEventType,
+    WebhookAttempt, WebhookEndpoint, WebhookEndpointId, WebhookEventType, WebhookSecret,
 };
 use hashbrown::HashMap;
 
@@ -21,9 +21,9 @@ pub(super) struct WebhookBook {
     by_owner: HashMap<AccountId, Vec<WebhookEndpointId>>,
 }
 
-fn check_secret(secret: &str) -> Result<(), Rejection> {
+fn check_secret(secret: &WebhookSecret) -> Result<(), Rejection> {
     // The server makes secrets; this only keeps a malformed one out of the journal.
-    if !secret.starts_with("whsec_") || secret.len() > 128 {
+    if !secret.0.starts_with("whsec_") || secret.0.len() > 128 {
         return Err(Rejection::invalid("secret", "must be a whsec_ secret"));
     }
     Ok(())
@@ -59,7 +59,7 @@ impl State {
         actor: &Actor,
         url: &str,
         events: &[WebhookEventType],
-        secret: &str,
+        secret: &WebhookSecret,
     ) -> Result<Decision, Rejection> {
         if !matches!(actor.role, Role::Creator | Role::Partner) {
             return Err(Rejection::Forbidden);
@@ -90,7 +90,7 @@ impl State {
             owner_id: actor.id,
             url: url.to_owned(),
             events,
-            secrets: vec![EndpointSecret { secret: secret.to_owned(), expires_at: None }],
+            secrets: vec![EndpointSecret { secret: secret.clone(), expires_at: None }],
             created_at: now,
             disabled: None,
             disabled_at: None,
@@ -119,7 +119,7 @@ impl State {
         now: Timestamp,
         actor: &Actor,
         endpoint_id: WebhookEndpointId,
-        secret: &str,
+        secret: &WebhookSecret,
     ) -> Result<Decision, Rejection> {
         let endpoint = self.own_endpoint(actor, endpoint_id)?;
         if endpoint.disabled.is_some() {
@@ -128,7 +128,7 @@ impl State {
         check_secret(secret)?;
         let rotated = Event::WebhookSecretRotated {
             endpoint_id,
-            secret: secret.to_owned(),
+            secret: secret.clone(),
             previous_expire_at: Timestamp(now.0 + WEBHOOK_SECRET_OVERLAP_MS),
             at: now,
         };
@@ -187,13 +187,13 @@ impl State {
                 let previous = self.webhooks.endpoints.insert(endpoint.id, endpoint.clone());
                 assert!(previous.is_none(), "endpoint {} created twice", endpoint.id);
             }
-            Event::WebhookSecretRotated { endpoint_id, secret, previous_expire_at, at } => {
+            Event::WebhookSecretRotated { endpoint_id, secret, previous_expire_at, .. } => {
                 let endpoint = self.webhooks.endpoints.get_mut(endpoint_id).expect("known endpoint");
-                // Secrets already past their time are dropped; the others end at the latest then.
-                endpoint.secrets.retain(|old| old.expires_at.is_none_or(|expires| expires > *at));
-                for old in &mut endpoint.secrets {
-                    old.expires_at = Some(old.expires_at.map_or(*previous_expire_at, |e| e.min(*previous_expire_at)));
-                }
+                // The current secret signs beside the new one for a while; an older one stops now,
+                // so rotating again and again never grows the signature header.
+                endpoint.secrets.truncate(1);
+                let current = endpoint.secrets.first_mut().expect("an endpoint has a current secret");
+                current.expires_at = Some(*previous_expire_at);
                 endpoint.secrets.insert(0, EndpointSecret { secret: secret.clone(), expires_at: None });
             }
             Event::WebhookEndpointDisabled { endpoint_id, reason, at } => {
@@ -233,8 +233,10 @@ impl State {
                 if endpoint.owner_id != *owner {
                     return Err(format!("endpoint {id} listed under another account"));
                 }
-                if endpoint.secrets.first().is_none_or(|newest| newest.expires_at.is_some()) {
-                    return Err(format!("endpoint {id} has no current secret"));
+                if endpoint.secrets.first().is_none_or(|newest| newest.expires_at.is_some())
+                    || endpoint.secrets.len() > 2
+                {
+                    return Err(format!("endpoint {id} has no current secret, or more than one it replaced"));
                 }
                 if endpoint.delivered > endpoint.attempts {
                     return Err(format!("endpoint {id} delivered more than it attempted"));

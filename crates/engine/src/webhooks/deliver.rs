@@ -54,6 +54,8 @@ fn client(config: DeliveryConfig) -> reqwest::Client {
         .dns_resolver(Arc::new(AllowedAddresses { allow_private: config.allow_private }))
         // A redirect could lead anywhere, inward too; receivers answer where they are asked.
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the name itself, past the filter above.
+        .no_proxy()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(ATTEMPT_TIMEOUT)
         .user_agent(concat!("livedrop-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -79,20 +81,32 @@ pub(crate) async fn run_deliveries(
                 let attempt = attempt(&client, &job, clock.as_ref(), config).await;
                 let (endpoint_id, message_id) = (attempt.endpoint_id, attempt.message_id.clone());
                 let recorded = execute_on(&shards, Envelope::plain(Command::RecordWebhookAttempt { attempt })).await;
-                if let Err(error) = recorded {
-                    tracing::warn!(%endpoint_id, %message_id, %error, "a webhook attempt could not be recorded");
-                    outbox.release(endpoint_id, &message_id, clock.now().plus_ms(RECORD_RETRY_MS));
-                }
+                let refused = match recorded {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(rejection)) => Some(rejection.to_string()),
+                    Err(error) => Some(error.to_string()),
+                };
                 drop(slot);
+                match refused {
+                    // The commit told the outbox what comes next; the slot it freed may start another.
+                    None => outbox.wake.notify_one(),
+                    Some(error) => {
+                        tracing::warn!(%endpoint_id, %message_id, %error, "a webhook attempt could not be recorded");
+                        outbox.release(endpoint_id, &message_id, clock.now().plus_ms(RECORD_RETRY_MS));
+                    }
+                }
             });
         }
+        // With every slot taken, a finished attempt wakes the loop; else the earliest due one does.
         let wait = match outbox.next_due() {
-            Some(due) => Duration::from_millis(u64::try_from(due.0 - clock.now().0).unwrap_or(0)).min(IDLE_POLL),
-            None => IDLE_POLL,
+            Some(due) if slots.available_permits() > 0 => {
+                Duration::from_millis(u64::try_from(due.0 - clock.now().0).unwrap_or(0)).min(IDLE_POLL)
+            }
+            _ => IDLE_POLL,
         };
         tokio::select! {
             _ = outbox.wake.notified() => {}
-            _ = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => break,
         }
     }

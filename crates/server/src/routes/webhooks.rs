@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::{Actor, Command, Envelope, Reply, WebhookEndpoint, WebhookEndpointId, WebhookEventType};
+use domain::{Actor, Command, Envelope, Reply, WebhookEndpoint, WebhookEndpointId, WebhookEventType, WebhookSecret};
 use utoipa::OpenApi;
 use wire::{CreateEndpointRequest, DeliveryBody, DeliveryListBody, EndpointBody, EndpointListBody};
 
@@ -87,7 +87,8 @@ pub(crate) async fn create_endpoint(
         .map_err(|error| ApiError::invalid("url", error.to_string()))?;
     let events = event_types(&request.events)?;
     let secret = ::webhooks::Secret::generate().to_string();
-    let command = Command::CreateWebhookEndpoint { actor, url: request.url, events, secret: secret.clone() };
+    let command =
+        Command::CreateWebhookEndpoint { actor, url: request.url, events, secret: WebhookSecret(secret.clone()) };
     let endpoint = execute_endpoint(&app, command).await?;
     let body = EndpointBody::of(&endpoint, Some(secret), app.engine.now());
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -147,7 +148,7 @@ pub(crate) async fn rotate_secret(
 ) -> Result<Response, ApiError> {
     let endpoint_id: WebhookEndpointId = path_id(&id)?;
     let secret = ::webhooks::Secret::generate().to_string();
-    let command = Command::RotateWebhookSecret { actor, endpoint_id, secret: secret.clone() };
+    let command = Command::RotateWebhookSecret { actor, endpoint_id, secret: WebhookSecret(secret.clone()) };
     let endpoint = execute_endpoint(&app, command).await?;
     Ok(Json(EndpointBody::of(&endpoint, Some(secret), app.engine.now())).into_response())
 }
@@ -170,7 +171,7 @@ pub(crate) async fn list_deliveries(
     params(("id" = String, Path), ("message_id" = String, Path)), security(("bearer" = [])),
     responses((status = 202, description = "the message is delivered again, from attempt 1, with the same webhook-id", body = EndpointBody),
         (status = 404, description = "no endpoint of yours has this id, or its log no longer holds the message", body = ErrorBody),
-        (status = 409, description = "webhook_endpoint_disabled", body = ErrorBody), RateLimited, Unavailable))]
+        (status = 409, description = "webhook_endpoint_disabled, or delivery_pending: an attempt is due or under way", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn redeliver(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -179,6 +180,14 @@ pub(crate) async fn redeliver(
     let endpoint = own_endpoint(&app, actor, &id).await?;
     if !app.engine.webhook_message_known(endpoint.id, &message_id) {
         return Err(ApiError::not_found());
+    }
+    // It is being delivered: a redelivery would change nothing (the outbox ignores it too).
+    if app.engine.webhook_message_waiting(endpoint.id, &message_id) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "delivery_pending",
+            "the message is still being delivered; see its next attempt",
+        ));
     }
     let command = Command::RedeliverWebhook { actor, endpoint_id: endpoint.id, message_id };
     let endpoint = execute_endpoint(&app, command).await?;

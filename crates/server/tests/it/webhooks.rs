@@ -136,6 +136,9 @@ async fn a_failed_delivery_is_retried_with_the_same_id_and_410_disables_the_endp
     assert_eq!(pending["attempts"][0]["outcome"], "retry", "{pending}");
     assert!(pending["next_attempt_at"].is_string(), "{pending}");
     assert_eq!(receiver.received().len(), 1, "nothing is tried again before the schedule says");
+    let redeliver = format!("{ENDPOINTS}/{endpoint_id}/deliveries/{}/redeliver", first.id());
+    let (status, body) = server.post(&redeliver, Some(&fixture.creator), None, json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "delivery_pending"), "it is owed already");
 
     // The schedule's first wait is 5 s, by the server's clock.
     clock.advance_ms(5_000);
