@@ -44,7 +44,11 @@ fn money_events() -> Vec<Event> {
     let venue = run.account(9, "venue", Role::Partner, Some(PartnerKind::Venue));
     let creator = run.account(3, "maker", Role::Creator, None);
     let buyer = run.account(5, "buyer", Role::Buyer, None);
-    let contract = NewSplitContract { shares: vec![(venue.id, 1_500)], known_partners: vec![venue.id], replaces: None };
+    let contract = NewSplitContract {
+        shares: vec![(venue.id, 1_500)],
+        known_partners: vec![(venue.id, domain::PartnerKind::Venue)],
+        replaces: None,
+    };
     let Reply::SplitContract(contract) = run.ok(Command::ProposeSplitContract { actor: creator, contract }) else {
         panic!()
     };

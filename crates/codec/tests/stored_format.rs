@@ -147,6 +147,10 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::ChargeUnused,
         Rejection::TooManyWebhookEndpoints { limit: 16 },
         Rejection::WebhookEndpointDisabled,
+        Rejection::FulfilmentTransition {
+            from: domain::FulfilmentState::Delivered,
+            to: domain::FulfilmentState::InTransit,
+        },
     ]
 }
 
@@ -193,7 +197,8 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::OrderDisputed
         | Rejection::ChargeUnused
         | Rejection::TooManyWebhookEndpoints { .. }
-        | Rejection::WebhookEndpointDisabled => true,
+        | Rejection::WebhookEndpointDisabled
+        | Rejection::FulfilmentTransition { .. } => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

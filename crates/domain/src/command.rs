@@ -322,6 +322,14 @@ pub enum Command {
         endpoint_id: WebhookEndpointId,
         message_id: String,
     },
+    /// Moves a fulfilment order to `to` and/or promises `eta`: its fulfiller (the assigned partner,
+    /// or the creator), or its creator to cancel it.
+    UpdateFulfilment {
+        actor: Actor,
+        fulfilment_id: crate::FulfilmentId,
+        to: Option<crate::FulfilmentState>,
+        eta: Option<Timestamp>,
+    },
     /// What a delivery attempt came to. Sent by the engine only.
     RecordWebhookAttempt {
         attempt: WebhookAttempt,
@@ -455,6 +463,7 @@ pub enum Reply {
         charge_id: String,
     },
     WebhookEndpoint(Box<WebhookEndpoint>),
+    Fulfilment(Box<crate::FulfilmentOrder>),
 }
 
 pub use crate::rejection::{Rejection, TextMistake};

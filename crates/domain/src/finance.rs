@@ -55,6 +55,10 @@ pub struct SplitShare {
     pub share_bps: u32,
     /// When the partner accepted; `None` while pending.
     pub accepted_at: Option<Timestamp>,
+    /// The partner's kind when the contract was proposed: it decides who fulfils what (a venue
+    /// pickups, a logistics partner shipping). Absent in contracts proposed before fulfilment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PartnerKind>,
 }
 
 /// A creator's offer of revenue shares to partners. Its shares never change: a different split is

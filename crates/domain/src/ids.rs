@@ -97,6 +97,7 @@ entity_id!(PayoutId, "po");
 entity_id!(LedgerTxId, "ltx");
 entity_id!(DisputeId, "dp");
 entity_id!(WebhookEndpointId, "hook");
+entity_id!(FulfilmentId, "ful");
 
 #[cfg(test)]
 mod tests {

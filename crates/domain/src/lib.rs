@@ -9,6 +9,7 @@
 mod command;
 mod event;
 mod finance;
+mod fulfilment;
 mod ids;
 pub mod ledger;
 mod limits;
@@ -29,8 +30,9 @@ pub use finance::{
     ContractState, Dispute, DisputeState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState,
     ProfileInForce, ProfileRule, SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
 };
+pub use fulfilment::{FulfilmentChange, FulfilmentOrder, FulfilmentState};
 pub use ids::{
-    AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, HoldId, IdParseError, LedgerTxId, OrderId,
+    AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, FulfilmentId, HoldId, IdParseError, LedgerTxId, OrderId,
     PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,
     TokenId, WebhookEndpointId,
 };

@@ -118,6 +118,11 @@ pub enum Rejection {
     },
     /// The webhook endpoint is disabled (deleted, or its receiver answered 410 Gone).
     WebhookEndpointDisabled,
+    /// A fulfilment order cannot go from `from` to `to` (delivered to in transit, a pickup shipped).
+    FulfilmentTransition {
+        from: crate::FulfilmentState,
+        to: crate::FulfilmentState,
+    },
 }
 
 impl Rejection {
@@ -179,6 +184,7 @@ impl Rejection {
             Rejection::ChargeUnused => "charge_unused",
             Rejection::TooManyWebhookEndpoints { .. } => "too_many_webhook_endpoints",
             Rejection::WebhookEndpointDisabled => "webhook_endpoint_disabled",
+            Rejection::FulfilmentTransition { .. } => "illegal_transition",
         }
     }
 }
@@ -263,6 +269,9 @@ impl fmt::Display for Rejection {
                 write!(f, "the account has reached its limit of {limit} webhook endpoints")
             }
             Rejection::WebhookEndpointDisabled => f.write_str("the webhook endpoint is disabled"),
+            Rejection::FulfilmentTransition { from, to } => {
+                write!(f, "a fulfilment order cannot go from {} to {}", from.name(), to.name())
+            }
         }
     }
 }

@@ -21,10 +21,12 @@ pub enum WebhookEventType {
     EpisodeLive,
     #[serde(rename = "episode.ended")]
     EpisodeEnded,
+    #[serde(rename = "fulfilment.updated")]
+    FulfilmentUpdated,
 }
 
 impl WebhookEventType {
-    pub const ALL: [WebhookEventType; 7] = [
+    pub const ALL: [WebhookEventType; 8] = [
         WebhookEventType::OrderPaid,
         WebhookEventType::OrderRefunded,
         WebhookEventType::PayoutPaid,
@@ -32,6 +34,7 @@ impl WebhookEventType {
         WebhookEventType::DropClosed,
         WebhookEventType::EpisodeLive,
         WebhookEventType::EpisodeEnded,
+        WebhookEventType::FulfilmentUpdated,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl WebhookEventType {
             WebhookEventType::DropClosed => "drop.closed",
             WebhookEventType::EpisodeLive => "episode.live",
             WebhookEventType::EpisodeEnded => "episode.ended",
+            WebhookEventType::FulfilmentUpdated => "fulfilment.updated",
         }
     }
 

@@ -142,7 +142,8 @@ impl World {
         for (index, (partition, price, currency)) in [(3u8, 1_999, "EUR"), (5, 333, "JPY")].into_iter().enumerate() {
             let creator = world.account(partition, &format!("creator{index}"), Role::Creator);
             let shares = vec![(world.partners[0].id, 1_700), (world.partners[1].id, 333)];
-            let known_partners = world.partners.iter().map(|partner| partner.id).collect();
+            let kinds = [domain::PartnerKind::Venue, domain::PartnerKind::Curator];
+            let known_partners = world.partners.iter().zip(kinds).map(|(partner, kind)| (partner.id, kind)).collect();
             let contract = NewSplitContract { shares, known_partners, replaces: None };
             let Reply::SplitContract(contract) = world.ok(Command::ProposeSplitContract { actor: creator, contract })
             else {

@@ -534,13 +534,16 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         let mut known_partners = Vec::new();
         for &(partner_id, _) in shares.iter().take(domain::SPLIT_PARTNERS_MAX + 1) {
-            let (is_partner, _) = self
+            let (kind, _) = self
                 .read(partner_id.partition(), move |state| {
-                    state.account(partner_id).is_some_and(|account| account.role == domain::Role::Partner)
+                    state
+                        .account(partner_id)
+                        .filter(|account| account.role == domain::Role::Partner)
+                        .and_then(|account| account.partner_kind)
                 })
                 .await?;
-            if is_partner {
-                known_partners.push(partner_id);
+            if let Some(kind) = kind {
+                known_partners.push((partner_id, kind));
             }
         }
         let contract = domain::NewSplitContract { shares, known_partners, replaces };

@@ -94,6 +94,7 @@ impl From<Rejection> for ApiError {
             | Rejection::TooManyTokens { .. }
             | Rejection::TooManyWebhookEndpoints { .. }
             | Rejection::WebhookEndpointDisabled
+            | Rejection::FulfilmentTransition { .. }
             | Rejection::SplitNotAccepted { .. }
             | Rejection::ContractAnswered { .. }
             | Rejection::AlreadyDisputed

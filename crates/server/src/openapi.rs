@@ -16,8 +16,8 @@
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, catalogue, checkout, contracts, disputes, drops, ledger, live, media, ops, payouts, polls, profiles,
-    questions, refunds, risk, rituals, rooms, stage, transparency, webhooks,
+    accounts, catalogue, checkout, contracts, disputes, drops, fulfilment, ledger, live, media, ops, payouts, polls,
+    profiles, questions, refunds, risk, rituals, rooms, stage, transparency, webhooks,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -84,6 +84,7 @@ impl Modify for RouteModules {
             catalogue::CatalogueApi::openapi(),
             drops::DropsApi::openapi(),
             checkout::CheckoutApi::openapi(),
+            fulfilment::FulfilmentApi::openapi(),
             refunds::RefundsApi::openapi(),
             contracts::ContractsApi::openapi(),
             disputes::DisputesApi::openapi(),

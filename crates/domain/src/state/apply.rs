@@ -195,6 +195,7 @@ impl State {
             | Event::DemoStopped { .. }
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
+            Event::FulfilmentOpened { .. } | Event::FulfilmentChanged { .. } => self.apply_fulfilment_event(event),
             Event::WebhookEndpointCreated { .. }
             | Event::WebhookSecretRotated { .. }
             | Event::WebhookEndpointDisabled { .. }

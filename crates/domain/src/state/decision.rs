@@ -51,6 +51,7 @@ pub(super) enum ReadBack {
     Payout(PayoutId),
     Dispute(DisputeId),
     WebhookEndpoint(WebhookEndpointId),
+    Fulfilment(crate::FulfilmentId),
     /// The payouts a settlement created in one book.
     BookPayouts {
         settlement_id: SettlementId,
@@ -100,6 +101,9 @@ impl State {
             ReadBack::Settlement(id) => Reply::Settlement(Box::new(self.money.settlements[&id].clone())),
             ReadBack::Payout(id) => Reply::Payout(Box::new(self.money.payouts[&id].clone())),
             ReadBack::Dispute(id) => Reply::Dispute(Box::new(self.money.disputes[&id].clone())),
+            ReadBack::Fulfilment(id) => {
+                Reply::Fulfilment(Box::new(self.fulfilment(id).expect("a known fulfilment").clone()))
+            }
             ReadBack::WebhookEndpoint(id) => {
                 Reply::WebhookEndpoint(Box::new(self.webhook_endpoint(id).expect("a known endpoint").clone()))
             }

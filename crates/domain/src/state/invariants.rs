@@ -17,6 +17,7 @@ impl State {
         self.check_room_invariants()?;
         self.check_token_invariants()?;
         self.check_webhook_invariants()?;
+        self.check_fulfilment_invariants()?;
         self.check_money()?;
         // A live episode with an `ends_at` has exactly its end timer; no other episode has one.
         let n_episode_timers =

@@ -9,6 +9,7 @@ mod apply;
 mod catalogue;
 mod decision;
 mod fraud;
+mod fulfilment;
 mod idempotency;
 mod invariants;
 mod money;
@@ -78,6 +79,8 @@ pub struct State {
     money: money::MoneyBook,
     /// Outbound webhook endpoints of the shard's accounts.
     webhooks: webhooks::WebhookBook,
+    /// Fulfilment orders of the shard's orders.
+    fulfilment: fulfilment::FulfilmentBook,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -330,6 +333,9 @@ impl State {
                 self.decide_redeliver_webhook(now, actor, *endpoint_id, message_id)
             }
             Command::RecordWebhookAttempt { attempt } => self.decide_record_webhook_attempt(attempt),
+            Command::UpdateFulfilment { actor, fulfilment_id, to, eta } => {
+                self.decide_update_fulfilment(now, actor, *fulfilment_id, *to, *eta)
+            }
         }
     }
 }

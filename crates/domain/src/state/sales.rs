@@ -6,8 +6,9 @@ use super::decision::{Decision, ReadBack};
 use super::{State, require_role};
 use crate::limits::CART_HOLDS_MAX;
 use crate::{
-    Actor, CartId, CartStatus, ClaimReceipt, DropId, DropPhase, Event, Hold, HoldId, HoldStatus, LedgerTxId, Money,
-    Order, OrderId, OrderLine, OrderReview, PaymentOutcome, Rejection, Reply, ReviewStatus, Role, SaleTerms, Timestamp,
+    Actor, CartId, CartStatus, ClaimReceipt, DropId, DropPhase, Event, FulfilmentId, Hold, HoldId, HoldStatus,
+    LedgerTxId, Money, Order, OrderId, OrderLine, OrderReview, PaymentOutcome, Rejection, Reply, ReviewStatus, Role,
+    SaleTerms, Timestamp,
 };
 use risk::{Action, Verdict};
 use std::collections::BTreeMap;
@@ -215,12 +216,14 @@ impl State {
         };
         // The charge's split, in the same commit as the order it pays for.
         let sale = self.sale_transaction(LedgerTxId(ids.next()), &order, terms);
+        let fulfilment = self.open_fulfilment(&order, || FulfilmentId(ids.next()), now);
         let mut events = vec![Event::OrderPlaced { order }];
         for (drop_id, (hold_ids, quantity)) in sold_by_drop {
             events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });
         }
         events.extend(sale.map(|transaction| Event::LedgerPosted { transaction }));
         events.extend(risk.map(risk_decided));
+        events.extend(fulfilment);
         Ok(Decision::read_back(events, ReadBack::Order(order_id)))
     }
 }

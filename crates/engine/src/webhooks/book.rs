@@ -98,7 +98,9 @@ impl Book {
     fn deliver_source(&mut self, seq: u64, source: &Source, only: Option<WebhookEndpointId>) -> bool {
         let ids = match only {
             Some(id) => vec![id],
-            None => self.by_owner.get(&source.owner).cloned().unwrap_or_default(),
+            None => {
+                source.owners.iter().flat_map(|owner| self.by_owner.get(owner).cloned().unwrap_or_default()).collect()
+            }
         };
         let mut message: Option<Arc<Message>> = None;
         let mut scheduled = false;
@@ -207,7 +209,7 @@ impl Book {
         }
         // Facts after it in the journal that reached the outbox before it did (replay brings none).
         let late: Vec<(u64, Source)> =
-            self.recent.iter().filter(|(at, source)| *at > seq && source.owner == owner).cloned().collect();
+            self.recent.iter().filter(|(at, source)| *at > seq && source.owners.contains(&owner)).cloned().collect();
         let mut scheduled = false;
         for (at, source) in late {
             scheduled |= self.deliver_source(at, &source, Some(id));

@@ -26,7 +26,7 @@ fn endpoint(disabled: bool) -> WebhookEndpoint {
 
 fn source(at: i64) -> Input {
     Input::Source(Source {
-        owner: OWNER,
+        owners: vec![OWNER],
         kind: WebhookEventType::OrderPaid,
         data: serde_json::json!({"n": at}),
         at: Timestamp(at),

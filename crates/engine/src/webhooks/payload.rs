@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A committed fact some endpoints may want: whose it is, what kind, and its `data`.
+/// A committed fact some endpoints may want: whose it is (one account, or two: a fulfilment order
+/// is its creator's and its partner's), what kind, and its `data`.
 #[derive(Clone, Debug)]
 pub(crate) struct Source {
-    pub(crate) owner: AccountId,
+    pub(crate) owners: Vec<AccountId>,
     pub(crate) kind: WebhookEventType,
     pub(crate) data: Value,
     pub(crate) at: Timestamp,
@@ -34,7 +35,7 @@ pub(crate) fn body(source: &Source) -> Vec<u8> {
 /// what never changes afterwards is read from the state (owners, titles, amounts), so the answer is
 /// the same live, after the batch, as on replay, after the event.
 pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
-    let (owner, kind, data, at) = match event {
+    let (owners, kind, data, at) = match event {
         Event::OrderPlaced { order } => {
             let lines: Vec<Value> = order
                 .lines
@@ -58,7 +59,7 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 "lines": lines,
                 "paid_at": rfc3339(order.paid_at),
             });
-            (order.creator_id, WebhookEventType::OrderPaid, data, order.paid_at)
+            (vec![order.creator_id], WebhookEventType::OrderPaid, data, order.paid_at)
         }
         Event::RefundExecuted { refund_id, at, .. } => {
             let refund = state.refund(*refund_id)?;
@@ -70,7 +71,7 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 "restock": refund.restock,
                 "refunded_at": rfc3339(*at),
             });
-            (refund.creator_id, WebhookEventType::OrderRefunded, data, *at)
+            (vec![refund.creator_id], WebhookEventType::OrderRefunded, data, *at)
         }
         Event::PayoutSent { payout_id, at, .. } => {
             let payout = state.payout(*payout_id)?;
@@ -81,7 +82,7 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 "currency": payout.currency.as_str(),
                 "paid_at": rfc3339(*at),
             });
-            (payout.payee, WebhookEventType::PayoutPaid, data, *at)
+            (vec![payout.payee], WebhookEventType::PayoutPaid, data, *at)
         }
         Event::DropOpened { drop_id, at } | Event::DropClosed { drop_id, at, .. } => {
             let drop = state.drop(*drop_id)?;
@@ -97,7 +98,7 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 "quantity": drop.quantity,
                 "at": rfc3339(*at),
             });
-            (drop.creator_id, kind, data, *at)
+            (vec![drop.creator_id], kind, data, *at)
         }
         Event::EpisodeStarted { episode_id, at, .. } | Event::EpisodeEnded { episode_id, at, .. } => {
             let episode = state.episode(*episode_id)?;
@@ -111,9 +112,29 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 "title": episode.title,
                 "at": rfc3339(*at),
             });
-            (episode.host_id, kind, data, *at)
+            (vec![episode.host_id], kind, data, *at)
+        }
+        // Its state and ETA as of this change (later changes in the same batch are their own messages).
+        Event::FulfilmentChanged { fulfilment_id, change } => {
+            let fulfilment = state.fulfilment(*fulfilment_id)?;
+            let data = json!({
+                "fulfilment_id": fulfilment.id.to_string(),
+                "order_id": fulfilment.order_id.to_string(),
+                "drop_id": fulfilment.drop_id.to_string(),
+                "method": match fulfilment.method {
+                    domain::Fulfilment::Pickup => "pickup",
+                    _ => "ship",
+                },
+                "partner_id": fulfilment.partner_id.map(|id| id.to_string()),
+                "state": change.state.name(),
+                "eta": change.eta.map(rfc3339),
+                "at": rfc3339(change.at),
+            });
+            let mut owners = vec![fulfilment.creator_id];
+            owners.extend(fulfilment.partner_id);
+            (owners, WebhookEventType::FulfilmentUpdated, data, change.at)
         }
         _ => return None,
     };
-    Some(Source { owner, kind, data, at })
+    Some(Source { owners, kind, data, at })
 }

@@ -6,7 +6,8 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Authenticated, RequiredIdempotencyKey, RiskInputs};
 use crate::openapi::{RateLimited, Unavailable};
-use crate::routes::{path_id, render_order};
+use crate::routes::fulfilment::wire::FulfilmentBody;
+use crate::routes::{order_body, path_id, render_order};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -102,18 +103,21 @@ pub(crate) async fn get_order(
     ApiPath(order_id): ApiPath,
 ) -> Result<Response, ApiError> {
     let order_id: OrderId = path_id(&order_id)?;
-    let (order, _) = app
+    let (found, _) = app
         .engine
         .read(order_id.partition(), move |state| {
             // Anyone but the buyer, the seller and an admin gets the same 404 as for a missing order.
-            state
-                .order(order_id)
-                .filter(|order| order.buyer_id == actor.id || order.creator_id == actor.id || actor.role == Role::Admin)
-                .cloned()
+            let order = state.order(order_id).filter(|order| {
+                order.buyer_id == actor.id || order.creator_id == actor.id || actor.role == Role::Admin
+            })?;
+            let fulfilment: Vec<FulfilmentBody> = state.order_fulfilment(order_id).map(FulfilmentBody::from).collect();
+            Some((order.clone(), fulfilment))
         })
         .await?;
-    let order = order.ok_or_else(ApiError::not_found)?;
-    render_order(&app, Ok(domain::Reply::Ordered(Box::new(order))), StatusCode::OK).await
+    let (order, fulfilment) = found.ok_or_else(ApiError::not_found)?;
+    let mut body = order_body(&app, &order).await;
+    body.fulfilment = Some(fulfilment);
+    Ok(Json(body).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/review", tag = "risk", request_body = ReviewRequest,

@@ -8,6 +8,7 @@ pub(crate) mod checkout;
 pub(crate) mod contracts;
 pub(crate) mod disputes;
 pub(crate) mod drops;
+pub(crate) mod fulfilment;
 pub(crate) mod ledger;
 pub(crate) mod live;
 pub(crate) mod media;
@@ -52,6 +53,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(catalogue::routes())
         .merge(drops::routes())
         .merge(checkout::routes())
+        .merge(fulfilment::routes())
         .merge(refunds::routes())
         .merge(contracts::routes())
         .merge(disputes::routes())
@@ -136,6 +138,9 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
             let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();
             (success, Json(PayoutListBody { payouts })).into_response()
         }
+        Reply::Fulfilment(fulfilment) => {
+            (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()
+        }
         // Without the secret, which only the request that made it shows.
         Reply::WebhookEndpoint(endpoint) => {
             (success, Json(webhooks::wire::EndpointBody::of(endpoint, None, endpoint.created_at))).into_response()
@@ -146,15 +151,17 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
 /// Renders an outcome whose success is an order, with the order's receipt.
 pub(crate) async fn render_order(app: &AppState, outcome: Outcome, success: StatusCode) -> Result<Response, ApiError> {
     match outcome {
-        Ok(Reply::Ordered(order)) => {
-            // The order is committed (and paid); failing to read its receipt must not turn that into
-            // an error. The same receipt comes back on the next read of the order.
-            let receipt = app.engine.receipt(&order).await.unwrap_or_else(|error| {
-                tracing::error!(order_id = %order.id, %error, "could not build the order's receipt");
-                None
-            });
-            Ok((success, Json(OrderBody::of(&order, receipt))).into_response())
-        }
+        Ok(Reply::Ordered(order)) => Ok((success, Json(order_body(app, &order).await)).into_response()),
         other => Ok(render(other, success)),
     }
+}
+
+/// An order with its receipt. The order is committed (and paid); failing to read its receipt must
+/// not turn that into an error. The same receipt comes back on the next read of the order.
+pub(crate) async fn order_body(app: &AppState, order: &domain::Order) -> OrderBody {
+    let receipt = app.engine.receipt(order).await.unwrap_or_else(|error| {
+        tracing::error!(order_id = %order.id, %error, "could not build the order's receipt");
+        None
+    });
+    OrderBody::of(order, receipt)
 }

@@ -316,6 +316,14 @@ impl TestServer {
     }
 }
 
+/// An order as `GET /v1/orders/{id}` answers it, less its `fulfilment` (which the checkout's answer
+/// does not carry), to compare the two.
+pub(crate) fn without_fulfilment(order: &Value) -> Value {
+    let mut order = order.clone();
+    assert!(order.as_object_mut().unwrap().remove("fulfilment").is_some(), "a read order has its fulfilment: {order}");
+    order
+}
+
 pub(crate) fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
 }

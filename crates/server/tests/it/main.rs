@@ -6,6 +6,7 @@ mod bad_input;
 mod checkout;
 mod concurrency;
 mod connections;
+mod fulfilment;
 mod harness;
 mod http2;
 mod in_process;

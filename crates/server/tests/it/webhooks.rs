@@ -310,3 +310,29 @@ async fn the_endpoint_api_refuses_bad_input_and_changes_nothing() {
     let (status, _) = server.post(ENDPOINTS, Some(&creator), None, body).await;
     assert_eq!(status, StatusCode::CREATED, "a deleted endpoint frees its place");
 }
+
+#[tokio::test]
+async fn fulfilment_updates_reach_the_partner_and_the_creator() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = crate::money::shop(&server).await;
+    let (venue_receiver, venue_url) = Receiver::start().await;
+    let (creator_receiver, creator_url) = Receiver::start().await;
+    create_endpoint(&server, &shop.venue, &venue_url, &["fulfilment.updated"]).await;
+    create_endpoint(&server, &shop.creator, &creator_url, &["fulfilment.updated"]).await;
+    let bought = crate::money::buy(&server, &shop, "fan_hook", 1).await;
+    let (_, order) =
+        server.get(&format!("/v1/orders/{}", bought["order"]["order_id"].as_str().unwrap()), Some(&shop.creator)).await;
+    let id = order["fulfilment"][0]["id"].as_str().unwrap();
+    let path = format!("/v1/fulfilment-orders/{id}/changes");
+    let (status, moved) = server.post(&path, Some(&shop.venue), None, json!({"state": "accepted"})).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    for receiver in [&venue_receiver, &creator_receiver] {
+        let message = receiver.wait_for(1).await[0].json();
+        assert_eq!(message["type"], "fulfilment.updated");
+        assert_eq!(
+            (message["data"]["fulfilment_id"].as_str(), message["data"]["state"].as_str()),
+            (Some(id), Some("accepted"))
+        );
+        assert_eq!(message["data"]["partner_id"].as_str(), Some(shop.venue_id.as_str()));
+    }
+}

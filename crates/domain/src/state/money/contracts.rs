@@ -4,7 +4,8 @@ use super::super::decision::{Decision, ReadBack};
 use super::super::{State, require_role};
 use crate::limits::{BPS_WHOLE, CREATOR_CONTRACTS_MAX, SPLIT_PARTNERS_MAX};
 use crate::{
-    AccountId, Actor, ContractState, Event, Rejection, Role, SplitContract, SplitContractId, SplitShare, Timestamp,
+    AccountId, Actor, ContractState, Event, PartnerKind, Rejection, Role, SplitContract, SplitContractId, SplitShare,
+    Timestamp,
 };
 
 /// What a creator proposes.
@@ -12,9 +13,9 @@ use crate::{
 pub struct NewSplitContract {
     /// `(partner, basis points of each sale after the platform fee)`.
     pub shares: Vec<(AccountId, u32)>,
-    /// The partners among them that exist as partner accounts, checked by the engine on their own
-    /// shards (a partner's account lives in its own partition).
-    pub known_partners: Vec<AccountId>,
+    /// The partners among them that exist as partner accounts, with their kinds, checked by the
+    /// engine on their own shards (a partner's account lives in its own partition).
+    pub known_partners: Vec<(AccountId, PartnerKind)>,
     /// The creator's earlier contract this one is the next version of.
     pub replaces: Option<SplitContractId>,
 }
@@ -39,7 +40,7 @@ impl State {
             if shares[..index].iter().any(|(earlier, _)| earlier == partner_id) {
                 return Err(Rejection::invalid(&format!("{field}.partner_id"), "names a partner twice"));
             }
-            if !proposal.known_partners.contains(partner_id) {
+            if !proposal.known_partners.iter().any(|(known, _)| known == partner_id) {
                 return Err(Rejection::UnknownPartner { partner_id: *partner_id });
             }
         }
@@ -68,7 +69,12 @@ impl State {
             replaces: proposal.replaces,
             shares: shares
                 .iter()
-                .map(|&(partner_id, share_bps)| SplitShare { partner_id, share_bps, accepted_at: None })
+                .map(|&(partner_id, share_bps)| SplitShare {
+                    partner_id,
+                    share_bps,
+                    accepted_at: None,
+                    kind: proposal.known_partners.iter().find(|(known, _)| *known == partner_id).map(|(_, kind)| *kind),
+                })
                 .collect(),
             state: ContractState::Pending,
             created_at: now,

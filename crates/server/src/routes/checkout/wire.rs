@@ -45,6 +45,10 @@ pub(crate) struct OrderBody {
     /// Present only when a `review` fraud rule fired on the order's claims or checkout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) review: Option<ReviewBody>,
+    /// `GET /v1/orders/{id}` only: each shipped or picked-up line's fulfilment order, as it is now
+    /// (a checkout's answer, replayed byte for byte under its key, has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fulfilment: Option<Vec<crate::routes::fulfilment::wire::FulfilmentBody>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -93,6 +97,7 @@ impl OrderBody {
                 reason: review.reason.clone(),
                 decided_at: review.decided_at.map(rfc3339),
             }),
+            fulfilment: None,
         }
     }
 }

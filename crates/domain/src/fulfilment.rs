@@ -1,0 +1,154 @@
+//! Fulfilment orders: what happens to a paid order line of a physical product after the sale. One
+//! per line, fulfilled by the partner the drop's split contract names for its method (a venue for
+//! pickup, a logistics partner for shipping) or else by the creator, moving through the states of
+//! Shopify's FulfillmentOrder and Uber Direct's deliveries, with a time and an author per change.
+
+use crate::{AccountId, DropId, Fulfilment, FulfilmentId, HoldId, OrderId, ProductId, Timestamp};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfilmentState {
+    Open,
+    Accepted,
+    ReadyForPickup,
+    PickedUp,
+    InTransit,
+    Delivered,
+    Cancelled,
+    Returned,
+}
+
+impl FulfilmentState {
+    pub const ALL: [FulfilmentState; 8] = [
+        FulfilmentState::Open,
+        FulfilmentState::Accepted,
+        FulfilmentState::ReadyForPickup,
+        FulfilmentState::PickedUp,
+        FulfilmentState::InTransit,
+        FulfilmentState::Delivered,
+        FulfilmentState::Cancelled,
+        FulfilmentState::Returned,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FulfilmentState::Open => "open",
+            FulfilmentState::Accepted => "accepted",
+            FulfilmentState::ReadyForPickup => "ready_for_pickup",
+            FulfilmentState::PickedUp => "picked_up",
+            FulfilmentState::InTransit => "in_transit",
+            FulfilmentState::Delivered => "delivered",
+            FulfilmentState::Cancelled => "cancelled",
+            FulfilmentState::Returned => "returned",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<FulfilmentState> {
+        FulfilmentState::ALL.into_iter().find(|state| state.name() == name)
+    }
+
+    /// Whether an order of `method` may go from this state to `to`: open → accepted, then
+    /// ready_for_pickup → picked_up (pickup) or in_transit → delivered (shipping); cancelled before
+    /// it left the fulfiller's hands, returned after.
+    pub fn may_become(self, to: FulfilmentState, method: Fulfilment) -> bool {
+        use FulfilmentState::*;
+        let pickup = method == Fulfilment::Pickup;
+        match (self, to) {
+            (Open, Accepted) => true,
+            (Accepted, ReadyForPickup) | (ReadyForPickup, PickedUp) => pickup,
+            (Accepted, InTransit) | (InTransit, Delivered) => !pickup,
+            (Open | Accepted, Cancelled) => true,
+            (ReadyForPickup, Cancelled) => pickup,
+            (PickedUp, Returned) => pickup,
+            (Delivered, Returned) => !pickup,
+            _ => false,
+        }
+    }
+
+    /// The goods reached the buyer (and were not returned so far).
+    pub fn is_completed(self) -> bool {
+        matches!(self, FulfilmentState::PickedUp | FulfilmentState::Delivered)
+    }
+}
+
+/// One change of a fulfilment order: its new state (or the same, with a new ETA), when, by whom.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FulfilmentChange {
+    pub state: FulfilmentState,
+    pub at: Timestamp,
+    pub by: AccountId,
+    /// The delivery or ready-for-pickup time promised with this change, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FulfilmentOrder {
+    pub id: FulfilmentId,
+    pub order_id: OrderId,
+    /// The order line (its hold) this fulfils.
+    pub hold_id: HoldId,
+    pub drop_id: DropId,
+    pub product_id: ProductId,
+    pub quantity: u32,
+    /// `ship` or `pickup`; digital lines need none.
+    pub method: Fulfilment,
+    pub creator_id: AccountId,
+    pub buyer_id: AccountId,
+    /// The partner who fulfils it; `None`: the creator does.
+    pub partner_id: Option<AccountId>,
+    pub state: FulfilmentState,
+    pub eta: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// Every change after `open`, oldest first.
+    pub changes: Vec<FulfilmentChange>,
+}
+
+impl FulfilmentOrder {
+    /// Who moves it: the partner, or the creator when no partner was assigned.
+    pub fn fulfiller(&self) -> AccountId {
+        self.partner_id.unwrap_or(self.creator_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FulfilmentState::{self, *};
+    use crate::Fulfilment;
+
+    /// Every pair of states, for both methods: exactly these moves are legal.
+    #[test]
+    fn only_the_listed_moves_are_legal() {
+        let pickup = [
+            (Open, Accepted),
+            (Open, Cancelled),
+            (Accepted, ReadyForPickup),
+            (Accepted, Cancelled),
+            (ReadyForPickup, PickedUp),
+            (ReadyForPickup, Cancelled),
+            (PickedUp, Returned),
+        ];
+        let ship = [
+            (Open, Accepted),
+            (Open, Cancelled),
+            (Accepted, InTransit),
+            (Accepted, Cancelled),
+            (InTransit, Delivered),
+            (Delivered, Returned),
+        ];
+        for (method, legal) in [(Fulfilment::Pickup, &pickup[..]), (Fulfilment::Ship, &ship[..])] {
+            for from in FulfilmentState::ALL {
+                for to in FulfilmentState::ALL {
+                    assert_eq!(
+                        from.may_become(to, method),
+                        legal.contains(&(from, to)),
+                        "{method:?}: {from:?} -> {to:?}"
+                    );
+                }
+            }
+        }
+        for state in FulfilmentState::ALL {
+            assert_eq!(FulfilmentState::parse(state.name()), Some(state));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Fulfilment orders (`/v1/fulfilment-orders`): each paid line of a shipped or picked-up product,
+//! listed for whoever fulfils it (the partner the drop's split contract names, or the creator) and
+//! for its creator, moved through its states by its fulfiller, cancelled by its creator too.
+
+pub(crate) mod wire;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, Authenticated};
+use crate::openapi::{RateLimited, Unavailable};
+use crate::routes::{path_id, render};
+use crate::wire::parse_rfc3339;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::{Command, Envelope, FulfilmentId, FulfilmentState, Role};
+use utoipa::OpenApi;
+use wire::{ChangeRequest, FulfilmentBody, FulfilmentListBody};
+
+/// Fulfilment orders listed at most, the newest.
+const LISTED_MAX: usize = 500;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/fulfilment-orders", get(list_fulfilment))
+        .route("/v1/fulfilment-orders/{id}", get(get_fulfilment))
+        .route("/v1/fulfilment-orders/{id}/changes", post(change_fulfilment))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_fulfilment, get_fulfilment, change_fulfilment),
+    components(schemas(ChangeRequest, FulfilmentBody, FulfilmentListBody, wire::ChangeBody))
+)]
+pub(crate) struct FulfilmentApi;
+
+#[utoipa::path(get, path = "/v1/fulfilment-orders", tag = "fulfilment", security(("bearer" = [])),
+    responses((status = 200, description = "the fulfilment orders the caller fulfils or sold, newest first (at most 500)", body = FulfilmentListBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn list_fulfilment(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Response, ApiError> {
+    // A partner's orders are in its creators' partitions, so every shard is asked.
+    let per_shard = app
+        .engine
+        .read_all(move |state| {
+            let mut mine: Vec<_> = state.fulfilment_of(actor.id).cloned().collect();
+            mine.extend(state.fulfilment_sold_by(actor.id).filter(|f| f.fulfiller() != actor.id).cloned());
+            mine
+        })
+        .await?;
+    let mut all: Vec<_> = per_shard.into_iter().flatten().collect();
+    all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    all.truncate(LISTED_MAX);
+    let fulfilment_orders = all.iter().map(FulfilmentBody::from).collect();
+    Ok(Json(FulfilmentListBody { fulfilment_orders }).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/fulfilment-orders/{id}", tag = "fulfilment", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = FulfilmentBody), (status = 404, description = "not one the caller fulfils, sold or bought", body = ErrorBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn get_fulfilment(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath,
+) -> Result<Response, ApiError> {
+    let fulfilment_id: FulfilmentId = path_id(&id)?;
+    let (fulfilment, _) = app
+        .engine
+        .read(fulfilment_id.partition(), move |state| {
+            state
+                .fulfilment(fulfilment_id)
+                .filter(|f| [f.fulfiller(), f.creator_id, f.buyer_id].contains(&actor.id) || actor.role == Role::Admin)
+                .cloned()
+        })
+        .await?;
+    let fulfilment = fulfilment.ok_or_else(ApiError::not_found)?;
+    Ok(Json(FulfilmentBody::from(&fulfilment)).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/fulfilment-orders/{id}/changes", tag = "fulfilment", request_body = ChangeRequest,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "the fulfilment order as changed (asking for its current state again changes nothing)", body = FulfilmentBody),
+        (status = 400, description = "invalid_request (state, eta)", body = ErrorBody),
+        (status = 403, description = "forbidden: the creator of a partner's order may only cancel it", body = ErrorBody),
+        (status = 404, description = "not one the caller fulfils or sold", body = ErrorBody),
+        (status = 409, description = "illegal_transition: e.g. delivered to in_transit, or a pickup shipped", body = ErrorBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn change_fulfilment(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath,
+    ApiJson(request): ApiJson<ChangeRequest>,
+) -> Result<Response, ApiError> {
+    let fulfilment_id: FulfilmentId = path_id(&id)?;
+    let to = match request.state.as_deref() {
+        None => None,
+        Some(name) => {
+            Some(FulfilmentState::parse(name).filter(|state| *state != FulfilmentState::Open).ok_or_else(|| {
+                ApiError::invalid(
+                    "state",
+                    "must be accepted, ready_for_pickup, picked_up, in_transit, delivered, cancelled or returned",
+                )
+            })?)
+        }
+    };
+    let eta = request.eta.as_deref().map(|text| parse_rfc3339("eta", text)).transpose()?;
+    let command = Command::UpdateFulfilment { actor, fulfilment_id, to, eta };
+    let outcome = app.engine.execute(Envelope::plain(command)).await?;
+    Ok(render(outcome, StatusCode::OK))
+}

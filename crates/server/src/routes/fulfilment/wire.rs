@@ -1,0 +1,90 @@
+//! The JSON shapes of fulfilment orders.
+
+use crate::wire::rfc3339;
+use domain::{Fulfilment, FulfilmentChange, FulfilmentOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangeRequest {
+    /// The next state: `accepted`, `ready_for_pickup`, `picked_up`, `in_transit`, `delivered`,
+    /// `cancelled` or `returned`; absent to promise a new `eta` only.
+    #[serde(default)]
+    pub(crate) state: Option<String>,
+    /// RFC 3339: when the goods will be delivered or ready for pickup, now to 90 days ahead.
+    #[serde(default)]
+    pub(crate) eta: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChangeBody {
+    pub(crate) state: &'static str,
+    pub(crate) at: String,
+    pub(crate) by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) eta: Option<String>,
+}
+
+impl From<&FulfilmentChange> for ChangeBody {
+    fn from(change: &FulfilmentChange) -> ChangeBody {
+        ChangeBody {
+            state: change.state.name(),
+            at: rfc3339(change.at),
+            by: change.by.to_string(),
+            eta: change.eta.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FulfilmentBody {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    pub(crate) hold_id: String,
+    pub(crate) drop_id: String,
+    pub(crate) product_id: String,
+    pub(crate) quantity: u32,
+    /// `ship` or `pickup`.
+    pub(crate) method: &'static str,
+    /// The partner who fulfils it; absent when the creator does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) partner_id: Option<String>,
+    pub(crate) creator_id: String,
+    pub(crate) buyer_id: String,
+    pub(crate) state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) eta: Option<String>,
+    pub(crate) created_at: String,
+    /// Every change after `open`, oldest first.
+    pub(crate) changes: Vec<ChangeBody>,
+}
+
+impl From<&FulfilmentOrder> for FulfilmentBody {
+    fn from(fulfilment: &FulfilmentOrder) -> FulfilmentBody {
+        FulfilmentBody {
+            id: fulfilment.id.to_string(),
+            order_id: fulfilment.order_id.to_string(),
+            hold_id: fulfilment.hold_id.to_string(),
+            drop_id: fulfilment.drop_id.to_string(),
+            product_id: fulfilment.product_id.to_string(),
+            quantity: fulfilment.quantity,
+            method: match fulfilment.method {
+                Fulfilment::Pickup => "pickup",
+                Fulfilment::Ship | Fulfilment::Digital => "ship",
+            },
+            partner_id: fulfilment.partner_id.map(|id| id.to_string()),
+            creator_id: fulfilment.creator_id.to_string(),
+            buyer_id: fulfilment.buyer_id.to_string(),
+            state: fulfilment.state.name(),
+            eta: fulfilment.eta.map(rfc3339),
+            created_at: rfc3339(fulfilment.created_at),
+            changes: fulfilment.changes.iter().map(ChangeBody::from).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FulfilmentListBody {
+    pub(crate) fulfilment_orders: Vec<FulfilmentBody>,
+}

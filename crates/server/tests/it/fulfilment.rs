@@ -1,0 +1,144 @@
+//! Fulfilment orders over HTTP: a picked-up product's order line goes to the venue the drop's split
+//! contract names, which moves it through its states; illegal moves, other partners, the creator
+//! and bad input are refused and change nothing; a shipped product without a logistics partner is
+//! the creator's to fulfil; the order shows its fulfilment, and `fulfilment.updated` reaches the
+//! venue's webhook endpoint.
+
+use crate::harness::{Options, TestServer, error_code};
+use crate::money::{buy, shop};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn change(server: &TestServer, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    server.post(&format!("/v1/fulfilment-orders/{id}/changes"), Some(token), None, body).await
+}
+
+async fn listed(server: &TestServer, token: &str) -> Vec<Value> {
+    let (status, list) = server.get("/v1/fulfilment-orders", Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["fulfilment_orders"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = shop(&server).await;
+    let bought = buy(&server, &shop, "fan_one", 2).await;
+    let order_id = bought["order"]["order_id"].as_str().unwrap();
+    let buyer = bought["buyer"].as_str().unwrap();
+
+    // The order shows one fulfilment order, open, the venue's; the checkout answer itself has none.
+    assert!(bought["order"].get("fulfilment").is_none(), "{}", bought["order"]);
+    let (status, order) = server.get(&format!("/v1/orders/{order_id}"), Some(buyer)).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    let fulfilment = &order["fulfilment"][0];
+    assert_eq!(
+        (fulfilment["state"].as_str(), fulfilment["method"].as_str(), fulfilment["quantity"].as_u64()),
+        (Some("open"), Some("pickup"), Some(2)),
+        "{order}"
+    );
+    assert_eq!(fulfilment["partner_id"].as_str(), Some(shop.venue_id.as_str()));
+    let id = fulfilment["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed(&server, &shop.venue).await.len(), 1, "the venue sees what it fulfils");
+    assert_eq!(listed(&server, &shop.creator).await.len(), 1, "the creator sees what it sold");
+    assert!(listed(&server, &shop.curator).await.is_empty());
+
+    // Others cannot move it: another partner is told it does not exist, the creator may only cancel.
+    let (status, _) = change(&server, &shop.curator, &id, json!({"state": "accepted"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = change(&server, buyer, &id, json!({"state": "accepted"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = change(&server, &shop.creator, &id, json!({"state": "accepted"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    for bad in [
+        json!({"state": "shipped"}),
+        json!({"state": "open"}),
+        json!({}),
+        json!({"eta": "tomorrow"}),
+        json!({"state": "accepted", "x": 1}),
+    ] {
+        let (status, body) = change(&server, &shop.venue, &id, bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let (status, body) = change(&server, &shop.venue, &id, json!({"state": "in_transit"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"), "a pickup is not shipped");
+    let (_, still) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&shop.venue)).await;
+    assert_eq!(
+        (still["state"].as_str(), still["changes"].as_array().map(Vec::len)),
+        (Some("open"), Some(0)),
+        "{still}"
+    );
+
+    // The venue accepts, promises a time, gets it ready, and the buyer picks it up.
+    let (status, body) =
+        change(&server, &shop.venue, &id, json!({"state": "accepted", "eta": "2030-01-01T18:00:00Z"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an ETA years ahead: {body}");
+    let (status, accepted) = change(&server, &shop.venue, &id, json!({"state": "accepted"})).await;
+    assert_eq!(
+        (status, accepted["state"].as_str(), accepted["eta"].as_str()),
+        (StatusCode::OK, Some("accepted"), None),
+        "{accepted}"
+    );
+    let tomorrow = server.engine.now().plus_ms(86_400_000);
+    let eta = time::OffsetDateTime::from_unix_timestamp(tomorrow.0 / 1_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, promised) = change(&server, &shop.venue, &id, json!({"eta": eta})).await;
+    assert_eq!((status, promised["state"].as_str()), (StatusCode::OK, Some("accepted")), "{promised}");
+    assert!(promised["eta"].is_string(), "{promised}");
+    let (status, again) = change(&server, &shop.venue, &id, json!({"state": "accepted"})).await;
+    assert_eq!(
+        (status, again["changes"].as_array().unwrap().len()),
+        (StatusCode::OK, 2),
+        "asking again changes nothing"
+    );
+    for state in ["ready_for_pickup", "picked_up"] {
+        let (status, moved) = change(&server, &shop.venue, &id, json!({"state": state})).await;
+        assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some(state)), "{moved}");
+    }
+    let (status, body) = change(&server, &shop.venue, &id, json!({"state": "cancelled"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"), "picked up is not cancelled");
+    let (_, order) = server.get(&format!("/v1/orders/{order_id}"), Some(buyer)).await;
+    let changes: Vec<&str> =
+        order["fulfilment"][0]["changes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["accepted", "accepted", "ready_for_pickup", "picked_up"], "{order}");
+
+    // A second order: the creator calls it off.
+    let second = buy(&server, &shop, "fan_two", 1).await;
+    let (_, order) =
+        server.get(&format!("/v1/orders/{}", second["order"]["order_id"].as_str().unwrap()), Some(&shop.creator)).await;
+    let second_id = order["fulfilment"][0]["id"].as_str().unwrap();
+    let (status, cancelled) = change(&server, &shop.creator, second_id, json!({"state": "cancelled"})).await;
+    assert_eq!((status, cancelled["state"].as_str()), (StatusCode::OK, Some("cancelled")), "{cancelled}");
+
+    // Everything survives a restart as it was.
+    let server = server.restart().await;
+    let (_, after) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&shop.venue)).await;
+    assert_eq!((after["state"].as_str(), after["changes"].as_array().map(Vec::len)), (Some("picked_up"), Some(4)));
+}
+
+#[tokio::test]
+async fn a_shipped_product_without_a_logistics_partner_is_the_creators_to_fulfil() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 2, 300).await; // a shipped product, no split contract
+    let buyer = server.account("shipping_fan", "buyer").await;
+    let (status, claim) = server.claim(&buyer, &fixture.drop_id, "c", 1).await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, order) = server.post(&path, Some(&buyer), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let mine = listed(&server, &fixture.creator).await;
+    assert_eq!(
+        (mine.len(), mine[0]["method"].as_str(), mine[0].get("partner_id")),
+        (1, Some("ship"), None),
+        "{mine:?}"
+    );
+    let id = mine[0]["id"].as_str().unwrap();
+    for state in ["accepted", "in_transit", "delivered", "returned"] {
+        let (status, moved) = change(&server, &fixture.creator, id, json!({"state": state})).await;
+        assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some(state)), "{moved}");
+    }
+    let (status, body) = change(&server, &fixture.creator, id, json!({"state": "in_transit"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"));
+}
