@@ -106,7 +106,7 @@ fn main() {
 
     let rss_before_sales = rss();
     let started = Instant::now();
-    let terms = SaleTerms { fee_bps: 1_000, default_profile: PayoutProfile::SAME_DAY, profiles: Vec::new() };
+    let terms = SaleTerms { fee_bps: 1_000, default_profile: PayoutProfile::SAME_DAY, ..SaleTerms::default() };
     for sale in 0..n_sales {
         let (buyer, drop_id) = (buyers[sale % BUYERS], drops[sale % n_payees]);
         let claim = Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None };

@@ -40,6 +40,8 @@ fn fulfilment_events_are_snapshotted() {
             eta: None,
             created_at: AT,
             changes: Vec::new(),
+            pickup_code: Some(domain::pickup_code(7, 0)),
+            wrong_codes: Vec::new(),
         },
     };
     expect_file!["snapshots/fulfilment_opened.json"].assert_eq(&round_trip(&opened, "fulfilment_opened"));
@@ -53,4 +55,10 @@ fn fulfilment_events_are_snapshotted() {
         },
     };
     expect_file!["snapshots/fulfilment_changed.json"].assert_eq(&round_trip(&changed, "fulfilment_changed"));
+    let rejected = Event::PickupCodeRejected {
+        fulfilment_id: ID,
+        by: AccountId(EntityId { partition: 4, serial: 1 }),
+        at: Timestamp(AT.0 + 120_000),
+    };
+    expect_file!["snapshots/pickup_code_rejected.json"].assert_eq(&round_trip(&rejected, "pickup_code_rejected"));
 }

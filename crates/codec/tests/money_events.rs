@@ -94,6 +94,7 @@ fn money_events() -> Vec<Event> {
         fee_bps: 1_000,
         default_profile: PayoutProfile::SAME_DAY,
         profiles: vec![(creator.id, profile)],
+        pickup_seed: 7,
     });
     let Reply::Ordered(order) =
         run.ok(Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms })

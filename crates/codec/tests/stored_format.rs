@@ -151,6 +151,9 @@ fn every_rejection() -> Vec<Rejection> {
             from: domain::FulfilmentState::Delivered,
             to: domain::FulfilmentState::InTransit,
         },
+        Rejection::WrongPickupCode { attempts_left: 3 },
+        Rejection::PickupCodeLocked { retry_after_secs: 600 },
+        Rejection::OrderInReview,
     ]
 }
 
@@ -198,7 +201,10 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::ChargeUnused
         | Rejection::TooManyWebhookEndpoints { .. }
         | Rejection::WebhookEndpointDisabled
-        | Rejection::FulfilmentTransition { .. } => true,
+        | Rejection::FulfilmentTransition { .. }
+        | Rejection::WrongPickupCode { .. }
+        | Rejection::PickupCodeLocked { .. }
+        | Rejection::OrderInReview => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

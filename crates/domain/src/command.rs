@@ -329,6 +329,8 @@ pub enum Command {
         fulfilment_id: crate::FulfilmentId,
         to: Option<crate::FulfilmentState>,
         eta: Option<Timestamp>,
+        /// The buyer's code, to mark a pickup `picked_up`.
+        pickup_code: Option<String>,
     },
     /// What a delivery attempt came to. Sent by the engine only.
     RecordWebhookAttempt {

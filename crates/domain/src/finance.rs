@@ -210,14 +210,16 @@ pub enum PayoutResult {
     Failed { reason: String },
 }
 
-/// What the engine adds to a checkout so that the sale's split is decided purely and journaled with
-/// it: the platform fee in force and the payees' payout profiles.
+/// What the engine adds to a checkout so that the sale is decided purely and journaled with it: the
+/// platform fee in force, the payees' payout profiles, and the seed of its pickup codes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SaleTerms {
     pub fee_bps: u32,
     /// For payees without a profile of their own.
     pub default_profile: PayoutProfile,
     pub profiles: Vec<(AccountId, PayoutProfile)>,
+    /// Random (the engine draws it): the pickup codes of the order's lines derive from it.
+    pub pickup_seed: u64,
 }
 
 impl From<risk::PayoutTerms> for PayoutProfile {

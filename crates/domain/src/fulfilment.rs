@@ -102,9 +102,37 @@ pub struct FulfilmentOrder {
     pub created_at: Timestamp,
     /// Every change after `open`, oldest first.
     pub changes: Vec<FulfilmentChange>,
+    /// For a pickup: the six digits the buyer shows at the venue, which the venue enters to mark it
+    /// picked up. Only the buyer is shown it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
+    /// When wrong codes were entered, the last `PICKUP_CODE_ATTEMPTS_MAX` of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong_codes: Vec<Timestamp>,
+}
+
+/// Wrong pickup codes allowed within `PICKUP_CODE_WINDOW_MS`; then entering codes waits.
+pub const PICKUP_CODE_ATTEMPTS_MAX: usize = 5;
+pub const PICKUP_CODE_WINDOW_MS: i64 = 15 * 60 * 1_000;
+
+/// The pickup code of a checkout's `line`-th line: six digits from the checkout's random seed
+/// (the engine draws it), mixed with SplitMix64 so each line's code looks unrelated to the others.
+pub fn pickup_code(seed: u64, line: usize) -> String {
+    let mut z = seed.wrapping_add((line as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    format!("{:06}", z % 1_000_000)
 }
 
 impl FulfilmentOrder {
+    /// When entering a code is allowed again, if too many wrong ones came lately.
+    pub fn codes_locked_until(&self, now: Timestamp) -> Option<Timestamp> {
+        let recent: Vec<&Timestamp> =
+            self.wrong_codes.iter().filter(|at| at.0 > now.0 - PICKUP_CODE_WINDOW_MS).collect();
+        (recent.len() >= PICKUP_CODE_ATTEMPTS_MAX).then(|| Timestamp(recent[0].0 + PICKUP_CODE_WINDOW_MS))
+    }
+
     /// Who moves it: the partner, or the creator when no partner was assigned.
     pub fn fulfiller(&self) -> AccountId {
         self.partner_id.unwrap_or(self.creator_id)

@@ -30,7 +30,9 @@ pub use finance::{
     ContractState, Dispute, DisputeState, LineKind, PartnerKind, Payout, PayoutProfile, PayoutResult, PayoutState,
     ProfileInForce, ProfileRule, SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
 };
-pub use fulfilment::{FulfilmentChange, FulfilmentOrder, FulfilmentState};
+pub use fulfilment::{
+    FulfilmentChange, FulfilmentOrder, FulfilmentState, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, pickup_code,
+};
 pub use ids::{
     AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, FulfilmentId, HoldId, IdParseError, LedgerTxId, OrderId,
     PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,

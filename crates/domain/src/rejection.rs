@@ -118,6 +118,16 @@ pub enum Rejection {
     },
     /// The webhook endpoint is disabled (deleted, or its receiver answered 410 Gone).
     WebhookEndpointDisabled,
+    /// The order waits for its fraud review: its goods are not handed over before it stands.
+    OrderInReview,
+    /// The pickup code entered is not the order's; `attempts_left` more before entering codes waits.
+    WrongPickupCode {
+        attempts_left: u32,
+    },
+    /// Too many wrong pickup codes lately: entering one waits `retry_after_secs`.
+    PickupCodeLocked {
+        retry_after_secs: u64,
+    },
     /// A fulfilment order cannot go from `from` to `to` (delivered to in transit, a pickup shipped).
     FulfilmentTransition {
         from: crate::FulfilmentState,
@@ -185,6 +195,9 @@ impl Rejection {
             Rejection::TooManyWebhookEndpoints { .. } => "too_many_webhook_endpoints",
             Rejection::WebhookEndpointDisabled => "webhook_endpoint_disabled",
             Rejection::FulfilmentTransition { .. } => "illegal_transition",
+            Rejection::WrongPickupCode { .. } => "wrong_pickup_code",
+            Rejection::OrderInReview => "order_in_review",
+            Rejection::PickupCodeLocked { .. } => "pickup_code_locked",
         }
     }
 }
@@ -269,6 +282,15 @@ impl fmt::Display for Rejection {
                 write!(f, "the account has reached its limit of {limit} webhook endpoints")
             }
             Rejection::WebhookEndpointDisabled => f.write_str("the webhook endpoint is disabled"),
+            Rejection::OrderInReview => {
+                f.write_str("the order waits for its fraud review; only cancelling is possible")
+            }
+            Rejection::WrongPickupCode { attempts_left } => {
+                write!(f, "that is not this order's pickup code; {attempts_left} attempts left")
+            }
+            Rejection::PickupCodeLocked { retry_after_secs } => {
+                write!(f, "too many wrong pickup codes; try again in {retry_after_secs} s")
+            }
             Rejection::FulfilmentTransition { from, to } => {
                 write!(f, "a fulfilment order cannot go from {} to {}", from.name(), to.name())
             }

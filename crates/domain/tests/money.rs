@@ -209,7 +209,7 @@ impl World {
         };
         let payees = self.state.cart_payees(claim.cart_id);
         let profiles = payees.iter().filter_map(|id| self.profiles.get(id).map(|profile| (*id, *profile))).collect();
-        let terms = Box::new(SaleTerms { fee_bps, default_profile: PayoutProfile::SAME_DAY, profiles });
+        let terms = Box::new(SaleTerms { fee_bps, default_profile: PayoutProfile::SAME_DAY, profiles, pickup_seed: 7 });
         let command = Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms };
         let Reply::Ordered(order) = self.ok(command) else { panic!() };
         self.orders.push(*order);

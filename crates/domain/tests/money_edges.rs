@@ -89,7 +89,8 @@ impl W {
             amount,
             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
         };
-        let terms = Box::new(SaleTerms { fee_bps, default_profile: PayoutProfile::SAME_DAY, profiles: vec![] });
+        let terms =
+            Box::new(SaleTerms { fee_bps, default_profile: PayoutProfile::SAME_DAY, profiles: vec![], pickup_seed: 7 });
         let command = Command::Checkout { actor: buyer, cart_id, payment, risk: risk.map(Box::new), terms };
         let Reply::Ordered(order) = self.ok(command) else { panic!() };
         *order
@@ -228,6 +229,7 @@ fn a_won_dispute_keeps_the_delay_and_the_reserve() {
         fee_bps: 1_000,
         default_profile: PayoutProfile::SAME_DAY,
         profiles: vec![(creator.id, profile)],
+        pickup_seed: 7,
     });
     let checkout = Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms };
     let Reply::Ordered(order) = w.ok(checkout) else { panic!() };

@@ -280,7 +280,7 @@ proptest! {
                             quoted_hold_ids: Vec::new(),
                         },
                     };
-                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None , terms: Default::default() }));
+                    let outcome = world.run(Envelope::plain(Command::Checkout { actor, cart_id, payment, risk: None, terms: Default::default() }));
                     match (&quote, &outcome) {
                         (Err(rejection), _) => prop_assert_eq!(outcome.as_ref().err(), Some(rejection)),
                         (Ok((_, total)), Ok(Reply::Ordered(order))) => {

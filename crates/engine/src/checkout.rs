@@ -93,7 +93,9 @@ impl Engine {
             CheckoutStart::Charge { payees, .. } => payees.as_slice(),
             _ => &[],
         };
-        let terms = Box::new(self.profiles.terms(self.money.platform_fee_bps, self.money.default_profile, payees));
+        let mut terms = Box::new(self.profiles.terms(self.money.platform_fee_bps, self.money.default_profile, payees));
+        // The pickup codes of the order's lines come from it: random, so no one can work one out.
+        terms.pickup_seed = rand::random();
         let payment = match start {
             CheckoutStart::Recorded(_) => unreachable!("answered above"),
             CheckoutStart::Refused => PaymentOutcome::NotAttempted,

@@ -36,6 +36,6 @@ impl Profiles {
     pub(crate) fn terms(&self, fee_bps: u32, default_profile: PayoutProfile, payees: &[AccountId]) -> SaleTerms {
         let by_account = self.by_account.read().expect("profiles lock");
         let profiles = payees.iter().filter_map(|id| by_account.get(id).map(|profile| (*id, *profile))).collect();
-        SaleTerms { fee_bps, default_profile, profiles }
+        SaleTerms { fee_bps, default_profile, profiles, pickup_seed: 0 }
     }
 }

@@ -68,7 +68,9 @@ impl From<Rejection> for ApiError {
             Rejection::InsufficientStock { .. }
             | Rejection::IdempotencyKeyReused
             | Rejection::SharesExceedWhole { .. }
-            | Rejection::UnknownPartner { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | Rejection::UnknownPartner { .. }
+            | Rejection::WrongPickupCode { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::PickupCodeLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
             Rejection::HandleTaken
             | Rejection::SoldOut { .. }
             | Rejection::LimitExceeded { .. }
@@ -95,6 +97,7 @@ impl From<Rejection> for ApiError {
             | Rejection::TooManyWebhookEndpoints { .. }
             | Rejection::WebhookEndpointDisabled
             | Rejection::FulfilmentTransition { .. }
+            | Rejection::OrderInReview
             | Rejection::SplitNotAccepted { .. }
             | Rejection::ContractAnswered { .. }
             | Rejection::AlreadyDisputed
@@ -102,7 +105,11 @@ impl From<Rejection> for ApiError {
             | Rejection::OrderDisputed
             | Rejection::ChargeUnused => StatusCode::CONFLICT,
         };
-        ApiError::new(status, rejection.code(), rejection.to_string())
+        let error = ApiError::new(status, rejection.code(), rejection.to_string());
+        match rejection {
+            Rejection::PickupCodeLocked { retry_after_secs } => error.retry_after(retry_after_secs),
+            _ => error,
+        }
     }
 }
 

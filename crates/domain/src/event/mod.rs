@@ -344,6 +344,12 @@ pub enum Event {
         fulfilment_id: crate::FulfilmentId,
         change: crate::FulfilmentChange,
     },
+    /// A wrong pickup code was entered; enough of them lock entering codes for a while.
+    PickupCodeRejected {
+        fulfilment_id: crate::FulfilmentId,
+        by: AccountId,
+        at: Timestamp,
+    },
     WebhookEndpointCreated {
         endpoint: WebhookEndpoint,
     },

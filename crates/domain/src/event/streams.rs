@@ -48,7 +48,9 @@ impl Event {
             Event::TemplateSaved { template } => template.id.partition(),
             Event::WebhookEndpointCreated { endpoint } => endpoint.id.partition(),
             Event::FulfilmentOpened { fulfilment } => fulfilment.id.partition(),
-            Event::FulfilmentChanged { fulfilment_id, .. } => fulfilment_id.partition(),
+            Event::FulfilmentChanged { fulfilment_id, .. } | Event::PickupCodeRejected { fulfilment_id, .. } => {
+                fulfilment_id.partition()
+            }
             Event::WebhookSecretRotated { endpoint_id, .. }
             | Event::WebhookEndpointDisabled { endpoint_id, .. }
             | Event::WebhookRedeliveryRequested { endpoint_id, .. } => endpoint_id.partition(),
@@ -121,7 +123,9 @@ impl Event {
             Event::TemplateSaved { template } => format!("template/{}", template.id),
             Event::WebhookEndpointCreated { endpoint } => format!("webhook/{}", endpoint.id),
             Event::FulfilmentOpened { fulfilment } => format!("fulfilment/{}", fulfilment.id),
-            Event::FulfilmentChanged { fulfilment_id, .. } => format!("fulfilment/{fulfilment_id}"),
+            Event::FulfilmentChanged { fulfilment_id, .. } | Event::PickupCodeRejected { fulfilment_id, .. } => {
+                format!("fulfilment/{fulfilment_id}")
+            }
             Event::WebhookSecretRotated { endpoint_id, .. }
             | Event::WebhookEndpointDisabled { endpoint_id, .. }
             | Event::WebhookRedeliveryRequested { endpoint_id, .. } => format!("webhook/{endpoint_id}"),
@@ -202,6 +206,7 @@ impl Event {
             Event::WebhookEndpointCreated { .. } => "webhook_endpoint_created",
             Event::FulfilmentOpened { .. } => "fulfilment_opened",
             Event::FulfilmentChanged { .. } => "fulfilment_changed",
+            Event::PickupCodeRejected { .. } => "pickup_code_rejected",
             Event::WebhookSecretRotated { .. } => "webhook_secret_rotated",
             Event::WebhookEndpointDisabled { .. } => "webhook_endpoint_disabled",
             Event::WebhookRedeliveryRequested { .. } => "webhook_redelivery_requested",

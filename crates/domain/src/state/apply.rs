@@ -195,7 +195,9 @@ impl State {
             | Event::DemoStopped { .. }
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
-            Event::FulfilmentOpened { .. } | Event::FulfilmentChanged { .. } => self.apply_fulfilment_event(event),
+            Event::FulfilmentOpened { .. } | Event::FulfilmentChanged { .. } | Event::PickupCodeRejected { .. } => {
+                self.apply_fulfilment_event(event)
+            }
             Event::WebhookEndpointCreated { .. }
             | Event::WebhookSecretRotated { .. }
             | Event::WebhookEndpointDisabled { .. }

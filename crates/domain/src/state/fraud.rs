@@ -57,6 +57,7 @@ impl State {
                 // needs no second sign-off.
                 if !approve {
                     events.extend(self.refund_rejected_order(now, actor, order, reason));
+                    events.extend(self.cancel_fulfilment(order_id, |_| true, actor.id, now));
                 }
                 Ok(Decision::read_back(events, ReadBack::Order(order_id)))
             }

@@ -5,12 +5,16 @@ use super::State;
 use super::decision::{Decision, ReadBack};
 use crate::{
     AccountId, Actor, Event, Fulfilment, FulfilmentChange, FulfilmentId, FulfilmentOrder, FulfilmentState, Order,
-    OrderId, PartnerKind, Rejection, Timestamp,
+    OrderId, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, PartnerKind, Rejection, Timestamp,
 };
 use hashbrown::HashMap;
 
-/// A promised time at most this far ahead.
+/// A promised time at most this far ahead, and at most this far past (clocks differ a little).
 const ETA_AHEAD_MS_MAX: i64 = 90 * 24 * 3_600 * 1_000;
+const ETA_PAST_MS_MAX: i64 = 60_000;
+/// Changes one fulfilment order takes at most, so an ETA changed back and forth cannot grow it
+/// (and its webhooks) without end.
+const FULFILMENT_CHANGES_MAX: usize = 64;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct FulfilmentBook {
@@ -29,19 +33,19 @@ impl State {
     }
 
     /// An order's fulfilment orders, in line order.
-    pub fn order_fulfilment(&self, order_id: OrderId) -> impl Iterator<Item = &FulfilmentOrder> {
+    pub fn order_fulfilment(&self, order_id: OrderId) -> impl DoubleEndedIterator<Item = &FulfilmentOrder> {
         let ids = self.fulfilment.by_order.get(&order_id).map(Vec::as_slice).unwrap_or(&[]);
         ids.iter().map(|id| &self.fulfilment.orders[id])
     }
 
     /// The fulfilment orders `account` fulfils in this shard, oldest first.
-    pub fn fulfilment_of(&self, account: AccountId) -> impl Iterator<Item = &FulfilmentOrder> {
+    pub fn fulfilment_of(&self, account: AccountId) -> impl DoubleEndedIterator<Item = &FulfilmentOrder> {
         let ids = self.fulfilment.by_fulfiller.get(&account).map(Vec::as_slice).unwrap_or(&[]);
         ids.iter().map(|id| &self.fulfilment.orders[id])
     }
 
     /// The fulfilment orders of `creator`'s sales in this shard, oldest first.
-    pub fn fulfilment_sold_by(&self, creator: AccountId) -> impl Iterator<Item = &FulfilmentOrder> {
+    pub fn fulfilment_sold_by(&self, creator: AccountId) -> impl DoubleEndedIterator<Item = &FulfilmentOrder> {
         let ids = self.fulfilment.by_creator.get(&creator).map(Vec::as_slice).unwrap_or(&[]);
         ids.iter().map(|id| &self.fulfilment.orders[id])
     }
@@ -53,9 +57,10 @@ impl State {
         order: &Order,
         mut next_id: impl FnMut() -> FulfilmentId,
         now: Timestamp,
+        pickup_seed: u64,
     ) -> Vec<Event> {
         let mut events = Vec::new();
-        for line in &order.lines {
+        for (index, line) in order.lines.iter().enumerate() {
             let Some(product) = self.products.get(&line.product_id) else { continue };
             let kind = match product.fulfilment {
                 Fulfilment::Digital => continue,
@@ -84,6 +89,8 @@ impl State {
                 eta: None,
                 created_at: now,
                 changes: Vec::new(),
+                pickup_code: (product.fulfilment == Fulfilment::Pickup).then(|| crate::pickup_code(pickup_seed, index)),
+                wrong_codes: Vec::new(),
             };
             events.push(Event::FulfilmentOpened { fulfilment });
         }
@@ -99,42 +106,100 @@ impl State {
         fulfilment_id: FulfilmentId,
         to: Option<FulfilmentState>,
         eta: Option<Timestamp>,
+        pickup_code: Option<&str>,
     ) -> Result<Decision, Rejection> {
         let fulfilment = self.fulfilment.orders.get(&fulfilment_id).ok_or(Rejection::NotFound)?;
         let is_fulfiller = fulfilment.fulfiller() == actor.id;
-        let is_creator = fulfilment.creator_id == actor.id;
-        if !is_fulfiller && !is_creator {
+        if !is_fulfiller && fulfilment.creator_id != actor.id {
             return Err(Rejection::NotFound);
         }
         if to.is_none() && eta.is_none() {
             return Err(Rejection::invalid("state", "name a state, an eta, or both"));
         }
-        if let Some(eta) = eta
-            && (eta.0 < now.0 - 60_000 || eta.0 - now.0 > ETA_AHEAD_MS_MAX)
-        {
-            return Err(Rejection::invalid("eta", "must be from now to 90 days ahead"));
-        }
         let to = to.unwrap_or(fulfilment.state);
+        // The creator of a partner's order may only call it off.
+        if !is_fulfiller && (to != FulfilmentState::Cancelled || eta.is_some()) {
+            return Err(Rejection::Forbidden);
+        }
         if to == fulfilment.state && eta.is_none_or(|eta| fulfilment.eta == Some(eta)) {
             // Asked again: nothing changes, and it is answered as it is.
             return Ok(Decision::read_back(Vec::new(), ReadBack::Fulfilment(fulfilment_id)));
+        }
+        if let Some(eta) = eta {
+            if !matches!(
+                to,
+                FulfilmentState::Open
+                    | FulfilmentState::Accepted
+                    | FulfilmentState::ReadyForPickup
+                    | FulfilmentState::InTransit
+            ) {
+                return Err(Rejection::invalid("eta", "a fulfilment order that is done or called off takes no ETA"));
+            }
+            if eta.0 < now.0 - ETA_PAST_MS_MAX || eta.0 - now.0 > ETA_AHEAD_MS_MAX {
+                return Err(Rejection::invalid("eta", "must be from now to 90 days ahead"));
+            }
+        }
+        if fulfilment.changes.len() >= FULFILMENT_CHANGES_MAX {
+            return Err(Rejection::invalid(
+                "state",
+                format!("a fulfilment order takes {FULFILMENT_CHANGES_MAX} changes at most"),
+            ));
         }
         if to != fulfilment.state {
             if !fulfilment.state.may_become(to, fulfilment.method) {
                 return Err(Rejection::FulfilmentTransition { from: fulfilment.state, to });
             }
-            // The creator of a partner's order may only call it off.
-            if !is_fulfiller && to != FulfilmentState::Cancelled {
-                return Err(Rejection::Forbidden);
+            // Goods do not leave before the fraud review says the order stands.
+            let in_review = self.orders[&fulfilment.order_id]
+                .review
+                .as_ref()
+                .is_some_and(|review| review.status == crate::ReviewStatus::Pending);
+            if in_review && to != FulfilmentState::Cancelled {
+                return Err(Rejection::OrderInReview);
             }
-        } else if !is_fulfiller {
-            return Err(Rejection::Forbidden);
+            // A pickup is handed over against the buyer's code, and guessing it is slowed down.
+            if to == FulfilmentState::PickedUp
+                && let Some(expected) = &fulfilment.pickup_code
+            {
+                let entered = pickup_code.ok_or_else(|| {
+                    Rejection::invalid("pickup_code", "the buyer's pickup code is needed to hand a pickup over")
+                })?;
+                if let Some(until) = fulfilment.codes_locked_until(now) {
+                    let retry_after_secs = u64::try_from((until.0 - now.0 + 999) / 1_000).unwrap_or(1);
+                    return Err(Rejection::PickupCodeLocked { retry_after_secs });
+                }
+                if entered != expected {
+                    let recent =
+                        fulfilment.wrong_codes.iter().filter(|at| at.0 > now.0 - PICKUP_CODE_WINDOW_MS).count();
+                    let attempts_left = (PICKUP_CODE_ATTEMPTS_MAX - recent - 1) as u32;
+                    let rejected = Event::PickupCodeRejected { fulfilment_id, by: actor.id, at: now };
+                    return Ok(Decision::immediate(vec![rejected], Err(Rejection::WrongPickupCode { attempts_left })));
+                }
+            }
         }
         let change = FulfilmentChange { state: to, at: now, by: actor.id, eta };
         Ok(Decision::read_back(
             vec![Event::FulfilmentChanged { fulfilment_id, change }],
             ReadBack::Fulfilment(fulfilment_id),
         ))
+    }
+
+    /// Calls off, as `by`, the fulfilment orders of `order_id` whose line `refunded` names and whose
+    /// goods have not left the fulfiller's hands: a rejected or refunded line is not handed over.
+    pub(super) fn cancel_fulfilment(
+        &self,
+        order_id: OrderId,
+        refunded: impl Fn(crate::HoldId) -> bool,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Vec<Event> {
+        self.order_fulfilment(order_id)
+            .filter(|f| refunded(f.hold_id) && f.state.may_become(FulfilmentState::Cancelled, f.method))
+            .map(|f| Event::FulfilmentChanged {
+                fulfilment_id: f.id,
+                change: FulfilmentChange { state: FulfilmentState::Cancelled, at: now, by, eta: None },
+            })
+            .collect()
     }
 
     pub(super) fn apply_fulfilment_event(&mut self, event: &Event) {
@@ -161,6 +226,13 @@ impl State {
                     fulfilment.eta = change.eta;
                 }
                 fulfilment.changes.push(change.clone());
+            }
+            Event::PickupCodeRejected { fulfilment_id, at, .. } => {
+                let fulfilment = self.fulfilment.orders.get_mut(fulfilment_id).expect("known fulfilment");
+                fulfilment.wrong_codes.push(*at);
+                if fulfilment.wrong_codes.len() > PICKUP_CODE_ATTEMPTS_MAX {
+                    fulfilment.wrong_codes.remove(0);
+                }
             }
             _ => unreachable!("not a fulfilment event"),
         }

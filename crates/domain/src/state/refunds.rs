@@ -372,6 +372,15 @@ impl State {
                 at: now,
             });
         }
+        // A line paid back whole is not handed over any more.
+        let order = &self.orders[&refund.order_id];
+        let fully_refunded = |hold_id: HoldId| {
+            let in_refund: u32 =
+                refund.lines.iter().filter(|line| line.hold_id == hold_id).map(|line| line.quantity).sum();
+            let bought = order.lines.iter().find(|line| line.hold_id == hold_id).map_or(0, |line| line.quantity);
+            in_refund > 0 && self.refunds.executed_units(hold_id) + in_refund >= bought
+        };
+        events.extend(self.cancel_fulfilment(refund.order_id, fully_refunded, refund.requested_by, now));
         Ok(Decision::read_back(events, ReadBack::Refund(refund_id)))
     }
 

@@ -216,7 +216,7 @@ impl State {
         };
         // The charge's split, in the same commit as the order it pays for.
         let sale = self.sale_transaction(LedgerTxId(ids.next()), &order, terms);
-        let fulfilment = self.open_fulfilment(&order, || FulfilmentId(ids.next()), now);
+        let fulfilment = self.open_fulfilment(&order, || FulfilmentId(ids.next()), now, terms.pickup_seed);
         let mut events = vec![Event::OrderPlaced { order }];
         for (drop_id, (hold_ids, quantity)) in sold_by_drop {
             events.push(Event::HoldsSold { drop_id, order_id, hold_ids, quantity });

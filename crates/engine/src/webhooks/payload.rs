@@ -114,9 +114,32 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
             });
             (vec![episode.host_id], kind, data, *at)
         }
-        // Its state and ETA as of this change (later changes in the same batch are their own messages).
+        // Its state and ETA as of this change (later changes in the same batch are their own
+        // messages); opening it is the first, so a partner hears of new work without polling.
+        Event::FulfilmentOpened { fulfilment: opened } => {
+            let fulfilment = state.fulfilment(opened.id)?;
+            let change = domain::FulfilmentChange {
+                state: domain::FulfilmentState::Open,
+                at: opened.created_at,
+                by: opened.creator_id,
+                eta: None,
+            };
+            fulfilment_updated(fulfilment, &change)
+        }
         Event::FulfilmentChanged { fulfilment_id, change } => {
-            let fulfilment = state.fulfilment(*fulfilment_id)?;
+            fulfilment_updated(state.fulfilment(*fulfilment_id)?, change)
+        }
+        _ => return None,
+    };
+    Some(Source { owners, kind, data, at })
+}
+
+fn fulfilment_updated(
+    fulfilment: &domain::FulfilmentOrder,
+    change: &domain::FulfilmentChange,
+) -> (Vec<AccountId>, WebhookEventType, Value, Timestamp) {
+    {
+        {
             let data = json!({
                 "fulfilment_id": fulfilment.id.to_string(),
                 "order_id": fulfilment.order_id.to_string(),
@@ -134,7 +157,5 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
             owners.extend(fulfilment.partner_id);
             (owners, WebhookEventType::FulfilmentUpdated, data, change.at)
         }
-        _ => return None,
-    };
-    Some(Source { owners, kind, data, at })
+    }
 }

@@ -110,7 +110,8 @@ pub(crate) async fn get_order(
             let order = state.order(order_id).filter(|order| {
                 order.buyer_id == actor.id || order.creator_id == actor.id || actor.role == Role::Admin
             })?;
-            let fulfilment: Vec<FulfilmentBody> = state.order_fulfilment(order_id).map(FulfilmentBody::from).collect();
+            let fulfilment: Vec<FulfilmentBody> =
+                state.order_fulfilment(order_id).map(|f| FulfilmentBody::for_viewer(f, actor.id)).collect();
             Some((order.clone(), fulfilment))
         })
         .await?;

@@ -43,13 +43,14 @@ pub(crate) async fn list_fulfilment(
     State(app): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Response, ApiError> {
-    // A partner's orders are in its creators' partitions, so every shard is asked.
+    // A partner's orders are in its creators' partitions, so every shard is asked; each clones only
+    // its newest `LISTED_MAX` of either kind.
     let per_shard = app
         .engine
         .read_all(move |state| {
-            let mut mine: Vec<_> = state.fulfilment_of(actor.id).cloned().collect();
-            mine.extend(state.fulfilment_sold_by(actor.id).filter(|f| f.fulfiller() != actor.id).cloned());
-            mine
+            let fulfils = state.fulfilment_of(actor.id).rev().take(LISTED_MAX);
+            let sold = state.fulfilment_sold_by(actor.id).rev().filter(|f| f.fulfiller() != actor.id).take(LISTED_MAX);
+            fulfils.chain(sold).cloned().collect::<Vec<_>>()
         })
         .await?;
     let mut all: Vec<_> = per_shard.into_iter().flatten().collect();
@@ -79,7 +80,7 @@ pub(crate) async fn get_fulfilment(
         })
         .await?;
     let fulfilment = fulfilment.ok_or_else(ApiError::not_found)?;
-    Ok(Json(FulfilmentBody::from(&fulfilment)).into_response())
+    Ok(Json(FulfilmentBody::for_viewer(&fulfilment, actor.id)).into_response())
 }
 
 #[utoipa::path(post, path = "/v1/fulfilment-orders/{id}/changes", tag = "fulfilment", request_body = ChangeRequest,
@@ -109,7 +110,10 @@ pub(crate) async fn change_fulfilment(
         }
     };
     let eta = request.eta.as_deref().map(|text| parse_rfc3339("eta", text)).transpose()?;
-    let command = Command::UpdateFulfilment { actor, fulfilment_id, to, eta };
+    if request.pickup_code.as_ref().is_some_and(|code| code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::invalid("pickup_code", "is six digits"));
+    }
+    let command = Command::UpdateFulfilment { actor, fulfilment_id, to, eta, pickup_code: request.pickup_code };
     let outcome = app.engine.execute(Envelope::plain(command)).await?;
     Ok(render(outcome, StatusCode::OK))
 }

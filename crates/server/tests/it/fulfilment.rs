@@ -93,10 +93,22 @@ async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it()
         (StatusCode::OK, 2),
         "asking again changes nothing"
     );
-    for state in ["ready_for_pickup", "picked_up"] {
-        let (status, moved) = change(&server, &shop.venue, &id, json!({"state": state})).await;
-        assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some(state)), "{moved}");
-    }
+    let (status, moved) = change(&server, &shop.venue, &id, json!({"state": "ready_for_pickup"})).await;
+    assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some("ready_for_pickup")), "{moved}");
+
+    // The buyer alone is shown the code; the venue hands over against it.
+    let (_, order) = server.get(&format!("/v1/orders/{order_id}"), Some(buyer)).await;
+    let code = order["fulfilment"][0]["pickup_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6, "{order}");
+    let (_, seen) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&shop.venue)).await;
+    assert!(seen.get("pickup_code").is_none(), "the venue is not told the code: {seen}");
+    let (status, body) = change(&server, &shop.venue, &id, json!({"state": "picked_up"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no code: {body}");
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let (status, body) = change(&server, &shop.venue, &id, json!({"state": "picked_up", "pickup_code": wrong})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "wrong_pickup_code"), "{body}");
+    let (status, moved) = change(&server, &shop.venue, &id, json!({"state": "picked_up", "pickup_code": code})).await;
+    assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some("picked_up")), "{moved}");
     let (status, body) = change(&server, &shop.venue, &id, json!({"state": "cancelled"})).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"), "picked up is not cancelled");
     let (_, order) = server.get(&format!("/v1/orders/{order_id}"), Some(buyer)).await;
@@ -104,11 +116,38 @@ async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it()
         order["fulfilment"][0]["changes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
     assert_eq!(changes, ["accepted", "accepted", "ready_for_pickup", "picked_up"], "{order}");
 
-    // A second order: the creator calls it off.
+    // A second order: five wrong codes make entering one wait, even the right one; the creator
+    // then calls it off.
     let second = buy(&server, &shop, "fan_two", 1).await;
     let (_, order) =
         server.get(&format!("/v1/orders/{}", second["order"]["order_id"].as_str().unwrap()), Some(&shop.creator)).await;
     let second_id = order["fulfilment"][0]["id"].as_str().unwrap();
+    for state in ["accepted", "ready_for_pickup"] {
+        let (status, _) = change(&server, &shop.venue, second_id, json!({"state": state})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let right = order["fulfilment"][0]["pickup_code"].as_str().map(str::to_owned);
+    assert!(right.is_none(), "the creator is not shown the buyer's code either");
+    let (_, buyer_view) = server
+        .get(
+            &format!("/v1/orders/{}", second["order"]["order_id"].as_str().unwrap()),
+            Some(second["buyer"].as_str().unwrap()),
+        )
+        .await;
+    let right = buyer_view["fulfilment"][0]["pickup_code"].as_str().unwrap().to_owned();
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    for attempts_left in (0..5).rev() {
+        let (status, body) =
+            change(&server, &shop.venue, second_id, json!({"state": "picked_up", "pickup_code": wrong})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(&format!("{attempts_left} attempts left")),
+            "{body}"
+        );
+    }
+    let (status, body) =
+        change(&server, &shop.venue, second_id, json!({"state": "picked_up", "pickup_code": right})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::TOO_MANY_REQUESTS, "pickup_code_locked"), "{body}");
     let (status, cancelled) = change(&server, &shop.creator, second_id, json!({"state": "cancelled"})).await;
     assert_eq!((status, cancelled["state"].as_str()), (StatusCode::OK, Some("cancelled")), "{cancelled}");
 
@@ -141,4 +180,55 @@ async fn a_shipped_product_without_a_logistics_partner_is_the_creators_to_fulfil
     }
     let (status, body) = change(&server, &fixture.creator, id, json!({"state": "in_transit"})).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"));
+}
+
+#[tokio::test]
+async fn a_line_refunded_whole_is_called_off_and_a_partial_refund_is_not() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 2, 300).await;
+    let buyer = server.account("refund_fan", "buyer").await;
+    let (status, claim) = server.claim(&buyer, &fixture.drop_id, "c", 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (_, order) = server.post(&path, Some(&buyer), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    let (refunds, hold) = (
+        format!("/v1/orders/{}/refunds", order["order_id"].as_str().unwrap()),
+        order["lines"][0]["hold_id"].as_str().unwrap().to_owned(),
+    );
+    let id = listed(&server, &fixture.creator).await[0]["id"].as_str().unwrap().to_owned();
+    for (n, expected) in [(1, "open"), (2, "cancelled")] {
+        let request = json!({"lines": [{"hold_id": hold, "quantity": 1}], "reason": "changed my mind"});
+        let (status, refund) = server.post(&refunds, Some(&buyer), Some(&format!("r{n}")), request).await;
+        assert_eq!((status, refund["status"].as_str()), (StatusCode::CREATED, Some("executed")), "{refund}");
+        let (_, now) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
+        assert_eq!(now["state"].as_str(), Some(expected), "after {n} of 2 units paid back: {now}");
+    }
+    let (status, body) = change(&server, &fixture.creator, &id, json!({"state": "accepted"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "illegal_transition"), "{body}");
+}
+
+#[tokio::test]
+async fn goods_wait_for_the_fraud_review_and_a_rejected_order_is_called_off() {
+    let server = TestServer::start(Options::default()).await;
+    let rules = json!({"rules": "rule \"everyone\": review if quantity >= 1"});
+    let (status, saved) =
+        server.send("PUT", "/v1/admin/risk-rules", Some(crate::harness::ADMIN_TOKEN), None, Some(rules)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let fixture = server.open_drop(10, 2, 300).await;
+    let buyer = server.account("reviewed_fan", "buyer").await;
+    let (_, claim) = server.claim(&buyer, &fixture.drop_id, "c", 1).await;
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, order) = server.post(&path, Some(&buyer), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!((status, order["review"]["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{order}");
+    let id = listed(&server, &fixture.creator).await[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = change(&server, &fixture.creator, &id, json!({"state": "accepted"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "order_in_review"), "{body}");
+
+    let review = format!("/v1/orders/{}/review", order["order_id"].as_str().unwrap());
+    let (status, reviewed) = server
+        .post(&review, Some(crate::harness::ADMIN_TOKEN), None, json!({"decision": "reject", "reason": "stolen card"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reviewed}");
+    let (_, now) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
+    assert_eq!(now["state"], "cancelled", "a rejected order's goods are not handed over: {now}");
 }

@@ -15,6 +15,10 @@ pub(crate) struct ChangeRequest {
     /// RFC 3339: when the goods will be delivered or ready for pickup, now to 90 days ahead.
     #[serde(default)]
     pub(crate) eta: Option<String>,
+    /// The buyer's six-digit code: needed to mark a pickup `picked_up`. Five wrong codes within
+    /// 15 minutes make entering one wait (429).
+    #[serde(default)]
+    pub(crate) pickup_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -58,6 +62,20 @@ pub(crate) struct FulfilmentBody {
     pub(crate) created_at: String,
     /// Every change after `open`, oldest first.
     pub(crate) changes: Vec<ChangeBody>,
+    /// For a pickup, shown to its buyer only: the code to give at the venue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pickup_code: Option<String>,
+}
+
+impl FulfilmentBody {
+    /// As `viewer` may see it: the pickup code is the buyer's alone.
+    pub(crate) fn for_viewer(fulfilment: &FulfilmentOrder, viewer: domain::AccountId) -> FulfilmentBody {
+        let mut body = FulfilmentBody::from(fulfilment);
+        if viewer == fulfilment.buyer_id {
+            body.pickup_code = fulfilment.pickup_code.clone();
+        }
+        body
+    }
 }
 
 impl From<&FulfilmentOrder> for FulfilmentBody {
@@ -71,7 +89,8 @@ impl From<&FulfilmentOrder> for FulfilmentBody {
             quantity: fulfilment.quantity,
             method: match fulfilment.method {
                 Fulfilment::Pickup => "pickup",
-                Fulfilment::Ship | Fulfilment::Digital => "ship",
+                Fulfilment::Ship => "ship",
+                Fulfilment::Digital => "digital", // never opened: digital lines need none
             },
             partner_id: fulfilment.partner_id.map(|id| id.to_string()),
             creator_id: fulfilment.creator_id.to_string(),
@@ -80,6 +99,7 @@ impl From<&FulfilmentOrder> for FulfilmentBody {
             eta: fulfilment.eta.map(rfc3339),
             created_at: rfc3339(fulfilment.created_at),
             changes: fulfilment.changes.iter().map(ChangeBody::from).collect(),
+            pickup_code: None,
         }
     }
 }
