@@ -10,6 +10,7 @@ mod command;
 mod event;
 mod finance;
 mod fulfilment;
+mod fulfilment_sla;
 mod ids;
 pub mod ledger;
 mod limits;
@@ -33,6 +34,7 @@ pub use finance::{
 pub use fulfilment::{
     FulfilmentChange, FulfilmentOrder, FulfilmentState, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, pickup_code,
 };
+pub use fulfilment_sla::{FulfilmentSamples, Spread};
 pub use ids::{
     AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, FulfilmentId, HoldId, IdParseError, LedgerTxId, OrderId,
     PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,

@@ -15,24 +15,37 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::{Command, Envelope, FulfilmentId, FulfilmentState, Role};
+use domain::{AccountId, Command, Envelope, FulfilmentId, FulfilmentSamples, FulfilmentState, Role};
+use std::collections::BTreeMap;
 use utoipa::OpenApi;
 use wire::{ChangeRequest, FulfilmentBody, FulfilmentListBody};
 
 /// Fulfilment orders listed at most, the newest.
 const LISTED_MAX: usize = 500;
+/// Fulfilment orders per shard the figures cover at most, the newest.
+const MEASURED_PER_SHARD_MAX: usize = 10_000;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/fulfilment-orders", get(list_fulfilment))
         .route("/v1/fulfilment-orders/{id}", get(get_fulfilment))
         .route("/v1/fulfilment-orders/{id}/changes", post(change_fulfilment))
+        .route("/v1/fulfilment-stats", get(fulfilment_stats))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_fulfilment, get_fulfilment, change_fulfilment),
-    components(schemas(ChangeRequest, FulfilmentBody, FulfilmentListBody, wire::ChangeBody))
+    paths(list_fulfilment, get_fulfilment, change_fulfilment, fulfilment_stats),
+    components(schemas(
+        ChangeRequest,
+        FulfilmentBody,
+        FulfilmentListBody,
+        wire::ChangeBody,
+        wire::StatsBody,
+        wire::FiguresBody,
+        wire::FulfillerFiguresBody,
+        wire::SpreadBody
+    ))
 )]
 pub(crate) struct FulfilmentApi;
 
@@ -116,4 +129,44 @@ pub(crate) async fn change_fulfilment(
     let command = Command::UpdateFulfilment { actor, fulfilment_id, to, eta, pickup_code: request.pickup_code };
     let outcome = app.engine.execute(Envelope::plain(command)).await?;
     Ok(render(outcome, StatusCode::OK))
+}
+
+#[utoipa::path(get, path = "/v1/fulfilment-stats", tag = "fulfilment", security(("bearer" = [])),
+    responses((status = 200, description = "how the caller fulfilled (as a partner or self-fulfilling creator), and how each fulfiller of the caller's sales did", body = wire::StatsBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn fulfilment_stats(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Response, ApiError> {
+    let per_shard = app
+        .engine
+        .read_all(move |state| {
+            let mut own = FulfilmentSamples::default();
+            for fulfilment in state.fulfilment_of(actor.id).rev().take(MEASURED_PER_SHARD_MAX) {
+                own.add(fulfilment);
+            }
+            let mut by_fulfiller: BTreeMap<AccountId, FulfilmentSamples> = BTreeMap::new();
+            for fulfilment in state.fulfilment_sold_by(actor.id).rev().take(MEASURED_PER_SHARD_MAX) {
+                by_fulfiller.entry(fulfilment.fulfiller()).or_default().add(fulfilment);
+            }
+            (own, by_fulfiller)
+        })
+        .await?;
+    let mut own = FulfilmentSamples::default();
+    let mut by_fulfiller: BTreeMap<AccountId, FulfilmentSamples> = BTreeMap::new();
+    for (shard_own, shard_by_fulfiller) in per_shard {
+        own.merge(shard_own);
+        for (fulfiller, samples) in shard_by_fulfiller {
+            by_fulfiller.entry(fulfiller).or_default().merge(samples);
+        }
+    }
+    let fulfillers = by_fulfiller
+        .iter()
+        .map(|(fulfiller, samples)| wire::FulfillerFiguresBody {
+            fulfiller_id: fulfiller.to_string(),
+            figures: wire::FiguresBody::from(samples),
+        })
+        .collect();
+    Ok(Json(wire::StatsBody { as_fulfiller: wire::FiguresBody::from(&own), fulfillers_of_my_sales: fulfillers })
+        .into_response())
 }

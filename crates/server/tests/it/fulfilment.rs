@@ -151,6 +151,32 @@ async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it()
     let (status, cancelled) = change(&server, &shop.creator, second_id, json!({"state": "cancelled"})).await;
     assert_eq!((status, cancelled["state"].as_str()), (StatusCode::OK, Some("cancelled")), "{cancelled}");
 
+    // The venue's figures, and the creator's view of its fulfiller: two orders, both accepted, one
+    // picked up before the time promised, one cancelled.
+    let (status, stats) = server.get("/v1/fulfilment-stats", Some(&shop.venue)).await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    let figures = &stats["as_fulfiller"];
+    assert_eq!(
+        (figures["orders"].as_u64(), figures["completed"].as_u64(), figures["cancelled"].as_u64()),
+        (Some(2), Some(1), Some(1)),
+        "{stats}"
+    );
+    assert_eq!(
+        (figures["acceptance_ms"]["count"].as_u64(), figures["promised"].as_u64()),
+        (Some(2), Some(1)),
+        "{stats}"
+    );
+    assert_eq!(figures["on_time_rate"].as_f64(), Some(1.0), "{stats}");
+    assert!(figures["eta_error_ms"]["p50"].as_i64().unwrap() < 0, "picked up early: {stats}");
+    let (_, creator_stats) = server.get("/v1/fulfilment-stats", Some(&shop.creator)).await;
+    let fulfillers = creator_stats["fulfillers_of_my_sales"].as_array().unwrap();
+    assert_eq!(fulfillers.len(), 1, "{creator_stats}");
+    assert_eq!(
+        (fulfillers[0]["fulfiller_id"].as_str(), fulfillers[0]["orders"].as_u64()),
+        (Some(shop.venue_id.as_str()), Some(2))
+    );
+    assert_eq!(creator_stats["as_fulfiller"]["orders"], 0);
+
     // Everything survives a restart as it was.
     let server = server.restart().await;
     let (_, after) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&shop.venue)).await;

@@ -1,7 +1,7 @@
 //! The JSON shapes of fulfilment orders.
 
 use crate::wire::rfc3339;
-use domain::{Fulfilment, FulfilmentChange, FulfilmentOrder};
+use domain::{Fulfilment, FulfilmentChange, FulfilmentOrder, FulfilmentSamples, Spread};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -107,4 +107,65 @@ impl From<&FulfilmentOrder> for FulfilmentBody {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct FulfilmentListBody {
     pub(crate) fulfilment_orders: Vec<FulfilmentBody>,
+}
+
+/// Percentiles of one duration, in milliseconds.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SpreadBody {
+    pub(crate) count: u64,
+    pub(crate) p50: i64,
+    pub(crate) p90: i64,
+    pub(crate) max: i64,
+}
+
+fn spread(samples: &[i64]) -> Option<SpreadBody> {
+    Spread::of(samples).map(|Spread { count, p50, p90, max }| SpreadBody { count, p50, p90, max })
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FiguresBody {
+    pub(crate) orders: u64,
+    pub(crate) completed: u64,
+    pub(crate) cancelled: u64,
+    /// Opened to accepted.
+    pub(crate) acceptance_ms: Option<SpreadBody>,
+    /// Opened to ready for pickup or in transit.
+    pub(crate) ready_or_dispatch_ms: Option<SpreadBody>,
+    /// Completed with an ETA promised before completion.
+    pub(crate) promised: u64,
+    /// Of those, completed by the last ETA promised; absent without any.
+    pub(crate) on_time_rate: Option<f64>,
+    /// Completion minus the last ETA promised (negative: early).
+    pub(crate) eta_error_ms: Option<SpreadBody>,
+}
+
+impl From<&FulfilmentSamples> for FiguresBody {
+    fn from(samples: &FulfilmentSamples) -> FiguresBody {
+        FiguresBody {
+            orders: samples.orders,
+            completed: samples.completed,
+            cancelled: samples.cancelled,
+            acceptance_ms: spread(&samples.acceptance_ms),
+            ready_or_dispatch_ms: spread(&samples.ready_or_dispatch_ms),
+            promised: samples.promised,
+            on_time_rate: samples.on_time_rate(),
+            eta_error_ms: spread(&samples.eta_error_ms),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FulfillerFiguresBody {
+    /// The partner, or the creator itself when it fulfils its own sales.
+    pub(crate) fulfiller_id: String,
+    #[serde(flatten)]
+    pub(crate) figures: FiguresBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StatsBody {
+    /// The fulfilment orders the caller fulfils (its newest 10 000 per shard).
+    pub(crate) as_fulfiller: FiguresBody,
+    /// The caller's sales, per fulfiller.
+    pub(crate) fulfillers_of_my_sales: Vec<FulfillerFiguresBody>,
 }
