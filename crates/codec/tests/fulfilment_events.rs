@@ -42,6 +42,7 @@ fn fulfilment_events_are_snapshotted() {
             changes: Vec::new(),
             pickup_code: Some(domain::pickup_code(7, 0)),
             wrong_codes: Vec::new(),
+            eta_version: 0,
         },
     };
     expect_file!["snapshots/fulfilment_opened.json"].assert_eq(&round_trip(&opened, "fulfilment_opened"));
@@ -52,6 +53,7 @@ fn fulfilment_events_are_snapshotted() {
             at: Timestamp(AT.0 + 60_000),
             by: AccountId(EntityId { partition: 4, serial: 1 }),
             eta: Some(Timestamp(AT.0 + 3_600_000)),
+            version: Some(41),
         },
     };
     expect_file!["snapshots/fulfilment_changed.json"].assert_eq(&round_trip(&changed, "fulfilment_changed"));

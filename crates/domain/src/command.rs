@@ -332,6 +332,17 @@ pub enum Command {
         /// The buyer's code, to mark a pickup `picked_up`.
         pickup_code: Option<String>,
     },
+    /// A partner's signal about a fulfilment order it fulfils: a state further along its path
+    /// (passing the states between), an ETA, or both, under the partner's own `version`. Older
+    /// versions and states already passed change nothing, so signals may come late, twice or out
+    /// of order.
+    SignalFulfilment {
+        actor: Actor,
+        fulfilment_id: crate::FulfilmentId,
+        to: Option<crate::FulfilmentState>,
+        eta: Option<Timestamp>,
+        version: u64,
+    },
     /// What a delivery attempt came to. Sent by the engine only.
     RecordWebhookAttempt {
         attempt: WebhookAttempt,
@@ -466,6 +477,10 @@ pub enum Reply {
     },
     WebhookEndpoint(Box<WebhookEndpoint>),
     Fulfilment(Box<crate::FulfilmentOrder>),
+    FulfilmentSignal {
+        fulfilment: Box<crate::FulfilmentOrder>,
+        outcome: crate::SignalOutcome,
+    },
 }
 
 pub use crate::rejection::{Rejection, TextMistake};

@@ -65,6 +65,27 @@ impl FulfilmentState {
         }
     }
 
+    /// The states from this one to `to`, each a legal move from the one before (`to` last), if
+    /// `to` lies ahead on the order's path; empty when it is this state.
+    pub fn path_to(self, to: FulfilmentState, method: Fulfilment) -> Option<Vec<FulfilmentState>> {
+        // The paths are at most four moves long: a breadth-first search over eight states.
+        let mut paths: Vec<(FulfilmentState, Vec<FulfilmentState>)> = vec![(self, Vec::new())];
+        while let Some((state, path)) = paths.first().cloned() {
+            paths.remove(0);
+            if state == to {
+                return Some(path);
+            }
+            for next in FulfilmentState::ALL {
+                if state.may_become(next, method) && !path.contains(&next) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    paths.push((next, longer));
+                }
+            }
+        }
+        None
+    }
+
     /// The goods reached the buyer (and were not returned so far).
     pub fn is_completed(self) -> bool {
         matches!(self, FulfilmentState::PickedUp | FulfilmentState::Delivered)
@@ -80,6 +101,9 @@ pub struct FulfilmentChange {
     /// The delivery or ready-for-pickup time promised with this change, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<Timestamp>,
+    /// The partner's own version of the signal this change came from, if it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -109,6 +133,24 @@ pub struct FulfilmentOrder {
     /// When wrong codes were entered, the last `PICKUP_CODE_ATTEMPTS_MAX` of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wrong_codes: Vec<Timestamp>,
+    /// The version of the partner's signal whose ETA is in force: an ETA of an older one is stale.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub eta_version: u64,
+}
+
+fn is_zero(version: &u64) -> bool {
+    *version == 0
+}
+
+/// What a partner's signal came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalOutcome {
+    /// It moved the order forward or promised a new time.
+    Applied,
+    /// Its version is not newer than one applied, or the order is already further along: nothing
+    /// changed.
+    Stale,
 }
 
 /// Wrong pickup codes allowed within `PICKUP_CODE_WINDOW_MS`; then entering codes waits.

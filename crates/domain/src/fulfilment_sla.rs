@@ -117,10 +117,12 @@ mod tests {
                     at: Timestamp(at),
                     by: AccountId(id),
                     eta: eta.map(Timestamp),
+                    version: None,
                 })
                 .collect(),
             pickup_code: None,
             wrong_codes: Vec::new(),
+            eta_version: 0,
         }
     }
 

@@ -32,7 +32,8 @@ pub use finance::{
     ProfileInForce, ProfileRule, SaleTerms, Settlement, SplitContract, SplitShare, StatementLine,
 };
 pub use fulfilment::{
-    FulfilmentChange, FulfilmentOrder, FulfilmentState, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, pickup_code,
+    FulfilmentChange, FulfilmentOrder, FulfilmentState, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, SignalOutcome,
+    pickup_code,
 };
 pub use fulfilment_sla::{FulfilmentSamples, Spread};
 pub use ids::{

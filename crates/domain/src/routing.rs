@@ -21,7 +21,9 @@ impl Command {
             | Command::RotateWebhookSecret { endpoint_id, .. }
             | Command::RedeliverWebhook { endpoint_id, .. } => endpoint_id.partition(),
             Command::RecordWebhookAttempt { attempt } => attempt.endpoint_id.partition(),
-            Command::UpdateFulfilment { fulfilment_id, .. } => fulfilment_id.partition(),
+            Command::UpdateFulfilment { fulfilment_id, .. } | Command::SignalFulfilment { fulfilment_id, .. } => {
+                fulfilment_id.partition()
+            }
             Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
             Command::StartEpisode { episode_id, .. }
             | Command::EndEpisode { episode_id, .. }

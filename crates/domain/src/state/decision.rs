@@ -52,6 +52,8 @@ pub(super) enum ReadBack {
     Dispute(DisputeId),
     WebhookEndpoint(WebhookEndpointId),
     Fulfilment(crate::FulfilmentId),
+    /// A fulfilment order a partner's signal changed.
+    FulfilmentSignal(crate::FulfilmentId),
     /// The payouts a settlement created in one book.
     BookPayouts {
         settlement_id: SettlementId,
@@ -101,6 +103,10 @@ impl State {
             ReadBack::Settlement(id) => Reply::Settlement(Box::new(self.money.settlements[&id].clone())),
             ReadBack::Payout(id) => Reply::Payout(Box::new(self.money.payouts[&id].clone())),
             ReadBack::Dispute(id) => Reply::Dispute(Box::new(self.money.disputes[&id].clone())),
+            ReadBack::FulfilmentSignal(id) => Reply::FulfilmentSignal {
+                fulfilment: Box::new(self.fulfilment(id).expect("a known fulfilment").clone()),
+                outcome: crate::SignalOutcome::Applied,
+            },
             ReadBack::Fulfilment(id) => {
                 Reply::Fulfilment(Box::new(self.fulfilment(id).expect("a known fulfilment").clone()))
             }

@@ -5,7 +5,7 @@ use super::State;
 use super::decision::{Decision, ReadBack};
 use crate::{
     AccountId, Actor, Event, Fulfilment, FulfilmentChange, FulfilmentId, FulfilmentOrder, FulfilmentState, Order,
-    OrderId, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, PartnerKind, Rejection, Timestamp,
+    OrderId, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, PartnerKind, Rejection, Reply, SignalOutcome, Timestamp,
 };
 use hashbrown::HashMap;
 
@@ -91,6 +91,7 @@ impl State {
                 changes: Vec::new(),
                 pickup_code: (product.fulfilment == Fulfilment::Pickup).then(|| crate::pickup_code(pickup_seed, index)),
                 wrong_codes: Vec::new(),
+                eta_version: 0,
             };
             events.push(Event::FulfilmentOpened { fulfilment });
         }
@@ -177,11 +178,85 @@ impl State {
                 }
             }
         }
-        let change = FulfilmentChange { state: to, at: now, by: actor.id, eta };
+        let change = FulfilmentChange { state: to, at: now, by: actor.id, eta, version: None };
         Ok(Decision::read_back(
             vec![Event::FulfilmentChanged { fulfilment_id, change }],
             ReadBack::Fulfilment(fulfilment_id),
         ))
+    }
+
+    /// A partner's signal: the state it names if that lies ahead (through the states between, each
+    /// a change), and its ETA if its version is newer than the ETA in force. A state already passed
+    /// and an older ETA are stale and change nothing: the state only moves forward along its path
+    /// and the ETA is the newest version's, so late, repeated and reordered signals end where the
+    /// same signals in order do.
+    pub(super) fn decide_fulfilment_signal(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        fulfilment_id: FulfilmentId,
+        to: Option<FulfilmentState>,
+        eta: Option<Timestamp>,
+        version: u64,
+    ) -> Result<Decision, Rejection> {
+        let fulfilment = self.fulfilment.orders.get(&fulfilment_id).ok_or(Rejection::NotFound)?;
+        if fulfilment.fulfiller() != actor.id {
+            return Err(Rejection::NotFound);
+        }
+        if to.is_none() && eta.is_none() {
+            return Err(Rejection::invalid("state", "name a state, an eta, or both"));
+        }
+        if version == 0 {
+            return Err(Rejection::invalid("version", "must be 1 or more"));
+        }
+        if to == Some(FulfilmentState::PickedUp) && fulfilment.pickup_code.is_some() {
+            return Err(Rejection::invalid("state", "a pickup is handed over against its code, not by a signal"));
+        }
+        if let Some(eta) = eta
+            && (eta.0 < now.0 - ETA_PAST_MS_MAX || eta.0 - now.0 > ETA_AHEAD_MS_MAX)
+        {
+            return Err(Rejection::invalid("eta", "must be from now to 90 days ahead"));
+        }
+        let stale = |fulfilment: &FulfilmentOrder| {
+            Decision::immediate(
+                Vec::new(),
+                Ok(Reply::FulfilmentSignal { fulfilment: Box::new(fulfilment.clone()), outcome: SignalOutcome::Stale }),
+            )
+        };
+        let path = match to {
+            None => Vec::new(),
+            Some(to) => match fulfilment.state.path_to(to, fulfilment.method) {
+                Some(path) => path,
+                // Already passed (the signal is late): nothing to move.
+                None if to.path_to(fulfilment.state, fulfilment.method).is_some() => Vec::new(),
+                None => return Err(Rejection::FulfilmentTransition { from: fulfilment.state, to }),
+            },
+        };
+        // The newest version's promise stands, whatever the state: one that arrives after the goods
+        // did is still the one given.
+        let promises = eta.filter(|_| version > fulfilment.eta_version);
+        if path.is_empty() && promises.is_none() {
+            return Ok(stale(fulfilment));
+        }
+        let in_review = self.orders[&fulfilment.order_id]
+            .review
+            .as_ref()
+            .is_some_and(|review| review.status == crate::ReviewStatus::Pending);
+        if in_review && path.iter().any(|state| *state != FulfilmentState::Cancelled) {
+            return Err(Rejection::OrderInReview);
+        }
+        if fulfilment.changes.len() + path.len().max(1) > FULFILMENT_CHANGES_MAX {
+            let message = format!("a fulfilment order takes {FULFILMENT_CHANGES_MAX} changes at most");
+            return Err(Rejection::invalid("state", message));
+        }
+        let change = |state, eta| FulfilmentChange { state, at: now, by: actor.id, eta, version: Some(version) };
+        let mut changes: Vec<FulfilmentChange> = path.iter().map(|state| change(*state, None)).collect();
+        match changes.last_mut() {
+            Some(last) => last.eta = promises,
+            None => changes.push(change(fulfilment.state, promises)),
+        }
+        let events = changes.into_iter().map(|change| Event::FulfilmentChanged { fulfilment_id, change }).collect();
+        Ok(Decision::read_back(events, ReadBack::FulfilmentSignal(fulfilment_id)))
     }
 
     /// Calls off, as `by`, the fulfilment orders of `order_id` whose line `refunded` names and whose
@@ -197,7 +272,7 @@ impl State {
             .filter(|f| refunded(f.hold_id) && f.state.may_become(FulfilmentState::Cancelled, f.method))
             .map(|f| Event::FulfilmentChanged {
                 fulfilment_id: f.id,
-                change: FulfilmentChange { state: FulfilmentState::Cancelled, at: now, by, eta: None },
+                change: FulfilmentChange { state: FulfilmentState::Cancelled, at: now, by, eta: None, version: None },
             })
             .collect()
     }
@@ -224,6 +299,9 @@ impl State {
                 fulfilment.state = change.state;
                 if change.eta.is_some() {
                     fulfilment.eta = change.eta;
+                }
+                if let (Some(_), Some(version)) = (change.eta, change.version) {
+                    fulfilment.eta_version = fulfilment.eta_version.max(version);
                 }
                 fulfilment.changes.push(change.clone());
             }

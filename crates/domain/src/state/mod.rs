@@ -333,6 +333,9 @@ impl State {
                 self.decide_redeliver_webhook(now, actor, *endpoint_id, message_id)
             }
             Command::RecordWebhookAttempt { attempt } => self.decide_record_webhook_attempt(attempt),
+            Command::SignalFulfilment { actor, fulfilment_id, to, eta, version } => {
+                self.decide_fulfilment_signal(now, actor, *fulfilment_id, *to, *eta, *version)
+            }
             Command::UpdateFulfilment { actor, fulfilment_id, to, eta, pickup_code } => {
                 self.decide_update_fulfilment(now, actor, *fulfilment_id, *to, *eta, pickup_code.as_deref())
             }

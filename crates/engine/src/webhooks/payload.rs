@@ -123,6 +123,7 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
                 at: opened.created_at,
                 by: opened.creator_id,
                 eta: None,
+                version: None,
             };
             fulfilment_updated(fulfilment, &change)
         }

@@ -278,8 +278,15 @@ async fn check_buyer(client: &Client, buyer: &Buyer) -> Tally {
     let mut ordered_hold_ids = BTreeSet::new();
     for order in &orders {
         let order_id = order.body["order_id"].as_str().unwrap();
-        let (status, reread) = client.get(&format!("/v1/orders/{order_id}"), &buyer.token).await;
+        let (status, mut reread) = client.get(&format!("/v1/orders/{order_id}"), &buyer.token).await;
+        // A read order also shows its fulfilment, opened in the same commit: one per shipped line.
+        let fulfilment = reread.as_object_mut().and_then(|order| order.remove("fulfilment")).unwrap_or_default();
         assert_eq!((status, &reread), (StatusCode::OK, &order.body), "acknowledged order lost or changed");
+        assert_eq!(
+            fulfilment.as_array().map(Vec::len),
+            order.body["lines"].as_array().map(Vec::len),
+            "order {order_id}: each line's fulfilment order is there"
+        );
         let cart_id = order.body["cart_id"].as_str().unwrap();
         for line in order.body["lines"].as_array().unwrap() {
             let hold_id = line["hold_id"].as_str().unwrap();

@@ -138,6 +138,9 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
             let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();
             (success, Json(PayoutListBody { payouts })).into_response()
         }
+        Reply::FulfilmentSignal { fulfilment, .. } => {
+            (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()
+        }
         Reply::Fulfilment(fulfilment) => {
             (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()
         }

@@ -258,3 +258,77 @@ async fn goods_wait_for_the_fraud_review_and_a_rejected_order_is_called_off() {
     let (_, now) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
     assert_eq!(now["state"], "cancelled", "a rejected order's goods are not handed over: {now}");
 }
+
+#[tokio::test]
+async fn partner_signals_arrive_late_and_out_of_order_and_end_as_in_order() {
+    let server = TestServer::start(Options::default()).await;
+    let fixture = server.open_drop(10, 2, 300).await;
+    let buyer = server.account("signal_fan", "buyer").await;
+    let (_, claim) = server.claim(&buyer, &fixture.drop_id, "c", 1).await;
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, _) = server.post(&path, Some(&buyer), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = listed(&server, &fixture.creator).await[0]["id"].as_str().unwrap().to_owned();
+    let eta = |hours: i64| {
+        let at = server.engine.now().plus_ms(hours as u64 * 3_600_000);
+        time::OffsetDateTime::from_unix_timestamp(at.0 / 1_000)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let signals = |body: Value| server.post("/v1/partner-signals", Some(&fixture.creator), None, body);
+
+    // A malformed signal refuses the whole request: nothing is applied.
+    let bad = json!({"signals": [{"fulfilment_id": id, "state": "delivered", "version": 3}, {"fulfilment_id": id, "state": "lost", "version": 4}]});
+    let (status, body) = signals(bad).await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str().map(|m| m.starts_with("signals[1].state"))),
+        (StatusCode::BAD_REQUEST, Some(true)),
+        "{body}"
+    );
+    let (_, still) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
+    assert_eq!(still["state"], "open");
+
+    // The newest first, then an older one with a promise, then the oldest, then a repeat.
+    let (status, body) = signals(json!({"signals": [
+        {"fulfilment_id": id, "state": "delivered", "version": 3},
+        {"fulfilment_id": id, "state": "in_transit", "eta": eta(5), "version": 2},
+        {"fulfilment_id": id, "state": "accepted", "eta": eta(9), "version": 1},
+        {"fulfilment_id": id, "state": "delivered", "version": 3},
+        {"fulfilment_id": "ful_zz", "state": "delivered", "version": 1},
+    ]}))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a malformed id is refused with the rest: {body}");
+    let (status, body) = signals(json!({"signals": [
+        {"fulfilment_id": id, "state": "delivered", "version": 3},
+        {"fulfilment_id": id, "state": "in_transit", "eta": eta(5), "version": 2},
+        {"fulfilment_id": id, "state": "accepted", "eta": eta(9), "version": 1},
+        {"fulfilment_id": id, "state": "delivered", "version": 3},
+    ]}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let outcomes: Vec<&str> =
+        body["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["applied", "applied", "stale", "stale"], "{body}");
+    let (_, now) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
+    assert_eq!(now["state"], "delivered");
+    let states: Vec<&str> = now["changes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
+    assert_eq!(
+        states,
+        ["accepted", "in_transit", "delivered", "delivered"],
+        "through the states between, then the promise: {now}"
+    );
+    assert!(now["eta"].is_string(), "version 2's promise stands: {now}");
+
+    // Another account's signal is refused, alone, and changes nothing.
+    let other = server.account("other_maker", "creator").await;
+    let body = json!({"signals": [{"fulfilment_id": id, "state": "returned", "version": 9}]});
+    let (status, body) = server.post("/v1/partner-signals", Some(&other), None, body).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["results"][0]["outcome"].as_str(), body["results"][0]["error"]["code"].as_str()),
+        (Some("refused"), Some("not_found"))
+    );
+    let (_, after) = server.get(&format!("/v1/fulfilment-orders/{id}"), Some(&fixture.creator)).await;
+    assert_eq!(after["state"], "delivered");
+}
