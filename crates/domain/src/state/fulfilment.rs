@@ -12,8 +12,9 @@ use hashbrown::HashMap;
 /// A promised time at most this far ahead, and at most this far past (clocks differ a little).
 const ETA_AHEAD_MS_MAX: i64 = 90 * 24 * 3_600 * 1_000;
 const ETA_PAST_MS_MAX: i64 = 60_000;
-/// Changes one fulfilment order takes at most, so an ETA changed back and forth cannot grow it
-/// (and its webhooks) without end.
+/// Changes one fulfilment order takes at most before new ETAs alone are refused, so an ETA changed
+/// back and forth cannot grow it (and its webhooks) without end. Moves of state are always taken:
+/// an order never gets stuck short of delivery, pickup or cancelling (at most five more).
 const FULFILMENT_CHANGES_MAX: usize = 64;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -140,11 +141,9 @@ impl State {
                 return Err(Rejection::invalid("eta", "must be from now to 90 days ahead"));
             }
         }
-        if fulfilment.changes.len() >= FULFILMENT_CHANGES_MAX {
-            return Err(Rejection::invalid(
-                "state",
-                format!("a fulfilment order takes {FULFILMENT_CHANGES_MAX} changes at most"),
-            ));
+        if to == fulfilment.state && fulfilment.changes.len() >= FULFILMENT_CHANGES_MAX {
+            let message = format!("a fulfilment order takes new ETAs for {FULFILMENT_CHANGES_MAX} changes only");
+            return Err(Rejection::invalid("eta", message));
         }
         if to != fulfilment.state {
             if !fulfilment.state.may_become(to, fulfilment.method) {
@@ -209,13 +208,8 @@ impl State {
         if version == 0 {
             return Err(Rejection::invalid("version", "must be 1 or more"));
         }
-        if to == Some(FulfilmentState::PickedUp) && fulfilment.pickup_code.is_some() {
-            return Err(Rejection::invalid("state", "a pickup is handed over against its code, not by a signal"));
-        }
-        if let Some(eta) = eta
-            && (eta.0 < now.0 - ETA_PAST_MS_MAX || eta.0 - now.0 > ETA_AHEAD_MS_MAX)
-        {
-            return Err(Rejection::invalid("eta", "must be from now to 90 days ahead"));
+        if eta.is_some_and(|eta| eta.0 - now.0 > ETA_AHEAD_MS_MAX) {
+            return Err(Rejection::invalid("eta", "must be at most 90 days ahead"));
         }
         let stale = |fulfilment: &FulfilmentOrder| {
             Decision::immediate(
@@ -232,9 +226,17 @@ impl State {
                 None => return Err(Rejection::FulfilmentTransition { from: fulfilment.state, to }),
             },
         };
-        // The newest version's promise stands, whatever the state: one that arrives after the goods
-        // did is still the one given.
-        let promises = eta.filter(|_| version > fulfilment.eta_version);
+        // Handing a pickup over (also on the way to `returned`) takes the buyer's code.
+        if fulfilment.pickup_code.is_some() && path.contains(&FulfilmentState::PickedUp) {
+            return Err(Rejection::invalid("state", "a pickup is handed over against its code, not by a signal"));
+        }
+        // The newest version's promise stands, whatever the state (one that arrives after the goods
+        // did is still the one given); of one version's two promises, the later time. A promise
+        // already past when it arrives is stale, not refused, so a late signal still moves the state.
+        let newer = |eta: &Timestamp| {
+            version > fulfilment.eta_version || (version == fulfilment.eta_version && fulfilment.eta < Some(*eta))
+        };
+        let promises = eta.filter(|eta| eta.0 >= now.0 - ETA_PAST_MS_MAX && newer(eta));
         if path.is_empty() && promises.is_none() {
             return Ok(stale(fulfilment));
         }
@@ -245,9 +247,9 @@ impl State {
         if in_review && path.iter().any(|state| *state != FulfilmentState::Cancelled) {
             return Err(Rejection::OrderInReview);
         }
-        if fulfilment.changes.len() + path.len().max(1) > FULFILMENT_CHANGES_MAX {
-            let message = format!("a fulfilment order takes {FULFILMENT_CHANGES_MAX} changes at most");
-            return Err(Rejection::invalid("state", message));
+        if path.is_empty() && fulfilment.changes.len() >= FULFILMENT_CHANGES_MAX {
+            let message = format!("a fulfilment order takes new ETAs for {FULFILMENT_CHANGES_MAX} changes only");
+            return Err(Rejection::invalid("eta", message));
         }
         let change = |state, eta| FulfilmentChange { state, at: now, by: actor.id, eta, version: Some(version) };
         let mut changes: Vec<FulfilmentChange> = path.iter().map(|state| change(*state, None)).collect();

@@ -204,16 +204,22 @@ pub(crate) async fn partner_signals(
             .map_err(|_| ApiError::invalid(&field("fulfilment_id"), "is not a fulfilment order id"))?;
         let to = next_state(&field("state"), signal.state.as_deref())?;
         let eta = signal.eta.as_deref().map(|text| parse_rfc3339(&field("eta"), text)).transpose()?;
+        if signal.version == 0 {
+            return Err(ApiError::invalid(&field("version"), "must be 1 or more"));
+        }
         commands.push(Command::SignalFulfilment { actor, fulfilment_id, to, eta, version: signal.version });
     }
     let mut results = Vec::with_capacity(commands.len());
     for (command, signal) in commands.into_iter().zip(&request.signals) {
-        let result = match app.engine.execute(Envelope::plain(command)).await? {
-            Ok(Reply::FulfilmentSignal { fulfilment, outcome }) => {
+        // Each signal is answered on its own: one the engine could not take (overloaded) is
+        // refused with that error while the others go on; sending it again is safe.
+        let result = match app.engine.execute(Envelope::plain(command)).await {
+            Ok(Ok(Reply::FulfilmentSignal { fulfilment, outcome })) => {
                 wire::SignalResultBody::of(&signal.fulfilment_id, &fulfilment, outcome)
             }
-            Ok(other) => unreachable!("a signal answered {other:?}"),
-            Err(rejection) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(rejection)),
+            Ok(Ok(other)) => unreachable!("a signal answered {other:?}"),
+            Ok(Err(rejection)) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(rejection)),
+            Err(error) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(error)),
         };
         results.push(result);
     }

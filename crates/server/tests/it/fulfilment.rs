@@ -96,6 +96,11 @@ async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it()
     let (status, moved) = change(&server, &shop.venue, &id, json!({"state": "ready_for_pickup"})).await;
     assert_eq!((status, moved["state"].as_str()), (StatusCode::OK, Some("ready_for_pickup")), "{moved}");
 
+    // A signal cannot hand a pickup over, not even on its way to `returned`.
+    let signal = json!({"signals": [{"fulfilment_id": id, "state": "returned", "version": 1}]});
+    let (status, body) = server.post("/v1/partner-signals", Some(&shop.venue), None, signal).await;
+    assert_eq!((status, body["results"][0]["outcome"].as_str()), (StatusCode::OK, Some("refused")), "{body}");
+
     // The buyer alone is shown the code; the venue hands over against it.
     let (_, order) = server.get(&format!("/v1/orders/{order_id}"), Some(buyer)).await;
     let code = order["fulfilment"][0]["pickup_code"].as_str().unwrap().to_owned();
