@@ -5,6 +5,7 @@
 mod admins;
 mod checkout;
 mod clock;
+mod contracts;
 mod directory;
 mod dispatch;
 mod hub;
@@ -378,31 +379,6 @@ impl Engine {
         self.transparency.receipt(&self.reader, order).await
     }
 
-    /// An endpoint's recent deliveries, newest first (its owner was checked by the caller).
-    pub fn webhook_deliveries(&self, endpoint_id: domain::WebhookEndpointId) -> Vec<DeliveryView> {
-        self.outbox.deliveries(endpoint_id)
-    }
-
-    /// Whether an endpoint's delivery log still holds the message, so it can be redelivered.
-    pub fn webhook_message_known(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
-        self.outbox.knows_message(endpoint_id, message_id)
-    }
-
-    /// Whether webhooks may go to loopback, private and link-local addresses.
-    pub fn webhooks_allow_private(&self) -> bool {
-        self.webhooks_allow_private
-    }
-
-    /// Whether an attempt of the message to the endpoint is due or under way.
-    pub fn webhook_message_waiting(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
-        self.outbox.is_waiting(endpoint_id, message_id)
-    }
-
-    /// Webhook deliveries waiting for an attempt or under way.
-    pub fn webhooks_waiting(&self) -> usize {
-        self.outbox.waiting()
-    }
-
     pub fn now(&self) -> domain::Timestamp {
         self.clock.now()
     }
@@ -520,35 +496,6 @@ impl Engine {
     /// admin's request.
     pub fn next_settlement_at(&self) -> Option<domain::Timestamp> {
         self.money.settlement_every.map(|every| settlement::next_window(self.clock.now(), every))
-    }
-
-    /// A creator proposes a split contract. Each partner's account lives in its own partition, so
-    /// the engine asks those shards which of the named accounts are partners before the creator's
-    /// shard decides.
-    pub async fn propose_split_contract(
-        &self,
-        actor: Actor,
-        shares: Vec<(domain::AccountId, u32)>,
-        replaces: Option<domain::SplitContractId>,
-        idempotency: IdempotencyKey,
-    ) -> Result<Outcome, EngineError> {
-        let mut known_partners = Vec::new();
-        for &(partner_id, _) in shares.iter().take(domain::SPLIT_PARTNERS_MAX + 1) {
-            let (kind, _) = self
-                .read(partner_id.partition(), move |state| {
-                    state
-                        .account(partner_id)
-                        .filter(|account| account.role == domain::Role::Partner)
-                        .and_then(|account| account.partner_kind)
-                })
-                .await?;
-            if let Some(kind) = kind {
-                known_partners.push((partner_id, kind));
-            }
-        }
-        let contract = domain::NewSplitContract { shares, known_partners, replaces };
-        let command = Command::ProposeSplitContract { actor, contract };
-        self.execute(Envelope { idempotency: Some(idempotency), command }).await
     }
 
     pub fn subscribe(&self, room_id: RoomId) -> broadcast::Receiver<RoomUpdate> {

@@ -161,3 +161,31 @@ impl Outbox {
         self.book().deliveries(endpoint_id)
     }
 }
+
+/// What the server asks of the outbox.
+impl crate::Engine {
+    /// An endpoint's recent deliveries, newest first (its owner was checked by the caller).
+    pub fn webhook_deliveries(&self, endpoint_id: domain::WebhookEndpointId) -> Vec<DeliveryView> {
+        self.outbox.deliveries(endpoint_id)
+    }
+
+    /// Whether an endpoint's delivery log still holds the message, so it can be redelivered.
+    pub fn webhook_message_known(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
+        self.outbox.knows_message(endpoint_id, message_id)
+    }
+
+    /// Whether webhooks may go to loopback, private and link-local addresses.
+    pub fn webhooks_allow_private(&self) -> bool {
+        self.webhooks_allow_private
+    }
+
+    /// Whether an attempt of the message to the endpoint is due or under way.
+    pub fn webhook_message_waiting(&self, endpoint_id: domain::WebhookEndpointId, message_id: &str) -> bool {
+        self.outbox.is_waiting(endpoint_id, message_id)
+    }
+
+    /// Webhook deliveries waiting for an attempt or under way.
+    pub fn webhooks_waiting(&self) -> usize {
+        self.outbox.waiting()
+    }
+}
