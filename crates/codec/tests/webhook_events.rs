@@ -87,3 +87,20 @@ fn webhook_events_are_snapshotted() {
         round_trip(&other, "webhook_attempted");
     }
 }
+
+#[test]
+fn an_inbound_secret_is_snapshotted() {
+    let set = Event::InboundSecretSet {
+        account_id: OWNER,
+        secret: WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+        previous_expire_at: Timestamp(AT.0 + 86_400_000),
+        at: AT,
+    };
+    assert_eq!(
+        (set.kind(), set.stream(), set.partition()),
+        ("inbound_secret_set", "account/acct_070000000001".to_owned(), 7)
+    );
+    let payload = codec::encode(&set);
+    assert_eq!(codec::decode(&payload).unwrap(), set);
+    expect_file!["snapshots/inbound_secret_set.json"].assert_eq(&format!("{payload}\n"));
+}

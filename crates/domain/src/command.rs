@@ -343,6 +343,12 @@ pub enum Command {
         eta: Option<Timestamp>,
         version: u64,
     },
+    /// A new secret for the caller's inbound webhooks (signed partner signals); the one it replaces
+    /// verifies for `WEBHOOK_SECRET_OVERLAP_MS` more. The server made it.
+    SetInboundSecret {
+        actor: Actor,
+        secret: WebhookSecret,
+    },
     /// What a delivery attempt came to. Sent by the engine only.
     RecordWebhookAttempt {
         attempt: WebhookAttempt,
@@ -480,6 +486,9 @@ pub enum Reply {
     FulfilmentSignal {
         fulfilment: Box<crate::FulfilmentOrder>,
         outcome: crate::SignalOutcome,
+    },
+    InboundSecretSet {
+        account_id: AccountId,
     },
 }
 

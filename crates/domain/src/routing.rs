@@ -16,7 +16,8 @@ impl Command {
             | Command::SaveTemplate { actor, .. }
             | Command::IssueToken { actor, .. }
             | Command::RevokeToken { actor, .. }
-            | Command::CreateWebhookEndpoint { actor, .. } => actor.id.partition(),
+            | Command::CreateWebhookEndpoint { actor, .. }
+            | Command::SetInboundSecret { actor, .. } => actor.id.partition(),
             Command::DeleteWebhookEndpoint { endpoint_id, .. }
             | Command::RotateWebhookSecret { endpoint_id, .. }
             | Command::RedeliverWebhook { endpoint_id, .. } => endpoint_id.partition(),

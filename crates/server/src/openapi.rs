@@ -17,7 +17,7 @@
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
     accounts, catalogue, checkout, contracts, disputes, drops, fulfilment, ledger, live, media, ops, payouts, polls,
-    profiles, questions, refunds, risk, rituals, rooms, stage, transparency, webhooks,
+    profiles, questions, refunds, risk, rituals, rooms, signals, stage, transparency, webhooks,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -85,6 +85,7 @@ impl Modify for RouteModules {
             drops::DropsApi::openapi(),
             checkout::CheckoutApi::openapi(),
             fulfilment::FulfilmentApi::openapi(),
+            signals::SignalsApi::openapi(),
             refunds::RefundsApi::openapi(),
             contracts::ContractsApi::openapi(),
             disputes::DisputesApi::openapi(),

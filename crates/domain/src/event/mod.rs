@@ -373,6 +373,14 @@ pub enum Event {
         by: AccountId,
         at: Timestamp,
     },
+    /// A new secret for an account's inbound webhooks; the one before verifies until
+    /// `previous_expire_at`, older ones no more.
+    InboundSecretSet {
+        account_id: AccountId,
+        secret: crate::WebhookSecret,
+        previous_expire_at: Timestamp,
+        at: Timestamp,
+    },
     /// One delivery attempt and what it came to: the outbox's record, so nothing acknowledged is
     /// delivered twice on purpose nor lost across a restart.
     WebhookAttempted {

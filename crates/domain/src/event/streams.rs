@@ -10,7 +10,9 @@ impl Event {
         match self {
             Event::AccountCreated { account } => account.id.partition(),
             Event::TokenIssued { token } => token.account_id.partition(),
-            Event::TokenRevoked { account_id, .. } => account_id.partition(),
+            Event::TokenRevoked { account_id, .. } | Event::InboundSecretSet { account_id, .. } => {
+                account_id.partition()
+            }
             Event::ProductCreated { product } => product.id.partition(),
             Event::RoomCreated { room } => room.id.partition(),
             Event::DropCreated { drop } => drop.id.partition(),
@@ -89,7 +91,9 @@ impl Event {
             | Event::HoldPlaced { .. } => unreachable!("drop events are in their drop's stream"),
             Event::AccountCreated { account } => format!("account/{}", account.id),
             Event::TokenIssued { token } => format!("account/{}", token.account_id),
-            Event::TokenRevoked { account_id, .. } => format!("account/{account_id}"),
+            Event::TokenRevoked { account_id, .. } | Event::InboundSecretSet { account_id, .. } => {
+                format!("account/{account_id}")
+            }
             Event::ProductCreated { product } => format!("product/{}", product.id),
             Event::RoomCreated { room } => format!("room/{}", room.id),
             Event::LogCheckpointed { drop_id, .. } => format!("checkpoint/{drop_id}"),
@@ -211,6 +215,7 @@ impl Event {
             Event::WebhookEndpointDisabled { .. } => "webhook_endpoint_disabled",
             Event::WebhookRedeliveryRequested { .. } => "webhook_redelivery_requested",
             Event::WebhookAttempted { .. } => "webhook_attempted",
+            Event::InboundSecretSet { .. } => "inbound_secret_set",
         }
     }
 

@@ -195,6 +195,9 @@ impl State {
             | Event::DemoStopped { .. }
             | Event::PollStarted { .. }
             | Event::PollClosed { .. } => self.apply_room_event(event),
+            Event::InboundSecretSet { account_id, secret, previous_expire_at, .. } => {
+                self.set_inbound_secret(*account_id, secret, *previous_expire_at)
+            }
             Event::FulfilmentOpened { .. } | Event::FulfilmentChanged { .. } | Event::PickupCodeRejected { .. } => {
                 self.apply_fulfilment_event(event)
             }

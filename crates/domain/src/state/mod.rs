@@ -11,6 +11,7 @@ mod decision;
 mod fraud;
 mod fulfilment;
 mod idempotency;
+mod inbound;
 mod invariants;
 mod money;
 mod refunds;
@@ -81,6 +82,8 @@ pub struct State {
     webhooks: webhooks::WebhookBook,
     /// Fulfilment orders of the shard's orders.
     fulfilment: fulfilment::FulfilmentBook,
+    /// Each account's inbound webhook secrets, the newest first.
+    inbound_secrets: HashMap<AccountId, Vec<crate::EndpointSecret>>,
 }
 
 /// Hands out fresh ids for one decision without mutating the state.
@@ -333,6 +336,7 @@ impl State {
                 self.decide_redeliver_webhook(now, actor, *endpoint_id, message_id)
             }
             Command::RecordWebhookAttempt { attempt } => self.decide_record_webhook_attempt(attempt),
+            Command::SetInboundSecret { actor, secret } => self.decide_set_inbound_secret(now, actor, secret),
             Command::SignalFulfilment { actor, fulfilment_id, to, eta, version } => {
                 self.decide_fulfilment_signal(now, actor, *fulfilment_id, *to, *eta, *version)
             }

@@ -15,15 +15,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::{AccountId, Command, Envelope, FulfilmentId, FulfilmentSamples, FulfilmentState, Reply, Role};
+use domain::{AccountId, Command, Envelope, FulfilmentId, FulfilmentSamples, FulfilmentState, Role};
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
 use wire::{ChangeRequest, FulfilmentBody, FulfilmentListBody};
 
 /// Fulfilment orders listed at most, the newest.
 const LISTED_MAX: usize = 500;
-/// Signals in one request at most.
-const SIGNALS_PER_REQUEST_MAX: usize = 100;
 /// Fulfilment orders per shard the figures cover at most, the newest.
 const MEASURED_PER_SHARD_MAX: usize = 10_000;
 
@@ -33,12 +31,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/fulfilment-orders/{id}", get(get_fulfilment))
         .route("/v1/fulfilment-orders/{id}/changes", post(change_fulfilment))
         .route("/v1/fulfilment-stats", get(fulfilment_stats))
-        .route("/v1/partner-signals", post(partner_signals))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_fulfilment, get_fulfilment, change_fulfilment, fulfilment_stats, partner_signals),
+    paths(list_fulfilment, get_fulfilment, change_fulfilment, fulfilment_stats),
     components(schemas(
         ChangeRequest,
         FulfilmentBody,
@@ -47,12 +44,7 @@ pub(crate) fn routes() -> Router<AppState> {
         wire::StatsBody,
         wire::FiguresBody,
         wire::FulfillerFiguresBody,
-        wire::SpreadBody,
-        wire::SignalsRequest,
-        wire::SignalRequest,
-        wire::SignalsBody,
-        wire::SignalResultBody,
-        wire::SignalErrorBody
+        wire::SpreadBody
     ))
 )]
 pub(crate) struct FulfilmentApi;
@@ -170,7 +162,7 @@ pub(crate) async fn fulfilment_stats(
 }
 
 /// A state a change or signal may name (not `open`, where every order starts).
-fn next_state(field: &str, name: Option<&str>) -> Result<Option<FulfilmentState>, ApiError> {
+pub(crate) fn next_state(field: &str, name: Option<&str>) -> Result<Option<FulfilmentState>, ApiError> {
     let Some(name) = name else { return Ok(None) };
     match FulfilmentState::parse(name).filter(|state| *state != FulfilmentState::Open) {
         Some(state) => Ok(Some(state)),
@@ -179,49 +171,4 @@ fn next_state(field: &str, name: Option<&str>) -> Result<Option<FulfilmentState>
             "must be accepted, ready_for_pickup, picked_up, in_transit, delivered, cancelled or returned",
         )),
     }
-}
-
-#[utoipa::path(post, path = "/v1/partner-signals", tag = "fulfilment", request_body = wire::SignalsRequest,
-    security(("bearer" = [])),
-    responses((status = 200, description = "each signal's outcome, in order: applied, stale (older than what is known: nothing changed) or refused with its error", body = wire::SignalsBody),
-        (status = 400, description = "invalid_request: the whole request is refused and nothing is applied", body = ErrorBody),
-        RateLimited, Unavailable))]
-pub(crate) async fn partner_signals(
-    State(app): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiJson(request): ApiJson<wire::SignalsRequest>,
-) -> Result<Response, ApiError> {
-    if request.signals.is_empty() || request.signals.len() > SIGNALS_PER_REQUEST_MAX {
-        return Err(ApiError::invalid("signals", format!("must hold 1 to {SIGNALS_PER_REQUEST_MAX} signals")));
-    }
-    // Every signal is checked before any is applied: a malformed one refuses the whole request.
-    let mut commands = Vec::with_capacity(request.signals.len());
-    for (index, signal) in request.signals.iter().enumerate() {
-        let field = |name: &str| format!("signals[{index}].{name}");
-        let fulfilment_id: FulfilmentId = signal
-            .fulfilment_id
-            .parse()
-            .map_err(|_| ApiError::invalid(&field("fulfilment_id"), "is not a fulfilment order id"))?;
-        let to = next_state(&field("state"), signal.state.as_deref())?;
-        let eta = signal.eta.as_deref().map(|text| parse_rfc3339(&field("eta"), text)).transpose()?;
-        if signal.version == 0 {
-            return Err(ApiError::invalid(&field("version"), "must be 1 or more"));
-        }
-        commands.push(Command::SignalFulfilment { actor, fulfilment_id, to, eta, version: signal.version });
-    }
-    let mut results = Vec::with_capacity(commands.len());
-    for (command, signal) in commands.into_iter().zip(&request.signals) {
-        // Each signal is answered on its own: one the engine could not take (overloaded) is
-        // refused with that error while the others go on; sending it again is safe.
-        let result = match app.engine.execute(Envelope::plain(command)).await {
-            Ok(Ok(Reply::FulfilmentSignal { fulfilment, outcome })) => {
-                wire::SignalResultBody::of(&signal.fulfilment_id, &fulfilment, outcome)
-            }
-            Ok(Ok(other)) => unreachable!("a signal answered {other:?}"),
-            Ok(Err(rejection)) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(rejection)),
-            Err(error) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(error)),
-        };
-        results.push(result);
-    }
-    Ok(Json(wire::SignalsBody { results }).into_response())
 }

@@ -21,6 +21,7 @@ pub(crate) mod refunds;
 pub(crate) mod risk;
 pub(crate) mod rituals;
 pub(crate) mod rooms;
+pub(crate) mod signals;
 pub(crate) mod stage;
 pub(crate) mod transparency;
 pub(crate) mod web;
@@ -54,6 +55,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(drops::routes())
         .merge(checkout::routes())
         .merge(fulfilment::routes())
+        .merge(signals::routes())
         .merge(refunds::routes())
         .merge(contracts::routes())
         .merge(disputes::routes())
@@ -137,6 +139,10 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::Payouts(payouts) => {
             let payouts = payouts.iter().map(PayoutSummaryBody::from).collect();
             (success, Json(PayoutListBody { payouts })).into_response()
+        }
+        // Engine-internal answers of their own routes.
+        Reply::InboundSecretSet { account_id } => {
+            (success, Json(serde_json::json!({"account_id": account_id.to_string()}))).into_response()
         }
         Reply::FulfilmentSignal { fulfilment, .. } => {
             (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()

@@ -21,6 +21,7 @@ mod refunds;
 mod risk;
 mod rooms;
 mod rooms_live;
+mod signals;
 mod tokens;
 mod transparency;
 mod webhooks;

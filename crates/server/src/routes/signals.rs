@@ -1,0 +1,164 @@
+//! Partner signals: what a fulfiller's own systems know about its fulfilment orders (state, ETA),
+//! sent with its bearer token (`/v1/partner-signals`) or as a Standard Webhooks inbound webhook
+//! signed with a secret the platform made for it (`/v1/inbound/{account_id}/signals`), so a
+//! courier's platform can push without holding a token.
+
+pub(crate) mod wire;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, Authenticated};
+use crate::openapi::{RateLimited, Unavailable};
+use crate::routes::fulfilment::next_state;
+use crate::routes::path_id;
+use crate::wire::parse_rfc3339;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use domain::{AccountId, Actor, Command, Envelope, FulfilmentId, Reply, WebhookSecret};
+use utoipa::OpenApi;
+
+/// Signals in one request at most.
+const SIGNALS_PER_REQUEST_MAX: usize = 100;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/partner-signals", post(partner_signals))
+        .route("/v1/partner-signals/inbound-secret", post(set_inbound_secret))
+        .route("/v1/inbound/{account_id}/signals", post(inbound_signals))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(partner_signals, set_inbound_secret, inbound_signals),
+    components(schemas(
+        wire::SignalsRequest,
+        wire::SignalRequest,
+        wire::SignalsBody,
+        wire::SignalResultBody,
+        wire::SignalErrorBody,
+        wire::InboundSecretBody
+    ))
+)]
+pub(crate) struct SignalsApi;
+
+#[utoipa::path(post, path = "/v1/partner-signals", tag = "fulfilment", request_body = wire::SignalsRequest,
+    security(("bearer" = [])),
+    responses((status = 200, description = "each signal's outcome, in order: applied, stale (older than what is known: nothing changed) or refused with its error", body = wire::SignalsBody),
+        (status = 400, description = "invalid_request: the whole request is refused and nothing is applied", body = ErrorBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn partner_signals(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(request): ApiJson<wire::SignalsRequest>,
+) -> Result<Response, ApiError> {
+    apply_signals(&app, actor, request).await
+}
+
+/// Checks every signal, then applies each in order as `actor`'s.
+async fn apply_signals(app: &AppState, actor: Actor, request: wire::SignalsRequest) -> Result<Response, ApiError> {
+    if request.signals.is_empty() || request.signals.len() > SIGNALS_PER_REQUEST_MAX {
+        return Err(ApiError::invalid("signals", format!("must hold 1 to {SIGNALS_PER_REQUEST_MAX} signals")));
+    }
+    // Every signal is checked before any is applied: a malformed one refuses the whole request.
+    let mut commands = Vec::with_capacity(request.signals.len());
+    for (index, signal) in request.signals.iter().enumerate() {
+        let field = |name: &str| format!("signals[{index}].{name}");
+        let fulfilment_id: FulfilmentId = signal
+            .fulfilment_id
+            .parse()
+            .map_err(|_| ApiError::invalid(&field("fulfilment_id"), "is not a fulfilment order id"))?;
+        let to = next_state(&field("state"), signal.state.as_deref())?;
+        let eta = signal.eta.as_deref().map(|text| parse_rfc3339(&field("eta"), text)).transpose()?;
+        if signal.version == 0 {
+            return Err(ApiError::invalid(&field("version"), "must be 1 or more"));
+        }
+        commands.push(Command::SignalFulfilment { actor, fulfilment_id, to, eta, version: signal.version });
+    }
+    let mut results = Vec::with_capacity(commands.len());
+    for (command, signal) in commands.into_iter().zip(&request.signals) {
+        // Each signal is answered on its own: one the engine could not take (overloaded) is
+        // refused with that error while the others go on; sending it again is safe.
+        let result = match app.engine.execute(Envelope::plain(command)).await {
+            Ok(Ok(Reply::FulfilmentSignal { fulfilment, outcome })) => {
+                wire::SignalResultBody::of(&signal.fulfilment_id, &fulfilment, outcome)
+            }
+            Ok(Ok(other)) => unreachable!("a signal answered {other:?}"),
+            Ok(Err(rejection)) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(rejection)),
+            Err(error) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(error)),
+        };
+        results.push(result);
+    }
+    Ok(Json(wire::SignalsBody { results }).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/partner-signals/inbound-secret", tag = "fulfilment", security(("bearer" = [])),
+    responses((status = 201, description = "a new secret for the caller's inbound webhooks, shown this once", body = wire::InboundSecretBody),
+        (status = 403, description = "forbidden: partners and creators only", body = ErrorBody), RateLimited, Unavailable))]
+pub(crate) async fn set_inbound_secret(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Response, ApiError> {
+    let secret = ::webhooks::Secret::generate().to_string();
+    let command = Command::SetInboundSecret { actor, secret: WebhookSecret(secret.clone()) };
+    match app.engine.execute(Envelope::plain(command)).await? {
+        Ok(Reply::InboundSecretSet { account_id }) => {
+            let body = wire::InboundSecretBody { secret, url: format!("/v1/inbound/{account_id}/signals") };
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Ok(other) => unreachable!("set_inbound_secret answered {other:?}"),
+        Err(rejection) => Err(rejection.into()),
+    }
+}
+
+fn invalid_signature(reason: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_signature",
+        format!("the webhook signature does not verify: {reason}"),
+    )
+}
+
+#[utoipa::path(post, path = "/v1/inbound/{account_id}/signals", tag = "fulfilment", request_body = wire::SignalsRequest,
+    params(("account_id" = String, Path), ("webhook-id" = String, Header), ("webhook-timestamp" = String, Header), ("webhook-signature" = String, Header)),
+    responses((status = 200, description = "as /v1/partner-signals, for the account whose secret signed it", body = wire::SignalsBody),
+        (status = 400, description = "invalid_request: nothing applied", body = ErrorBody),
+        (status = 401, description = "invalid_signature: missing headers, a timestamp more than 5 minutes off, or no secret of the account verifies it", body = ErrorBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn inbound_signals(
+    State(app): State<AppState>,
+    ApiPath(account_id): ApiPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let account_id: AccountId = path_id(&account_id)?;
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let (id, timestamp, signature) =
+        (header(::webhooks::HEADER_ID), header(::webhooks::HEADER_TIMESTAMP), header(::webhooks::HEADER_SIGNATURE));
+    if id.is_empty() || timestamp.is_empty() || signature.is_empty() {
+        return Err(invalid_signature("webhook-id, webhook-timestamp and webhook-signature are required"));
+    }
+    let now = app.engine.now();
+    let (found, _) = app
+        .engine
+        .read(account_id.partition(), move |state| {
+            let account = state.account(account_id)?;
+            let secrets: Vec<String> = state.inbound_secrets(account_id, now).into_iter().map(str::to_owned).collect();
+            Some((Actor { id: account.id, role: account.role }, secrets))
+        })
+        .await?;
+    // An unknown account and one without a secret are refused alike: nothing verifies.
+    let (actor, secrets) = found.unwrap_or((Actor { id: account_id, role: domain::Role::Buyer }, Vec::new()));
+    let secrets: Vec<::webhooks::Secret> = secrets.iter().filter_map(|secret| secret.parse().ok()).collect();
+    // The receiver's own clock decides a message's age (replays older than five minutes fail).
+    let wall_secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    ::webhooks::verify(&secrets, &id, &timestamp, &signature, &body, wall_secs).map_err(invalid_signature)?;
+    let request: wire::SignalsRequest = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request("invalid_request", format!("the body is not a signals request: {error}"))
+    })?;
+    apply_signals(&app, actor, request).await
+}
