@@ -85,6 +85,18 @@ async fn read_body(request: Request, deadline: std::time::Duration) -> Result<Ve
 
 /// An SDP offer (WHIP/WHEP): `application/sdp`, UTF-8, at most `BODY_BYTES_MAX` bytes. Whether it
 /// is a usable offer is the media server's to say (400 `invalid_sdp`).
+/// A JSON body as its exact bytes (for a signature over them), within the same size and time
+/// limits as `ApiJson`; parsed by the handler once verified.
+pub(crate) struct RawJsonBody(pub(crate) Vec<u8>);
+
+impl FromRequest<AppState> for RawJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, ApiError> {
+        Ok(RawJsonBody(read_body(request, app.connections.body_read_timeout).await?))
+    }
+}
+
 pub(crate) struct SdpBody(pub(crate) String);
 
 impl FromRequest<AppState> for SdpBody {

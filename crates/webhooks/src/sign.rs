@@ -69,7 +69,7 @@ pub fn verify(
     now_secs: i64,
 ) -> Result<(), VerifyError> {
     let timestamp: i64 = timestamp.trim().parse().map_err(|_| VerifyError::Timestamp)?;
-    if (timestamp - now_secs).abs() > TOLERANCE_SECS {
+    if timestamp.abs_diff(now_secs) > TOLERANCE_SECS as u64 {
         return Err(VerifyError::Stale);
     }
     let candidates: Vec<Vec<u8>> = signature_header

@@ -208,9 +208,6 @@ impl State {
         if version == 0 {
             return Err(Rejection::invalid("version", "must be 1 or more"));
         }
-        if eta.is_some_and(|eta| eta.0 - now.0 > ETA_AHEAD_MS_MAX) {
-            return Err(Rejection::invalid("eta", "must be at most 90 days ahead"));
-        }
         let stale = |fulfilment: &FulfilmentOrder| {
             Decision::immediate(
                 Vec::new(),
@@ -221,8 +218,12 @@ impl State {
             None => Vec::new(),
             Some(to) => match fulfilment.state.path_to(to, fulfilment.method) {
                 Some(path) => path,
-                // Already passed (the signal is late): nothing to move.
-                None if to.path_to(fulfilment.state, fulfilment.method).is_some() => Vec::new(),
+                // Already passed (the signal is late): nothing to move. Passed means the order was
+                // there, not merely that it could have led here (an `accepted` after a cancel from
+                // `open` is refused, not stale).
+                None if to == FulfilmentState::Open || fulfilment.changes.iter().any(|change| change.state == to) => {
+                    Vec::new()
+                }
                 None => return Err(Rejection::FulfilmentTransition { from: fulfilment.state, to }),
             },
         };
@@ -233,10 +234,22 @@ impl State {
         // The newest version's promise stands, whatever the state (one that arrives after the goods
         // did is still the one given); of one version's two promises, the later time. A promise
         // already past when it arrives is stale, not refused, so a late signal still moves the state.
+        // The tie applies to a signalled promise only: a manual ETA (no version) in force yields to a
+        // newer version alone, so a repeated signal never undoes a correction made since.
+        let signalled = fulfilment
+            .changes
+            .iter()
+            .rev()
+            .find(|change| change.eta.is_some())
+            .is_some_and(|change| change.version == Some(fulfilment.eta_version));
         let newer = |eta: &Timestamp| {
-            version > fulfilment.eta_version || (version == fulfilment.eta_version && fulfilment.eta < Some(*eta))
+            version > fulfilment.eta_version
+                || (version == fulfilment.eta_version && signalled && fulfilment.eta < Some(*eta))
         };
-        let promises = eta.filter(|eta| eta.0 >= now.0 - ETA_PAST_MS_MAX && newer(eta));
+        // A promise outside now .. 90 days ahead is stale (past) or ignored (too far), never a reason
+        // to refuse the state the signal carries.
+        let in_window = |eta: &Timestamp| eta.0 >= now.0 - ETA_PAST_MS_MAX && eta.0 - now.0 <= ETA_AHEAD_MS_MAX;
+        let promises = eta.filter(|eta| in_window(eta) && newer(eta));
         if path.is_empty() && promises.is_none() {
             return Ok(stale(fulfilment));
         }

@@ -82,6 +82,9 @@ async fn signed_inbound_signals_apply_and_anything_else_is_refused() {
     let foreign = format!("/v1/inbound/{}/signals", list["fulfilment_orders"][0]["buyer_id"].as_str().unwrap());
     let (status, _) = post_signed(&server, &foreign, &secret, now_secs(), &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "another account's address");
+    let too_big = vec![b' '; 20_000];
+    let (status, _) = post_signed(&server, &url, &secret, now_secs(), &too_big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "the body limit holds before any signature is checked");
     assert_eq!(state().await, "open");
 
     // Signed with its secret: applied as the fulfiller's own signal. After a rotation the old
