@@ -11,7 +11,7 @@ mod secret;
 mod sign;
 mod target;
 
-pub use schedule::{RETRY_SCHEDULE_SECS, Retry, next_attempt};
+pub use schedule::{RETRY_SCHEDULE_SECS, Retry, next_attempt, retry_after_secs};
 pub use secret::{Secret, SecretError};
 pub use sign::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SIGNATURES_MAX, SignedHeaders, TOLERANCE_SECS, VerifyError, sign,

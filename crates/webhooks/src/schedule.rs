@@ -24,3 +24,32 @@ pub fn next_attempt(failed: usize, retry_after_secs: Option<u64>) -> Retry {
         None => Retry::GiveUp,
     }
 }
+
+/// A `Retry-After` header's wait in seconds from `now_secs`: delay-seconds, or an HTTP date
+/// (RFC 9110, parsed by `httpdate`); a date already past is no wait, anything else is ignored.
+pub fn retry_after_secs(value: &str, now_secs: i64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let at_secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(at_secs.saturating_sub(u64::try_from(now_secs).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_secs;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        // 1994-11-06T08:49:37Z, the RFC's example date.
+        let now = 784_111_777;
+        assert_eq!(retry_after_secs("120", now), Some(120));
+        assert_eq!(retry_after_secs(" 7 ", now), Some(7));
+        assert_eq!(retry_after_secs("Sun, 06 Nov 1994 08:51:37 GMT", now), Some(120));
+        assert_eq!(retry_after_secs("Sun, 06 Nov 1994 08:40:00 GMT", now), Some(0), "a past date is no wait");
+        assert_eq!(retry_after_secs("soon", now), None);
+        assert_eq!(retry_after_secs("-5", now), None);
+    }
+}

@@ -176,7 +176,7 @@ async fn post(
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok());
+        .and_then(|value| webhooks::retry_after_secs(value, wall_secs));
     Ok((response.status().as_u16(), retry_after))
 }
 
