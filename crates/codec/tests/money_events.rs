@@ -53,7 +53,7 @@ fn money_events() -> Vec<Event> {
         panic!()
     };
     run.ok(Command::AnswerSplitContract { actor: venue, contract_id: contract.id, accept: true });
-    let profile = PayoutProfile { delay_days: 2, reserve_bps: 1_000, reserve_days: 30 };
+    let profile = PayoutProfile { delay_days: 2, reserve_bps: 1_000, reserve_days: 30, release_on_fulfilment: false };
     run.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile });
     let Reply::Room(room) = run.ok(Command::CreateRoom { actor: creator, title: "Pop-up".into(), template_id: None })
     else {
@@ -219,4 +219,20 @@ fn every_money_fact_is_snapshotted() {
         let payload = first_of_kind.get(kind).unwrap_or_else(|| panic!("the run wrote no {kind}"));
         expect_file![format!("snapshots/money/{kind}.json")].assert_eq(&format!("{payload}\n"));
     }
+}
+
+/// A profile that releases on fulfilment adds one field; a profile without it keeps its old bytes
+/// (the snapshots above), and old bytes decode to a profile that does not release.
+#[test]
+fn a_releasing_profile_is_snapshotted() {
+    let profile = PayoutProfile { delay_days: 14, reserve_bps: 0, reserve_days: 0, release_on_fulfilment: true };
+    let account_id = AccountId(EntityId { partition: 3, serial: 1 });
+    let event = Event::PayoutProfileSet { account_id, profile, by: ADMIN.id, at: AT, rule: None };
+    let payload = codec::encode(&event);
+    assert_eq!(codec::decode(&payload).unwrap(), event);
+    expect_file!["snapshots/money/payout_profile_set_releasing.json"].assert_eq(&format!("{payload}\n"));
+    let old = payload.replace(r#","release_on_fulfilment":true"#, "");
+    assert_ne!(old, payload, "the field is in the bytes");
+    let Event::PayoutProfileSet { profile, .. } = codec::decode(&old).unwrap() else { panic!() };
+    assert!(!profile.release_on_fulfilment);
 }

@@ -154,6 +154,7 @@ fn every_rejection() -> Vec<Rejection> {
         Rejection::WrongPickupCode { attempts_left: 3 },
         Rejection::PickupCodeLocked { retry_after_secs: 600 },
         Rejection::OrderInReview,
+        Rejection::CaseDecided,
     ]
 }
 
@@ -204,7 +205,8 @@ fn listed(rejection: &Rejection) -> bool {
         | Rejection::FulfilmentTransition { .. }
         | Rejection::WrongPickupCode { .. }
         | Rejection::PickupCodeLocked { .. }
-        | Rejection::OrderInReview => true,
+        | Rejection::OrderInReview
+        | Rejection::CaseDecided => true,
         // Refused from the command's ids before the idempotency record is read or written: never stored.
         Rejection::NotYours { .. } => false,
     }

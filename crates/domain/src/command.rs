@@ -343,6 +343,20 @@ pub enum Command {
         eta: Option<Timestamp>,
         version: u64,
     },
+    /// A drop's hub partner counted `on_hand` of its units on the shelf, under its own `version`.
+    SignalStock {
+        actor: Actor,
+        drop_id: DropId,
+        on_hand: u64,
+        version: u64,
+    },
+    /// The creator accepts a reconciliation case's count (`accept`) or disputes it with `reason`.
+    DecideReconciliation {
+        actor: Actor,
+        case_id: crate::ReconciliationId,
+        accept: bool,
+        reason: Option<String>,
+    },
     /// A new secret for the caller's inbound webhooks (signed partner signals); the one it replaces
     /// verifies for `WEBHOOK_SECRET_OVERLAP_MS` more. The server made it.
     SetInboundSecret {
@@ -487,6 +501,13 @@ pub enum Reply {
         fulfilment: Box<crate::FulfilmentOrder>,
         outcome: crate::SignalOutcome,
     },
+    /// A stock count: the drop's last count after it, and the case it opened, if any.
+    StockSignal {
+        count: crate::StockCount,
+        outcome: crate::SignalOutcome,
+        case: Option<Box<crate::ReconciliationCase>>,
+    },
+    Reconciliation(Box<crate::ReconciliationCase>),
     InboundSecretSet {
         account_id: AccountId,
     },

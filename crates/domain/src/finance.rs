@@ -93,10 +93,15 @@ pub struct PayoutProfile {
     pub delay_days: u32,
     pub reserve_bps: u32,
     pub reserve_days: u32,
+    /// The delay and the reserve of a line end early, at the next window, once it is delivered or
+    /// picked up (a digital line: at the sale). Absent (false) in facts written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub release_on_fulfilment: bool,
 }
 
 impl PayoutProfile {
-    pub const SAME_DAY: PayoutProfile = PayoutProfile { delay_days: 0, reserve_bps: 0, reserve_days: 0 };
+    pub const SAME_DAY: PayoutProfile =
+        PayoutProfile { delay_days: 0, reserve_bps: 0, reserve_days: 0, release_on_fulfilment: false };
 
     pub fn schedule(&self) -> &'static str {
         if self.delay_days == 0 { "same_day" } else { "delayed" }
@@ -112,6 +117,9 @@ impl PayoutProfile {
         if self.reserve_bps > 0 {
             let percent = format!("{}.{:02} %", self.reserve_bps / 100, self.reserve_bps % 100);
             terms.push_str(&format!(", {percent} reserved {} days", self.reserve_days));
+        }
+        if self.release_on_fulfilment {
+            terms.push_str(", released when fulfilled");
         }
         terms
     }
@@ -224,8 +232,8 @@ pub struct SaleTerms {
 
 impl From<risk::PayoutTerms> for PayoutProfile {
     fn from(terms: risk::PayoutTerms) -> PayoutProfile {
-        let risk::PayoutTerms { delay_days, reserve_bps, reserve_days } = terms;
-        PayoutProfile { delay_days, reserve_bps, reserve_days }
+        let risk::PayoutTerms { delay_days, reserve_bps, reserve_days, release_on_fulfilment } = terms;
+        PayoutProfile { delay_days, reserve_bps, reserve_days, release_on_fulfilment }
     }
 }
 

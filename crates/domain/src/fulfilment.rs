@@ -86,6 +86,11 @@ impl FulfilmentState {
         None
     }
 
+    /// The goods wait at the fulfiller's: not handed over, shipped or called off.
+    pub fn is_on_shelf(self) -> bool {
+        matches!(self, FulfilmentState::Open | FulfilmentState::Accepted | FulfilmentState::ReadyForPickup)
+    }
+
     /// The goods reached the buyer (and were not returned so far).
     pub fn is_completed(self) -> bool {
         matches!(self, FulfilmentState::PickedUp | FulfilmentState::Delivered)

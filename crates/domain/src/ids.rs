@@ -98,6 +98,7 @@ entity_id!(LedgerTxId, "ltx");
 entity_id!(DisputeId, "dp");
 entity_id!(WebhookEndpointId, "hook");
 entity_id!(FulfilmentId, "ful");
+entity_id!(ReconciliationId, "rec");
 
 #[cfg(test)]
 mod tests {

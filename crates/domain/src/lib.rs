@@ -16,6 +16,7 @@ pub mod ledger;
 mod limits;
 mod model;
 mod money;
+mod reconciliation;
 mod rejection;
 mod rooms;
 mod routing;
@@ -38,8 +39,8 @@ pub use fulfilment::{
 pub use fulfilment_sla::{FulfilmentSamples, Spread};
 pub use ids::{
     AccountId, CartId, DisputeId, DropId, EntityId, EpisodeId, FulfilmentId, HoldId, IdParseError, LedgerTxId, OrderId,
-    PARTITION_COUNT, Partition, PayoutId, ProductId, RefundId, RoomId, SettlementId, SplitContractId, TemplateId,
-    TokenId, WebhookEndpointId,
+    PARTITION_COUNT, Partition, PayoutId, ProductId, ReconciliationId, RefundId, RoomId, SettlementId, SplitContractId,
+    TemplateId, TokenId, WebhookEndpointId,
 };
 pub use limits::*;
 pub use model::{
@@ -48,6 +49,7 @@ pub use model::{
     ReviewStatus, Role, Room, Token,
 };
 pub use money::{Currency, CurrencyError, Money};
+pub use reconciliation::{CaseState, ReconciliationCase, StockCount};
 pub use rooms::{
     Demo, Episode, EpisodeStatus, LivePoll, Pin, PollTally, Question, QuestionStatus, Rituals, Slot, Stage,
     StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,

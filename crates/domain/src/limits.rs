@@ -44,6 +44,8 @@ pub const IDEMPOTENCY_FORGOTTEN_PER_ADVANCE_MAX: usize = 4_096;
 pub const CART_HOLDS_MAX: usize = 100;
 /// A refund's reason (and a rejection's), in characters.
 pub const REFUND_REASON_CHARS_MAX: usize = 500;
+/// A creator's reason for disputing a hub's stock count.
+pub const CASE_REASON_CHARS_MAX: usize = 500;
 /// Refunds of more than this many minor units (in the order's currency, whatever it is: 50.00 EUR,
 /// 50.00 USD, but 5 000 JPY) need a platform admin's and the creator's sign-off; `livedrop serve
 /// --refund-approval-threshold-minor` overrides it.

@@ -128,6 +128,8 @@ pub enum Rejection {
     PickupCodeLocked {
         retry_after_secs: u64,
     },
+    /// The reconciliation case was accepted or disputed already.
+    CaseDecided,
     /// A fulfilment order cannot go from `from` to `to` (delivered to in transit, a pickup shipped).
     FulfilmentTransition {
         from: crate::FulfilmentState,
@@ -198,6 +200,7 @@ impl Rejection {
             Rejection::WrongPickupCode { .. } => "wrong_pickup_code",
             Rejection::OrderInReview => "order_in_review",
             Rejection::PickupCodeLocked { .. } => "pickup_code_locked",
+            Rejection::CaseDecided => "case_already_decided",
         }
     }
 }
@@ -294,6 +297,7 @@ impl fmt::Display for Rejection {
             Rejection::FulfilmentTransition { from, to } => {
                 write!(f, "a fulfilment order cannot go from {} to {}", from.name(), to.name())
             }
+            Rejection::CaseDecided => f.write_str("the reconciliation case was decided already"),
         }
     }
 }

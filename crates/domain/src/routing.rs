@@ -25,6 +25,8 @@ impl Command {
             Command::UpdateFulfilment { fulfilment_id, .. } | Command::SignalFulfilment { fulfilment_id, .. } => {
                 fulfilment_id.partition()
             }
+            Command::SignalStock { drop_id, .. } => drop_id.partition(),
+            Command::DecideReconciliation { case_id, .. } => case_id.partition(),
             Command::ScheduleEpisode { room_id, .. } => room_id.partition(),
             Command::StartEpisode { episode_id, .. }
             | Command::EndEpisode { episode_id, .. }

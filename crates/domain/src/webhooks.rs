@@ -17,6 +17,9 @@ pub enum WebhookEventType {
     DropOpened,
     #[serde(rename = "drop.closed")]
     DropClosed,
+    /// The drop has no unit left to sell or held: its last one was paid for.
+    #[serde(rename = "drop.sold_out")]
+    DropSoldOut,
     #[serde(rename = "episode.live")]
     EpisodeLive,
     #[serde(rename = "episode.ended")]
@@ -26,12 +29,13 @@ pub enum WebhookEventType {
 }
 
 impl WebhookEventType {
-    pub const ALL: [WebhookEventType; 8] = [
+    pub const ALL: [WebhookEventType; 9] = [
         WebhookEventType::OrderPaid,
         WebhookEventType::OrderRefunded,
         WebhookEventType::PayoutPaid,
         WebhookEventType::DropOpened,
         WebhookEventType::DropClosed,
+        WebhookEventType::DropSoldOut,
         WebhookEventType::EpisodeLive,
         WebhookEventType::EpisodeEnded,
         WebhookEventType::FulfilmentUpdated,
@@ -44,6 +48,7 @@ impl WebhookEventType {
             WebhookEventType::PayoutPaid => "payout.paid",
             WebhookEventType::DropOpened => "drop.opened",
             WebhookEventType::DropClosed => "drop.closed",
+            WebhookEventType::DropSoldOut => "drop.sold_out",
             WebhookEventType::EpisodeLive => "episode.live",
             WebhookEventType::EpisodeEnded => "episode.ended",
             WebhookEventType::FulfilmentUpdated => "fulfilment.updated",

@@ -71,9 +71,9 @@ fn op() -> impl Strategy<Value = Op> {
 
 const PROFILES: [PayoutProfile; 4] = [
     PayoutProfile::SAME_DAY,
-    PayoutProfile { delay_days: 2, reserve_bps: 0, reserve_days: 0 },
-    PayoutProfile { delay_days: 1, reserve_bps: 1_000, reserve_days: 5 },
-    PayoutProfile { delay_days: 0, reserve_bps: 2_500, reserve_days: 3 },
+    PayoutProfile { delay_days: 2, reserve_bps: 0, reserve_days: 0, release_on_fulfilment: false },
+    PayoutProfile { delay_days: 1, reserve_bps: 1_000, reserve_days: 5, release_on_fulfilment: false },
+    PayoutProfile { delay_days: 0, reserve_bps: 2_500, reserve_days: 3, release_on_fulfilment: false },
 ];
 
 struct World {

@@ -213,7 +213,7 @@ fn a_payee_sees_only_its_own_postings() {
 #[test]
 fn a_won_dispute_keeps_the_delay_and_the_reserve() {
     let (mut w, creator, buyer, drop_id) = W::new(10_000);
-    let profile = PayoutProfile { delay_days: 7, reserve_bps: 5_000, reserve_days: 90 };
+    let profile = PayoutProfile { delay_days: 7, reserve_bps: 5_000, reserve_days: 90, release_on_fulfilment: false };
     w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile });
     let Reply::Claimed(claim) = w.ok(Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None }) else {
         panic!()
@@ -323,7 +323,7 @@ fn payout_rules_move_profiles_an_admin_did_not_pin() {
     assert!(apply_rule(&mut w, creator.id, 2, None), "no rule matches any more: the default");
     assert_eq!(w.state.payout_profile(creator.id), None);
 
-    let pinned = PayoutProfile { delay_days: 3, reserve_bps: 0, reserve_days: 0 };
+    let pinned = PayoutProfile { delay_days: 3, reserve_bps: 0, reserve_days: 0, release_on_fulfilment: false };
     w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile: pinned });
     let before = w.events.len();
     assert!(!apply_rule(&mut w, creator.id, 3, young.clone()), "pinned by an admin");
@@ -361,4 +361,84 @@ fn payout_rules_are_saved_by_admins_only_and_whole() {
     let command = Command::ApplyPayoutRule { account_id: buyer.id, rules_version: 2, by: ADMIN.id, outcome: None };
     let refused = w.state.execute(w.now, Envelope::plain(command), &mut w.events);
     assert!(matches!(refused, Err(Rejection::Invalid { .. })), "a buyer is never paid out");
+}
+
+/// A profile that releases on fulfilment: a delivered line's delayed earnings and reserve mature
+/// at the next window, an undelivered one's on their dates; replay rebuilds the same.
+#[test]
+fn delivery_releases_the_delay_and_the_reserve_early() {
+    let (mut w, creator, buyer, drop_id) = W::new(10_000);
+    let profile = PayoutProfile { delay_days: 14, reserve_bps: 5_000, reserve_days: 30, release_on_fulfilment: true };
+    w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile });
+    let terms = |creator: AccountId| {
+        Box::new(SaleTerms {
+            fee_bps: 1_000,
+            default_profile: PayoutProfile::SAME_DAY,
+            profiles: vec![(creator, profile)],
+            pickup_seed: 7,
+        })
+    };
+    let mut orders = Vec::new();
+    for charge in ["ch_a", "ch_b"] {
+        let Reply::Claimed(claim) = w.ok(Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None }) else {
+            panic!()
+        };
+        let (lines, total) = w.state.checkout_quote(&buyer, claim.cart_id).unwrap();
+        let payment = PaymentOutcome::Approved {
+            method: "pm_card_visa".into(),
+            charge_id: charge.into(),
+            amount: total,
+            quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
+        };
+        let checkout =
+            Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms: terms(creator.id) };
+        let Reply::Ordered(order) = w.ok(checkout) else { panic!() };
+        orders.push(order);
+    }
+    // The first order is delivered on day 1 (the creator ships it), the second never.
+    w.now = START.plus_ms(86_400_000);
+    let fulfilment_id = w.state.order_fulfilment(orders[0].id).next().unwrap().id;
+    for to in [FulfilmentState::Accepted, FulfilmentState::InTransit, FulfilmentState::Delivered] {
+        let update =
+            Command::UpdateFulfilment { actor: creator, fulfilment_id, to: Some(to), eta: None, pickup_code: None };
+        w.ok(update);
+    }
+    // Each sale earns the creator 9 000 (10 % fee): 4 500 delayed 14 days, 4 500 reserved 30 days.
+    let settle = |w: &mut W, days: u64| {
+        w.now = START.plus_ms(days * 86_400_000);
+        let start = Command::StartSettlement { actor: Some(ADMIN), minimum_minor: 1_000_000 };
+        let Reply::Settlement(settlement) = w.ok(start) else { panic!() };
+        w.ok(Command::SettleBook { settlement: *settlement, book: orders[0].id.partition() });
+        w.state.payee_balances(creator.id)[0].clone()
+    };
+    let day2 = settle(&mut w, 2);
+    assert_eq!((day2.available_minor, day2.pending_minor, day2.reserved_minor), (9_000, 4_500, 4_500));
+    let earnings = w.state.earnings_of(creator.id, 10);
+    let delivered = earnings.iter().find(|view| view.order_id == orders[0].id).unwrap();
+    assert_eq!(delivered.released_at, Some(START.plus_ms(86_400_000)));
+    assert_eq!(delivered.available_at, START.plus_ms(86_400_000), "the release date, not the delay's end");
+    let day15 = settle(&mut w, 15);
+    assert_eq!((day15.available_minor, day15.pending_minor, day15.reserved_minor), (13_500, 0, 4_500));
+    let day31 = settle(&mut w, 31);
+    assert_eq!((day31.available_minor, day31.reserved_minor), (18_000, 0));
+    w.state.check_invariants().unwrap();
+    let mut replayed = State::default();
+    for event in &w.events {
+        replayed.apply(event);
+    }
+    assert_eq!(replayed.payee_balances(creator.id), w.state.payee_balances(creator.id));
+    assert_eq!(replayed.earnings_of(creator.id, 10), w.state.earnings_of(creator.id, 10));
+}
+
+/// Releasing early needs something to release: a same-day profile with it is refused.
+#[test]
+fn release_on_fulfilment_needs_a_delay_or_a_reserve() {
+    let (mut w, creator, _, _) = W::new(10_000);
+    let profile = PayoutProfile { release_on_fulfilment: true, ..PayoutProfile::SAME_DAY };
+    let set = Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile };
+    let outcome = w.state.execute(w.now, Envelope::plain(set), &mut w.events);
+    assert!(
+        matches!(outcome, Err(Rejection::Invalid { ref field, .. }) if field == "release_on_fulfilment"),
+        "{outcome:?}"
+    );
 }

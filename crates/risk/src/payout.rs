@@ -90,12 +90,15 @@ impl std::ops::AddAssign for RecordCounts {
     }
 }
 
-/// What a payout rule gives: the same three terms as an admin's payout profile.
+/// What a payout rule gives: the same terms as an admin's payout profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PayoutTerms {
     pub delay_days: u32,
     pub reserve_bps: u32,
     pub reserve_days: u32,
+    /// `release when fulfilled`: the delay and the reserve end early once the line is delivered or
+    /// picked up.
+    pub release_on_fulfilment: bool,
 }
 
 /// A rule that decided a payee's profile, journaled with the profile it set.
@@ -128,7 +131,8 @@ impl RuleSet<PayoutTerms, PayeeSignal> {
     }
 }
 
-/// Reads `action = ("same_day" | "delay" N "days") ["reserve" N "bps" "for" N "days"]` word by word.
+/// Reads `action = ("same_day" | "delay" N "days") ["reserve" N "bps" "for" N "days"]
+/// ["release" "when" "fulfilled"]` word by word.
 struct Words<'a> {
     words: &'a [ActionWord],
     at: usize,
@@ -197,11 +201,7 @@ impl RuleAction for PayoutTerms {
             _ => return Err(words[0].not_an_action::<PayoutTerms>()),
         };
         let (mut reserve_bps, mut reserve_days) = (0, 0);
-        if let Some(word) = words.get(reader.at) {
-            if word.word.as_deref() != Ok("reserve") {
-                let message = format!("expected \"reserve\" or \"if\" after the schedule, found {}", word.describe());
-                return Err(word.error(message));
-            }
+        if words.get(reader.at).is_some_and(|word| word.word.as_deref() == Ok("reserve")) {
             reader.at += 1;
             reserve_bps = reader.number("the reserve in basis points", 1..=BPS_WHOLE)?;
             reader.expect("bps", "the reserve")?;
@@ -213,11 +213,26 @@ impl RuleAction for PayoutTerms {
                 return Err(RuleError { line: 0, column: column.unwrap_or(0), message: message.to_owned() });
             }
             reader.days("the reserve's days")?;
-            if let Some(extra) = words.get(reader.at) {
-                return Err(extra.error(format!("expected \"if\" after the reserve, found {}", extra.describe())));
-            }
         }
-        Ok(PayoutTerms { delay_days, reserve_bps, reserve_days })
+        let mut release_on_fulfilment = false;
+        if let Some(word) = words.get(reader.at).filter(|word| word.word.as_deref() == Ok("release")) {
+            if delay_days == 0 && reserve_bps == 0 {
+                return Err(word.error("\"release when fulfilled\" needs a delay or a reserve to end early".to_owned()));
+            }
+            reader.at += 1;
+            reader.expect("when", "\"release\"")?;
+            reader.expect("fulfilled", "\"release when\"")?;
+            release_on_fulfilment = true;
+        }
+        if let Some(extra) = words.get(reader.at) {
+            let wanted = match (reserve_bps > 0, release_on_fulfilment) {
+                (_, true) => "\"if\" after the terms",
+                (true, false) => "\"release\" or \"if\" after the reserve",
+                (false, false) => "\"reserve\", \"release\" or \"if\" after the schedule",
+            };
+            return Err(extra.error(format!("expected {wanted}, found {}", extra.describe())));
+        }
+        Ok(PayoutTerms { delay_days, reserve_bps, reserve_days, release_on_fulfilment })
     }
 
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,6 +242,9 @@ impl RuleAction for PayoutTerms {
         }
         if self.reserve_bps > 0 {
             write!(f, " reserve {} bps for {} days", self.reserve_bps, self.reserve_days)?;
+        }
+        if self.release_on_fulfilment {
+            f.write_str(" release when fulfilled")?;
         }
         Ok(())
     }

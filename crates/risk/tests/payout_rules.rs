@@ -8,7 +8,11 @@ fn errors(text: &str) -> Vec<String> {
 }
 
 fn terms(delay_days: u32, reserve_bps: u32, reserve_days: u32) -> PayoutTerms {
-    PayoutTerms { delay_days, reserve_bps, reserve_days }
+    PayoutTerms { delay_days, reserve_bps, reserve_days, release_on_fulfilment: false }
+}
+
+fn released(terms: PayoutTerms) -> PayoutTerms {
+    PayoutTerms { release_on_fulfilment: true, ..terms }
 }
 
 #[test]
@@ -22,6 +26,28 @@ fn parses_schedules_and_reserves() {
     assert_eq!(actions, [terms(14, 0, 0), terms(1, 1000, 60), terms(0, 500, 30), terms(0, 0, 0)]);
     assert_eq!(rules.rules[1].to_string(), "delay 1 days reserve 1000 bps for 60 days if refund_rate_bps > 800");
     assert_eq!(rules.rules[0].signals, [PayeeSignal::AccountAgeDays]);
+}
+
+#[test]
+fn release_when_fulfilled_ends_the_delay_and_the_reserve_early() {
+    let text = "delay 14 days release when fulfilled if orders_90d < 5\n\
+                same_day reserve 1000 bps for 30 days release when fulfilled if disputes_90d > 0";
+    let rules = parse_payout_rules(text).unwrap();
+    let actions: Vec<PayoutTerms> = rules.rules.iter().map(|rule| rule.action).collect();
+    assert_eq!(actions, [released(terms(14, 0, 0)), released(terms(0, 1000, 30))]);
+    assert_eq!(rules.rules[0].to_string(), "delay 14 days release when fulfilled if orders_90d < 5");
+    assert_eq!(
+        errors("same_day release when fulfilled if orders_90d > 1"),
+        ["line 1, column 10: \"release when fulfilled\" needs a delay or a reserve to end early"]
+    );
+    assert_eq!(
+        errors("delay 3 days release when shipped if orders_90d > 1"),
+        ["line 1, column 27: expected \"fulfilled\" after \"release when\", found \"shipped\""]
+    );
+    assert_eq!(
+        errors("delay 3 days release when fulfilled reserve 10 bps for 3 days if orders_90d > 1"),
+        ["line 1, column 37: expected \"if\" after the terms, found \"reserve\""]
+    );
 }
 
 #[test]
@@ -48,7 +74,7 @@ fn errors_say_what_the_action_lacks() {
     );
     assert_eq!(
         errors("same_day soon if orders_90d > 1"),
-        ["line 1, column 10: expected \"reserve\" or \"if\" after the schedule, found \"soon\""]
+        ["line 1, column 10: expected \"reserve\", \"release\" or \"if\" after the schedule, found \"soon\""]
     );
     let unknown = errors("same_day if claims_per_ip_10m > 1");
     assert!(unknown[0].contains("unknown signal \"claims_per_ip_10m\""), "{unknown:?}");
@@ -58,7 +84,7 @@ fn errors_say_what_the_action_lacks() {
     );
     assert_eq!(
         errors("same_day orders_90d > 1"),
-        ["line 1, column 10: expected \"reserve\" or \"if\" after the schedule, found \"orders_90d\""]
+        ["line 1, column 10: expected \"reserve\", \"release\" or \"if\" after the schedule, found \"orders_90d\""]
     );
 }
 
@@ -89,8 +115,10 @@ fn rates_are_basis_points_of_the_orders() {
 }
 
 fn action() -> impl Strategy<Value = PayoutTerms> {
-    (0..=365u32, 0..=10_000u32, 0..=365u32).prop_map(|(delay, bps, days)| {
-        if bps == 0 { terms(delay, 0, 0) } else { terms(delay, bps, days.max(delay).max(1)) }
+    (0..=365u32, 0..=10_000u32, 0..=365u32, any::<bool>()).prop_map(|(delay, bps, days, release)| {
+        let terms = if bps == 0 { terms(delay, 0, 0) } else { terms(delay, bps, days.max(delay).max(1)) };
+        let release = release && (delay > 0 || bps > 0);
+        PayoutTerms { release_on_fulfilment: release, ..terms }
     })
 }
 

@@ -98,6 +98,7 @@ impl From<Rejection> for ApiError {
             | Rejection::WebhookEndpointDisabled
             | Rejection::FulfilmentTransition { .. }
             | Rejection::OrderInReview
+            | Rejection::CaseDecided
             | Rejection::SplitNotAccepted { .. }
             | Rejection::ContractAnswered { .. }
             | Rejection::AlreadyDisputed

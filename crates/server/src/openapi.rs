@@ -17,7 +17,7 @@
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
     accounts, catalogue, checkout, contracts, disputes, drops, fulfilment, ledger, live, media, ops, payouts, polls,
-    profiles, questions, refunds, risk, rituals, rooms, signals, stage, transparency, webhooks,
+    profiles, questions, reconciliation, refunds, risk, rituals, rooms, signals, stage, transparency, webhooks,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -86,6 +86,7 @@ impl Modify for RouteModules {
             checkout::CheckoutApi::openapi(),
             fulfilment::FulfilmentApi::openapi(),
             signals::SignalsApi::openapi(),
+            reconciliation::ReconciliationApi::openapi(),
             refunds::RefundsApi::openapi(),
             contracts::ContractsApi::openapi(),
             disputes::DisputesApi::openapi(),

@@ -194,6 +194,18 @@ impl DropAudit {
                 self.sold = self.sold.saturating_add(units);
             }
             Event::UnitsRefunded { hold_ids, quantity, restocked, .. } => self.refund(hold_ids, *quantity, *restocked),
+            // A hub's short count the creator accepted: units nobody holds or bought leave the drop.
+            Event::StockWrittenOff { quantity, case_id, .. } => {
+                if *quantity == 0 || *quantity > self.remaining {
+                    self.violation(format!(
+                        "case {case_id} wrote off {quantity} units, {} remained unsold",
+                        self.remaining
+                    ));
+                }
+                let quantity = (*quantity).min(self.remaining);
+                self.remaining -= quantity;
+                self.released = self.released.saturating_add(quantity);
+            }
             other => self.violation(format!("a {} event has no place in a drop log", other.kind())),
         }
         let accounted =

@@ -182,3 +182,19 @@ fn every_kind_of_unfair_log_is_caught() {
     garbage.leaf(b"{\"type\":\"nonsense\"}");
     assert_eq!(garbage.report().n_violations, 1);
 }
+
+fn written_off(quantity: u64) -> Event {
+    let case_id = domain::ReconciliationId(id(900));
+    Event::StockWrittenOff { drop_id: DROP, case_id, quantity, at: Timestamp(5) }
+}
+
+#[test]
+fn a_write_off_takes_only_units_nobody_holds_or_bought() {
+    // Three units: one held, one sold; a write-off of the one left passes.
+    let fair = [created(3, 3), opened(), placed(1, 1, 1), placed(2, 2, 1), sold(1, &[2], 1), written_off(1)];
+    let report = audit(&fair);
+    assert_eq!((report.n_violations, report.remaining, report.released), (0, 0, 1), "{report:?}");
+    // Two units written off when one was left: a held or sold unit would be taken back.
+    let unfair = [created(3, 3), opened(), placed(1, 1, 1), placed(2, 2, 1), sold(1, &[2], 1), written_off(2)];
+    assert!(audit(&unfair).n_violations > 0);
+}

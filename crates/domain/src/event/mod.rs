@@ -350,6 +350,40 @@ pub enum Event {
         by: AccountId,
         at: Timestamp,
     },
+    /// A hub partner counted a drop's units on its shelf, under its own `version`; `expected` is
+    /// what the drop believed was there.
+    StockCounted {
+        drop_id: DropId,
+        partner_id: AccountId,
+        on_hand: u64,
+        expected: u64,
+        version: u64,
+        at: Timestamp,
+    },
+    /// A count came short of what the drop believes: a case for its creator to decide.
+    ReconciliationOpened {
+        case: crate::ReconciliationCase,
+    },
+    /// The creator accepted the count (`written_off` units left the drop, a `StockWrittenOff`
+    /// beside it) or disputed it (`reason`).
+    ReconciliationDecided {
+        case_id: crate::ReconciliationId,
+        accepted: bool,
+        written_off: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        by: AccountId,
+        at: Timestamp,
+    },
+    /// Units missing from the hub's shelf leave the drop's remaining stock for `released`, and the
+    /// product's stock, as its creator accepted in `case_id`. In the drop's stream, so the drop's
+    /// log alone still accounts for every unit.
+    StockWrittenOff {
+        drop_id: DropId,
+        case_id: crate::ReconciliationId,
+        quantity: u64,
+        at: Timestamp,
+    },
     WebhookEndpointCreated {
         endpoint: WebhookEndpoint,
     },

@@ -21,7 +21,11 @@ impl Event {
             | Event::HoldExpired { drop_id, .. }
             | Event::HoldsSold { drop_id, .. }
             | Event::UnitsRefunded { drop_id, .. }
+            | Event::StockCounted { drop_id, .. }
+            | Event::StockWrittenOff { drop_id, .. }
             | Event::LogCheckpointed { drop_id, .. } => drop_id.partition(),
+            Event::ReconciliationOpened { case } => case.id.partition(),
+            Event::ReconciliationDecided { case_id, .. } => case_id.partition(),
             Event::RefundRequested { refund } => refund.id.partition(),
             Event::RefundApproved { refund_id, .. }
             | Event::RefundRejected { refund_id, .. }
@@ -88,7 +92,11 @@ impl Event {
             | Event::HoldExpired { .. }
             | Event::HoldsSold { .. }
             | Event::UnitsRefunded { .. }
+            | Event::StockWrittenOff { .. }
             | Event::HoldPlaced { .. } => unreachable!("drop events are in their drop's stream"),
+            Event::StockCounted { drop_id, .. } => format!("stock/{drop_id}"),
+            Event::ReconciliationOpened { case } => format!("reconciliation/{}", case.id),
+            Event::ReconciliationDecided { case_id, .. } => format!("reconciliation/{case_id}"),
             Event::AccountCreated { account } => format!("account/{}", account.id),
             Event::TokenIssued { token } => format!("account/{}", token.account_id),
             Event::TokenRevoked { account_id, .. } | Event::InboundSecretSet { account_id, .. } => {
@@ -216,6 +224,10 @@ impl Event {
             Event::WebhookRedeliveryRequested { .. } => "webhook_redelivery_requested",
             Event::WebhookAttempted { .. } => "webhook_attempted",
             Event::InboundSecretSet { .. } => "inbound_secret_set",
+            Event::StockCounted { .. } => "stock_counted",
+            Event::ReconciliationOpened { .. } => "reconciliation_opened",
+            Event::ReconciliationDecided { .. } => "reconciliation_decided",
+            Event::StockWrittenOff { .. } => "stock_written_off",
         }
     }
 
@@ -228,7 +240,8 @@ impl Event {
             | Event::DropClosed { drop_id, .. }
             | Event::HoldExpired { drop_id, .. }
             | Event::HoldsSold { drop_id, .. }
-            | Event::UnitsRefunded { drop_id, .. } => Some(*drop_id),
+            | Event::UnitsRefunded { drop_id, .. }
+            | Event::StockWrittenOff { drop_id, .. } => Some(*drop_id),
             Event::HoldPlaced { hold } => Some(hold.drop_id),
             _ => None,
         }

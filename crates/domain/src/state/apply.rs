@@ -198,6 +198,10 @@ impl State {
             Event::InboundSecretSet { account_id, secret, previous_expire_at, .. } => {
                 self.set_inbound_secret(*account_id, secret, *previous_expire_at)
             }
+            Event::StockCounted { .. }
+            | Event::ReconciliationOpened { .. }
+            | Event::ReconciliationDecided { .. }
+            | Event::StockWrittenOff { .. } => self.apply_reconciliation_event(event),
             Event::FulfilmentOpened { .. } | Event::FulfilmentChanged { .. } | Event::PickupCodeRejected { .. } => {
                 self.apply_fulfilment_event(event)
             }

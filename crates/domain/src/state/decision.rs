@@ -54,6 +54,7 @@ pub(super) enum ReadBack {
     Fulfilment(crate::FulfilmentId),
     /// A fulfilment order a partner's signal changed.
     FulfilmentSignal(crate::FulfilmentId),
+    Reconciliation(crate::ReconciliationId),
     /// The payouts a settlement created in one book.
     BookPayouts {
         settlement_id: SettlementId,
@@ -107,6 +108,9 @@ impl State {
                 fulfilment: Box::new(self.fulfilment(id).expect("a known fulfilment").clone()),
                 outcome: crate::SignalOutcome::Applied,
             },
+            ReadBack::Reconciliation(id) => {
+                Reply::Reconciliation(Box::new(self.reconciliation_case(id).expect("a known case").clone()))
+            }
             ReadBack::Fulfilment(id) => {
                 Reply::Fulfilment(Box::new(self.fulfilment(id).expect("a known fulfilment").clone()))
             }

@@ -26,11 +26,18 @@ pub(super) struct FulfilmentBook {
     by_fulfiller: HashMap<AccountId, Vec<FulfilmentId>>,
     /// Each creator's fulfilment orders, oldest first.
     by_creator: HashMap<AccountId, Vec<FulfilmentId>>,
+    /// Units of each drop sold and still at the fulfiller's (open, accepted, ready for pickup).
+    on_shelf: HashMap<crate::DropId, u64>,
 }
 
 impl State {
     pub fn fulfilment(&self, id: FulfilmentId) -> Option<&FulfilmentOrder> {
         self.fulfilment.orders.get(&id)
+    }
+
+    /// Units of the drop sold and not handed over or called off yet.
+    pub(super) fn fulfilment_on_shelf(&self, drop_id: crate::DropId) -> u64 {
+        self.fulfilment.on_shelf.get(&drop_id).copied().unwrap_or(0)
     }
 
     /// An order's fulfilment orders, in line order.
@@ -300,6 +307,7 @@ impl State {
                 self.fulfilment.by_order.entry(fulfilment.order_id).or_default().push(fulfilment.id);
                 self.fulfilment.by_fulfiller.entry(fulfilment.fulfiller()).or_default().push(fulfilment.id);
                 self.fulfilment.by_creator.entry(fulfilment.creator_id).or_default().push(fulfilment.id);
+                *self.fulfilment.on_shelf.entry(fulfilment.drop_id).or_default() += u64::from(fulfilment.quantity);
                 let previous = self.fulfilment.orders.insert(fulfilment.id, fulfilment.clone());
                 assert!(previous.is_none(), "fulfilment {} opened twice", fulfilment.id);
             }
@@ -311,6 +319,10 @@ impl State {
                     fulfilment.state,
                     change.state
                 );
+                if fulfilment.state.is_on_shelf() && !change.state.is_on_shelf() {
+                    let units = self.fulfilment.on_shelf.get_mut(&fulfilment.drop_id).expect("units on the shelf");
+                    *units -= u64::from(fulfilment.quantity);
+                }
                 fulfilment.state = change.state;
                 if change.eta.is_some() {
                     fulfilment.eta = change.eta;
@@ -319,6 +331,10 @@ impl State {
                     fulfilment.eta_version = fulfilment.eta_version.max(version);
                 }
                 fulfilment.changes.push(change.clone());
+                if change.state.is_completed() {
+                    let (order_id, hold_id) = (fulfilment.order_id, fulfilment.hold_id);
+                    self.release_fulfilled(order_id, hold_id, change.at);
+                }
             }
             Event::PickupCodeRejected { fulfilment_id, at, .. } => {
                 let fulfilment = self.fulfilment.orders.get_mut(fulfilment_id).expect("known fulfilment");

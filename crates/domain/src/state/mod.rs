@@ -14,6 +14,7 @@ mod idempotency;
 mod inbound;
 mod invariants;
 mod money;
+mod reconciliation;
 mod refunds;
 mod rooms;
 mod sales;
@@ -82,6 +83,8 @@ pub struct State {
     webhooks: webhooks::WebhookBook,
     /// Fulfilment orders of the shard's orders.
     fulfilment: fulfilment::FulfilmentBook,
+    /// Hub stock counts and the reconciliation cases short ones opened.
+    reconciliation: reconciliation::ReconciliationBook,
     /// Each account's inbound webhook secrets, the newest first.
     inbound_secrets: HashMap<AccountId, Vec<crate::EndpointSecret>>,
 }
@@ -342,6 +345,12 @@ impl State {
             }
             Command::UpdateFulfilment { actor, fulfilment_id, to, eta, pickup_code } => {
                 self.decide_update_fulfilment(now, actor, *fulfilment_id, *to, *eta, pickup_code.as_deref())
+            }
+            Command::SignalStock { actor, drop_id, on_hand, version } => {
+                self.decide_stock_signal(now, actor, *drop_id, *on_hand, *version)
+            }
+            Command::DecideReconciliation { actor, case_id, accept, reason } => {
+                self.decide_reconciliation(now, actor, *case_id, *accept, reason.as_deref())
             }
         }
     }

@@ -8,6 +8,8 @@
 mod book;
 mod deliver;
 mod payload;
+#[cfg(test)]
+mod sold_out_tests;
 
 pub use book::{ATTEMPTS_KEPT_PER_ENDPOINT, MESSAGES_KEPT_PER_ENDPOINT};
 
@@ -43,8 +45,23 @@ pub(crate) enum Input {
     },
 }
 
-/// The outbox's inputs among one committed event, read with the state after it.
+/// The outbox's inputs among one committed event, read with the state after it (on replay).
 pub(crate) fn input_of(state: &State, event: &Event) -> Option<Input> {
+    let gone = match event {
+        Event::HoldsSold { drop_id, .. } => state.drop(*drop_id).map_or(0, units_gone),
+        _ => 0,
+    };
+    input_at(state, event, gone)
+}
+
+/// A drop's units that will never be sold again: sold, or refunded without going back on sale.
+fn units_gone(drop: &domain::Drop) -> u64 {
+    drop.sold + drop.released
+}
+
+/// As [`input_of`], with `gone` the drop's units gone just after a `HoldsSold` (the state may be
+/// later: after the whole batch).
+fn input_at(state: &State, event: &Event, gone: u64) -> Option<Input> {
     match event {
         Event::WebhookEndpointCreated { endpoint } => Some(Input::Endpoint(Box::new(endpoint.clone()))),
         Event::WebhookSecretRotated { endpoint_id, .. } | Event::WebhookEndpointDisabled { endpoint_id, .. } => {
@@ -54,14 +71,45 @@ pub(crate) fn input_of(state: &State, event: &Event) -> Option<Input> {
         Event::WebhookRedeliveryRequested { endpoint_id, message_id, at, .. } => {
             Some(Input::Redeliver { endpoint_id: *endpoint_id, message_id: message_id.clone(), at: *at })
         }
-        _ => source_of(state, event).map(Input::Source),
+        _ => source_of(state, event, gone).map(Input::Source),
     }
 }
 
 /// The inputs of a batch's events, each with its index in the batch (its journal position is the
 /// commit's first position plus that index).
 pub(crate) fn inputs_of(state: &State, events: &[Event]) -> Vec<(usize, Input)> {
-    events.iter().enumerate().filter_map(|(i, event)| input_of(state, event).map(|input| (i, input))).collect()
+    // Each drop's units gone as of each `HoldsSold`, counted back from the state after the batch,
+    // so a batch says "sold out" at the same event replay does, one event at a time.
+    let mut gone_then: Vec<u64> = Vec::new();
+    let mut gone_after: hashbrown::HashMap<domain::DropId, u64> = hashbrown::HashMap::new();
+    for event in events.iter().rev() {
+        let (drop_id, sold) = match event {
+            Event::HoldsSold { drop_id, quantity, .. } => (drop_id, Some(*quantity)),
+            // Back on sale; a refund not restocked moves units from sold to released: still gone.
+            Event::UnitsRefunded { drop_id, restocked: true, .. } => (drop_id, None),
+            _ => continue,
+        };
+        let gone = gone_after.entry(*drop_id).or_insert_with(|| state.drop(*drop_id).map_or(0, units_gone));
+        match (sold, event) {
+            (Some(quantity), _) => {
+                gone_then.push(*gone);
+                *gone = gone.saturating_sub(quantity);
+            }
+            (None, Event::UnitsRefunded { quantity, .. }) => *gone += quantity,
+            (None, _) => unreachable!(),
+        }
+    }
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, event)| {
+            let gone = match event {
+                Event::HoldsSold { .. } => gone_then.pop().expect("one count per HoldsSold"),
+                _ => 0,
+            };
+            input_at(state, event, gone).map(|input| (i, input))
+        })
+        .collect()
 }
 
 /// The id of the message a fact at journal position `seq` makes.

@@ -33,8 +33,9 @@ pub(crate) fn body(source: &Source) -> Vec<u8> {
 
 /// The webhook fact `event` is, if any, with `state` the shard's state once it is applied. Only
 /// what never changes afterwards is read from the state (owners, titles, amounts), so the answer is
-/// the same live, after the batch, as on replay, after the event.
-pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
+/// the same live, after the batch, as on replay, after the event; what does change (a drop's units
+/// sold or released, for `HoldsSold`) comes as `gone`, as of the event.
+pub(crate) fn source_of(state: &State, event: &Event, gone: u64) -> Option<Source> {
     let (owners, kind, data, at) = match event {
         Event::OrderPlaced { order } => {
             let lines: Vec<Value> = order
@@ -100,6 +101,24 @@ pub(crate) fn source_of(state: &State, event: &Event) -> Option<Source> {
             });
             (vec![drop.creator_id], kind, data, *at)
         }
+        // The sale of the last unit: none is left to sell or held.
+        Event::HoldsSold { drop_id, order_id, .. } => {
+            let drop = state.drop(*drop_id)?;
+            if gone != drop.quantity {
+                return None;
+            }
+            let at = state.order(*order_id)?.paid_at;
+            let data = json!({
+                "drop_id": drop.id.to_string(),
+                "room_id": drop.room_id.to_string(),
+                "product_id": drop.product_id.to_string(),
+                "title": drop.title,
+                "quantity": drop.quantity,
+                "last_order_id": order_id.to_string(),
+                "at": rfc3339(at),
+            });
+            (vec![drop.creator_id], WebhookEventType::DropSoldOut, data, at)
+        }
         Event::EpisodeStarted { episode_id, at, .. } | Event::EpisodeEnded { episode_id, at, .. } => {
             let episode = state.episode(*episode_id)?;
             let kind = match event {
@@ -139,24 +158,20 @@ fn fulfilment_updated(
     fulfilment: &domain::FulfilmentOrder,
     change: &domain::FulfilmentChange,
 ) -> (Vec<AccountId>, WebhookEventType, Value, Timestamp) {
-    {
-        {
-            let data = json!({
-                "fulfilment_id": fulfilment.id.to_string(),
-                "order_id": fulfilment.order_id.to_string(),
-                "drop_id": fulfilment.drop_id.to_string(),
-                "method": match fulfilment.method {
-                    domain::Fulfilment::Pickup => "pickup",
-                    _ => "ship",
-                },
-                "partner_id": fulfilment.partner_id.map(|id| id.to_string()),
-                "state": change.state.name(),
-                "eta": change.eta.map(rfc3339),
-                "at": rfc3339(change.at),
-            });
-            let mut owners = vec![fulfilment.creator_id];
-            owners.extend(fulfilment.partner_id);
-            (owners, WebhookEventType::FulfilmentUpdated, data, change.at)
-        }
-    }
+    let data = json!({
+        "fulfilment_id": fulfilment.id.to_string(),
+        "order_id": fulfilment.order_id.to_string(),
+        "drop_id": fulfilment.drop_id.to_string(),
+        "method": match fulfilment.method {
+            domain::Fulfilment::Pickup => "pickup",
+            _ => "ship",
+        },
+        "partner_id": fulfilment.partner_id.map(|id| id.to_string()),
+        "state": change.state.name(),
+        "eta": change.eta.map(rfc3339),
+        "at": rfc3339(change.at),
+    });
+    let mut owners = vec![fulfilment.creator_id];
+    owners.extend(fulfilment.partner_id);
+    (owners, WebhookEventType::FulfilmentUpdated, data, change.at)
 }

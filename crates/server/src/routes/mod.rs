@@ -17,6 +17,7 @@ pub(crate) mod payouts;
 pub(crate) mod polls;
 pub(crate) mod profiles;
 pub(crate) mod questions;
+pub(crate) mod reconciliation;
 pub(crate) mod refunds;
 pub(crate) mod risk;
 pub(crate) mod rituals;
@@ -56,6 +57,7 @@ pub(crate) fn all() -> Router<AppState> {
         .merge(checkout::routes())
         .merge(fulfilment::routes())
         .merge(signals::routes())
+        .merge(reconciliation::routes())
         .merge(refunds::routes())
         .merge(contracts::routes())
         .merge(disputes::routes())
@@ -147,6 +149,13 @@ pub(crate) fn render(outcome: Outcome, success: StatusCode) -> Response {
         Reply::FulfilmentSignal { fulfilment, .. } => {
             (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()
         }
+        // Answered per signal by the signals handler; rendered alone, as the count it left.
+        Reply::StockSignal { count, .. } => {
+            let body =
+                serde_json::json!({ "on_hand": count.on_hand, "expected": count.expected, "version": count.version });
+            (success, Json(body)).into_response()
+        }
+        Reply::Reconciliation(case) => (success, Json(reconciliation::wire::CaseBody::from(&**case))).into_response(),
         Reply::Fulfilment(fulfilment) => {
             (success, Json(fulfilment::wire::FulfilmentBody::from(&**fulfilment))).into_response()
         }

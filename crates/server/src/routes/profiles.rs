@@ -79,7 +79,7 @@ async fn profile_in_force(app: &AppState, payee: AccountId) -> Result<Response, 
     params(("account_id" = String, Path, description = "a creator or partner"), ("Idempotency-Key" = Option<String>, Header, description = "optional")),
     security(("bearer" = [])),
     responses((status = 200, description = "the profile, in force for sales from now on; the payout rules leave it alone until it is cleared", body = ProfileBody),
-        (status = 400, description = "invalid_request (delay_days, reserve_bps, reserve_days; not a payee)", body = ErrorBody),
+        (status = 400, description = "invalid_request (delay_days, reserve_bps, reserve_days, release_on_fulfilment; not a payee)", body = ErrorBody),
         (status = 403, description = "forbidden: admins only", body = ErrorBody),
         (status = 404, description = "no such account", body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn set_profile(
@@ -102,6 +102,7 @@ pub(crate) async fn set_profile(
         delay_days,
         reserve_bps: request.reserve_bps.unwrap_or(0),
         reserve_days: request.reserve_days.unwrap_or(0),
+        release_on_fulfilment: request.release_on_fulfilment,
     };
     let idempotency = key.bind(actor.id, &format!("/v1/admin/payout-profiles/{account_id}"), &request);
     let command = Command::SetPayoutProfile { actor, account_id, profile };

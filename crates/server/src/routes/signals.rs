@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use domain::{AccountId, Actor, Command, Envelope, FulfilmentId, Reply, WebhookSecret};
+use domain::{AccountId, Actor, Command, DropId, Envelope, FulfilmentId, Reply, WebhookSecret};
 use utoipa::OpenApi;
 
 /// Signals in one request at most.
@@ -65,15 +65,25 @@ async fn apply_signals(app: &AppState, actor: Actor, request: wire::SignalsReque
     let mut commands = Vec::with_capacity(request.signals.len());
     for (index, signal) in request.signals.iter().enumerate() {
         let field = |name: &str| format!("signals[{index}].{name}");
-        let fulfilment_id: FulfilmentId = signal
-            .fulfilment_id
+        if signal.version == 0 {
+            return Err(ApiError::invalid(&field("version"), "must be 1 or more"));
+        }
+        let fulfilment_id = match (&signal.fulfilment_id, &signal.drop_id) {
+            (Some(id), None) => id,
+            (None, Some(drop_id)) => {
+                commands.push(stock_count(actor, signal, drop_id, &field)?);
+                continue;
+            }
+            _ => return Err(ApiError::invalid(&field("fulfilment_id"), "name a fulfilment_id or a drop_id")),
+        };
+        if signal.on_hand.is_some() {
+            return Err(ApiError::invalid(&field("on_hand"), "a stock count names a drop_id, not a fulfilment order"));
+        }
+        let fulfilment_id: FulfilmentId = fulfilment_id
             .parse()
             .map_err(|_| ApiError::invalid(&field("fulfilment_id"), "is not a fulfilment order id"))?;
         let to = next_state(&field("state"), signal.state.as_deref())?;
         let eta = signal.eta.as_deref().map(|text| parse_rfc3339(&field("eta"), text)).transpose()?;
-        if signal.version == 0 {
-            return Err(ApiError::invalid(&field("version"), "must be 1 or more"));
-        }
         if to.is_none() && eta.is_none() {
             return Err(ApiError::invalid(&field("state"), "name a state, an eta, or both"));
         }
@@ -86,14 +96,37 @@ async fn apply_signals(app: &AppState, actor: Actor, request: wire::SignalsReque
         // applied before it come back stale.
         let result = match app.engine.execute(Envelope::plain(command)).await? {
             Ok(Reply::FulfilmentSignal { fulfilment, outcome }) => {
-                wire::SignalResultBody::of(&signal.fulfilment_id, &fulfilment, outcome)
+                let id = signal.fulfilment_id.as_deref().unwrap_or_default();
+                wire::SignalResultBody::of(id, &fulfilment, outcome)
+            }
+            Ok(Reply::StockSignal { count, outcome, case }) => {
+                let drop_id = signal.drop_id.as_deref().unwrap_or_default();
+                wire::SignalResultBody::of_count(drop_id, &count, outcome, case.as_deref())
             }
             Ok(other) => unreachable!("a signal answered {other:?}"),
-            Err(rejection) => wire::SignalResultBody::refused(&signal.fulfilment_id, ApiError::from(rejection)),
+            Err(rejection) => wire::SignalResultBody::refused(signal, ApiError::from(rejection)),
         };
         results.push(result);
     }
     Ok(Json(wire::SignalsBody { results }).into_response())
+}
+
+/// A stock count: the units a drop's hub partner has of it on its shelf.
+fn stock_count(
+    actor: Actor,
+    signal: &wire::SignalRequest,
+    drop_id: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<Command, ApiError> {
+    let drop_id: DropId = drop_id.parse().map_err(|_| ApiError::invalid(&field("drop_id"), "is not a drop id"))?;
+    if signal.state.is_some() || signal.eta.is_some() {
+        return Err(ApiError::invalid(&field("drop_id"), "a stock count takes on_hand only, no state or eta"));
+    }
+    let on_hand = signal.on_hand.ok_or_else(|| ApiError::invalid(&field("on_hand"), "a stock count needs on_hand"))?;
+    if on_hand > domain::PRODUCT_STOCK_MAX {
+        return Err(ApiError::invalid(&field("on_hand"), format!("must be 0 to {}", domain::PRODUCT_STOCK_MAX)));
+    }
+    Ok(Command::SignalStock { actor, drop_id, on_hand, version: signal.version })
 }
 
 #[utoipa::path(post, path = "/v1/partner-signals/inbound-secret", tag = "fulfilment", security(("bearer" = [])),

@@ -17,6 +17,7 @@ mod media;
 mod money;
 mod orphan_charges;
 mod payout_rules;
+mod reconciliation;
 mod refunds;
 mod risk;
 mod rooms;

@@ -272,6 +272,56 @@ async fn a_delayed_profile_with_a_reserve_pays_on_its_dates() {
     trial_balance(&server).await;
 }
 
+/// A venue paid "delayed 14 days, released when fulfilled": its share waits until the pickup, then
+/// goes out at the next window; a sale not picked up yet keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_releases_a_delayed_share_at_the_next_window() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = shop(&server).await;
+    let profile = json!({"schedule": "delayed", "delay_days": 14, "release_on_fulfilment": true});
+    let path = format!("/v1/admin/payout-profiles/{}", shop.venue_id);
+    let (status, set) = server.send("PUT", &path, Some(ADMIN_TOKEN), None, Some(profile)).await;
+    assert_eq!((status, set["terms"].as_str()), (StatusCode::OK, Some("delayed 14 days, released when fulfilled")));
+    assert_eq!(set["release_on_fulfilment"], true, "{set}");
+    let picked = buy(&server, &shop, "gail", 2).await; // 25.00: the venue earns 3.38
+    buy(&server, &shop, "hugo", 2).await;
+    assert_eq!(eur(&server, &shop.venue).await, (676, 0, 0, 0));
+    let settlement = close(&server, "before-pickup").await;
+    assert!(payouts_by_account(&settlement).iter().all(|(id, _, _)| *id != shop.venue_id), "not released yet");
+
+    let order_id = picked["order"]["order_id"].as_str().unwrap();
+    let (_, order) = server.get(&format!("/v1/orders/{order_id}"), picked["buyer"].as_str()).await;
+    let fulfilment = &order["fulfilment"][0];
+    let code = fulfilment["pickup_code"].as_str().unwrap();
+    let changes = format!("/v1/fulfilment-orders/{}/changes", fulfilment["id"].as_str().unwrap());
+    for body in [json!({"state": "accepted"}), json!({"state": "ready_for_pickup"})] {
+        let (status, moved) = server.post(&changes, Some(&shop.venue), None, body).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+    }
+    let (status, _) =
+        server.post(&changes, Some(&shop.venue), None, json!({"state": "picked_up", "pickup_code": code})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, earnings) = server.get("/v1/earnings", Some(&shop.venue)).await;
+    let released: Vec<_> =
+        earnings["earnings"].as_array().unwrap().iter().filter(|e| e.get("released_at").is_some()).collect();
+    assert_eq!(released.len(), 1, "{earnings}");
+    assert!(released[0]["why"].as_str().unwrap().contains("released when fulfilled; fulfilled "), "{earnings}");
+
+    let settlement = close(&server, "after-pickup").await;
+    assert_eq!(
+        payouts_by_account(&settlement).into_iter().find(|(id, _, _)| *id == shop.venue_id).map(|p| p.1),
+        Some(338)
+    );
+    assert_eq!(eur(&server, &shop.venue).await, (338, 0, 0, 338), "the other sale still waits");
+    let server = server.restart().await;
+    assert_eq!(eur(&server, &shop.venue).await, (338, 0, 0, 338));
+    trial_balance(&server).await;
+
+    let same_day = json!({"schedule": "same_day", "release_on_fulfilment": true});
+    let (status, refused) = server.send("PUT", &path, Some(ADMIN_TOKEN), None, Some(same_day)).await;
+    assert_eq!((status, error_code(&refused)), (StatusCode::BAD_REQUEST, "invalid_request"), "{refused}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn money_refusals_are_clear_and_change_nothing() {
     let server = TestServer::start(Options::default()).await;

@@ -36,7 +36,7 @@ fn hashes(proof: &Value) -> Vec<merkle::Hash> {
     hashes.iter().map(|hash| transparency::parse_hash(hash.as_str().unwrap()).unwrap()).collect()
 }
 
-async fn leaves(server: &TestServer, drop_id: &str) -> Vec<String> {
+pub(crate) async fn leaves(server: &TestServer, drop_id: &str) -> Vec<String> {
     let mut leaves = Vec::new();
     loop {
         let (status, page) = server.get(&format!("/v1/drops/{drop_id}/log?start={}&limit=3", leaves.len()), None).await;

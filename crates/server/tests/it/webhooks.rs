@@ -214,6 +214,26 @@ async fn rotation_signs_with_both_secrets_and_a_redelivery_keeps_the_id() {
 }
 
 #[tokio::test]
+async fn the_last_unit_sold_is_one_drop_sold_out() {
+    let server = TestServer::start(Options::default()).await;
+    let (receiver, url) = Receiver::start().await;
+    let fixture = server.open_drop(2, 1, 300).await;
+    let endpoint = create_endpoint(&server, &fixture.creator, &url, &["drop.sold_out"]).await;
+    order(&server, &fixture.drop_id, "first_fan").await;
+    let last = order(&server, &fixture.drop_id, "last_fan").await;
+    let message = receiver.wait_for(1).await[0].clone();
+    assert!(message.verifies_with(endpoint["secret"].as_str().unwrap()));
+    let body = message.json();
+    assert_eq!((body["type"].as_str(), body["data"]["quantity"].as_u64()), (Some("drop.sold_out"), Some(2)), "{body}");
+    assert_eq!(body["data"]["drop_id"].as_str(), Some(fixture.drop_id.as_str()));
+    assert_eq!(body["data"]["last_order_id"], last["order_id"]);
+    let server = server.restart().await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(receiver.received().len(), 1, "said once, and not again after a restart");
+    assert_eq!(server.engine.webhooks_waiting(), 0);
+}
+
+#[tokio::test]
 async fn a_pending_delivery_survives_a_restart_with_its_id() {
     let server = TestServer::start(Options { manual_clock: true, ..Options::default() }).await;
     let (receiver, url) = Receiver::start().await;

@@ -82,11 +82,12 @@ impl State {
                             let lines = state.available_lines.entry((earning.payee, currency)).or_default();
                             lines.push(order_line(kind, order_id, amount, closed_at));
                         };
-                        if earning.pending > 0 && earning.available_at <= closed_at {
+                        let (pending_due, reserve_due) = earning.matures_by(closed_at);
+                        if pending_due {
                             push(LineKind::Sale, earning.pending);
                             earning.pending = 0;
                         }
-                        if earning.reserved > 0 && earning.reserve_until.is_some_and(|until| until <= closed_at) {
+                        if reserve_due {
                             push(LineKind::ReserveReleased, earning.reserved);
                             earning.reserved = 0;
                         }
@@ -184,8 +185,8 @@ impl State {
                             earning.disputed -= part.amount_minor;
                             earning.pending += part.from_pending_minor;
                             earning.reserved += part.from_reserved_minor;
-                            due.push(earning.available_at);
-                            due.extend(earning.reserve_until);
+                            due.push(earning.pending_due());
+                            due.extend(earning.reserve_due());
                         }
                         let state = self.money.books.entry(dispute.order_id.partition()).or_default();
                         state.due.extend(due.into_iter().map(|at| (at, dispute.order_id)));
@@ -222,14 +223,19 @@ impl State {
         match &transaction.cause {
             Cause::Sale { order_id, lines, .. } => {
                 let mut money = OrderMoney { currency, lines: Vec::with_capacity(lines.len()) };
+                // A digital line is delivered with its sale: released early at once, where the
+                // payee's profile says so.
+                let digital: Vec<bool> = lines.iter().map(|line| self.is_digital(line.hold_id)).collect();
                 let state = self.money.books.entry(book).or_default();
-                for line in lines {
+                for (line, digital) in lines.iter().zip(digital) {
                     let mut earnings = Vec::with_capacity(line.earnings.len());
                     for earning in &line.earnings {
+                        let released_at = (digital && earning.profile.release_on_fulfilment).then_some(transaction.at);
                         state.due.insert((earning.available_at, *order_id));
                         if let Some(until) = earning.reserve_until {
                             state.due.insert((until, *order_id));
                         }
+                        state.due.extend(released_at.map(|at| (at, *order_id)));
                         earnings.push(EarningState {
                             payee: earning.payee,
                             amount: earning.amount_minor,
@@ -240,6 +246,7 @@ impl State {
                             reserve_until: earning.reserve_until,
                             profile: earning.profile,
                             disputed: 0,
+                            released_at,
                         });
                     }
                     money.lines.push(LineMoney {

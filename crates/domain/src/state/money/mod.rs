@@ -13,6 +13,7 @@ pub(super) mod contracts;
 mod disputes;
 mod invariants;
 mod profiles;
+mod release;
 mod sale;
 pub(super) mod settlement;
 
@@ -39,12 +40,31 @@ pub(super) struct EarningState {
     pub(super) profile: PayoutProfile,
     /// Set aside for an open dispute, or lost to one.
     pub(super) disputed: i64,
+    /// When its line was delivered or picked up, for a profile that releases it then.
+    pub(super) released_at: Option<Timestamp>,
 }
 
 impl EarningState {
     /// What a refund or a dispute may still take of it.
     pub(super) fn remaining(&self) -> i64 {
         self.amount - self.refunded - self.disputed
+    }
+
+    /// When the part not reserved matures: after the delay, or at fulfilment if that came first.
+    pub(super) fn pending_due(&self) -> Timestamp {
+        self.released_at.map_or(self.available_at, |at| at.min(self.available_at))
+    }
+
+    /// When the reserve is released, likewise.
+    pub(super) fn reserve_due(&self) -> Option<Timestamp> {
+        self.reserve_until.map(|until| self.released_at.map_or(until, |at| at.min(until)))
+    }
+
+    /// Whether its pending part and its reserve mature at a close at `closed_at`.
+    pub(super) fn matures_by(&self, closed_at: Timestamp) -> (bool, bool) {
+        let pending = self.pending > 0 && self.pending_due() <= closed_at;
+        let reserve = self.reserved > 0 && self.reserve_due().is_some_and(|due| due <= closed_at);
+        (pending, reserve)
     }
 }
 
@@ -156,10 +176,13 @@ pub struct EarningView {
     pub refunded_minor: i64,
     pub pending_minor: i64,
     pub reserved_minor: i64,
+    /// When the part not reserved matures (the earlier of the delay's end and the release).
     pub available_at: Timestamp,
     pub reserve_until: Option<Timestamp>,
     /// The payout profile at the sale, which set `available_at` and the reserve.
     pub profile: PayoutProfile,
+    /// When the line's delivery or pickup released it early, under such a profile.
+    pub released_at: Option<Timestamp>,
 }
 
 impl crate::State {
@@ -323,9 +346,10 @@ impl crate::State {
                         refunded_minor: earning.refunded,
                         pending_minor: earning.pending,
                         reserved_minor: earning.reserved,
-                        available_at: earning.available_at,
-                        reserve_until: earning.reserve_until,
+                        available_at: earning.pending_due(),
+                        reserve_until: earning.reserve_due(),
                         profile: earning.profile,
+                        released_at: earning.released_at,
                     });
                 }
             }

@@ -45,6 +45,10 @@ impl State {
         if profile.reserve_bps > 0 && profile.reserve_days < profile.delay_days {
             return Err(Rejection::invalid("reserve_days", "a reserve is held at least as long as the delay"));
         }
+        if profile.release_on_fulfilment && profile.delay_days == 0 && profile.reserve_bps == 0 {
+            let message = "needs a delay or a reserve to end early";
+            return Err(Rejection::invalid("release_on_fulfilment", message));
+        }
         let answer = Ok(Reply::PayoutProfile { account_id, profile });
         // The same profile pinned already: nothing to journal. Set by a rule, it becomes pinned.
         let current = self.money.profiles.get(&account_id);

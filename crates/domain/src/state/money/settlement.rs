@@ -46,10 +46,11 @@ impl State {
                     let mut mature = |amount, kind| {
                         due.push(Maturing { payee: earning.payee, currency: order.currency, amount, kind })
                     };
-                    if earning.pending > 0 && earning.available_at <= closed_at {
+                    let (pending_due, reserve_due) = earning.matures_by(closed_at);
+                    if pending_due {
                         mature(earning.pending, LineKind::Sale);
                     }
-                    if earning.reserved > 0 && earning.reserve_until.is_some_and(|until| until <= closed_at) {
+                    if reserve_due {
                         mature(earning.reserved, LineKind::ReserveReleased);
                     }
                 }

@@ -72,6 +72,10 @@ pub(crate) struct EarningBody {
     pub(crate) available_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) reserve_until: Option<String>,
+    /// When the line's delivery or pickup released it early (a profile with
+    /// `release_on_fulfilment`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) released_at: Option<String>,
     /// In words: "available 2026-12-08: delayed 7 days; 1000 reserved until 2027-01-01".
     pub(crate) why: String,
 }
@@ -83,6 +87,9 @@ fn day(at: Timestamp) -> String {
 impl From<&EarningView> for EarningBody {
     fn from(view: &EarningView) -> EarningBody {
         let mut why = format!("available {}: {}", day(view.available_at), view.profile.terms());
+        if let Some(at) = view.released_at {
+            why.push_str(&format!("; fulfilled {}", day(at)));
+        }
         if let Some(until) = view.reserve_until {
             why.push_str(&format!(
                 "; {} of {} reserved until {}",
@@ -101,6 +108,7 @@ impl From<&EarningView> for EarningBody {
             reserved_minor: view.reserved_minor,
             available_at: rfc3339(view.available_at),
             reserve_until: view.reserve_until.map(rfc3339),
+            released_at: view.released_at.map(rfc3339),
             why,
         }
     }

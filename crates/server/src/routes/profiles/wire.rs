@@ -23,6 +23,10 @@ pub(crate) struct ProfileRequest {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 365)]
     pub(crate) reserve_days: Option<u32>,
+    /// The delay and the reserve of each line end early, at the next window, once the line is
+    /// delivered or picked up (a digital line at once). Needs a delay or a reserve.
+    #[serde(default)]
+    pub(crate) release_on_fulfilment: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
@@ -39,6 +43,7 @@ pub(crate) struct ProfileBody {
     pub(crate) delay_days: u32,
     pub(crate) reserve_bps: u32,
     pub(crate) reserve_days: u32,
+    pub(crate) release_on_fulfilment: bool,
     /// In words, as each earning's `why` says it.
     pub(crate) terms: String,
     /// False when the platform's default applies.
@@ -93,6 +98,7 @@ impl ProfileBody {
             delay_days: profile.delay_days,
             reserve_bps: profile.reserve_bps,
             reserve_days: profile.reserve_days,
+            release_on_fulfilment: profile.release_on_fulfilment,
             terms: profile.terms(),
             custom,
             set_by: if custom { "admin" } else { "default" },
@@ -131,6 +137,7 @@ pub(crate) struct ProfileTermsBody {
     pub(crate) delay_days: u32,
     pub(crate) reserve_bps: u32,
     pub(crate) reserve_days: u32,
+    pub(crate) release_on_fulfilment: bool,
     pub(crate) terms: String,
 }
 
@@ -141,6 +148,7 @@ impl From<&PayoutProfile> for ProfileTermsBody {
             delay_days: profile.delay_days,
             reserve_bps: profile.reserve_bps,
             reserve_days: profile.reserve_days,
+            release_on_fulfilment: profile.release_on_fulfilment,
             terms: profile.terms(),
         }
     }

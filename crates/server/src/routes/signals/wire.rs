@@ -8,7 +8,15 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignalRequest {
-    pub(crate) fulfilment_id: String,
+    /// A status or ETA signal names a fulfilment order; a stock count names a drop instead.
+    #[serde(default)]
+    pub(crate) fulfilment_id: Option<String>,
+    /// A stock count: the drop whose units the partner (its hub) counted on its shelf.
+    #[serde(default)]
+    pub(crate) drop_id: Option<String>,
+    /// With `drop_id`: the units counted.
+    #[serde(default)]
+    pub(crate) on_hand: Option<u64>,
     /// A state further along the order's path (the states between are passed through).
     #[serde(default)]
     pub(crate) state: Option<String>,
@@ -34,9 +42,12 @@ pub(crate) struct SignalErrorBody {
     pub(crate) message: String,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Default, Serialize, ToSchema)]
 pub(crate) struct SignalResultBody {
-    pub(crate) fulfilment_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fulfilment_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) drop_id: Option<String>,
     /// `applied`, `stale` or `refused`.
     pub(crate) outcome: &'static str,
     /// The order's state after the signal.
@@ -44,33 +55,62 @@ pub(crate) struct SignalResultBody {
     pub(crate) state: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) eta: Option<String>,
+    /// A stock count: the drop's last count and what the drop expected on the shelf then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) on_hand: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expected: Option<u64>,
+    /// The reconciliation case this count opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) case_id: Option<String>,
     /// Why it was refused: the error a change would have answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<SignalErrorBody>,
 }
 
+fn outcome_name(outcome: domain::SignalOutcome) -> &'static str {
+    match outcome {
+        domain::SignalOutcome::Applied => "applied",
+        domain::SignalOutcome::Stale => "stale",
+    }
+}
+
 impl SignalResultBody {
     pub(crate) fn of(id: &str, fulfilment: &FulfilmentOrder, outcome: domain::SignalOutcome) -> SignalResultBody {
         SignalResultBody {
-            fulfilment_id: id.to_owned(),
-            outcome: match outcome {
-                domain::SignalOutcome::Applied => "applied",
-                domain::SignalOutcome::Stale => "stale",
-            },
+            fulfilment_id: Some(id.to_owned()),
+            outcome: outcome_name(outcome),
             state: Some(fulfilment.state.name()),
             eta: fulfilment.eta.map(rfc3339),
-            error: None,
+            ..SignalResultBody::default()
         }
     }
 
-    pub(crate) fn refused(id: &str, error: crate::error::ApiError) -> SignalResultBody {
+    pub(crate) fn of_count(
+        drop_id: &str,
+        count: &domain::StockCount,
+        outcome: domain::SignalOutcome,
+        case: Option<&domain::ReconciliationCase>,
+    ) -> SignalResultBody {
+        SignalResultBody {
+            drop_id: Some(drop_id.to_owned()),
+            outcome: outcome_name(outcome),
+            on_hand: Some(count.on_hand),
+            expected: Some(count.expected),
+            case_id: case.map(|case| case.id.to_string()),
+            ..SignalResultBody::default()
+        }
+    }
+
+    /// `request` names the fulfilment order or the drop the refused signal was about.
+    pub(crate) fn refused(request: &SignalRequest, error: crate::error::ApiError) -> SignalResultBody {
         let error = SignalErrorBody { code: error.code, message: error.message };
         SignalResultBody {
-            fulfilment_id: id.to_owned(),
+            fulfilment_id: request.fulfilment_id.clone(),
+            drop_id: request.drop_id.clone(),
             outcome: "refused",
-            state: None,
-            eta: None,
             error: Some(error),
+            ..SignalResultBody::default()
         }
     }
 }
