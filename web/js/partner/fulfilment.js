@@ -219,9 +219,10 @@ export function fulfilmentConsole(api, myId) {
         ' · order ', el('span', { class: 'mono', title: order.order_id }, shortId(order.order_id))),
       el('p', { class: 'small buyer-sees' }, el('span', { class: 'muted' }, 'Buyer sees: '),
         isDone(order) && buyerSees ? buyerSees : [STATE_WORDS[order.state], buyerSees ? ` · ${buyerSees}` : '']),
-      moves.length ? el('div', { class: 'actions row wrap' }, moves) : null,
-      etaForm,
+      // The hand-over first when it is due; the ETA before the moves that send it along.
       codeForm,
+      etaForm,
+      moves.length ? el('div', { class: 'actions row wrap' }, moves) : null,
       error);
   }
 

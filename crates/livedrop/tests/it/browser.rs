@@ -548,6 +548,7 @@ async fn check_fulfilment(
     venue: &Page,
     shopper: &Page,
 ) {
+    let started = Instant::now();
     let api = Api { http: reqwest::Client::new(), base: base.to_owned() };
     let product =
         json!({"title": "Gig poster", "price_minor": 1200, "currency": "EUR", "stock": 20, "fulfilment": "pickup"});
@@ -628,6 +629,8 @@ async fn check_fulfilment(
     venue.click(&submit).await;
     venue.wait("picked up", &format!("document.querySelector('{item}[data-state=picked_up]')")).await;
     venue.wait("the SLA", "document.querySelector('#sla [data-figure=completed] dd')?.textContent === '1'").await;
+    // The screenshot while the buyer's page reads the order again (every 5 s).
+    venue.screenshot(&screenshots_dir().join("partner.png")).await;
     let picked = format!("{line}[data-fulfilment-id={id:?}][data-state=picked_up]");
     shopper
         .wait(
@@ -635,7 +638,7 @@ async fn check_fulfilment(
             &format!("document.querySelector('{picked}')?.textContent.includes('Picked up')"),
         )
         .await;
-    venue.screenshot(&screenshots_dir().join("partner.png")).await;
+    println!("the venue handed over the pickup in {} ms", started.elapsed().as_millis());
 }
 
 /// After the episode ends, the room page shows it under Replays with an `<audio controls
