@@ -44,7 +44,7 @@ const ETA_STATES = ['accepted', 'ready_for_pickup', 'in_transit'];
  * A duration as a person says it: "35 s", "4 min", "1 h 20 min", "2 d 3 h".
  * @param {number} ms
  */
-export function span(ms) {
+function span(ms) {
   const seconds = Math.round(Math.abs(ms) / 1_000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.round(seconds / 60);
@@ -184,8 +184,9 @@ export function fulfilmentConsole(api, myId) {
       : null;
 
     const codeError = el('p', { class: 'notice error small pickup-error', role: 'alert', hidden: true });
+    const codeId = `pickup-code-${order.id}`;
     const codeInput = el('input', {
-      class: 'pickup-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', autocomplete: 'one-time-code',
+      id: codeId, class: 'pickup-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', autocomplete: 'one-time-code',
       placeholder: '••••••', required: true, 'aria-label': `The buyer’s pickup code for ${titleOf(order)}`,
     });
     const codeForm = order.method === 'pickup' && order.state === 'ready_for_pickup'
@@ -202,7 +203,7 @@ export function fulfilmentConsole(api, myId) {
             busy(/** @type {HTMLButtonElement} */ (event.submitter), () => send(order, { state: 'picked_up', pickup_code: code }, codeError));
           },
         },
-        el('label', { class: 'field' }, el('span', {}, 'Buyer’s pickup code'),
+        el('div', { class: 'field' }, el('label', { for: codeId }, 'Buyer’s pickup code'),
           el('div', { class: 'row' }, codeInput, el('button', { class: 'primary small hand-over', type: 'submit' }, 'Hand over'))),
         codeError)
       : null;
