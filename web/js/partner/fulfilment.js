@@ -1,8 +1,9 @@
 // @ts-check
-// The partner console's Fulfilment and SLA cards: the orders the partner fulfils, newest first,
-// each with the moves its state allows (accept, ready for pickup, in transit, delivered, cancel,
-// returned), an ETA to promise, and for a pickup at its counter the buyer's six-digit code that
-// hands the goods over; and how it did (/v1/fulfilment-stats). Items are rebuilt only when their
+// The partner console's Fulfilment and SLA cards: the orders the partner fulfils (those still to
+// do first, newest first within each), each with the moves its state allows (accept, ready for
+// pickup, in transit, delivered, cancel, returned), an ETA to promise, and for a pickup at its
+// counter the buyer's six-digit code that hands the goods over; and how it did
+// (/v1/fulfilment-stats). Items are rebuilt only when their
 // order changed, so a refresh never wipes an ETA or a code being typed, nor an error being read.
 
 import { ApiError, describe } from '../api.js';

@@ -396,6 +396,13 @@ async fn drive(
     assert!(order_id.starts_with("ord_"), "{order_id}");
     assert!(buyer.text("#order-total").await.contains("25"));
     assert!(buyer.text("#receipt").await.contains("livedrop verify"));
+    // Beside it, the shipped line's way to the buyer: received, waiting for the creator.
+    buyer
+        .wait(
+            "the order's status",
+            "document.querySelector('#order-status .fulfilment-line[data-method=ship][data-state=open] .promise')?.textContent === 'Waiting for confirmation'",
+        )
+        .await;
     // What the buyer keeps (and downloads as order.json) is what `livedrop verify` checks.
     let order = buyer.js("return JSON.stringify(window.livedropRoom.purchase.order, null, 2)").await;
     let order_file = scratch.join("order.json");
