@@ -1,10 +1,13 @@
 // @ts-check
 // The partner page (/partner): a venue, logistics partner or curator signs in with its token (from
 // the address's fragment, localStorage or the form) or makes a partner account; then sees the split
-// contracts naming it, accepting or rejecting the pending ones, its balances, each order's earning
-// and its payouts with their CSV statements. Read again every 30 s and on demand.
+// contracts naming it, accepting or rejecting the pending ones, the orders it fulfils and how it
+// did (js/partner/fulfilment.js), its balances, each order's earning and its payouts with their CSV
+// statements. Read again every 30 s, on demand and after each action.
 
 import { ApiError, client, describe, request } from './api.js';
+import { fulfilmentConsole } from './partner/fulfilment.js';
+import { whenProductLoads } from './products.js';
 import { balancesView, earningsView, loadMoney, nextPayoutView, payoutsView, termsView } from './money.js';
 import { $, busy, el, fill, shortId, store, toast, when } from './ui.js';
 
@@ -35,6 +38,7 @@ const state = {
 };
 
 const api = client(() => state.token);
+const fulfilment = fulfilmentConsole(api, () => state.me?.id);
 
 /** @param {unknown} error */
 const fail = (error) => toast(describe(error), 'error', 6_000);
@@ -149,6 +153,7 @@ function renderMoney() {
 async function refresh() {
   if (!state.token) return;
   const error = $('#load-error');
+  const orders = fulfilment.refresh(); // shows its own failures
   try {
     const [contracts, money] = await Promise.all([api.get('/v1/split-contracts'), loadMoney(state.token)]);
     state.contracts = contracts.contracts;
@@ -167,6 +172,7 @@ async function refresh() {
   }
   renderContracts();
   renderMoney();
+  await orders;
   $('#partner-updated').textContent = `Updated ${new Date(state.loadedAt).toLocaleTimeString()}`;
 }
 
@@ -180,6 +186,7 @@ function enter() {
     `Signed in as ${me.handle}. Your account id, for creators to name you in a split contract: `,
     el('code', { id: 'partner-id' }, me.id), '. ',
     el('button', { class: 'link', type: 'button', onclick: signOut }, 'Sign out'));
+  whenProductLoads(fulfilment.render);
   refresh();
   setInterval(() => {
     if (!document.hidden) refresh();

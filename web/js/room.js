@@ -17,6 +17,7 @@ import { renderDrop } from './room/drop.js';
 import { renderOffline } from './room/offline.js';
 import { renderPolls } from './room/polls.js';
 import { renderQuestions, wireQuestions } from './room/questions.js';
+import { renderOrderStatus } from './room/fulfilment.js';
 import { renderReceipt } from './room/receipt.js';
 import { forgetFailedReplays, renderReplays, replaySoon } from './room/replays.js';
 import { renderStage, wireStage } from './room/stage.js';
@@ -38,6 +39,7 @@ function render() {
   renderDemo();
   renderDrop();
   renderReceipt();
+  renderOrderStatus();
   renderReplays();
   renderPolls();
   renderQuestions();

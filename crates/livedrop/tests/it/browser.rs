@@ -7,16 +7,22 @@
 //! writes them to docs/room.png, docs/host.png and docs/partner.png, the README's). Once the episode ends, the
 //! room page lists its recordings as replays, each an `<audio>` whose URL serves Ogg Opus.
 //! The host console's Earnings card shows the sale as pending, then (after an admin closes a
-//! settlement window over HTTP) a paid payout whose CSV statement downloads; last, the buyer's
-//! window becomes a partner on the partner page and accepts a split contract naming it.
+//! settlement window over HTTP) a paid payout whose CSV statement downloads; then the buyer's
+//! window becomes a partner on the partner page and accepts a split contract naming it; last, that
+//! venue fulfils a pickup the host's window (now a new buyer's room page) bought: it accepts,
+//! promises a time and gets it ready, the buyer's page follows with the pickup code and its QR
+//! code, and a wrong code is refused before the right one hands it over.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/install-chromium`, which `scripts/test`
 //! runs first). `LIVEDROP_SKIP_BROWSER=1` skips it. The audio checks run first but are reported
 //! last, so the purchase, the screenshots and the rest are checked even when audio fails; the
 //! replays (recorded audio) are reported after them.
 
+mod fulfilment;
+
 use crate::process::ServerProcess;
 use fantoccini::{Client, ClientBuilder};
+use fulfilment::check_fulfilment;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 use std::net::TcpListener;
@@ -390,6 +396,13 @@ async fn drive(
     assert!(order_id.starts_with("ord_"), "{order_id}");
     assert!(buyer.text("#order-total").await.contains("25"));
     assert!(buyer.text("#receipt").await.contains("livedrop verify"));
+    // Beside it, the shipped line's way to the buyer: received, waiting for the creator.
+    buyer
+        .wait(
+            "the order's status",
+            "document.querySelector('#order-status .fulfilment-line[data-method=ship][data-state=open] .promise')?.textContent === 'Waiting for confirmation'",
+        )
+        .await;
     // What the buyer keeps (and downloads as order.json) is what `livedrop verify` checks.
     let order = buyer.js("return JSON.stringify(window.livedropRoom.purchase.order, null, 2)").await;
     let order_file = scratch.join("order.json");
@@ -445,8 +458,10 @@ async fn drive(
     // The episode's recordings become the room's replays. Recorded audio, so reported last.
     let replays = check_replays(buyer).await;
 
-    // The buyer's window becomes a partner's, which accepts the creator's split contract.
-    check_partner(base, token, buyer).await;
+    // The buyer's window becomes a partner's, which accepts the creator's split contract, then
+    // fulfils a pickup the host's window buys as a new buyer.
+    let contract_id = check_partner(base, token, buyer).await;
+    check_fulfilment(base, token, room_id, &contract_id, buyer, host).await;
 
     (audio, speaker, replays)
 }
@@ -495,8 +510,8 @@ async fn check_earnings(base: &str, host: &Page, order_id: &str) {
 }
 
 /// The partner page: a venue signs up in the form, the creator proposes a split contract naming
-/// it (over HTTP), and the venue accepts it with the page's button.
-async fn check_partner(base: &str, creator_token: &str, page: &Page) {
+/// it (over HTTP), and the venue accepts it with the page's button. Returns the contract's id.
+async fn check_partner(base: &str, creator_token: &str, page: &Page) -> String {
     page.client.goto(&format!("{base}/partner")).await.unwrap();
     page.wait("the partner sign-in", "!document.querySelector('#signin').hidden").await;
     page.click("#signup-panel > summary").await;
@@ -527,7 +542,7 @@ async fn check_partner(base: &str, creator_token: &str, page: &Page) {
     .await;
     let seen = api.get_json(&format!("/v1/split-contracts/{contract_id}"), creator_token).await;
     assert_eq!(seen["state"], "accepted", "{seen}");
-    page.screenshot(&screenshots_dir().join("partner.png")).await;
+    contract_id
 }
 
 /// After the episode ends, the room page shows it under Replays with an `<audio controls

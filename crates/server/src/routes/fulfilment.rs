@@ -11,11 +11,13 @@ use crate::openapi::{RateLimited, Unavailable};
 use crate::routes::{path_id, render};
 use crate::wire::parse_rfc3339;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::{AccountId, Command, Envelope, FulfilmentId, FulfilmentSamples, FulfilmentState, Role};
+use domain::{AccountId, Command, Envelope, Fulfilment, FulfilmentId, FulfilmentSamples, FulfilmentState, Role};
+use qrcode::render::svg;
+use qrcode::{EcLevel, QrCode};
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
 use wire::{ChangeRequest, FulfilmentBody, FulfilmentListBody};
@@ -30,12 +32,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/fulfilment-orders", get(list_fulfilment))
         .route("/v1/fulfilment-orders/{id}", get(get_fulfilment))
         .route("/v1/fulfilment-orders/{id}/changes", post(change_fulfilment))
+        .route("/v1/fulfilment-orders/{id}/pickup-code.svg", get(pickup_code_svg))
         .route("/v1/fulfilment-stats", get(fulfilment_stats))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_fulfilment, get_fulfilment, change_fulfilment, fulfilment_stats),
+    paths(list_fulfilment, get_fulfilment, pickup_code_svg, change_fulfilment, fulfilment_stats),
     components(schemas(
         ChangeRequest,
         FulfilmentBody,
@@ -94,6 +97,52 @@ pub(crate) async fn get_fulfilment(
         .await?;
     let fulfilment = fulfilment.ok_or_else(ApiError::not_found)?;
     Ok(Json(FulfilmentBody::for_viewer(&fulfilment, actor.id)).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/fulfilment-orders/{id}/pickup-code.svg", tag = "fulfilment", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the pickup code as a QR code, for the venue to scan", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "not a pickup, or not one the caller bought", body = ErrorBody),
+        RateLimited, Unavailable))]
+pub(crate) async fn pickup_code_svg(
+    State(app): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath,
+) -> Result<Response, ApiError> {
+    let fulfilment_id: FulfilmentId = path_id(&id)?;
+    // The code is the buyer's alone, as on the order: the venue, the creator and an admin are told
+    // nothing is there, like anyone else, and so is the buyer of a shipped line (it has no code).
+    let (code, _) = app
+        .engine
+        .read(fulfilment_id.partition(), move |state| {
+            state
+                .fulfilment(fulfilment_id)
+                .filter(|f| f.buyer_id == actor.id && f.method == Fulfilment::Pickup)
+                .and_then(|f| f.pickup_code.clone())
+        })
+        .await?;
+    let code = code.ok_or_else(ApiError::not_found)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            // A code that hands goods over: kept out of shared caches and off the disk.
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        qr_svg(&code)?,
+    )
+        .into_response())
+}
+
+/// `text` as a QR code in SVG: black on white with the standard quiet zone, medium error correction
+/// (a phone screen scanned at a counter is clean but may be scratched or dimmed).
+fn qr_svg(text: &str) -> Result<String, ApiError> {
+    // Six digits always fit; a failure here is a bug, logged, with internal details kept out.
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|error| {
+        tracing::error!(%error, "encoding a pickup code as a QR code");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    })?;
+    Ok(code.render::<svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build())
 }
 
 #[utoipa::path(post, path = "/v1/fulfilment-orders/{id}/changes", tag = "fulfilment", request_body = ChangeRequest,

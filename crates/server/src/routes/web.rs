@@ -59,13 +59,16 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("js/products.js", JS),
     asset!("js/ui.js", JS),
     asset!("js/index.js", JS),
+    asset!("js/fulfilment.js", JS),
     asset!("js/partner.js", JS),
+    asset!("js/partner/fulfilment.js", JS),
     asset!("js/room.js", JS),
     asset!("js/room/account.js", JS),
     asset!("js/room/audio.js", JS),
     asset!("js/room/checkout.js", JS),
     asset!("js/room/demo.js", JS),
     asset!("js/room/drop.js", JS),
+    asset!("js/room/fulfilment.js", JS),
     asset!("js/room/offline.js", JS),
     asset!("js/room/polls.js", JS),
     asset!("js/room/questions.js", JS),
@@ -94,7 +97,8 @@ const CACHE_CONTROL: &str = "no-cache";
 /// Scripts, styles, media and connections only from this server (the live feed and WHIP/WHEP are
 /// same-origin); nothing may frame the pages. `media-src 'self'` lets the room page's replays play
 /// the recordings (`/v1/episodes/{id}/recordings/{file}`); the live tracks are `mediastream:`.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// `img-src blob:` shows the buyer's pickup QR code, fetched with the bearer token.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
      media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 fn find(name: &str) -> Option<(usize, &'static Asset)> {

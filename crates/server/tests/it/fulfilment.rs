@@ -188,6 +188,60 @@ async fn a_venue_fulfils_a_pickup_through_its_states_and_nothing_else_moves_it()
     assert_eq!((after["state"].as_str(), after["changes"].as_array().map(Vec::len)), (Some("picked_up"), Some(4)));
 }
 
+/// `GET /v1/fulfilment-orders/{id}/pickup-code.svg` as `token` sees it: status, content type,
+/// cache control and body.
+async fn pickup_qr(server: &TestServer, token: Option<&str>, id: &str) -> (StatusCode, String, String, String) {
+    let mut request = server.client.get(format!("{}/v1/fulfilment-orders/{id}/pickup-code.svg", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let header = |name: &str| response.headers().get(name).map_or("", |v| v.to_str().unwrap()).to_owned();
+    let (content_type, cache_control) = (header("content-type"), header("cache-control"));
+    (response.status(), content_type, cache_control, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_buyer_alone_gets_the_pickup_code_as_a_qr_code() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = shop(&server).await;
+    let bought = buy(&server, &shop, "qr_fan", 1).await;
+    let other = buy(&server, &shop, "other_fan", 1).await;
+    let buyer = bought["buyer"].as_str().unwrap();
+    let order_path = format!("/v1/orders/{}", bought["order"]["order_id"].as_str().unwrap());
+    let (_, order) = server.get(&order_path, Some(buyer)).await;
+    let id = order["fulfilment"][0]["id"].as_str().unwrap();
+
+    let (status, content_type, cache_control, svg) = pickup_qr(&server, Some(buyer), id).await;
+    assert_eq!(status, StatusCode::OK, "{svg}");
+    assert_eq!((content_type.as_str(), cache_control.as_str()), ("image/svg+xml", "private, no-store"));
+    assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+
+    // Everyone else is told there is nothing: the venue, the creator, another buyer, an admin.
+    for token in
+        [shop.venue.as_str(), shop.creator.as_str(), other["buyer"].as_str().unwrap(), crate::harness::ADMIN_TOKEN]
+    {
+        let (status, content_type, _, body) = pickup_qr(&server, Some(token), id).await;
+        let head = &body[..body.len().min(120)];
+        assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, "application/json"), "{head}");
+    }
+    let (status, _, _, _) = pickup_qr(&server, None, id).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _, _) = pickup_qr(&server, Some(buyer), "ful_nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a malformed id");
+
+    // A shipped line has no code to show, to its buyer either.
+    let fixture = server.open_drop(10, 2, 300).await;
+    let shipper = server.account("ship_fan", "buyer").await;
+    let (_, claim) = server.claim(&shipper, &fixture.drop_id, "c", 1).await;
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, _) = server.post(&path, Some(&shipper), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let shipped = listed(&server, &fixture.creator).await[0]["id"].as_str().unwrap().to_owned();
+    let (status, _, _, body) = pickup_qr(&server, Some(&shipper), &shipped).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
 #[tokio::test]
 async fn a_shipped_product_without_a_logistics_partner_is_the_creators_to_fulfil() {
     let server = TestServer::start(Options::default()).await;
