@@ -16,6 +16,7 @@ import { connectLive } from './live.js';
  *   quantity: number, remaining: number, held: number, sold: number, released: number,
  *   per_buyer_limit: number, hold_seconds: number, price_minor: number, currency: string,
  *   opens_at: string, closes_at: string | null,
+ *   service?: {method: string, partner_id: string, terms: {ready_within_hours: number, deliver_within_hours?: number, pickup_window?: {from: string, to: string}, location?: string}},
  * }} Drop
  * @typedef {{
  *   id: string, room_id: string, host_id: string, title: string,

@@ -91,3 +91,36 @@ export function rfc3339ToLocal(rfc3339) {
   const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * What a drop's fulfiller promises a buyer who buys now, from its service terms, worked out as the
+ * server opens the order's ETA: ready `ready_within_hours` after the sale, then collected from the
+ * start of the first pickup window (UTC) that is still open, or delivered `deliver_within_hours`
+ * later. "Pickup today 18:00–20:00 at Corner Café", "Arrives by Thu 3 Dec".
+ * @param {{method: string, terms: {ready_within_hours: number, deliver_within_hours?: number, pickup_window?: {from: string, to: string}, location?: string}}} service
+ * @param {number} [now]
+ */
+export function servicePromise(service, now = Date.now()) {
+  const terms = service.terms;
+  const ready = now + terms.ready_within_hours * HOUR_MS;
+  if (service.method === 'ship') {
+    const by = new Date(ready + (terms.deliver_within_hours ?? 0) * HOUR_MS);
+    return sameDay(by, new Date(now)) ? `Arrives by ${clockTime(by)} today` : `Arrives by ${day(by)}`;
+  }
+  const where = terms.location ? ` at ${terms.location}` : '';
+  const window = terms.pickup_window;
+  if (!window) return `Pickup from ${moment(new Date(ready).toISOString(), now)}${where}`;
+  const minutes = (/** @type {string} */ hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const [from, to] = [minutes(window.from), minutes(window.to)];
+  const dayStart = Math.floor(ready / DAY_MS) * DAY_MS;
+  const minute = Math.floor((ready - dayStart) / 60_000);
+  const start = minute < from ? dayStart + from * 60_000 : minute < to ? ready : dayStart + DAY_MS + from * 60_000;
+  const windowDay = Math.floor(start / DAY_MS) * DAY_MS;
+  const end = new Date(windowDay + to * 60_000);
+  const startDate = new Date(start);
+  const when = sameDay(startDate, new Date(now)) ? 'today' : day(startDate);
+  return `Pickup ${when} ${clockTime(startDate)}–${clockTime(end)}${where}`;
+}

@@ -48,6 +48,7 @@ fn money_events() -> Vec<Event> {
         shares: vec![(venue.id, 1_500)],
         known_partners: vec![(venue.id, domain::PartnerKind::Venue)],
         replaces: None,
+        terms: Vec::new(),
     };
     let Reply::SplitContract(contract) = run.ok(Command::ProposeSplitContract { actor: creator, contract }) else {
         panic!()

@@ -59,6 +59,9 @@ pub struct SplitShare {
     /// pickups, a logistics partner shipping). Absent in contracts proposed before fulfilment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<PartnerKind>,
+    /// The service the partner agrees to by accepting (a venue's or logistics partner's SLA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<crate::ServiceTerms>,
 }
 
 /// A creator's offer of revenue shares to partners. Its shares never change: a different split is

@@ -20,6 +20,7 @@ mod reconciliation;
 mod rejection;
 mod rooms;
 mod routing;
+mod service_terms;
 mod state;
 mod webhooks;
 
@@ -54,6 +55,7 @@ pub use rooms::{
     Demo, Episode, EpisodeStatus, LivePoll, Pin, PollTally, Question, QuestionStatus, Rituals, Slot, Stage,
     StageAction, StageMember, StageRole, Template, TemplateRef, may_publish,
 };
+pub use service_terms::{DailyWindow, ServiceTerms};
 pub use state::{ChargeStanding, EarningView, NewSplitContract, PayeeBalance, SETTLEMENT_PARTITION, State};
 pub use webhooks::{
     AttemptOutcome, EndpointDisabled, EndpointSecret, WebhookAttempt, WebhookEndpoint, WebhookEventType, WebhookSecret,

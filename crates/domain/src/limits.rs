@@ -96,6 +96,10 @@ pub const CREATOR_CONTRACTS_MAX: usize = 1_000;
 pub const PAYOUT_DAYS_MAX: u32 = risk::PAYOUT_DAYS_MAX;
 /// A day, for payout delays.
 pub const DAY_MS: u64 = 24 * 3_600 * 1_000;
+/// A partner's service terms promise within a week at most.
+pub const SERVICE_HOURS_MAX: u32 = 168;
+/// Postcode prefixes a partner's terms list at most.
+pub const SERVICE_AREAS_MAX: usize = 64;
 /// Payouts of fewer minor units than this wait for a later window (`livedrop serve
 /// --payout-minimum-minor`).
 pub const PAYOUT_MINIMUM_MINOR_DEFAULT: i64 = 100;

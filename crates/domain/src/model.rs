@@ -132,9 +132,10 @@ pub struct Drop {
     pub remaining: u64,
     pub held: u64,
     pub sold: u64,
-    /// Units sold, refunded and not put back on sale in this drop: they went back to the product's
-    /// unallocated stock. So `remaining + held + sold + released == quantity`, and the product's
-    /// `allocated` counts `quantity - released`. Absent in journals written before refunds.
+    /// Units that left the drop for good: sold, refunded and not put back on sale (back to the
+    /// product's unallocated stock), or written off as missing from the hub's shelf (gone from the
+    /// product's stock too). So `remaining + held + sold + released == quantity`, and the
+    /// product's `allocated` counts `quantity - released`. Absent in journals written before refunds.
     #[serde(default)]
     pub released: u64,
     pub per_buyer_limit: u32,

@@ -144,7 +144,7 @@ impl World {
             let shares = vec![(world.partners[0].id, 1_700), (world.partners[1].id, 333)];
             let kinds = [domain::PartnerKind::Venue, domain::PartnerKind::Curator];
             let known_partners = world.partners.iter().zip(kinds).map(|(partner, kind)| (partner.id, kind)).collect();
-            let contract = NewSplitContract { shares, known_partners, replaces: None };
+            let contract = NewSplitContract { shares, known_partners, replaces: None, terms: Vec::new() };
             let Reply::SplitContract(contract) = world.ok(Command::ProposeSplitContract { actor: creator, contract })
             else {
                 panic!()

@@ -363,23 +363,37 @@ fn payout_rules_are_saved_by_admins_only_and_whole() {
     assert!(matches!(refused, Err(Rejection::Invalid { .. })), "a buyer is never paid out");
 }
 
-/// A profile that releases on fulfilment: a delivered line's delayed earnings and reserve mature
-/// at the next window, an undelivered one's on their dates; replay rebuilds the same.
+/// A profile that releases on fulfilment: a line handed over against the buyer's code matures at
+/// the next window; one its payee reports delivered itself, and one returned, on their dates;
+/// replay rebuilds the same.
 #[test]
-fn delivery_releases_the_delay_and_the_reserve_early() {
-    let (mut w, creator, buyer, drop_id) = W::new(10_000);
+fn a_handover_releases_the_delay_and_the_reserve_early() {
+    let (mut w, creator, buyer, ship_drop) = W::new(10_000);
     let profile = PayoutProfile { delay_days: 14, reserve_bps: 5_000, reserve_days: 30, release_on_fulfilment: true };
     w.ok(Command::SetPayoutProfile { actor: ADMIN, account_id: creator.id, profile });
-    let terms = |creator: AccountId| {
-        Box::new(SaleTerms {
-            fee_bps: 1_000,
-            default_profile: PayoutProfile::SAME_DAY,
-            profiles: vec![(creator, profile)],
-            pickup_seed: 7,
-        })
+    let room_id = w.state.drop(ship_drop).unwrap().room_id;
+    let price = Money { minor: 10_000, currency: "EUR".parse().unwrap() };
+    let product = Command::CreateProduct {
+        actor: creator,
+        title: "mug".into(),
+        price,
+        stock: 100,
+        fulfilment: Fulfilment::Pickup,
     };
+    let Reply::Product(product) = w.ok(product) else { panic!() };
+    let drop = NewDrop {
+        room_id,
+        split_contract_id: None,
+        product_id: product.id,
+        quantity: 10,
+        per_buyer_limit: 10,
+        hold_seconds: 3_600,
+        opens_at: None,
+        closes_at: None,
+    };
+    let Reply::Drop(pickup_drop) = w.ok(Command::CreateDrop { actor: creator, drop }) else { panic!() };
     let mut orders = Vec::new();
-    for charge in ["ch_a", "ch_b"] {
+    for (charge, drop_id) in [("ch_a", pickup_drop.id), ("ch_b", ship_drop), ("ch_c", pickup_drop.id)] {
         let Reply::Claimed(claim) = w.ok(Command::Claim { actor: buyer, drop_id, quantity: 1, risk: None }) else {
             panic!()
         };
@@ -390,18 +404,45 @@ fn delivery_releases_the_delay_and_the_reserve_early() {
             amount: total,
             quoted_hold_ids: lines.iter().map(|line| line.hold_id).collect(),
         };
-        let checkout =
-            Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms: terms(creator.id) };
+        let terms = Box::new(SaleTerms {
+            fee_bps: 1_000,
+            default_profile: PayoutProfile::SAME_DAY,
+            profiles: vec![(creator.id, profile)],
+            pickup_seed: 7,
+        });
+        let checkout = Command::Checkout { actor: buyer, cart_id: claim.cart_id, payment, risk: None, terms };
         let Reply::Ordered(order) = w.ok(checkout) else { panic!() };
         orders.push(order);
     }
-    // The first order is delivered on day 1 (the creator ships it), the second never.
+    // On day 1 the creator hands A and C over against the buyer's code (C comes back), and
+    // reports B delivered itself.
     w.now = START.plus_ms(86_400_000);
-    let fulfilment_id = w.state.order_fulfilment(orders[0].id).next().unwrap().id;
-    for to in [FulfilmentState::Accepted, FulfilmentState::InTransit, FulfilmentState::Delivered] {
-        let update =
-            Command::UpdateFulfilment { actor: creator, fulfilment_id, to: Some(to), eta: None, pickup_code: None };
-        w.ok(update);
+    let steps = [
+        (0, vec![FulfilmentState::Accepted, FulfilmentState::ReadyForPickup, FulfilmentState::PickedUp]),
+        (1, vec![FulfilmentState::Accepted, FulfilmentState::InTransit, FulfilmentState::Delivered]),
+        (
+            2,
+            vec![
+                FulfilmentState::Accepted,
+                FulfilmentState::ReadyForPickup,
+                FulfilmentState::PickedUp,
+                FulfilmentState::Returned,
+            ],
+        ),
+    ];
+    for (n, path) in steps {
+        let fulfilment = w.state.order_fulfilment(orders[n].id).next().unwrap().clone();
+        for to in path {
+            let pickup_code = (to == FulfilmentState::PickedUp).then(|| fulfilment.pickup_code.clone().unwrap());
+            let update = Command::UpdateFulfilment {
+                actor: creator,
+                fulfilment_id: fulfilment.id,
+                to: Some(to),
+                eta: None,
+                pickup_code,
+            };
+            w.ok(update);
+        }
     }
     // Each sale earns the creator 9 000 (10 % fee): 4 500 delayed 14 days, 4 500 reserved 30 days.
     let settle = |w: &mut W, days: u64| {
@@ -409,18 +450,17 @@ fn delivery_releases_the_delay_and_the_reserve_early() {
         let start = Command::StartSettlement { actor: Some(ADMIN), minimum_minor: 1_000_000 };
         let Reply::Settlement(settlement) = w.ok(start) else { panic!() };
         w.ok(Command::SettleBook { settlement: *settlement, book: orders[0].id.partition() });
-        w.state.payee_balances(creator.id)[0].clone()
+        let balance = w.state.payee_balances(creator.id)[0].clone();
+        (balance.available_minor, balance.pending_minor, balance.reserved_minor)
     };
-    let day2 = settle(&mut w, 2);
-    assert_eq!((day2.available_minor, day2.pending_minor, day2.reserved_minor), (9_000, 4_500, 4_500));
+    assert_eq!(settle(&mut w, 2), (9_000, 9_000, 9_000), "only A, handed over against the code");
     let earnings = w.state.earnings_of(creator.id, 10);
-    let delivered = earnings.iter().find(|view| view.order_id == orders[0].id).unwrap();
-    assert_eq!(delivered.released_at, Some(START.plus_ms(86_400_000)));
-    assert_eq!(delivered.available_at, START.plus_ms(86_400_000), "the release date, not the delay's end");
-    let day15 = settle(&mut w, 15);
-    assert_eq!((day15.available_minor, day15.pending_minor, day15.reserved_minor), (13_500, 0, 4_500));
-    let day31 = settle(&mut w, 31);
-    assert_eq!((day31.available_minor, day31.reserved_minor), (18_000, 0));
+    let released = earnings.iter().find(|view| view.order_id == orders[0].id).unwrap();
+    assert_eq!(released.released_at, Some(START.plus_ms(86_400_000)));
+    assert_eq!(released.available_at, START.plus_ms(86_400_000), "the release date, not the delay's end");
+    assert!(earnings.iter().filter(|view| view.order_id != orders[0].id).all(|view| view.released_at.is_none()));
+    assert_eq!(settle(&mut w, 15), (18_000, 0, 9_000));
+    assert_eq!(settle(&mut w, 31), (27_000, 0, 0));
     w.state.check_invariants().unwrap();
     let mut replayed = State::default();
     for event in &w.events {

@@ -13,6 +13,7 @@ impl Engine {
         actor: Actor,
         shares: Vec<(domain::AccountId, u32)>,
         replaces: Option<domain::SplitContractId>,
+        terms: Vec<(domain::AccountId, domain::ServiceTerms)>,
         idempotency: IdempotencyKey,
     ) -> Result<Outcome, EngineError> {
         let mut known_partners = Vec::new();
@@ -29,7 +30,7 @@ impl Engine {
                 known_partners.push((partner_id, kind));
             }
         }
-        let contract = domain::NewSplitContract { shares, known_partners, replaces };
+        let contract = domain::NewSplitContract { shares, known_partners, replaces, terms };
         let command = Command::ProposeSplitContract { actor, contract };
         self.execute(Envelope { idempotency: Some(idempotency), command }).await
     }

@@ -49,7 +49,7 @@ pub struct AuditReport {
     pub remaining: u64,
     pub held: u64,
     pub sold: u64,
-    /// Refunded units that left the drop for the product's stock.
+    /// Units that left the drop for good: refunded without restock, or written off.
     pub released: u64,
     /// Refunded units, restocked or released.
     pub refunded: u64,

@@ -4,6 +4,7 @@
 
 import { countdown } from '../countdown.js';
 import { pinnedDropId } from '../feed.js';
+import { servicePromise } from '../fulfilment.js';
 import { product } from '../products.js';
 import { $, FULFILMENT, busy, el, fill, money } from '../ui.js';
 import { PAYMENT_METHODS, buy, choosePaymentMethod, holdLeft, holding, pay, paymentMethod } from '../room/checkout.js';
@@ -127,6 +128,10 @@ export function renderDrop() {
   $('#product-title').textContent = item?.title ?? drop.title;
   const fulfilment = FULFILMENT[item?.fulfilment];
   $('#product-fulfilment').textContent = fulfilment ? `${fulfilment.icon} ${fulfilment.label}` : '';
+  // The fulfiller's promise to a buyer who buys now, from its service terms.
+  const promise = $('#product-promise');
+  promise.hidden = !drop.service;
+  promise.textContent = drop.service ? servicePromise(drop.service) : '';
   $('#product-price').textContent = money(drop.price_minor, drop.currency);
   $('#product-limit').textContent = `Limit ${drop.per_buyer_limit} per buyer`;
   const quantity = Math.max(1, drop.quantity);

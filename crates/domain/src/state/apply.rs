@@ -163,6 +163,9 @@ impl State {
                 review.status = if *approved { ReviewStatus::Approved } else { ReviewStatus::Rejected };
                 review.reason = reason.clone();
                 review.decided_at = Some(*at);
+                if *approved {
+                    self.release_digital_lines(*order_id, *at);
+                }
             }
             Event::TemplateSaved { template } => {
                 self.note_id(template.id.0);

@@ -5,7 +5,7 @@ use super::State;
 use super::decision::{Decision, ReadBack};
 use crate::{
     AccountId, Actor, Event, Fulfilment, FulfilmentChange, FulfilmentId, FulfilmentOrder, FulfilmentState, Order,
-    OrderId, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, PartnerKind, Rejection, Reply, SignalOutcome, Timestamp,
+    OrderId, PICKUP_CODE_ATTEMPTS_MAX, PICKUP_CODE_WINDOW_MS, Rejection, Reply, SignalOutcome, Timestamp,
 };
 use hashbrown::HashMap;
 
@@ -26,8 +26,8 @@ pub(super) struct FulfilmentBook {
     by_fulfiller: HashMap<AccountId, Vec<FulfilmentId>>,
     /// Each creator's fulfilment orders, oldest first.
     by_creator: HashMap<AccountId, Vec<FulfilmentId>>,
-    /// Units of each drop sold and still at the fulfiller's (open, accepted, ready for pickup).
-    on_shelf: HashMap<crate::DropId, u64>,
+    /// Each drop's fulfilment orders, oldest first.
+    by_drop: HashMap<crate::DropId, Vec<FulfilmentId>>,
 }
 
 impl State {
@@ -35,9 +35,15 @@ impl State {
         self.fulfilment.orders.get(&id)
     }
 
-    /// Units of the drop sold and not handed over or called off yet.
+    /// Units of the drop sold, not paid back and not handed over or called off yet: still at the
+    /// fulfiller's. Read when a hub counts (rarely), so it is summed rather than kept.
     pub(super) fn fulfilment_on_shelf(&self, drop_id: crate::DropId) -> u64 {
-        self.fulfilment.on_shelf.get(&drop_id).copied().unwrap_or(0)
+        let ids = self.fulfilment.by_drop.get(&drop_id).map(Vec::as_slice).unwrap_or(&[]);
+        ids.iter()
+            .map(|id| &self.fulfilment.orders[id])
+            .filter(|fulfilment| fulfilment.state.is_on_shelf())
+            .map(|f| u64::from(f.quantity.saturating_sub(self.refunds.executed_units(f.hold_id))))
+            .sum()
     }
 
     /// An order's fulfilment orders, in line order.
@@ -70,18 +76,14 @@ impl State {
         let mut events = Vec::new();
         for (index, line) in order.lines.iter().enumerate() {
             let Some(product) = self.products.get(&line.product_id) else { continue };
-            let kind = match product.fulfilment {
-                Fulfilment::Digital => continue,
-                Fulfilment::Pickup => PartnerKind::Venue,
-                Fulfilment::Ship => PartnerKind::Logistics,
-            };
-            let partner_id = self
-                .drops
-                .get(&line.drop_id)
-                .and_then(|drop| drop.split_contract_id)
-                .and_then(|contract_id| self.money.contracts.get(&contract_id))
-                .and_then(|contract| contract.shares.iter().find(|share| share.kind == Some(kind)))
-                .map(|share| share.partner_id);
+            if product.fulfilment == Fulfilment::Digital {
+                continue;
+            }
+            let hub = self.drop_hub_share(line.drop_id);
+            let partner_id = hub.map(|share| share.partner_id);
+            // The partner's terms promise the buyer a time: the order opens with it as its ETA.
+            let eta =
+                hub.and_then(|share| share.terms.as_ref()).map(|terms| terms.promised_by(now, product.fulfilment));
             let fulfilment = FulfilmentOrder {
                 id: next_id(),
                 order_id: order.id,
@@ -94,7 +96,7 @@ impl State {
                 buyer_id: order.buyer_id,
                 partner_id,
                 state: FulfilmentState::Open,
-                eta: None,
+                eta,
                 created_at: now,
                 changes: Vec::new(),
                 pickup_code: (product.fulfilment == Fulfilment::Pickup).then(|| crate::pickup_code(pickup_seed, index)),
@@ -307,7 +309,7 @@ impl State {
                 self.fulfilment.by_order.entry(fulfilment.order_id).or_default().push(fulfilment.id);
                 self.fulfilment.by_fulfiller.entry(fulfilment.fulfiller()).or_default().push(fulfilment.id);
                 self.fulfilment.by_creator.entry(fulfilment.creator_id).or_default().push(fulfilment.id);
-                *self.fulfilment.on_shelf.entry(fulfilment.drop_id).or_default() += u64::from(fulfilment.quantity);
+                self.fulfilment.by_drop.entry(fulfilment.drop_id).or_default().push(fulfilment.id);
                 let previous = self.fulfilment.orders.insert(fulfilment.id, fulfilment.clone());
                 assert!(previous.is_none(), "fulfilment {} opened twice", fulfilment.id);
             }
@@ -319,10 +321,6 @@ impl State {
                     fulfilment.state,
                     change.state
                 );
-                if fulfilment.state.is_on_shelf() && !change.state.is_on_shelf() {
-                    let units = self.fulfilment.on_shelf.get_mut(&fulfilment.drop_id).expect("units on the shelf");
-                    *units -= u64::from(fulfilment.quantity);
-                }
                 fulfilment.state = change.state;
                 if change.eta.is_some() {
                     fulfilment.eta = change.eta;
@@ -331,9 +329,11 @@ impl State {
                     fulfilment.eta_version = fulfilment.eta_version.max(version);
                 }
                 fulfilment.changes.push(change.clone());
+                let (order_id, hold_id, method) = (fulfilment.order_id, fulfilment.hold_id, fulfilment.method);
                 if change.state.is_completed() {
-                    let (order_id, hold_id) = (fulfilment.order_id, fulfilment.hold_id);
-                    self.release_fulfilled(order_id, hold_id, change.at);
+                    self.release_fulfilled(order_id, hold_id, change, method);
+                } else if change.state == FulfilmentState::Returned {
+                    self.unrelease_returned(order_id, hold_id);
                 }
             }
             Event::PickupCodeRejected { fulfilment_id, at, .. } => {

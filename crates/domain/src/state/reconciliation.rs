@@ -22,9 +22,15 @@ pub(super) struct ReconciliationBook {
 }
 
 impl State {
-    /// The partner whose shelf holds the drop's units: its contract's first venue for a pickup
-    /// product, its first logistics partner for a shipped one; `None` when the creator keeps them.
+    /// The partner whose shelf holds the drop's units and who fulfils its sales: its contract's
+    /// first venue for a pickup product, its first logistics partner for a shipped one; `None`
+    /// when the creator keeps them.
     pub(super) fn drop_hub(&self, drop_id: DropId) -> Option<AccountId> {
+        self.drop_hub_share(drop_id).map(|share| share.partner_id)
+    }
+
+    /// The hub's share of the drop's contract, with its service terms.
+    pub fn drop_hub_share(&self, drop_id: DropId) -> Option<&crate::SplitShare> {
         let drop = self.drops.get(&drop_id)?;
         let kind = match self.products.get(&drop.product_id)?.fulfilment {
             Fulfilment::Digital => return None,
@@ -32,7 +38,7 @@ impl State {
             Fulfilment::Ship => PartnerKind::Logistics,
         };
         let contract = self.money.contracts.get(&drop.split_contract_id?)?;
-        contract.shares.iter().find(|share| share.kind == Some(kind)).map(|share| share.partner_id)
+        contract.shares.iter().find(|share| share.kind == Some(kind))
     }
 
     /// Units the drop believes are on its hub's shelf: not sold yet (remaining or held), or sold
@@ -107,8 +113,9 @@ impl State {
         Ok(Decision::immediate(events, Ok(Reply::StockSignal { count, outcome: SignalOutcome::Applied, case })))
     }
 
-    /// The creator's word on a case: accepting writes off the shortfall, as far as the drop has
-    /// units left to sell (sold and held units are never taken back); disputing changes nothing.
+    /// The creator's word on a case: accepting writes off the shortfall (the smaller of the case's
+    /// and the newest count's), as far as the drop has units left to sell (sold and held units are
+    /// never taken back); disputing changes nothing.
     pub(super) fn decide_reconciliation(
         &self,
         now: Timestamp,
@@ -139,7 +146,11 @@ impl State {
                 return Err(Rejection::invalid("reason", message));
             }
         };
-        let written_off = if accept { case.shortfall().min(self.drops[&case.drop_id].remaining) } else { 0 };
+        // A newer count may have found units again: the smaller shortfall of the two stands.
+        let latest = self.reconciliation.counts.get(&case.drop_id);
+        let latest_shortfall = latest.map_or(u64::MAX, |count| count.expected.saturating_sub(count.on_hand));
+        let shortfall = case.shortfall().min(latest_shortfall);
+        let written_off = if accept { shortfall.min(self.drops[&case.drop_id].remaining) } else { 0 };
         let mut events = vec![Event::ReconciliationDecided {
             case_id,
             accepted: accept,

@@ -54,7 +54,8 @@ pub(crate) fn input_of(state: &State, event: &Event) -> Option<Input> {
     input_at(state, event, gone)
 }
 
-/// A drop's units that will never be sold again: sold, or refunded without going back on sale.
+/// A drop's units that will never be sold again: sold, or released (refunded without going back
+/// on sale, or written off).
 fn units_gone(drop: &domain::Drop) -> u64 {
     drop.sold + drop.released
 }
@@ -83,21 +84,19 @@ pub(crate) fn inputs_of(state: &State, events: &[Event]) -> Vec<(usize, Input)> 
     let mut gone_then: Vec<u64> = Vec::new();
     let mut gone_after: hashbrown::HashMap<domain::DropId, u64> = hashbrown::HashMap::new();
     for event in events.iter().rev() {
-        let (drop_id, sold) = match event {
-            Event::HoldsSold { drop_id, quantity, .. } => (drop_id, Some(*quantity)),
+        // How the event moved the drop's units gone; a sale's count is noted before undoing it.
+        let (drop_id, gone_by, is_sale) = match event {
+            Event::HoldsSold { drop_id, quantity, .. } => (drop_id, *quantity as i64, true),
             // Back on sale; a refund not restocked moves units from sold to released: still gone.
-            Event::UnitsRefunded { drop_id, restocked: true, .. } => (drop_id, None),
+            Event::UnitsRefunded { drop_id, quantity, restocked: true, .. } => (drop_id, -(*quantity as i64), false),
+            Event::StockWrittenOff { drop_id, quantity, .. } => (drop_id, *quantity as i64, false),
             _ => continue,
         };
         let gone = gone_after.entry(*drop_id).or_insert_with(|| state.drop(*drop_id).map_or(0, units_gone));
-        match (sold, event) {
-            (Some(quantity), _) => {
-                gone_then.push(*gone);
-                *gone = gone.saturating_sub(quantity);
-            }
-            (None, Event::UnitsRefunded { quantity, .. }) => *gone += quantity,
-            (None, _) => unreachable!(),
+        if is_sale {
+            gone_then.push(*gone);
         }
+        *gone = gone.saturating_add_signed(-gone_by);
     }
     events
         .iter()

@@ -527,7 +527,10 @@ async fn check_partner(base: &str, creator_token: &str, page: &Page) -> String {
     assert!(partner_id.starts_with("acct_"), "{partner_id}");
 
     let api = Api { http: reqwest::Client::new(), base: base.to_owned() };
-    let shares = json!({"shares": [{"partner_id": partner_id, "share_bps": 1_500}]});
+    // The venue signs service terms with its share: the room promises buyers pickup times from them.
+    let terms = json!({"accept_within_minutes": 30, "ready_within_hours": 2,
+        "pickup_window": {"from": "00:00", "to": "24:00"}, "location": "Corner Venue"});
+    let shares = json!({"shares": [{"partner_id": partner_id, "share_bps": 1_500, "terms": terms}]});
     let contract = api.post_keyed("/v1/split-contracts", Some(creator_token), Some("browser-contract-1"), shares).await;
     let contract_id = contract["id"].as_str().unwrap().to_owned();
     page.click("#refresh").await;

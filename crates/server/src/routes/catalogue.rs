@@ -101,7 +101,12 @@ pub(crate) async fn read_room(app: &AppState, room_id: RoomId) -> Result<(Option
 /// A room as `GET /v1/rooms/{id}` answers it, read from the state of its shard.
 pub(crate) fn room_body(state: &domain::State, room_id: RoomId) -> Option<RoomBody> {
     let room = state.room(room_id)?;
-    let drops = room.drop_ids.iter().filter_map(|drop_id| state.drop(*drop_id)).map(DropBody::from).collect();
+    let drops = room
+        .drop_ids
+        .iter()
+        .filter_map(|drop_id| state.drop(*drop_id))
+        .map(|drop| DropBody::read(state, drop))
+        .collect();
     let episodes = room.episode_ids.iter().filter_map(|id| state.episode(*id)).map(EpisodeBody::from).collect();
     Some(RoomBody::of(room, drops, episodes))
 }

@@ -28,7 +28,15 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(propose_contract, list_contracts, get_contract, accept_contract, reject_contract),
-    components(schemas(ProposeContractRequest, ShareRequest, ContractBody, ShareBody, ContractListBody))
+    components(schemas(
+        ProposeContractRequest,
+        ShareRequest,
+        wire::TermsWire,
+        wire::WindowWire,
+        ContractBody,
+        ShareBody,
+        ContractListBody
+    ))
 )]
 pub(crate) struct ContractsApi;
 
@@ -51,12 +59,17 @@ pub(crate) async fn propose_contract(
         return Err(ApiError::invalid("shares", format!("must name 1 to {SPLIT_PARTNERS_MAX} partners")));
     }
     let mut shares = Vec::with_capacity(request.shares.len());
-    for share in &request.shares {
-        shares.push((body_id("partner_id", &share.partner_id)?, share.share_bps));
+    let mut terms = Vec::new();
+    for (index, share) in request.shares.iter().enumerate() {
+        let partner_id = body_id("partner_id", &share.partner_id)?;
+        shares.push((partner_id, share.share_bps));
+        if let Some(wire) = &share.terms {
+            terms.push((partner_id, wire.parse(&format!("shares[{index}].terms"))?));
+        }
     }
     let replaces = request.replaces.as_deref().map(|text| body_id("replaces", text)).transpose()?;
     let idempotency = key.bind(actor.id, "/v1/split-contracts", &request);
-    let outcome = app.engine.propose_split_contract(actor, shares, replaces, idempotency).await?;
+    let outcome = app.engine.propose_split_contract(actor, shares, replaces, terms, idempotency).await?;
     Ok(render(outcome, StatusCode::CREATED))
 }
 

@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(create_drop, get_drop, close_drop, create_claim),
-    components(schemas(CreateDropRequest, DropBody, ClaimRequest, ClaimBody))
+    components(schemas(CreateDropRequest, DropBody, wire::ServiceBody, ClaimRequest, ClaimBody))
 )]
 pub(crate) struct DropsApi;
 
@@ -71,7 +71,10 @@ pub(crate) async fn create_drop(
     responses((status = 200, body = DropBody), (status = 404, body = ErrorBody), RateLimited, Unavailable))]
 pub(crate) async fn get_drop(State(app): State<AppState>, ApiPath(drop_id): ApiPath) -> Result<Response, ApiError> {
     let drop_id: DropId = path_id(&drop_id)?;
-    let (drop, _) = app.engine.read(drop_id.partition(), move |state| state.drop(drop_id).map(DropBody::from)).await?;
+    let (drop, _) = app
+        .engine
+        .read(drop_id.partition(), move |state| state.drop(drop_id).map(|drop| DropBody::read(state, drop)))
+        .await?;
     Ok(Json(drop.ok_or_else(ApiError::not_found)?).into_response())
 }
 

@@ -16,6 +16,7 @@ mod live;
 mod media;
 mod money;
 mod orphan_charges;
+mod partnerships;
 mod payout_rules;
 mod reconciliation;
 mod refunds;

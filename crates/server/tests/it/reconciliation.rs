@@ -116,3 +116,21 @@ async fn a_short_hub_count_is_reconciled_by_the_creator_and_nothing_else_moves_s
     let states: Vec<_> = listed["cases"].as_array().unwrap().iter().map(|case| case["state"].clone()).collect();
     assert_eq!(states, [json!("disputed"), json!("accepted"), json!("accepted")], "newest first");
 }
+
+/// A unit paid back and restocked is on sale again, not waiting at the hub: a count that finds it
+/// once opens no case.
+#[tokio::test]
+async fn a_restocked_refund_is_counted_once() {
+    let server = TestServer::start(Options::default()).await;
+    let shop = shop(&server).await;
+    let bought = buy(&server, &shop, "half_back", 2).await;
+    let order = &bought["order"];
+    let hold_id = order["lines"][0]["hold_id"].as_str().unwrap();
+    let refund = json!({"lines": [{"hold_id": hold_id, "quantity": 1}], "reason": "one is enough"});
+    let path = format!("/v1/orders/{}/refunds", order["order_id"].as_str().unwrap());
+    let (status, refund) = server.post(&path, bought["buyer"].as_str(), Some("half"), refund).await;
+    assert_eq!((status, refund["status"].as_str()), (StatusCode::CREATED, Some("executed")), "{refund}");
+    assert_eq!(drop_units(&server, &shop.drop_id).await, (49, 1, 0));
+    let counted = count(&server, &shop.venue, &shop.drop_id, 50, 1).await;
+    assert_eq!((counted["expected"].as_u64(), counted.get("case_id")), (Some(50), None), "{counted}");
+}

@@ -224,8 +224,9 @@ impl State {
             Cause::Sale { order_id, lines, .. } => {
                 let mut money = OrderMoney { currency, lines: Vec::with_capacity(lines.len()) };
                 // A digital line is delivered with its sale: released early at once, where the
-                // payee's profile says so.
-                let digital: Vec<bool> = lines.iter().map(|line| self.is_digital(line.hold_id)).collect();
+                // payee's profile says so (an order in fraud review: once it is approved).
+                let in_review = self.in_review(*order_id);
+                let digital: Vec<bool> = lines.iter().map(|line| !in_review && self.is_digital(line.hold_id)).collect();
                 let state = self.money.books.entry(book).or_default();
                 for (line, digital) in lines.iter().zip(digital) {
                     let mut earnings = Vec::with_capacity(line.earnings.len());

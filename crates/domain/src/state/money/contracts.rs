@@ -18,6 +18,8 @@ pub struct NewSplitContract {
     pub known_partners: Vec<(AccountId, PartnerKind)>,
     /// The creator's earlier contract this one is the next version of.
     pub replaces: Option<SplitContractId>,
+    /// Service terms proposed to some of the partners, which they sign by accepting.
+    pub terms: Vec<(AccountId, crate::ServiceTerms)>,
 }
 
 impl State {
@@ -43,6 +45,17 @@ impl State {
             if !proposal.known_partners.iter().any(|(known, _)| known == partner_id) {
                 return Err(Rejection::UnknownPartner { partner_id: *partner_id });
             }
+        }
+        for (index, (partner_id, terms)) in proposal.terms.iter().enumerate() {
+            let share = shares.iter().position(|(shared, _)| shared == partner_id);
+            let kind = proposal.known_partners.iter().find(|(known, _)| known == partner_id).map(|(_, kind)| *kind);
+            let (Some(share), Some(kind)) = (share, kind) else {
+                return Err(Rejection::invalid("terms", "name partners of the contract"));
+            };
+            if proposal.terms[..index].iter().any(|(earlier, _)| earlier == partner_id) {
+                return Err(Rejection::invalid("terms", "name each partner once"));
+            }
+            terms.check(kind, &format!("shares[{share}].terms"))?;
         }
         let total: u32 = shares.iter().map(|(_, bps)| bps).sum();
         if total > BPS_WHOLE {
@@ -74,6 +87,11 @@ impl State {
                     share_bps,
                     accepted_at: None,
                     kind: proposal.known_partners.iter().find(|(known, _)| *known == partner_id).map(|(_, kind)| *kind),
+                    terms: proposal
+                        .terms
+                        .iter()
+                        .find(|(named, _)| *named == partner_id)
+                        .map(|(_, terms)| terms.clone()),
                 })
                 .collect(),
             state: ContractState::Pending,

@@ -179,7 +179,7 @@ pub struct EarningView {
     /// When the part not reserved matures (the earlier of the delay's end and the release).
     pub available_at: Timestamp,
     pub reserve_until: Option<Timestamp>,
-    /// The payout profile at the sale, which set `available_at` and the reserve.
+    /// The payout profile at the sale, which set the delay and the reserve.
     pub profile: PayoutProfile,
     /// When the line's delivery or pickup released it early, under such a profile.
     pub released_at: Option<Timestamp>,

@@ -35,6 +35,13 @@ pub(super) async fn check_fulfilment(
     shopper
         .wait("pickup in person", "document.querySelector('#product-fulfilment').textContent.includes('Pick up')")
         .await;
+    // The venue's terms make the promise shown before buying.
+    shopper
+        .wait(
+            "the venue's promise",
+            "document.querySelector('#product-promise').textContent.includes('at Corner Venue')",
+        )
+        .await;
     shopper.click("#buy").await;
     shopper.wait("the receipt", "!document.querySelector('#receipt').hidden").await;
     let line = "#order-status .fulfilment-line";

@@ -53,6 +53,36 @@ pub(crate) struct DropBody {
     pub(crate) closes_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) split_contract_id: Option<String>,
+    /// Who fulfils the drop's sales under which service terms (its hub partner's, from the split
+    /// contract), from which the room shows a buyer the promise; on reads (`GET /v1/drops/{id}`,
+    /// the room and its live feed), absent when the creator fulfils or the partner agreed no terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) service: Option<ServiceBody>,
+}
+
+/// A drop's fulfiller and its terms.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ServiceBody {
+    /// `pickup` or `ship`.
+    pub(crate) method: &'static str,
+    pub(crate) partner_id: String,
+    pub(crate) terms: crate::routes::contracts::wire::TermsWire,
+}
+
+impl DropBody {
+    /// The drop as read from its shard's state, with its hub's service terms.
+    pub(crate) fn read(state: &domain::State, drop: &Drop) -> DropBody {
+        let mut body = DropBody::from(drop);
+        body.service = state.drop_hub_share(drop.id).and_then(|share| {
+            let terms = share.terms.as_ref()?;
+            let method = match share.kind? {
+                domain::PartnerKind::Venue => "pickup",
+                _ => "ship",
+            };
+            Some(ServiceBody { method, partner_id: share.partner_id.to_string(), terms: terms.into() })
+        });
+        body
+    }
 }
 
 impl From<&Drop> for DropBody {
@@ -75,6 +105,7 @@ impl From<&Drop> for DropBody {
             opens_at: rfc3339(drop.opens_at),
             closes_at: drop.closes_at.map(rfc3339),
             split_contract_id: drop.split_contract_id.map(|id| id.to_string()),
+            service: None,
         }
     }
 }

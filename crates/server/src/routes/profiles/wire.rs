@@ -25,7 +25,7 @@ pub(crate) struct ProfileRequest {
     pub(crate) reserve_days: Option<u32>,
     /// The delay and the reserve of each line end early, at the next window, once the line is
     /// delivered or picked up (a digital line at once). Needs a delay or a reserve.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) release_on_fulfilment: bool,
 }
 

@@ -23,8 +23,8 @@ pub(crate) struct SignalRequest {
     /// RFC 3339: the time promised; the newest version's stands.
     #[serde(default)]
     pub(crate) eta: Option<String>,
-    /// The partner's own version of what it says about this order (a counter or a time), from 1:
-    /// an ETA older than the one in force changes nothing.
+    /// The partner's own version of what it says about this order or drop (a counter or a time),
+    /// from 1: an ETA or a count older than the one in force changes nothing.
     pub(crate) version: u64,
 }
 
