@@ -8,6 +8,7 @@ import { request } from './api.js';
  * @typedef {{
  *   id: string, creator_id: string, title: string, price_minor: number, currency: string,
  *   stock: number, allocated: number, fulfilment: 'ship' | 'pickup' | 'digital', created_at: string,
+ *   edition?: {label: string, curator_id: string},
  * }} Product
  */
 

@@ -375,6 +375,7 @@ async fn quote(
             title: row.get(4),
             quantity,
             unit_price,
+            edition: None,
         };
         lines.push((line, row.get(7), row.get(8)));
     }

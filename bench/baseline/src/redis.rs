@@ -231,6 +231,7 @@ fn parse_quote(fields: &[String]) -> (Vec<OrderLine>, Money, domain::RoomId, dom
             title: hold[6].clone(),
             quantity,
             unit_price,
+            edition: None,
         });
     }
     (

@@ -82,6 +82,7 @@ fn main() {
             price,
             stock: per_drop,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         };
         let Reply::Product(product) = run(&mut state, START, command, &mut events) else { panic!("product") };
         let command = Command::CreateRoom { actor: *creator, title: "room".into(), template_id: None };

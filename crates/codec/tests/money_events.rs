@@ -67,6 +67,7 @@ fn money_events() -> Vec<Event> {
         price,
         stock: 10,
         fulfilment: Fulfilment::Pickup,
+        edition: None,
     };
     let Reply::Product(product) = run.ok(product) else { panic!() };
     let drop = NewDrop {

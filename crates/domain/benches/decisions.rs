@@ -52,6 +52,7 @@ impl World {
             price,
             stock: quantity,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         };
         let Reply::Product(product) = run(&mut self.state, product) else { panic!("product") };
         let Reply::Room(room) =

@@ -35,6 +35,8 @@ pub enum Command {
         price: Money,
         stock: u64,
         fulfilment: Fulfilment,
+        /// A curator's co-branded limited edition.
+        edition: Option<crate::Edition>,
     },
     /// With a template, the room records its id and version and gets a copy of its slots.
     CreateRoom {

@@ -45,7 +45,7 @@ pub use ids::{
 };
 pub use limits::*;
 pub use model::{
-    Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Fulfilment, Hold, HoldStatus, Order,
+    Account, Cart, CartStatus, ClaimReceipt, Drop, DropPhase, DropStatus, Edition, Fulfilment, Hold, HoldStatus, Order,
     OrderLine, OrderReview, Product, Refund, RefundApproval, RefundLine, RefundRejection, RefundSide, RefundStatus,
     ReviewStatus, Role, Room, Token,
 };

@@ -46,6 +46,8 @@ pub const CART_HOLDS_MAX: usize = 100;
 pub const REFUND_REASON_CHARS_MAX: usize = 500;
 /// A creator's reason for disputing a hub's stock count.
 pub const CASE_REASON_CHARS_MAX: usize = 500;
+/// An edition's label.
+pub const EDITION_LABEL_CHARS_MAX: usize = 80;
 /// Refunds of more than this many minor units (in the order's currency, whatever it is: 50.00 EUR,
 /// 50.00 USD, but 5 000 JPY) need a platform admin's and the creator's sign-off; `livedrop serve
 /// --refund-approval-threshold-minor` overrides it.

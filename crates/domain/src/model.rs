@@ -67,6 +67,16 @@ pub struct Product {
     pub allocated: u64,
     pub fulfilment: Fulfilment,
     pub created_at: Timestamp,
+    /// A curator's co-branded limited edition: every drop of it shares its sales with the curator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<Edition>,
+}
+
+/// A co-branded limited edition: its label ("Summer '26, 1 of 50") and the curator it is made with.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Edition {
+    pub label: String,
+    pub curator_id: AccountId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -212,6 +222,9 @@ pub struct OrderLine {
     pub title: String,
     pub quantity: u32,
     pub unit_price: Money,
+    /// The edition's label, for a curator's limited edition, as the receipt shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

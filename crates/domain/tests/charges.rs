@@ -46,6 +46,7 @@ impl W {
             price,
             stock: 10,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         };
         let Reply::Product(product) = w.ok(product) else { panic!() };
         let drop = NewDrop {

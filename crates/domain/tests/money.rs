@@ -164,6 +164,7 @@ impl World {
                 price,
                 stock: 1_000_000,
                 fulfilment: Fulfilment::Ship,
+                edition: None,
             };
             let Reply::Product(product) = world.ok(product) else { panic!() };
             let mut drop = |split: Option<SplitContractId>| {

@@ -47,6 +47,7 @@ impl W {
             price,
             stock: 1_000,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         }) else {
             panic!()
         };
@@ -180,6 +181,7 @@ fn a_payee_sees_only_its_own_postings() {
         price,
         stock: 10,
         fulfilment: Fulfilment::Ship,
+        edition: None,
     };
     let Reply::Product(product) = w.ok(product) else { panic!() };
     let drop = NewDrop {
@@ -379,6 +381,7 @@ fn a_handover_releases_the_delay_and_the_reserve_early() {
         price,
         stock: 100,
         fulfilment: Fulfilment::Pickup,
+        edition: None,
     };
     let Reply::Product(product) = w.ok(product) else { panic!() };
     let drop = NewDrop {

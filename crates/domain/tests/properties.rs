@@ -121,6 +121,7 @@ impl World {
             price,
             stock: 50,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         })) {
             Ok(Reply::Product(product)) => product.id,
             other => panic!("product: {other:?}"),
@@ -434,6 +435,7 @@ fn a_cart_whose_holds_all_expired_is_over() {
         price: usd,
         stock: 3,
         fulfilment: Fulfilment::Digital,
+        edition: None,
     };
     let Ok(Reply::Product(product)) = world.run(Envelope::plain(product)) else { panic!("product") };
     let new_drop = NewDrop {

@@ -72,6 +72,7 @@ impl World {
                 price,
                 stock: 20,
                 fulfilment: Fulfilment::Ship,
+                edition: None
             }) else {
                 panic!()
             };

@@ -69,6 +69,7 @@ impl World {
             price: Money { minor: 1_500, currency: "EUR".parse().unwrap() },
             stock: 20,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         }) else {
             panic!()
         };
@@ -544,6 +545,7 @@ fn a_demo_window_runs_from_now_for_its_seconds_once_at_a_time() {
         price: Money { minor: 900, currency: "EUR".parse().unwrap() },
         stock: 5,
         fulfilment: Fulfilment::Ship,
+        edition: None,
     }) else {
         panic!()
     };

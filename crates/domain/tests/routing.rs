@@ -80,6 +80,7 @@ impl World {
             price: Money { minor: 1_500, currency: "EUR".parse().unwrap() },
             stock: 20,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         }) else {
             panic!()
         };

@@ -203,6 +203,7 @@ async fn write_fixture() {
         price: eur(price),
         stock: 50,
         fulfilment,
+        edition: None,
     };
     let Reply::Product(mug) = ok(&engine, product("Glazed mug", 6_000, Fulfilment::Ship)).await else { panic!() };
     let Reply::Product(print) = ok(&engine, product("Risograph print", 1_000, Fulfilment::Pickup)).await else {

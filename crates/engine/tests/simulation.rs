@@ -132,8 +132,14 @@ async fn run_seed(seed: u64) {
         }
     }
     let price = Money { minor: 700, currency: "EUR".parse().unwrap() };
-    let product =
-        Command::CreateProduct { actor: creator, title: "tee".into(), price, stock: 40, fulfilment: Fulfilment::Ship };
+    let product = Command::CreateProduct {
+        actor: creator,
+        title: "tee".into(),
+        price,
+        stock: 40,
+        fulfilment: Fulfilment::Ship,
+        edition: None,
+    };
     let Reply::Product(product) = ok(&engine, product).await else { panic!("product") };
     let Reply::Room(room) =
         ok(&engine, Command::CreateRoom { actor: creator, title: "room".into(), template_id: None }).await

@@ -44,6 +44,7 @@ pub(crate) async fn seed(engine: &Engine, address: SocketAddr) -> anyhow::Result
             price,
             stock: 100,
             fulfilment: Fulfilment::Ship,
+            edition: None,
         },
     )
     .await?

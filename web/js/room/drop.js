@@ -126,6 +126,10 @@ export function renderDrop() {
   card.dataset.state = drop.state;
   $('#product-badge').textContent = pinned ? '📌 Pinned' : 'Drop';
   $('#product-title').textContent = item?.title ?? drop.title;
+  // A curator's co-branded limited edition says so.
+  const edition = $('#product-edition');
+  edition.hidden = !item?.edition;
+  edition.textContent = item?.edition ? `✦ ${item.edition.label} · a curated edition` : '';
   const fulfilment = FULFILMENT[item?.fulfilment];
   $('#product-fulfilment').textContent = fulfilment ? `${fulfilment.icon} ${fulfilment.label}` : '';
   // The fulfiller's promise to a buyer who buys now, from its service terms.

@@ -20,7 +20,7 @@ export function renderReceipt() {
   fill(
     card,
     el('div', { class: 'receipt-head' }, el('span', { class: 'tick', 'aria-hidden': 'true' }, '✓'), el('div', {}, el('h2', {}, 'Order confirmed'), el('p', { class: 'muted small', id: 'order-id' }, order.order_id))),
-    el('ul', { class: 'lines' }, order.lines.map((line) => el('li', {}, el('span', {}, `${line.quantity} × ${line.title}`), el('span', {}, money(line.unit_price_minor * line.quantity, order.currency))))),
+    el('ul', { class: 'lines' }, order.lines.map((line) => el('li', {}, el('span', {}, `${line.quantity} × ${line.title}${line.edition ? ` · ✦ ${line.edition}` : ''}`), el('span', {}, money(line.unit_price_minor * line.quantity, order.currency))))),
     el('p', { class: 'total' }, el('span', {}, 'Total paid'), el('strong', { id: 'order-total' }, money(order.total_minor, order.currency))),
     el('div', { class: 'proof' },
       el('h3', {}, '🔏 Verifiable receipt'),

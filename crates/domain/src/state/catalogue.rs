@@ -52,6 +52,7 @@ impl State {
         Ok(Decision::read_back(vec![Event::AccountCreated { account }], ReadBack::Account(id)))
     }
 
+    #[allow(clippy::too_many_arguments)] // each is one field of the new product; a struct would only rename them
     pub(super) fn decide_create_product(
         &self,
         now: Timestamp,
@@ -60,9 +61,22 @@ impl State {
         price: Money,
         stock: u64,
         fulfilment: Fulfilment,
+        edition: Option<&crate::Edition>,
     ) -> Result<Decision, Rejection> {
         require_role(actor, Role::Creator)?;
         check_title("title", title)?;
+        if let Some(edition) = edition {
+            let n_chars = edition.label.chars().count();
+            if edition.label.trim().is_empty()
+                || n_chars > EDITION_LABEL_CHARS_MAX
+                || edition.label.chars().any(char::is_control)
+            {
+                return Err(Rejection::invalid(
+                    "edition.label",
+                    format!("must be 1 to {EDITION_LABEL_CHARS_MAX} printable characters"),
+                ));
+            }
+        }
         if !(0..=PRICE_MINOR_MAX).contains(&price.minor) {
             return Err(Rejection::invalid("price_minor", format!("must be 0 to {PRICE_MINOR_MAX}")));
         }
@@ -79,6 +93,7 @@ impl State {
             allocated: 0,
             fulfilment,
             created_at: now,
+            edition: edition.cloned(),
         };
         Ok(Decision::read_back(vec![Event::ProductCreated { product }], ReadBack::Product(product_id)))
     }
@@ -162,14 +177,27 @@ impl State {
         if quantity > available {
             return Err(Rejection::InsufficientStock { available });
         }
-        if let Some(contract_id) = split_contract_id {
-            match self.money.contracts.get(&contract_id) {
+        let contract = match split_contract_id {
+            None => None,
+            Some(contract_id) => match self.money.contracts.get(&contract_id) {
                 Some(contract) if contract.creator_id == actor.id => {
                     if contract.state != ContractState::Accepted {
                         return Err(Rejection::SplitNotAccepted { state: contract.state });
                     }
+                    Some(contract)
                 }
                 _ => return Err(Rejection::invalid("split_contract_id", "no split contract of yours has this id")),
+            },
+        };
+        // An edition is sold with its curator: the drop's contract names the curator as one.
+        if let Some(edition) = &product.edition {
+            let shares = contract.map(|contract| contract.shares.as_slice()).unwrap_or(&[]);
+            if !shares
+                .iter()
+                .any(|share| share.partner_id == edition.curator_id && share.kind == Some(crate::PartnerKind::Curator))
+            {
+                let message = "a curator's edition is dropped under a split contract that gives its curator a share";
+                return Err(Rejection::invalid("split_contract_id", message));
             }
         }
         let drop = Drop {

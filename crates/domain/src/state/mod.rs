@@ -231,8 +231,8 @@ impl State {
             Command::CreateAccount { partition, handle, role, partner_kind, token_sha256 } => {
                 self.decide_create_account(now, *partition, handle, *role, *partner_kind, token_sha256)
             }
-            Command::CreateProduct { actor, title, price, stock, fulfilment } => {
-                self.decide_create_product(now, actor, title, *price, *stock, *fulfilment)
+            Command::CreateProduct { actor, title, price, stock, fulfilment, edition } => {
+                self.decide_create_product(now, actor, title, *price, *stock, *fulfilment, edition.as_ref())
             }
             Command::CreateRoom { actor, title, template_id } => {
                 self.decide_create_room(now, actor, title, *template_id)

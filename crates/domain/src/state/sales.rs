@@ -122,6 +122,7 @@ impl State {
                 None => line_total,
                 Some(sum) => sum.plus(line_total).expect("a cart has one currency and bounded totals"),
             });
+            let edition = self.products.get(&drop.product_id).and_then(|product| product.edition.as_ref());
             lines.push(OrderLine {
                 hold_id: hold.id,
                 drop_id: hold.drop_id,
@@ -129,6 +130,7 @@ impl State {
                 title: drop.title.clone(),
                 quantity: hold.quantity,
                 unit_price: hold.unit_price,
+                edition: edition.map(|edition| edition.label.clone()),
             });
         }
         match total {

@@ -36,8 +36,14 @@ fn claimed(units: u64) -> (State, DropId, Vec<Command>) {
         panic!()
     };
     let price = Money { minor: 500, currency: "EUR".parse().unwrap() };
-    let product =
-        Command::CreateProduct { actor: creator, title: "tee".into(), price, stock: 100, fulfilment: Fulfilment::Ship };
+    let product = Command::CreateProduct {
+        actor: creator,
+        title: "tee".into(),
+        price,
+        stock: 100,
+        fulfilment: Fulfilment::Ship,
+        edition: None,
+    };
     let Reply::Product(product) = ok(&mut state, &mut events, product) else { panic!() };
     let drop = NewDrop {
         room_id: room.id,

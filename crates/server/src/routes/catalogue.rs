@@ -51,6 +51,16 @@ pub(crate) async fn create_product(
     ApiJson(request): ApiJson<CreateProductRequest>,
 ) -> Result<Response, ApiError> {
     let currency: Currency = request.currency.parse().map_err(|error| ApiError::invalid("currency", error))?;
+    let edition = match &request.edition {
+        None => None,
+        Some(edition) => {
+            let curator_id = edition
+                .curator_id
+                .parse()
+                .map_err(|_| ApiError::invalid("edition.curator_id", "is not an account id"))?;
+            Some(domain::Edition { label: edition.label.clone(), curator_id })
+        }
+    };
     let idempotency = key.bind(actor.id, "/v1/products", &request);
     let command = Command::CreateProduct {
         actor,
@@ -58,6 +68,7 @@ pub(crate) async fn create_product(
         price: Money { minor: request.price_minor, currency },
         stock: request.stock,
         fulfilment: request.fulfilment.into(),
+        edition,
     };
     Ok(render(app.engine.execute(Envelope { idempotency, command }).await?, StatusCode::CREATED))
 }

@@ -107,3 +107,50 @@ async fn service_terms_are_signed_shown_and_promised() {
     assert_eq!(drop["service"]["terms"]["deliver_within_hours"], 24);
     assert_eq!(at(&order["fulfilment"][0]["eta"]) - at(&order["paid_at"]), time::Duration::hours(28));
 }
+
+#[tokio::test]
+async fn a_curators_edition_is_sold_with_its_curator_and_named_on_the_receipt() {
+    let server = TestServer::start(Options::default()).await;
+    let creator = server.account("edition_maker", "creator").await;
+    let (curator, curator_id) = partner(&server, "edition_curator", "curator").await;
+    let (venue, venue_id) = partner(&server, "edition_venue", "venue").await;
+    let edition = json!({"label": "Summer '26, 1 of 50", "curator_id": curator_id});
+    let product = |edition: Value| json!({"title": "Print", "price_minor": 5000, "currency": "EUR", "stock": 50, "fulfilment": "ship", "edition": edition});
+    for bad in [json!({"label": "", "curator_id": curator_id}), json!({"label": "x", "curator_id": "acct_nope"})] {
+        let (status, body) = server.post("/v1/products", Some(&creator), None, product(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let (status, print) = server.post("/v1/products", Some(&creator), None, product(edition.clone())).await;
+    assert_eq!((status, &print["edition"]), (StatusCode::CREATED, &edition), "{print}");
+    let (_, room) = server.post("/v1/rooms", Some(&creator), None, json!({"title": "Editions"})).await;
+    let drops = format!("/v1/rooms/{}/drops", room["id"].as_str().unwrap());
+    let drop = |contract: Option<&str>| {
+        json!({"product_id": print["id"], "quantity": 10, "per_buyer_limit": 2, "hold_seconds": 300,
+            "split_contract_id": contract})
+    };
+    // Without its curator's share, the edition is not dropped.
+    let (status, body) = server.post(&drops, Some(&creator), None, drop(None)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_request"), "{body}");
+    let mut contracts = Vec::new();
+    for (key, partner, token) in [("venue-only", &venue_id, &venue), ("curated", &curator_id, &curator)] {
+        let shares = json!({"shares": [{"partner_id": partner, "share_bps": 2000}]});
+        let (_, contract) = server.post("/v1/split-contracts", Some(&creator), Some(key), shares).await;
+        let id = contract["id"].as_str().unwrap().to_owned();
+        server.post(&format!("/v1/split-contracts/{id}/accept"), Some(token), None, json!({})).await;
+        contracts.push(id);
+    }
+    let (status, body) = server.post(&drops, Some(&creator), None, drop(Some(&contracts[0]))).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(status == StatusCode::BAD_REQUEST && message.starts_with("split_contract_id"), "{body}");
+    let (status, dropped) = server.post(&drops, Some(&creator), None, drop(Some(&contracts[1]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{dropped}");
+
+    // The receipt names the edition.
+    let buyer = server.account("edition_fan", "buyer").await;
+    let (_, claim) = server.claim(&buyer, dropped["id"].as_str().unwrap(), "c", 1).await;
+    let path = format!("/v1/carts/{}/checkout", claim["cart_id"].as_str().unwrap());
+    let (status, order) = server.post(&path, Some(&buyer), Some("p"), json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!((status, order["lines"][0]["edition"].as_str()), (StatusCode::CREATED, Some("Summer '26, 1 of 50")));
+    let (_, again) = server.get(&format!("/v1/orders/{}", order["order_id"].as_str().unwrap()), Some(&buyer)).await;
+    assert_eq!(again["lines"][0]["edition"], order["lines"][0]["edition"]);
+}

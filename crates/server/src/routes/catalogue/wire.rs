@@ -48,6 +48,21 @@ pub(crate) struct CreateProductRequest {
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub(crate) stock: u64,
     pub(crate) fulfilment: FulfilmentWire,
+    /// A curator's co-branded limited edition; its drops must name a split contract that gives the
+    /// curator a share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) edition: Option<EditionWire>,
+}
+
+/// A co-branded limited edition.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EditionWire {
+    /// "Summer '26, 1 of 50": 1 to 80 printable characters, shown in the room and on the receipt.
+    #[schema(min_length = 1, max_length = 80)]
+    pub(crate) label: String,
+    /// The curator partner it is made with.
+    pub(crate) curator_id: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -62,6 +77,8 @@ pub(crate) struct ProductBody {
     pub(crate) allocated: u64,
     pub(crate) fulfilment: String,
     pub(crate) created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) edition: Option<EditionWire>,
 }
 
 impl From<&Product> for ProductBody {
@@ -76,6 +93,10 @@ impl From<&Product> for ProductBody {
             allocated: product.allocated,
             fulfilment: fulfilment_name(product.fulfilment).to_owned(),
             created_at: rfc3339(product.created_at),
+            edition: product.edition.as_ref().map(|edition| EditionWire {
+                label: edition.label.clone(),
+                curator_id: edition.curator_id.to_string(),
+            }),
         }
     }
 }

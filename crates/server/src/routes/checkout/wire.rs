@@ -21,6 +21,9 @@ pub(crate) struct OrderLineBody {
     pub(crate) title: String,
     pub(crate) quantity: u32,
     pub(crate) unit_price_minor: i64,
+    /// A curator's limited edition: its label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) edition: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -71,6 +74,7 @@ impl OrderBody {
                 title: line.title.clone(),
                 quantity: line.quantity,
                 unit_price_minor: line.unit_price.minor,
+                edition: line.edition.clone(),
             })
             .collect();
         OrderBody {

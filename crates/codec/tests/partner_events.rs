@@ -1,4 +1,5 @@
-//! The stored bytes of hub stock counts and reconciliation cases, added after version 1 was pinned
+//! The stored bytes of the partner facts (hub stock counts, reconciliation cases, curators'
+//! editions), added after version 1 was pinned
 //! without a version bump (payloads of version 1 still decode): hand-made samples are snapshotted
 //! here until the next version's fixture journal holds them. `stock_written_off` is a leaf of the
 //! drop's transparency log, so its bytes are public.
@@ -83,4 +84,35 @@ fn reconciliation_events_are_snapshotted() {
         "stock_written_off",
         "drop/drop_070000000004",
     ));
+}
+
+/// A curator's edition adds one field to a product and one to an order line; products and lines
+/// without one keep their old bytes (the fixture journal's), and old bytes decode to none.
+#[test]
+fn an_edition_is_snapshotted() {
+    use domain::{Edition, Fulfilment, Money, Product, ProductId};
+    let product = Product {
+        id: ProductId(EntityId { partition: 7, serial: 3 }),
+        creator_id: AccountId(EntityId { partition: 7, serial: 1 }),
+        title: "Print".into(),
+        price: Money { minor: 5_000, currency: "EUR".parse().unwrap() },
+        stock: 50,
+        allocated: 0,
+        fulfilment: Fulfilment::Ship,
+        created_at: AT,
+        edition: Some(Edition {
+            label: "Summer '26, 1 of 50".into(),
+            curator_id: AccountId(EntityId { partition: 9, serial: 1 }),
+        }),
+    };
+    let created = Event::ProductCreated { product };
+    let payload = round_trip(&created, "product_created", "product/prod_070000000003");
+    expect_file!["snapshots/product_created_edition.json"].assert_eq(&payload);
+    let Event::ProductCreated { product } = codec::decode(
+        &payload.replace(r#","edition":{"label":"Summer '26, 1 of 50","curator_id":"acct_090000000001"}"#, ""),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(product.edition, None, "bytes from before editions decode to none");
 }
